@@ -1,0 +1,110 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install everything vrdma needs to build and test on Debian 12, and fetch
+# the test kernels into the cache (never installed on the host).
+#
+#   scripts/deps.sh            (what `make deps` runs)
+#
+# Idempotent: packages already installed and kernels already cached are
+# not fetched again.  Set VRDMA_SERIES to limit the kernel series
+# (default "6.12 6.1").
+set -euo pipefail
+
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${CACHE:-$SRCDIR/.cache}
+SERIES=${VRDMA_SERIES:-6.12 6.1}
+KERNELS=$SRCDIR/scripts/kernels.sh
+
+log() { printf 'deps: %s\n' "$*"; }
+die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || die "run as root or install sudo"
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+PKGS=(
+	# build
+	build-essential make gcc pkg-config kmod bc flex bison libelf-dev
+	xz-utils cpio dkms sparse
+	linux-source-6.12
+	# userspace libraries
+	libmnl-dev libjson-c-dev libsodium-dev libinih-dev
+	libibverbs-dev librdmacm-dev
+	# VM and guest tools (the guest shares the host's root)
+	qemu-system-x86 busybox-static iproute2 iputils-ping ethtool
+	rdma-core ibverbs-utils ibverbs-providers rdmacm-utils perftest
+	procps psmisc python3 python3-yaml python3-jsonschema
+	netcat-openbsd tcpdump
+)
+
+missing_pkgs() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed$' || echo "$p"
+	done
+}
+
+apt_updated=
+apt_install() {
+	[ $# -gt 0 ] || return 0
+	if [ -z "$apt_updated" ]; then
+		log "apt-get update"
+		$SUDO apt-get update -qq
+		apt_updated=1
+	fi
+	log "installing: $*"
+	$SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# 1. Packages.
+mapfile -t need < <(missing_pkgs "${PKGS[@]}")
+apt_install "${need[@]}"
+
+# 2. Kernel headers (installed) and images (cached, not installed) of
+#    exactly the same release.
+mkdir -p "$CACHE/kernels" "$CACHE/debs"
+for s in $SERIES; do
+	rel=$("$KERNELS" release "$s" || true)
+	if [ -z "$rel" ]; then
+		[ -n "$apt_updated" ] || { $SUDO apt-get update -qq; apt_updated=1; }
+		rel=$("$KERNELS" candidate "$s")
+		[ -n "$rel" ] || die "apt offers no linux-headers for series $s"
+		apt_install "linux-headers-$rel"
+	fi
+	tree=$CACHE/kernels/$rel
+	if [ -f "$tree/.complete" ]; then
+		log "kernel $rel cached"
+		continue
+	fi
+	log "fetching linux-image-$rel-unsigned into $tree"
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	(cd "$CACHE/debs" && rm -f "linux-image-${rel}-unsigned_"*.deb &&
+		apt-get download -qq -o APT::Sandbox::User=root "linux-image-$rel-unsigned" >/dev/null) ||
+		die "cannot download linux-image-$rel-unsigned"
+	dpkg -x "$CACHE/debs/linux-image-${rel}-unsigned_"*.deb "$tree"
+	rm -f "$CACHE/debs/linux-image-${rel}-unsigned_"*.deb
+	[ -f "$tree/boot/vmlinuz-$rel" ] || die "no vmlinuz in linux-image-$rel-unsigned"
+	/sbin/depmod -b "$tree" "$rel"
+	echo "$rel" > "$tree/.complete"
+done
+
+# 3. The parts of Debian's kernel source the project uses at build time
+#    (checkpatch.pl, kselftest headers, ynl).  Never copied into the tree.
+src=$CACHE/linux-source-6.12
+if [ ! -f "$src/.complete" ]; then
+	log "extracting linux-source-6.12 (checkpatch, kselftest headers, ynl)"
+	rm -rf "$src"
+	tar -C "$CACHE" -xJf /usr/src/linux-source-6.12.tar.xz \
+		linux-source-6.12/scripts linux-source-6.12/tools/testing/selftests \
+		linux-source-6.12/tools/net/ynl linux-source-6.12/Documentation/netlink \
+		linux-source-6.12/include linux-source-6.12/drivers/infiniband/sw/rxe
+	touch "$src/.complete"
+fi
+
+log "ok"

@@ -1,0 +1,251 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The project's test command (`make check`): build, run host-side checks,
+# boot each requested Debian kernel under qemu with the fresh vrdma.ko,
+# run the selftests inside, and decide -- here, outside the VM -- whether
+# everything passed.  Prints KTAP and ends with "N passed, M failed, K skipped".
+#
+#   check.sh [--kver "6.12 6.1"] [--tests "core netlink/genl_test ..."] [--bench]
+#
+# A VM run fails when a test fails, when the VM panics, hangs or times out
+# (no end-of-tests marker), or when the kernel log shows a problem listed in
+# kernel-log-patterns.  Logs stay in build/vm/<release>/ (console.log is the
+# kernel log, tests.log the guest's report).
+set -uo pipefail
+
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${CACHE:-$SRCDIR/.cache}
+BUILD=${BUILD:-$SRCDIR/build}
+HERE=$SRCDIR/selftests/vm
+KERNELS=$SRCDIR/scripts/kernels.sh
+
+kvers="6.12 6.1"
+tests=""
+mode=check
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kver) kvers=$2; shift 2 ;;
+	--tests) tests=$2; shift 2 ;;
+	--bench) mode=bench; shift ;;
+	*) echo "check.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+
+passed=0 failed=0 skipped=0 num=0
+results=()
+report() {	# report RESULT NAME [DIRECTIVE]
+	num=$((num + 1))
+	case "$1" in
+	ok) if [ "${3:-}" = SKIP ]; then skipped=$((skipped + 1)); else passed=$((passed + 1)); fi ;;
+	*) failed=$((failed + 1)) ;;
+	esac
+	local line="$1 $num $2"
+	[ -n "${3:-}" ] && line="$line # $3"
+	echo "$line"
+}
+note() { echo "# $*"; }
+
+echo "KTAP version 1"
+
+# --- setup: whatever is missing is installed first -------------------------
+need_deps=
+for s in $kvers; do
+	rel=$("$KERNELS" release "$s" 2>/dev/null)
+	{ [ -n "$rel" ] && [ -f "$CACHE/kernels/$rel/.complete" ]; } || need_deps=1
+done
+[ -f "$CACHE/linux-source-6.12/.complete" ] || need_deps=1
+command -v qemu-system-x86_64 >/dev/null || need_deps=1
+if [ -n "$need_deps" ]; then
+	note "installing missing dependencies (scripts/deps.sh)"
+	VRDMA_SERIES="$kvers" "$SRCDIR/scripts/deps.sh" 2>&1 | sed 's/^/# /'
+fi
+
+mkdir -p "$BUILD/logs"
+
+# --- host-side checks --------------------------------------------------------
+host_step() {	# host_step NAME LOGFILE COMMAND...
+	local name=$1 log=$2; shift 2
+	if "$@" > "$log" 2>&1; then
+		report ok "$name"
+		return 0
+	fi
+	tail -n 30 "$log" | sed 's/^/# /'
+	report "not ok" "$name" "log: ${log#$SRCDIR/}"
+	return 1
+}
+no_warnings() {	# run a command; fail if it fails or prints a compiler warning
+	local out rc
+	out=$("$@" 2>&1); rc=$?
+	printf '%s\n' "$out"
+	[ $rc -eq 0 ] || return $rc
+	! printf '%s\n' "$out" | grep -E '(warning|error):'
+}
+
+host_step "userspace builds without warnings" "$BUILD/logs/userspace.log" \
+	no_warnings make -C "$SRCDIR" userspace
+host_step "selftests build without warnings" "$BUILD/logs/selftests.log" \
+	no_warnings make -C "$SRCDIR" selftests
+if [ "$mode" = check ] && [ -z "$tests" ]; then
+	host_step "checkpatch --strict clean" "$BUILD/logs/checkpatch.log" \
+		make -C "$SRCDIR" checkpatch
+	host_step "sparse clean" "$BUILD/logs/sparse.log" \
+		make -C "$SRCDIR" sparse
+fi
+
+# --- the list of tests ---------------------------------------------------------
+# Each selftests/<dir>/Makefile has a "list" target printing its test
+# programs ("prog [timeout]"); --tests takes dirs or dir/prog entries.
+list_tests() {
+	local sel d
+	if [ -z "$tests" ]; then
+		for d in "$SRCDIR"/selftests/*/Makefile; do
+			d=$(basename "$(dirname "$d")")
+			case "$d" in vm|lib) continue ;; esac
+			[ "$mode" = bench ] && [ "$d" != bench ] && continue
+			[ "$mode" = check ] && [ "$d" = bench ] && continue
+			sel="$sel $d"
+		done
+	else
+		sel=$tests
+	fi
+	for t in $sel; do
+		t=${t#selftests/}; t=${t%/}
+		if [ -d "$SRCDIR/selftests/$t" ]; then
+			make -s --no-print-directory -C "$SRCDIR/selftests/$t" list |
+				sed "s|^|$t/|"
+		else
+			d=$(dirname "$t")
+			make -s --no-print-directory -C "$SRCDIR/selftests/$d" list |
+				sed "s|^|$d/|" | awk -v t="$t" '$1 == t'
+		fi
+	done
+}
+test_list=$(list_tests)
+if [ -z "$test_list" ]; then
+	report "not ok" "test selection '$tests' matches no test"
+fi
+
+# --- one VM run per kernel --------------------------------------------------------
+kvm_usable() {	# KVM works here only if a probe boot reaches userspace
+	local rel=$1 out
+	[ -w /dev/kvm ] || return 1
+	[ "${VRDMA_KVM:-auto}" = 0 ] && return 1
+	out=$(timeout 60 qemu-system-x86_64 -accel kvm -cpu host -m 512 -smp 1 \
+		-nodefaults -display none -no-reboot -serial stdio \
+		-kernel "$ktree/boot/vmlinuz-$rel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 vrdma.probe=1" 2>&1)
+	grep -q VRDMA-VM-PROBE-OK <<< "$out"
+}
+
+run_vm() {	# run_vm SERIES
+	local series=$1 rel ktree initrd out accel tmo count
+	rel=$("$KERNELS" release "$series")
+	if [ -z "$rel" ]; then
+		report "not ok" "$series: kernel headers installed" "run make deps"
+		return
+	fi
+	local kdir=/usr/src/linux-headers-$rel
+	ktree=$CACHE/kernels/$rel
+	out=$BUILD/vm/$rel
+	rm -rf "$out"; mkdir -p "$out/share"
+
+	host_step "$series: vrdma.ko builds against $rel at W=1 without warnings" \
+		"$out/build.log" no_warnings make -C "$SRCDIR" modules KDIR="$kdir" || return
+
+	# The module goes into the extracted tree, so modprobe (and the rdma
+	# link autoload) find it as they would in /lib/modules/$rel/updates.
+	install -D -m 0644 "$BUILD/$rel/drivers/vrdma/vrdma.ko" \
+		"$ktree/lib/modules/$rel/updates/vrdma.ko"
+	/sbin/depmod -b "$ktree" "$rel"
+
+	initrd=$BUILD/vm/initramfs-$rel.img
+	if [ ! -f "$initrd" ] || [ "$HERE/init.sh" -nt "$initrd" ] ||
+	   [ "$HERE/mkinitramfs.sh" -nt "$initrd" ]; then
+		"$HERE/mkinitramfs.sh" "$ktree" "$rel" "$initrd" > "$out/mkinitramfs.log" 2>&1 ||
+			{ report "not ok" "$series: initramfs" "see $out/mkinitramfs.log"; return; }
+	fi
+
+	printf '%s\n' "$test_list" > "$out/share/tests.txt"
+	count=$(grep -c . "$out/share/tests.txt")
+	# Whole-run limit: the tests' own limits plus boot and teardown.
+	tmo=$(awk '{ t += ($2 ? $2 : 300) } END { print t + 180 }' "$out/share/tests.txt")
+
+	accel="-accel tcg,thread=multi -cpu max"
+	if kvm_usable "$rel"; then accel="-accel kvm -cpu host"; fi
+	note "$series: booting $rel ($accel), $count tests, limit ${tmo}s"
+
+	local t0=$SECONDS
+	timeout -k 10 "$tmo" qemu-system-x86_64 $accel -smp 2 -m 2048 \
+		-nodefaults -display none -no-reboot \
+		-kernel "$ktree/boot/vmlinuz-$rel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 tsc=reliable mitigations=off log_buf_len=8M printk.time=1 vrdma.src=$SRCDIR vrdma.ktree=$ktree" \
+		-fsdev local,id=root,path=/,readonly=on,multidevs=remap,security_model=none \
+		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
+		-fsdev local,id=src,path="$SRCDIR",readonly=on,multidevs=remap,security_model=none \
+		-device virtio-9p-pci,fsdev=src,mount_tag=vrdmasrc \
+		-fsdev local,id=out,path="$out/share",security_model=none \
+		-device virtio-9p-pci,fsdev=out,mount_tag=vrdmaout \
+		-serial file:"$out/console.log" -serial file:"$out/tests.log" \
+		< /dev/null > "$out/qemu.log" 2>&1
+	local qrc=$?
+	note "$series: VM ran $((SECONDS - t0))s (qemu exit $qrc)"
+	judge "$series" "$out" "$qrc"
+}
+
+# Decide, from the logs alone, what the VM run says.
+judge() {
+	local series=$1 out=$2 qrc=$3 line path res dir reported=0
+	local tlog=$out/tests.log clog=$out/console.log
+	touch "$tlog" "$clog"
+	tr -d '\r' < "$tlog" > "$tlog.txt"
+
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*|"not ok "*)
+			res=${line%% [0-9]*}
+			line=${line#"$res" }
+			line=${line#* }		# drop the guest's number
+			dir=
+			case "$line" in *" # "*) dir=${line##* # }; line=${line%% # *} ;; esac
+			if [ "$res" = ok ] && [ "$dir" = SKIP ]; then
+				report ok "$series: $line" SKIP
+			else
+				report "$res" "$series: $line" "$dir"
+			fi
+			reported=$((reported + 1))
+			;;
+		"#"*) echo "$line" ;;
+		esac
+	done < "$tlog.txt"
+
+	if grep -q '^VRDMA-TESTS-END' "$tlog.txt"; then
+		report ok "$series: VM completed the run"
+	else
+		local why="no end-of-tests marker"
+		[ "$qrc" = 124 ] || [ "$qrc" = 137 ] && why="VM timed out (hung?)"
+		grep -q 'Kernel panic' "$clog" && why="kernel panic"
+		grep -q 'VRDMA-VM-FATAL' "$tlog.txt" && why=$(grep 'VRDMA-VM-FATAL' "$tlog.txt" | head -n 1)
+		report "not ok" "$series: VM completed the run" "$why; see ${clog#$SRCDIR/}"
+	fi
+
+	# The kernel log up to the end-of-tests marker (what follows is the
+	# power-off, outside the tests' responsibility).
+	local bad
+	bad=$(tr -d '\r' < "$clog" | sed '/vrdma-selftests: end of tests/q' |
+		grep -E -f <(grep -v '^#' "$HERE/kernel-log-patterns") | head -n 20)
+	if [ -z "$bad" ]; then
+		report ok "$series: kernel log clean"
+	else
+		printf '%s\n' "$bad" | sed 's/^/# kernel: /'
+		report "not ok" "$series: kernel log clean" "see ${clog#$SRCDIR/}"
+	fi
+}
+
+for s in $kvers; do
+	run_vm "$s"
+done
+
+echo "1..$num"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
