@@ -46,7 +46,7 @@ done
 
 r=/newroot
 opts=trans=virtio,version=9p2000.L,msize=262144
-mount -t 9p -o "$opts,ro" hostroot $r || die "cannot mount the host root"
+mount -t 9p -o "$opts,ro,cache=loose" hostroot $r || die "cannot mount the host root"
 for d in tmp run var/tmp; do
 	mount -t tmpfs -o mode=1777 tmpfs "$r/$d" || die "tmpfs on /$d"
 done
@@ -66,7 +66,7 @@ mount -t 9p -o "$opts,rw" vrdmaout $r/run/vrdma/out || die "cannot mount the out
 # The source tree, at the same path as on the host (also when it lies
 # under a tmpfs-covered path such as /tmp).
 mkdir -p "$r$src" 2>/dev/null
-mount -t 9p -o "$opts,ro" vrdmasrc "$r$src" || die "cannot mount the source tree"
+mount -t 9p -o "$opts,ro,cache=loose" vrdmasrc "$r$src" || die "cannot mount the source tree"
 
 # Kernel-initiated module loads (rdma link autoload, crypto) run in the
 # initramfs: point them at the extracted module tree, inside the root.
