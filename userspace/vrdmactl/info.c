@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vrdmactl info: module information (INFO_GET).
+ */
+
+#include "vrdmactl.h"
+
+const char info_usage[] =
+	"Usage: " PROG " info\n";
+
+static const char *const info_attr_names[VRDMA_A_INFO_MAX + 1] = {
+	[VRDMA_A_INFO_VERSION]		= "version",
+	[VRDMA_A_INFO_PHYS_DEFAULT]	= "phys_default",
+	[VRDMA_A_INFO_DEV_COUNT]	= "dev_count",
+	[VRDMA_A_INFO_MAP_COUNT]	= "map_count",
+};
+
+static const struct nl_policy info_policy[VRDMA_A_INFO_MAX + 1] = {
+	[VRDMA_A_INFO_VERSION]		= { MNL_TYPE_NUL_STRING },
+	[VRDMA_A_INFO_PHYS_DEFAULT]	= { MNL_TYPE_NUL_STRING },
+	[VRDMA_A_INFO_DEV_COUNT]	= { MNL_TYPE_U32 },
+	[VRDMA_A_INFO_MAP_COUNT]	= { MNL_TYPE_U32 },
+};
+
+static int info_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[VRDMA_A_INFO_MAX + 1];
+	struct vrd *vrd = data;
+	struct out *o = &vrd->out;
+
+	if (nl_parse(nlh, info_policy, VRDMA_A_INFO_MAX, tb))
+		return MNL_CB_ERROR;
+
+	out_obj_start(o);
+	if (tb[VRDMA_A_INFO_VERSION])
+		out_str(o, "version", NULL,
+			mnl_attr_get_str(tb[VRDMA_A_INFO_VERSION]));
+	if (tb[VRDMA_A_INFO_PHYS_DEFAULT])
+		out_str(o, "phys_default", NULL,
+			mnl_attr_get_str(tb[VRDMA_A_INFO_PHYS_DEFAULT]));
+	if (tb[VRDMA_A_INFO_DEV_COUNT])
+		out_u32(o, "dev_count", NULL,
+			mnl_attr_get_u32(tb[VRDMA_A_INFO_DEV_COUNT]));
+	if (tb[VRDMA_A_INFO_MAP_COUNT])
+		out_u32(o, "map_count", NULL,
+			mnl_attr_get_u32(tb[VRDMA_A_INFO_MAP_COUNT]));
+	if (vrd->details) {
+		out_u32(o, "family_id", NULL, vrd->nl.family_id);
+		out_u32(o, "family_version", NULL, vrd->nl.kernel_version);
+	}
+	out_obj_end(o);
+	return MNL_CB_OK;
+}
+
+static int info_show(struct vrd *vrd)
+{
+	struct nlmsghdr *nlh;
+	int ret;
+
+	ret = vrd_no_more_args(vrd);
+	if (ret)
+		return ret;
+	ret = vrd_nl(vrd);
+	if (ret)
+		return ret;
+
+	out_begin(&vrd->out);
+	nlh = nl_msg(&vrd->nl, VRDMA_CMD_INFO_GET, 0);
+	ret = nl_request(&vrd->nl, nlh, info_cb, vrd);
+	if (ret)
+		return vrd_nl_fail(vrd, ret, info_attr_names);
+	return VRD_OK;
+}
+
+static int info_help(struct vrd *vrd)
+{
+	fputs(info_usage, stdout);
+	return vrd_no_more_args(vrd);
+}
+
+/* info [ show ] */
+int cmd_info(struct vrd *vrd)
+{
+	static const struct vrd_cmd cmds[] = {
+		{ "show",	info_show },
+		{ "help",	info_help },
+	};
+
+	return vrd_exec(vrd, cmds, info_show);
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vrdmactl helpers: word lookup, argument parsing (numbers, addresses,
+ * network namespaces) and the plain-text/JSON output printer.
+ */
+
+#ifndef VRDMACTL_UTILS_H
+#define VRDMACTL_UTILS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <netinet/in.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Look @arg up in a table of @n entries, @stride bytes apart, whose names
+ * are at @first, &table[0].name.  An exact match wins, otherwise @arg may be
+ * a prefix of exactly one name.  Returns the index, -1 if nothing matches or
+ * -2 if the prefix is ambiguous.  Use it through lookup_word().
+ */
+int lookup_word_n(const char *arg, const char *const *first, size_t n,
+		  size_t stride);
+#define lookup_word(arg, table)						\
+	lookup_word_n((arg), &(table)[0].name, ARRAY_SIZE(table),	\
+		      sizeof((table)[0]))
+
+/* Parse a decimal number in [0, @max].  Returns 0 or -EINVAL/-ERANGE. */
+int parse_u32(const char *s, uint32_t max, uint32_t *val);
+
+/*
+ * Parse an IPv4 or IPv6 address into the 16 bytes the vrdma family uses:
+ * IPv4 as an IPv4-mapped IPv6 address (::ffff:a.b.c.d).  Returns 0 or
+ * -EINVAL.
+ */
+int parse_addr(const char *s, struct in6_addr *addr);
+
+/* Format such an address; IPv4-mapped addresses as dotted quads. */
+#define ADDR_STRLEN	INET6_ADDRSTRLEN
+const char *format_addr(const struct in6_addr *addr, char buf[ADDR_STRLEN]);
+
+/*
+ * Resolve a network namespace argument: a process id, a path (anything
+ * with a '/'), or a name under /run/netns as made by `ip netns add`.
+ * On success either *@fd is an open descriptor of the namespace file (the
+ * caller closes it) and *@pid is 0, or *@pid is the process id and *@fd -1.
+ * Returns 0, -ESRCH for an impossible process id, or the error of open().
+ */
+#define NETNS_RUN_DIR	"/run/netns"
+int resolve_netns(const char *arg, int *fd, uint32_t *pid);
+
+/*
+ * Output printer.  In plain mode each object is one line of fields
+ * separated by single spaces; in JSON mode objects are collected in an array
+ * that out_end() prints.  A plain-text field is printed with its printf
+ * format @fmt, or as "KEY VALUE" when @fmt is NULL; JSON uses KEY.
+ */
+struct json_object;
+
+struct out {
+	bool json;
+	bool pretty;
+	struct json_object *array;	/* JSON: the objects so far */
+	struct json_object *obj;	/* JSON: the object being built */
+	bool started;			/* out_begin() was called */
+	bool in_obj;
+	bool need_sep;			/* plain: a field is on the line */
+};
+
+void out_init(struct out *o, bool json, bool pretty);
+/* Start a listing (shows call it; actions print nothing). */
+void out_begin(struct out *o);
+/* Print the JSON array, if a listing was started; free everything. */
+void out_end(struct out *o);
+/* Free everything without printing (after an error). */
+void out_discard(struct out *o);
+
+void out_obj_start(struct out *o);
+void out_obj_end(struct out *o);
+
+void out_str(struct out *o, const char *key, const char *fmt, const char *val);
+void out_u32(struct out *o, const char *key, const char *fmt, uint32_t val);
+void out_s32(struct out *o, const char *key, const char *fmt, int32_t val);
+/* Plain: the word @key when @val is set.  JSON: a boolean. */
+void out_bool(struct out *o, const char *key, bool val);
+/*
+ * A bit set: plain prints the name of each set bit (names[bit], or a hex
+ * value for unnamed bits), JSON an array of those names.
+ */
+void out_flags(struct out *o, const char *key, uint32_t val,
+	       const char *const *names, unsigned int nr_names);
+
+#endif /* VRDMACTL_UTILS_H */
