@@ -24,7 +24,9 @@ ifeq ($(default_kdir),)
 default_kdir	:= /lib/modules/$(shell uname -r)/build
 endif
 KDIR		?= $(default_kdir)
-KREL		 = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+# The release the kernel reports (uname -r): Debian's 6.1 headers say
+# 6.1.192 in kernel.release but 6.1.0-NN-amd64 in UTS_RELEASE.
+KREL		 = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 MODDIR		 = $(BUILD)/$(KREL)
 
 # W=1 by default: the module must stay warning-free at that level.

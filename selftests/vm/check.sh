@@ -155,9 +155,12 @@ run_vm() {	# run_vm SERIES
 
 	# The module goes into the extracted tree, so modprobe (and the rdma
 	# link autoload) find it as they would in /lib/modules/$rel/updates.
-	install -D -m 0644 "$BUILD/$rel/drivers/vrdma/vrdma.ko" \
-		"$ktree/lib/modules/$rel/updates/vrdma.ko"
-	/sbin/depmod -b "$ktree" "$rel"
+	if ! install -D -m 0644 "$BUILD/$rel/drivers/vrdma/vrdma.ko" \
+		"$ktree/lib/modules/$rel/updates/vrdma.ko" ||
+	   ! /sbin/depmod -b "$ktree" "$rel"; then
+		report "not ok" "$series: vrdma.ko installed into the VM's module tree"
+		return
+	fi
 
 	initrd=$BUILD/vm/initramfs-$rel.img
 	if [ ! -f "$initrd" ] || [ "$HERE/init.sh" -nt "$initrd" ] ||
