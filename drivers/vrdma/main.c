@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vrdma: virtual RoCE devices for network namespaces (containers), remapped
+ * onto the host's physical RDMA devices.
+ *
+ * One file per concern: phys.c (physical devices, an ib_client), link.c
+ * (rdma_link_ops), netlink.c (the "vrdma" generic netlink family), audit.c
+ * (leak audit).  This file only initialises and tears them down, in
+ * reverse order; the netlink family comes last so that userspace sees the
+ * module only once everything behind it is ready.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/init.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <net/genetlink.h>
+#include <rdma/rdma_netlink.h>
+#include <uapi/linux/vrdma.h>
+
+#include "audit.h"
+#include "link.h"
+#include "netlink.h"
+#include "phys.h"
+#include "version.h"
+
+static char *phys_default;
+module_param(phys_default, charp, 0444);
+MODULE_PARM_DESC(phys_default,
+		 "Name of the default physical RDMA device (it may appear after the module loads; change it later with PHYS_SET)");
+
+static int __init vrdma_init(void)
+{
+	int ret;
+
+	ret = vrdma_phys_init(phys_default);
+	if (ret)
+		goto err_phys;
+
+	vrdma_link_init();
+
+	ret = vrdma_netlink_init();
+	if (ret)
+		goto err_netlink;
+
+	pr_info("loaded, version %s\n", VRDMA_VERSION);
+	return 0;
+
+err_netlink:
+	vrdma_link_exit();
+	vrdma_phys_exit();
+err_phys:
+	vrdma_audit_check();
+	return ret;
+}
+
+static void __exit vrdma_exit(void)
+{
+	vrdma_netlink_exit();
+	vrdma_link_exit();
+	vrdma_phys_exit();
+	vrdma_audit_check();
+	pr_info("unloaded\n");
+}
+
+module_init(vrdma_init);
+module_exit(vrdma_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Virtual RoCE devices for network namespaces");
+MODULE_AUTHOR("The vrdma authors");
+MODULE_VERSION(VRDMA_VERSION);
+MODULE_ALIAS_RDMA_LINK(VRDMA_LINK_TYPE);
+MODULE_ALIAS_GENL_FAMILY(VRDMA_FAMILY_NAME);
