@@ -32,21 +32,31 @@ MODDIR		 = $(BUILD)/$(KREL)
 # W=1 by default: the module must stay warning-free at that level.
 W		?= 1
 
-.PHONY: all modules userspace selftests install install-modules \
+.PHONY: all shadow modules userspace selftests install install-modules \
 	install-userspace deps check bench checkpatch sparse clean
 
 all: modules userspace
 
-# Shadow tree: symlinks to the sources, objects stay in build/<release>.
-$(BUILD)/%/.shadow:
-	@mkdir -p $(@D)
-	@for f in Kbuild drivers include scripts; do \
-		ln -sfn $(SRCDIR)/$$f $(@D)/$$f; done
-	@touch $@
-
-modules:
+# Shadow tree: kbuild writes objects next to the sources, so drivers/ is
+# made of real directories holding one symlink per source file, and objects
+# and generated files stay in build/<release>.  Refreshed on every build
+# (new files); include/ and scripts/ receive no output and are linked whole.
+# A drivers symlink left by an older layout is removed first (creating links
+# through it would overwrite the sources), and generated files that an older
+# build left among the sources are not linked.
+shadow:
 	@test -n "$(KREL)" || { echo "No kernel headers in KDIR=$(KDIR): run 'make deps'" >&2; exit 1; }
-	@$(MAKE) --no-print-directory $(MODDIR)/.shadow
+	@mkdir -p $(MODDIR)
+	@if [ -L $(MODDIR)/drivers ]; then rm -f $(MODDIR)/drivers; fi
+	@for f in Kbuild include scripts; do \
+		ln -sfn $(SRCDIR)/$$f $(MODDIR)/$$f; done
+	@cd $(SRCDIR) && find drivers -type f \( -name '*.[ch]' -o -name Kbuild \) \
+		! -name '*.mod.c' ! -name compat-autoconf.h | \
+	while read -r f; do \
+		mkdir -p $(MODDIR)/$${f%/*} && ln -sfn $(SRCDIR)/$$f $(MODDIR)/$$f; \
+	done
+
+modules: shadow
 	$(MAKE) -C $(KDIR) M=$(MODDIR) W=$(W) modules
 	@echo "built $(MODDIR)/drivers/vrdma/vrdma.ko"
 
@@ -85,8 +95,7 @@ checkpatch:
 	@test -x $(CHECKPATCH) || { echo "checkpatch.pl not found: run 'make deps'" >&2; exit 1; }
 	$(CHECKPATCH) --strict --no-tree --show-types --terse -f $(KSRC_FILES)
 
-sparse:
-	@$(MAKE) --no-print-directory $(MODDIR)/.shadow
+sparse: shadow
 	$(MAKE) -C $(KDIR) M=$(MODDIR) C=2 W=$(W) modules 2>&1 | tee $(MODDIR)/sparse.log
 	@! grep -E 'warning:|error:' $(MODDIR)/sparse.log
 

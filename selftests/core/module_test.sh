@@ -10,7 +10,7 @@ require_root
 
 CYCLES=20
 
-family_registered() { genl ctrl get name vrdma 2>/dev/null | grep -q 'Name: vrdma'; }
+family_registered() { genl ctrl list 2>/dev/null | grep -q 'Name: vrdma$'; }
 family_absent() { ! family_registered; }
 
 ktap_plan 7

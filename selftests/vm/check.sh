@@ -97,7 +97,7 @@ fi
 # Each selftests/<dir>/Makefile has a "list" target printing its test
 # programs ("prog [timeout]"); --tests takes dirs or dir/prog entries.
 list_tests() {
-	local sel d
+	local sel= d
 	if [ -z "$tests" ]; then
 		for d in "$SRCDIR"/selftests/*/Makefile; do
 			d=$(basename "$(dirname "$d")")
@@ -134,7 +134,7 @@ kvm_usable() {	# KVM works here only if a probe boot reaches userspace
 	out=$(timeout 60 qemu-system-x86_64 -accel kvm -cpu host -m 512 -smp 1 \
 		-nodefaults -display none -no-reboot -serial stdio \
 		-kernel "$ktree/boot/vmlinuz-$rel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 vrdma.probe=1" 2>&1)
+		-append "console=ttyS0 panic=-1 vmtest.probe=1" 2>&1)
 	grep -q VRDMA-VM-PROBE-OK <<< "$out"
 }
 
@@ -182,7 +182,7 @@ run_vm() {	# run_vm SERIES
 	timeout -k 10 "$tmo" qemu-system-x86_64 $accel -smp 2 -m 2048 \
 		-nodefaults -display none -no-reboot \
 		-kernel "$ktree/boot/vmlinuz-$rel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 tsc=reliable mitigations=off log_buf_len=8M printk.time=1 vrdma.src=$SRCDIR vrdma.ktree=$ktree" \
+		-append "console=ttyS0 panic=-1 tsc=reliable mitigations=off log_buf_len=8M printk.time=1 vmtest.src=$SRCDIR vmtest.ktree=$ktree" \
 		-fsdev local,id=root,path=/,readonly=on,multidevs=remap,security_model=none \
 		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
 		-fsdev local,id=src,path="$SRCDIR",readonly=on,multidevs=remap,security_model=none \

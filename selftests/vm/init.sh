@@ -7,9 +7,9 @@
 # guest.sh chrooted into the host's root, and powers off.
 #
 # Kernel command line parameters read here:
-#   vrdma.src=PATH    source tree (mounted at the same path in the guest)
-#   vrdma.ktree=PATH  extracted kernel package (modules for modprobe -d)
-#   vrdma.probe=1     only prove that the VM boots (KVM probe), then stop
+#   vmtest.src=PATH    source tree (mounted at the same path in the guest)
+#   vmtest.ktree=PATH  extracted kernel package (modules for modprobe -d)
+#   vmtest.probe=1     only prove that the VM boots (KVM probe), then stop
 
 PATH=/bin:/sbin
 export PATH
@@ -29,9 +29,9 @@ die() {
 src= ktree= probe=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
-	vrdma.src=*) src=${arg#vrdma.src=} ;;
-	vrdma.ktree=*) ktree=${arg#vrdma.ktree=} ;;
-	vrdma.probe=*) probe=${arg#vrdma.probe=} ;;
+	vmtest.src=*) src=${arg#vmtest.src=} ;;
+	vmtest.ktree=*) ktree=${arg#vmtest.ktree=} ;;
+	vmtest.probe=*) probe=${arg#vmtest.probe=} ;;
 	esac
 done
 
