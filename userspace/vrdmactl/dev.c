@@ -4,8 +4,13 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <rdma/rdma_netlink.h>
 
 #include "vrdmactl.h"
 
@@ -127,9 +132,92 @@ static const struct vrd_word dev_add_words[] = {
 	[DEV_ADD_VNI]		= { "vni" },
 };
 
+/*
+ * ib_core registers every RDMA device in the initial network namespace.  In
+ * its shared netns mode (the default) every namespace sees every device;
+ * in exclusive mode a device is visible only in its own namespace, and the
+ * new device must be moved into the container's, as "rdma dev set NAME
+ * netns NS" does: RDMA_NLDEV_CMD_SET with RDMA_NLDEV_NET_NS_FD.
+ */
+
+/* Report a failed RDMA netlink request; returns VRD_FAIL. */
+static int rdma_fail(const struct nl *rdma, const char *what, int err)
+{
+	if (rdma->ext.msg[0])
+		return vrd_fail("%s: %s: %s", what, strerror(-err),
+				rdma->ext.msg);
+	return vrd_fail("%s: %s", what, strerror(-err));
+}
+
+static int netns_mode_cb(const struct nlmsghdr *nlh, void *data)
+{
+	static const struct nl_policy pol[RDMA_NLDEV_ATTR_MAX] = {
+		[RDMA_NLDEV_SYS_ATTR_NETNS_MODE] = { MNL_TYPE_U8 },
+	};
+	const struct nlattr *tb[RDMA_NLDEV_ATTR_MAX];
+	int *exclusive = data;
+
+	if (nl_parse_at(nlh, 0, pol, RDMA_NLDEV_ATTR_MAX - 1, tb))
+		return MNL_CB_ERROR;
+	if (tb[RDMA_NLDEV_SYS_ATTR_NETNS_MODE])	/* 1: shared, 0: exclusive */
+		*exclusive = !mnl_attr_get_u8(tb[RDMA_NLDEV_SYS_ATTR_NETNS_MODE]);
+	return MNL_CB_OK;
+}
+
+/* Is ib_core in exclusive netns mode?  Returns VRD_OK or VRD_FAIL. */
+static int rdma_netns_exclusive(struct nl *rdma, bool *exclusive)
+{
+	struct nlmsghdr *nlh;
+	int mode = -1;
+	int ret;
+
+	nlh = nl_msg_raw(rdma, RDMA_NL_GET_TYPE(RDMA_NL_NLDEV,
+						RDMA_NLDEV_CMD_SYS_GET), 0);
+	ret = nl_request(rdma, nlh, netns_mode_cb, &mode);
+	if (ret)
+		return rdma_fail(rdma, "dev add: RDMA netns mode", ret);
+	if (mode < 0)
+		return vrd_fail("dev add: RDMA netns mode: not reported by the kernel");
+	*exclusive = mode;
+	return VRD_OK;
+}
+
+/* Move RDMA device @index into the network namespace @netns_fd. */
+static int rdma_dev_set_netns(struct nl *rdma, uint32_t index, int netns_fd)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = nl_msg_raw(rdma, RDMA_NL_GET_TYPE(RDMA_NL_NLDEV,
+						RDMA_NLDEV_CMD_SET), 0);
+	mnl_attr_put_u32(nlh, RDMA_NLDEV_ATTR_DEV_INDEX, index);
+	mnl_attr_put_u32(nlh, RDMA_NLDEV_NET_NS_FD, netns_fd);
+	return nl_request(rdma, nlh, NULL, NULL);
+}
+
+/* What DEV_NEW answered. */
+struct dev_new_reply {
+	bool has_index;
+	uint32_t index;
+};
+
+static int dev_new_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[VRDMA_A_DEV_MAX + 1];
+	struct dev_new_reply *reply = data;
+
+	if (nl_parse(nlh, dev_policy, VRDMA_A_DEV_MAX, tb))
+		return MNL_CB_ERROR;
+	if (tb[VRDMA_A_DEV_INDEX]) {
+		reply->has_index = true;
+		reply->index = mnl_attr_get_u32(tb[VRDMA_A_DEV_INDEX]);
+	}
+	return MNL_CB_OK;
+}
+
 /* Build and send DEV_NEW; the netns descriptor is open until it returns. */
 static int dev_new(struct vrd *vrd, const char *name, const char **vals,
-		   uint32_t vni, int netns_fd, uint32_t netns_pid)
+		   uint32_t vni, int netns_fd, uint32_t netns_pid,
+		   struct dev_new_reply *reply)
 {
 	struct nlmsghdr *nlh = nl_msg(&vrd->nl, VRDMA_CMD_DEV_NEW, 0);
 	int ret;
@@ -149,10 +237,51 @@ static int dev_new(struct vrd *vrd, const char *name, const char **vals,
 	if (vals[DEV_ADD_VNI])
 		mnl_attr_put_u32(nlh, VRDMA_A_DEV_VNI, vni);
 
-	ret = nl_request(&vrd->nl, nlh, NULL, NULL);
+	ret = nl_request(&vrd->nl, nlh, dev_new_cb, reply);
 	if (ret)
 		return vrd_nl_fail(vrd, ret, dev_attr_names);
 	return VRD_OK;
+}
+
+/* Send DEV_DEL; returns 0 or a negative errno. */
+static int dev_del_request(struct vrd *vrd, const char *name)
+{
+	struct nlmsghdr *nlh = nl_msg(&vrd->nl, VRDMA_CMD_DEV_DEL, 0);
+
+	if (!mnl_attr_put_strz_check(nlh, NL_MSG_SIZE, VRDMA_A_DEV_NAME, name))
+		return -ENAMETOOLONG;
+	return nl_request(&vrd->nl, nlh, NULL, NULL);
+}
+
+/*
+ * In exclusive mode, move the new device into the container's namespace;
+ * if that fails, delete the device again.
+ */
+static int dev_add_move(struct vrd *vrd, struct nl *rdma, const char *name,
+			const struct dev_new_reply *reply, int netns_fd)
+{
+	int ret, err;
+
+	if (!reply->has_index) {
+		ret = -EBADMSG;
+		vrd_fail("dev add: %s: the kernel did not report the device index",
+			 name);
+	} else {
+		ret = rdma_dev_set_netns(rdma, reply->index, netns_fd);
+		if (ret)
+			rdma_fail(rdma, "dev add: moving the device into the namespace (RDMA netns mode exclusive)",
+				  ret);
+	}
+	if (!ret)
+		return VRD_OK;
+
+	err = dev_del_request(vrd, name);
+	if (err)
+		vrd_fail("dev add: %s left behind, deleting it failed: %s",
+			 name, strerror(-err));
+	else
+		vrd_fail("dev add: %s deleted again", name);
+	return VRD_FAIL;
 }
 
 /* dev add NAME netns NETNS netdev IFNAME [ phys PHYSDEV ] [ vni VNI ] */
@@ -160,8 +289,13 @@ static int dev_add(struct vrd *vrd)
 {
 	const char *vals[ARRAY_SIZE(dev_add_words)];
 	const char *name = vrd_shift(vrd);
+	struct dev_new_reply reply = { 0 };
 	uint32_t netns_pid, vni = 0;
-	int netns_fd, ret;
+	int netns_fd, move_fd = -1;
+	struct nl rdma = { 0 };
+	bool exclusive = false;
+	char path[64];
+	int ret;
 
 	if (!name)
 		return vrd_usage(vrd, "dev add: missing NAME");
@@ -185,9 +319,38 @@ static int dev_add(struct vrd *vrd)
 		return vrd_fail("dev add: network namespace '%s': %s",
 				vals[DEV_ADD_NETNS], strerror(-ret));
 
-	ret = dev_new(vrd, name, vals, vni, netns_fd, netns_pid);
+	/* Everything the move needs is ready before the device exists. */
+	ret = nl_open_rdma(&rdma);
+	if (ret) {
+		ret = vrd_fail("dev add: RDMA netlink socket: %s",
+			       strerror(-ret));
+		goto out;
+	}
+	ret = rdma_netns_exclusive(&rdma, &exclusive);
+	if (ret)
+		goto out;
+	move_fd = netns_fd;
+	if (exclusive && netns_fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%u/ns/net", netns_pid);
+		move_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (move_fd < 0) {
+			ret = vrd_fail("dev add: %s: %s", path,
+				       strerror(errno));
+			goto out;
+		}
+	}
+
+	ret = dev_new(vrd, name, vals, vni, netns_fd, netns_pid, &reply);
+	if (ret == VRD_OK && exclusive)
+		ret = dev_add_move(vrd, &rdma, name, &reply, move_fd);
+
+out:
+	if (move_fd >= 0 && move_fd != netns_fd)
+		close(move_fd);
 	if (netns_fd >= 0)
 		close(netns_fd);
+	if (rdma.sock)
+		nl_close(&rdma);
 	return ret;
 }
 
@@ -195,7 +358,6 @@ static int dev_add(struct vrd *vrd)
 static int dev_del(struct vrd *vrd)
 {
 	const char *name = vrd_shift(vrd);
-	struct nlmsghdr *nlh;
 	int ret;
 
 	if (!name)
@@ -207,10 +369,9 @@ static int dev_del(struct vrd *vrd)
 	if (ret)
 		return ret;
 
-	nlh = nl_msg(&vrd->nl, VRDMA_CMD_DEV_DEL, 0);
-	if (!mnl_attr_put_strz_check(nlh, NL_MSG_SIZE, VRDMA_A_DEV_NAME, name))
+	ret = dev_del_request(vrd, name);
+	if (ret == -ENAMETOOLONG)
 		return vrd_usage(vrd, "dev del: NAME too long");
-	ret = nl_request(&vrd->nl, nlh, NULL, NULL);
 	if (ret)
 		return vrd_nl_fail(vrd, ret, dev_attr_names);
 	return VRD_OK;

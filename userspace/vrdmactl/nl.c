@@ -55,11 +55,12 @@ static int ext_ack_attr_cb(const struct nlattr *attr, void *data)
 }
 
 /* Type of the top-level request attribute that covers byte @offs, or -1. */
-static int request_attr_at(const struct nlmsghdr *req, uint32_t offs)
+static int request_attr_at(const struct nlmsghdr *req, size_t hdrlen,
+			   uint32_t offs)
 {
 	const struct nlattr *attr;
 
-	mnl_attr_for_each(attr, req, GENL_HDRLEN) {
+	mnl_attr_for_each(attr, req, hdrlen) {
 		uint32_t start = (const char *)attr - (const char *)req;
 
 		if (offs >= start && offs < start + attr->nla_len)
@@ -79,7 +80,8 @@ static void parse_ext_ack(struct nl_run *run, const struct nlmsghdr *nlh,
 		return;
 	mnl_attr_parse(nlh, offset, ext_ack_attr_cb, ext);
 	if (ext->has_offs)
-		ext->bad_attr = request_attr_at(run->req, ext->offs);
+		ext->bad_attr = request_attr_at(run->req, run->nl->hdrlen,
+						ext->offs);
 }
 
 static int nl_error_cb(const struct nlmsghdr *nlh, void *data)
@@ -132,7 +134,7 @@ static int nl_data_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 
 	if (nlh->nlmsg_type != run->req->nlmsg_type ||
-	    mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN) {
+	    mnl_nlmsg_get_payload_len(nlh) < run->nl->hdrlen) {
 		run->cb_err = -EBADMSG;
 		return MNL_CB_OK;
 	}
@@ -200,6 +202,15 @@ struct nlmsghdr *nl_msg(struct nl *nl, uint8_t cmd, uint16_t flags)
 	return nlh;
 }
 
+struct nlmsghdr *nl_msg_raw(struct nl *nl, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->sbuf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	return nlh;
+}
+
 uint8_t nl_cmd(const struct nlmsghdr *nlh)
 {
 	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
@@ -236,17 +247,25 @@ static int nl_parse_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-int nl_parse(const struct nlmsghdr *nlh, const struct nl_policy *pol,
-	     unsigned int max, const struct nlattr **tb)
+int nl_parse_at(const struct nlmsghdr *nlh, unsigned int offset,
+		const struct nl_policy *pol, unsigned int max,
+		const struct nlattr **tb)
 {
 	struct nl_parse_ctx ctx = { .pol = pol, .max = max, .tb = tb };
 
 	memset(tb, 0, (max + 1) * sizeof(*tb));
-	if (mnl_attr_parse(nlh, GENL_HDRLEN, nl_parse_cb, &ctx) < 0) {
+	if (mnl_nlmsg_get_payload_len(nlh) < offset ||
+	    mnl_attr_parse(nlh, offset, nl_parse_cb, &ctx) < 0) {
 		errno = EBADMSG;
 		return -EBADMSG;
 	}
 	return 0;
+}
+
+int nl_parse(const struct nlmsghdr *nlh, const struct nl_policy *pol,
+	     unsigned int max, const struct nlattr **tb)
+{
+	return nl_parse_at(nlh, GENL_HDRLEN, pol, max, tb);
 }
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
@@ -289,36 +308,40 @@ static int resolve_family(struct nl *nl, const char *family)
 	return ret;
 }
 
-int nl_open(struct nl *nl, const char *family, uint8_t version)
+/* Allocate the buffers and open and bind a socket of @proto. */
+static int nl_socket(struct nl *nl, int proto)
 {
 	int one = 1;
-	int ret;
 
 	memset(nl, 0, sizeof(*nl));
 	nl->sbuf = malloc(NL_MSG_SIZE);
 	nl->rbuf = malloc(NL_RECV_SIZE);
-	if (!nl->sbuf || !nl->rbuf) {
-		ret = -ENOMEM;
-		goto err;
-	}
+	if (!nl->sbuf || !nl->rbuf)
+		return -ENOMEM;
 
-	nl->sock = mnl_socket_open(NETLINK_GENERIC);
-	if (!nl->sock) {
-		ret = -errno;
-		goto err;
-	}
+	nl->sock = mnl_socket_open(proto);
+	if (!nl->sock)
+		return -errno;
 	/* Best effort: kernels without these options still work. */
 	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &one,
 			      sizeof(one));
-	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto err;
-	}
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = time(NULL);
+	return 0;
+}
 
+int nl_open(struct nl *nl, const char *family, uint8_t version)
+{
+	int ret;
+
+	ret = nl_socket(nl, NETLINK_GENERIC);
+	if (ret)
+		goto err;
+	nl->hdrlen = GENL_HDRLEN;
 	ret = resolve_family(nl, family);
 	if (ret)
 		goto err;
@@ -327,6 +350,16 @@ int nl_open(struct nl *nl, const char *family, uint8_t version)
 
 err:
 	nl_close(nl);
+	return ret;
+}
+
+int nl_open_rdma(struct nl *nl)
+{
+	int ret;
+
+	ret = nl_socket(nl, NETLINK_RDMA);
+	if (ret)
+		nl_close(nl);
 	return ret;
 }
 

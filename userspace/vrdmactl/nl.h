@@ -2,11 +2,13 @@
 /*
  * Generic netlink plumbing for vrdmactl, on top of libmnl.
  *
- * One struct nl is one NETLINK_GENERIC socket bound to one family.  Requests
- * are built in the socket's send buffer with nl_msg() and the libmnl
- * attribute API, then run with nl_request(), which asks for an ACK and for
- * extended ACKs and waits for the whole answer (reply, dump, ACK or error).
- * When the kernel refuses a request, nl->ext describes why.
+ * One struct nl is one NETLINK_GENERIC socket bound to one family (nl_open()),
+ * or one NETLINK_RDMA socket (nl_open_rdma(), for ib_core's nldev commands).
+ * Requests are built in the socket's send buffer with nl_msg() (generic
+ * netlink) or nl_msg_raw() and the libmnl attribute API, then run with
+ * nl_request(), which asks for an ACK and for extended ACKs and waits for
+ * the whole answer (reply, dump, ACK or error).  When the kernel refuses a
+ * request, nl->ext describes why.
  */
 
 #ifndef VRDMACTL_NL_H
@@ -40,6 +42,7 @@ struct nl {
 	uint16_t family_id;
 	uint8_t family_version;	/* genlmsghdr.version of our requests */
 	uint32_t kernel_version; /* CTRL_ATTR_VERSION of the family */
+	uint16_t hdrlen;	/* bytes before the attributes (genlmsghdr) */
 	char *sbuf;		/* request being built */
 	char *rbuf;		/* receive buffer */
 	struct nl_ext_ack ext;
@@ -57,6 +60,8 @@ struct nl_policy {
  * registered, or another negative errno.
  */
 int nl_open(struct nl *nl, const char *family, uint8_t version);
+/* Open a NETLINK_RDMA socket.  Returns 0 or a negative errno. */
+int nl_open_rdma(struct nl *nl);
 void nl_close(struct nl *nl);
 
 /*
@@ -64,6 +69,9 @@ void nl_close(struct nl *nl);
  * added to NLM_F_REQUEST (pass NLM_F_DUMP for a dump).
  */
 struct nlmsghdr *nl_msg(struct nl *nl, uint8_t cmd, uint16_t flags);
+
+/* Start a request of netlink message type @type, without extra header. */
+struct nlmsghdr *nl_msg_raw(struct nl *nl, uint16_t type, uint16_t flags);
 
 /*
  * Send @nlh and process the answer: @cb (may be NULL) is called for each
@@ -81,6 +89,10 @@ int nl_request(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
  */
 int nl_parse(const struct nlmsghdr *nlh, const struct nl_policy *pol,
 	     unsigned int max, const struct nlattr **tb);
+/* The same for a message whose attributes start @offset bytes in. */
+int nl_parse_at(const struct nlmsghdr *nlh, unsigned int offset,
+		const struct nl_policy *pol, unsigned int max,
+		const struct nlattr **tb);
 
 /* The genetlink command of a message. */
 uint8_t nl_cmd(const struct nlmsghdr *nlh);
