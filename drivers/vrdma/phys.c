@@ -55,6 +55,7 @@
 
 #include "audit.h"
 #include "phys.h"
+#include "vdev.h"
 
 static DEFINE_MUTEX(vrdma_phys_lock);
 static LIST_HEAD(vrdma_phys_list);
@@ -81,6 +82,46 @@ void vrdma_phys_put(struct vrdma_phys *phys)
 {
 	if (phys)
 		kref_put(&phys->ref, vrdma_phys_release);
+}
+
+/**
+ * vrdma_phys_hold() - take another reference to a physical device entry
+ * @phys: the entry
+ */
+void vrdma_phys_hold(struct vrdma_phys *phys)
+{
+	kref_get(&phys->ref);
+}
+
+/**
+ * vrdma_phys_attach() - count a virtual device backed by @phys
+ * @phys: the entry
+ *
+ * Return: 0, or -ENODEV if the physical device has been removed.
+ */
+int vrdma_phys_attach(struct vrdma_phys *phys)
+{
+	int ret = 0;
+
+	mutex_lock(&vrdma_phys_lock);
+	if (phys->removed)
+		ret = -ENODEV;
+	else
+		phys->dev_count++;
+	mutex_unlock(&vrdma_phys_lock);
+	return ret;
+}
+
+/**
+ * vrdma_phys_detach() - a virtual device backed by @phys is gone
+ * @phys: the entry
+ */
+void vrdma_phys_detach(struct vrdma_phys *phys)
+{
+	mutex_lock(&vrdma_phys_lock);
+	if (!WARN_ON_ONCE(!phys->dev_count))
+		phys->dev_count--;
+	mutex_unlock(&vrdma_phys_lock);
 }
 
 static struct vrdma_phys *vrdma_phys_find_locked(const char *name)
@@ -189,6 +230,13 @@ static void vrdma_phys_remove(struct ib_device *ibdev, void *client_data)
 	vrdma_phys_gen++;
 	mutex_unlock(&vrdma_phys_lock);
 
+	/*
+	 * Virtual devices on it stop using it before ib_core frees it; they
+	 * cannot be unregistered synchronously here (this runs under the
+	 * physical device's unregistration).
+	 */
+	vrdma_devs_phys_removed(phys);
+
 	pr_debug("physical device %s (index %u) removed\n", phys->name,
 		 phys->index);
 	vrdma_phys_put(phys);
@@ -225,6 +273,24 @@ struct vrdma_phys *vrdma_phys_get_by_name(const char *name)
 
 	mutex_lock(&vrdma_phys_lock);
 	phys = vrdma_phys_find_locked(name);
+	if (phys)
+		kref_get(&phys->ref);
+	mutex_unlock(&vrdma_phys_lock);
+	return phys;
+}
+
+/**
+ * vrdma_phys_get_default() - the default physical device
+ *
+ * Return: a new reference to the default device (drop it with
+ * vrdma_phys_put()), or NULL if there is none.
+ */
+struct vrdma_phys *vrdma_phys_get_default(void)
+{
+	struct vrdma_phys *phys;
+
+	mutex_lock(&vrdma_phys_lock);
+	phys = vrdma_phys_default;
 	if (phys)
 		kref_get(&phys->ref);
 	mutex_unlock(&vrdma_phys_lock);

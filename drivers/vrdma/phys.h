@@ -51,7 +51,11 @@ int vrdma_phys_init(const char *default_name);
 void vrdma_phys_exit(void);
 
 struct vrdma_phys *vrdma_phys_get_by_name(const char *name);
+struct vrdma_phys *vrdma_phys_get_default(void);
+void vrdma_phys_hold(struct vrdma_phys *phys);
 void vrdma_phys_put(struct vrdma_phys *phys);
+int vrdma_phys_attach(struct vrdma_phys *phys);
+void vrdma_phys_detach(struct vrdma_phys *phys);
 
 int vrdma_phys_set_default(const char *name);
 bool vrdma_phys_default_name(char *buf, size_t size);

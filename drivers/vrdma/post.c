@@ -1,0 +1,892 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The data path: work requests from the rings shared with userspace to the
+ * physical device, and completions back.
+ *
+ * Sends.  librxe writes send WQEs into the send ring and rings the
+ * doorbell, a post_send with no work request, in the caller's context.
+ * vrdma_sq_drain() copies each new WQE out of the ring (userspace may
+ * change it under us), validates it against the tenant's own objects (the
+ * lkeys name MRs of the QP's PD, the AH belongs to that PD, the opcode
+ * suits the QP type, lengths are bounded) and posts it to the physical QP.
+ * A record per send (struct vrdma_swqe) keeps the application's wr_id in a
+ * ring of sq_depth entries indexed by a free-running send counter, which
+ * is also the physical wr_id.  The physical QP completes sends in order,
+ * so a completion retires every record up to its own.  A WQE that fails
+ * validation is not posted: it becomes a record that completes with an
+ * error, in its turn, after the sends before it; the QP then moves to the
+ * error state and what follows is flushed.  The send ring is consumed
+ * only as far as the physical QP has room; the rest waits in the ring.
+ *
+ * Receives.  librxe posts receives by writing the receive ring, with no
+ * system call: vrdma_rq_refill() moves new receive WQEs to the physical
+ * queue whenever something happens (a doorbell, a receive completion, the
+ * poller in vdev.c).  Records (struct vrdma_rwqe) live in a table of free
+ * slots, since SRQ receives complete in any order.
+ *
+ * Completions.  Each virtual CQ owns a physical CQ, polled here in softirq
+ * context (irq_poll, like ib_core's IB_POLL_SOFTIRQ).  Its completions are
+ * translated into the rxe user ABI (struct ib_uverbs_wc with user opcode
+ * and flag values) and pushed into the virtual CQ's ring.  A completion
+ * finds its QP through vdev->qp_hash, by the physical QP's address, never
+ * by dereferencing it: one may arrive for a QP being destroyed, and is
+ * then dropped.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/hashtable.h>
+#include <linux/irq_poll.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <rdma/ib_cache.h>
+#include <rdma/ib_verbs.h>
+
+#include "map.h"
+#include "verbs.h"
+
+/* Send flags of the user ABI that vrdma passes on (same values in ib_core). */
+#define VRDMA_SEND_FLAGS	(IB_SEND_FENCE | IB_SEND_SIGNALED | \
+				 IB_SEND_SOLICITED | IB_SEND_INLINE)
+
+static u64 vrdma_wrid(u64 kind, u32 id, u32 index)
+{
+	return kind << VRDMA_WRID_KIND_SHIFT |
+	       ((u64)id & VRDMA_WRID_ID_MASK) << VRDMA_WRID_ID_SHIFT | index;
+}
+
+/* ------------------------------------------------------------------ */
+/* QP lookup for completions                                            */
+
+static struct vrdma_qp *vrdma_qp_lookup_rcu(struct vrdma_dev *vdev,
+					    struct ib_qp *pqp)
+{
+	struct vrdma_qp *qp;
+
+	hash_for_each_possible_rcu(vdev->qp_hash, qp, hnode, (unsigned long)pqp)
+		if (READ_ONCE(qp->pqp) == pqp)
+			return qp;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Completion translation                                               */
+
+static u32 vrdma_uwc_flags(int flags)
+{
+	u32 uflags = 0;
+
+	if (flags & IB_WC_GRH)
+		uflags |= VRDMA_UWC_FLAG_GRH;
+	if (flags & IB_WC_WITH_IMM)
+		uflags |= VRDMA_UWC_FLAG_WITH_IMM;
+	if (flags & IB_WC_WITH_INVALIDATE)
+		uflags |= VRDMA_UWC_FLAG_WITH_INV;
+	if (flags & IB_WC_IP_CSUM_OK)
+		uflags |= VRDMA_UWC_FLAG_IP_CSUM_OK;
+	return uflags;
+}
+
+static void vrdma_qp_push(struct vrdma_qp *qp, struct vrdma_cq *cq,
+			  struct ib_uverbs_wc *uwc, bool solicited)
+{
+	uwc->qp_num = qp->ibqp.qp_num;
+	uwc->port_num = 1;
+	vrdma_cq_push(cq, uwc, solicited);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sends                                                                */
+
+static struct vrdma_swqe *vrdma_sq_rec(struct vrdma_qp *qp, u32 count)
+{
+	return &qp->sq_shadow[count & (qp->sq_depth - 1)];
+}
+
+/*
+ * Report retired sends, oldest first: a record completes once it was not
+ * posted (a WQE that failed validation, or flushed) or the physical QP
+ * completed it.
+ */
+static void vrdma_sq_retire(struct vrdma_qp *qp)
+{
+	lockdep_assert_held(&qp->sq_lock);
+
+	while (qp->sq_head != qp->sq_tail) {
+		struct vrdma_swqe *rec = vrdma_sq_rec(qp, qp->sq_head);
+		struct ib_uverbs_wc uwc = {};
+
+		if (rec->posted && !rec->done)
+			break;
+		if (rec->signaled || rec->status != IB_WC_SUCCESS) {
+			uwc.wr_id = rec->wr_id;
+			uwc.status = rec->status;
+			uwc.opcode = rec->opcode;
+			uwc.byte_len = rec->byte_len;
+			uwc.vendor_err = rec->vendor_err;
+			vrdma_qp_push(qp, qp->scq, &uwc, true);
+		}
+		qp->sq_head++;
+	}
+	if (qp->sq_head == qp->sq_tail)
+		wake_up(&qp->drain_wq);
+}
+
+/* A send that is not posted: it completes with @status in its turn. */
+static void vrdma_sq_add_unposted(struct vrdma_qp *qp, u64 wr_id, u32 opcode,
+				  enum ib_wc_status status)
+{
+	struct vrdma_swqe *rec = vrdma_sq_rec(qp, qp->sq_tail++);
+
+	*rec = (struct vrdma_swqe) {
+		.wr_id = wr_id,
+		.opcode = opcode,
+		.signaled = true,
+		.status = status,
+	};
+}
+
+static int vrdma_send_opcode(u32 uop, enum ib_qp_type type,
+			     enum ib_wr_opcode *op, u32 *wc_op)
+{
+	switch (uop) {
+	case IB_UVERBS_WR_SEND:
+		*op = IB_WR_SEND;
+		*wc_op = VRDMA_UWC_SEND;
+		return 0;
+	case IB_UVERBS_WR_SEND_WITH_IMM:
+		*op = IB_WR_SEND_WITH_IMM;
+		*wc_op = VRDMA_UWC_SEND;
+		return 0;
+	}
+	if (type == IB_QPT_UD)
+		return -EINVAL;
+
+	switch (uop) {
+	case IB_UVERBS_WR_RDMA_WRITE:
+		*op = IB_WR_RDMA_WRITE;
+		*wc_op = VRDMA_UWC_RDMA_WRITE;
+		return 0;
+	case IB_UVERBS_WR_RDMA_WRITE_WITH_IMM:
+		*op = IB_WR_RDMA_WRITE_WITH_IMM;
+		*wc_op = VRDMA_UWC_RDMA_WRITE;
+		return 0;
+	}
+	if (type != IB_QPT_RC)
+		return -EINVAL;
+
+	switch (uop) {
+	case IB_UVERBS_WR_RDMA_READ:
+		*op = IB_WR_RDMA_READ;
+		*wc_op = VRDMA_UWC_RDMA_READ;
+		return 0;
+	case IB_UVERBS_WR_ATOMIC_CMP_AND_SWP:
+		*op = IB_WR_ATOMIC_CMP_AND_SWP;
+		*wc_op = VRDMA_UWC_COMP_SWAP;
+		return 0;
+	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
+		*op = IB_WR_ATOMIC_FETCH_AND_ADD;
+		*wc_op = VRDMA_UWC_FETCH_ADD;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/**
+ * struct vrdma_send_wr - any kind of send work request, on the stack
+ */
+struct vrdma_send_wr {
+	union {
+		struct ib_send_wr send;
+		struct ib_rdma_wr rdma;
+		struct ib_atomic_wr atomic;
+		struct ib_ud_wr ud;
+	} wr;
+	struct ib_sge sge[VRDMA_MAX_SGE];
+};
+
+/*
+ * Validate the send WQE copied to qp->wqe and post it.  Returns the
+ * completion status: IB_WC_SUCCESS when it was posted, an error status
+ * when it must complete with that error instead.
+ */
+static enum ib_wc_status vrdma_sq_post_one(struct vrdma_qp *qp,
+					   struct vrdma_send_wr *w,
+					   u32 *wc_op)
+{
+	struct rxe_send_wqe *wqe = qp->wqe;
+	struct vrdma_dev *vdev = qp->vdev;
+	u32 flags = wqe->wr.send_flags;
+	u32 elem = vrdma_queue_elem_size(&qp->sq);
+	enum ib_wr_opcode op;
+	struct vrdma_ah *ah;
+	u32 i, num_sge;
+	int access = 0;
+	int ret;
+
+	*wc_op = VRDMA_UWC_SEND;
+	if (vrdma_send_opcode(wqe->wr.opcode, qp->ibqp.qp_type, &op, wc_op))
+		return IB_WC_LOC_QP_OP_ERR;
+	if (flags & ~VRDMA_SEND_FLAGS)
+		return IB_WC_LOC_QP_OP_ERR;
+
+	memset(&w->wr, 0, sizeof(w->wr));
+	w->wr.send.opcode = op;
+	w->wr.send.send_flags = flags;
+	w->wr.send.sg_list = w->sge;
+	if (op == IB_WR_SEND_WITH_IMM || op == IB_WR_RDMA_WRITE_WITH_IMM)
+		w->wr.send.ex.imm_data = wqe->wr.ex.imm_data;
+	if (op == IB_WR_RDMA_READ || op == IB_WR_ATOMIC_CMP_AND_SWP ||
+	    op == IB_WR_ATOMIC_FETCH_AND_ADD)
+		access = IB_ACCESS_LOCAL_WRITE;
+
+	if (flags & IB_SEND_INLINE) {
+		u32 len = wqe->dma.length;
+
+		/* Inline data sits in the slot after the WQE header. */
+		if (access || len > qp->max_inline ||
+		    len > elem - sizeof(*wqe))
+			return IB_WC_LOC_LEN_ERR;
+		w->sge[0].addr = (uintptr_t)wqe->dma.inline_data;
+		w->sge[0].length = len;
+		w->sge[0].lkey = 0;
+		w->wr.send.num_sge = len ? 1 : 0;
+	} else {
+		u64 total = 0;
+
+		num_sge = wqe->dma.num_sge;
+		if (num_sge > qp->max_send_sge)
+			return IB_WC_LOC_LEN_ERR;
+		for (i = 0; i < num_sge; i++) {
+			struct rxe_sge *s = &wqe->dma.sge[i];
+
+			if (vrdma_mr_check(vdev, qp->pd, s->lkey, s->addr,
+					   s->length, access))
+				return IB_WC_LOC_PROT_ERR;
+			w->sge[i].addr = s->addr;
+			w->sge[i].length = s->length;
+			w->sge[i].lkey = s->lkey;
+			total += s->length;
+		}
+		if (total > U32_MAX)
+			return IB_WC_LOC_LEN_ERR;
+		w->wr.send.num_sge = num_sge;
+	}
+
+	switch (op) {
+	case IB_WR_RDMA_WRITE:
+	case IB_WR_RDMA_WRITE_WITH_IMM:
+	case IB_WR_RDMA_READ:
+		w->wr.rdma.remote_addr = wqe->wr.wr.rdma.remote_addr;
+		w->wr.rdma.rkey = wqe->wr.wr.rdma.rkey;
+		break;
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+	case IB_WR_ATOMIC_FETCH_AND_ADD:
+		if (w->wr.send.num_sge != 1 || w->sge[0].length != sizeof(u64))
+			return IB_WC_LOC_LEN_ERR;
+		w->wr.atomic.remote_addr = wqe->wr.wr.atomic.remote_addr;
+		w->wr.atomic.compare_add = wqe->wr.wr.atomic.compare_add;
+		w->wr.atomic.swap = wqe->wr.wr.atomic.swap;
+		w->wr.atomic.rkey = wqe->wr.wr.atomic.rkey;
+		break;
+	default:
+		break;
+	}
+
+	w->wr.send.wr_id = vrdma_wrid(VRDMA_WRID_SQ, 0, qp->sq_tail);
+
+	if (qp->ibqp.qp_type != IB_QPT_UD)
+		return ib_post_send(qp->pqp, &w->wr.send, NULL) ?
+		       IB_WC_LOC_QP_OP_ERR : IB_WC_SUCCESS;
+
+	/*
+	 * The address handle must be one of the QP's PD.  The AH table's lock
+	 * is held while posting: destroy_ah erases the entry under it before
+	 * destroying the physical AH.
+	 */
+	if (wqe->wr.wr.ud.remote_qpn & ~IB_QPN_MASK)
+		return IB_WC_LOC_QP_OP_ERR;
+	w->wr.ud.remote_qpn = wqe->wr.wr.ud.remote_qpn;
+	w->wr.ud.remote_qkey = wqe->wr.wr.ud.remote_qkey;
+	w->wr.ud.pkey_index = 0;
+	xa_lock(&vdev->ahs);
+	ah = xa_load(&vdev->ahs, wqe->wr.wr.ud.ah_num);
+	if (!ah || ah->pd != qp->pd || !ah->pah) {
+		xa_unlock(&vdev->ahs);
+		return IB_WC_LOC_QP_OP_ERR;
+	}
+	w->wr.ud.ah = ah->pah;
+	ret = ib_post_send(qp->pqp, &w->wr.send, NULL);
+	xa_unlock(&vdev->ahs);
+	return ret ? IB_WC_LOC_QP_OP_ERR : IB_WC_SUCCESS;
+}
+
+static void vrdma_qp_error_async(struct vrdma_qp *qp)
+{
+	qp->sq_error = true;
+	schedule_work(&qp->err_work);
+}
+
+static void vrdma_sq_drain_locked(struct vrdma_qp *qp)
+{
+	struct vrdma_send_wr w;
+	u32 prod;
+
+	lockdep_assert_held(&qp->sq_lock);
+
+	if (!qp->sq.buf)
+		return;
+	/* Sends posted before the QP is ready wait in the ring. */
+	if (!qp->sq_error && qp->state != IB_QPS_RTS && qp->state != IB_QPS_SQD)
+		return;
+
+	prod = vrdma_queue_user_prod(&qp->sq);
+	while ((qp->sq_cons & qp->sq.index_mask) != prod) {
+		struct rxe_send_wqe *wqe = qp->wqe;
+		enum ib_wc_status status;
+		u32 wc_op;
+
+		if (qp->sq_tail - qp->sq_head >= qp->sq_max)
+			break;
+		memcpy(wqe, vrdma_queue_slot(&qp->sq, qp->sq_cons),
+		       vrdma_queue_elem_size(&qp->sq));
+
+		if (qp->sq_error || !qp->pqp) {
+			if (vrdma_send_opcode(wqe->wr.opcode, qp->ibqp.qp_type,
+					      &w.wr.send.opcode, &wc_op))
+				wc_op = VRDMA_UWC_SEND;
+			vrdma_sq_add_unposted(qp, wqe->wr.wr_id, wc_op,
+					      IB_WC_WR_FLUSH_ERR);
+		} else {
+			status = vrdma_sq_post_one(qp, &w, &wc_op);
+			if (status == IB_WC_SUCCESS) {
+				struct vrdma_swqe *rec =
+					vrdma_sq_rec(qp, qp->sq_tail++);
+
+				*rec = (struct vrdma_swqe) {
+					.wr_id = wqe->wr.wr_id,
+					.opcode = wc_op,
+					.signaled = qp->sq_sig_all ||
+						(w.wr.send.send_flags &
+						 IB_SEND_SIGNALED),
+					.posted = true,
+				};
+			} else {
+				vrdma_sq_add_unposted(qp, wqe->wr.wr_id, wc_op,
+						      status);
+				vrdma_qp_error_async(qp);
+			}
+		}
+		qp->sq_cons++;
+	}
+	vrdma_queue_publish_cons(&qp->sq, qp->sq_cons);
+	vrdma_sq_retire(qp);
+}
+
+/**
+ * vrdma_sq_drain() - post the new send WQEs of a QP
+ * @qp: the QP
+ *
+ * Any context.
+ */
+void vrdma_sq_drain(struct vrdma_qp *qp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	vrdma_sq_drain_locked(qp);
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+}
+
+static void vrdma_sq_complete(struct vrdma_qp *qp, u32 count,
+			      const struct ib_wc *wc)
+{
+	unsigned long flags;
+	u32 n;
+
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	/* Everything posted up to @count completed, in order. */
+	if (count - qp->sq_head >= qp->sq_tail - qp->sq_head) {
+		spin_unlock_irqrestore(&qp->sq_lock, flags);
+		return;
+	}
+	for (n = qp->sq_head; n != count + 1; n++) {
+		struct vrdma_swqe *rec = vrdma_sq_rec(qp, n);
+
+		if (!rec->posted || rec->done)
+			continue;
+		rec->done = true;
+		if (n == count) {
+			rec->status = wc->status;
+			rec->vendor_err = wc->vendor_err;
+			rec->byte_len = wc->byte_len;
+		}
+	}
+	if (wc->status != IB_WC_SUCCESS)
+		qp->sq_error = true;	/* the physical QP is in error */
+	vrdma_sq_retire(qp);
+	vrdma_sq_drain_locked(qp);
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+}
+
+/**
+ * vrdma_post_send() - ops.post_send: the send doorbell
+ * @ibqp: the QP
+ * @wr: NULL (librxe's doorbell); work request lists are not accepted
+ * @bad_wr: set to @wr on failure
+ *
+ * Return: 0 or -EOPNOTSUPP.
+ */
+int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		    const struct ib_send_wr **bad_wr)
+{
+	struct vrdma_qp *qp = to_vqp(ibqp);
+
+	if (wr) {
+		*bad_wr = wr;
+		return -EOPNOTSUPP;
+	}
+	vrdma_sq_drain(qp);
+	/* A doorbell is a sign of life: receives may have been posted. */
+	vrdma_dev_rq_kick(qp->vdev);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Receives                                                             */
+
+/**
+ * vrdma_rq_init() - set up a receive queue
+ * @vdev: the device
+ * @rq: the queue (zeroed by the caller, with @rq->qp or @rq->srq set)
+ * @pd: the PD receive buffers must belong to
+ * @depth: receives the physical queue holds
+ * @max_sge: scatter elements per receive
+ * @udata: the user's udata (the ring is mapped), or NULL
+ * @mi: filled with the ring's mmap information
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrdma_rq_init(struct vrdma_dev *vdev, struct vrdma_rq *rq,
+		  struct vrdma_pd *pd, u32 depth, u32 max_sge,
+		  struct ib_udata *udata, struct mminfo *mi)
+{
+	u32 elem = struct_size_t(struct rxe_recv_wqe, dma.sge, max_sge);
+	int ret;
+
+	spin_lock_init(&rq->lock);
+	INIT_LIST_HEAD(&rq->node);
+	rq->pd = pd;
+	rq->depth = depth;
+	rq->max_sge = max_sge;
+
+	ret = vrdma_queue_init(vdev, &rq->q, depth, elem, udata, mi);
+	if (ret)
+		return ret;
+	rq->wqe = kzalloc(vrdma_queue_elem_size(&rq->q), GFP_KERNEL);
+	rq->shadow = kvcalloc(depth, sizeof(*rq->shadow), GFP_KERNEL);
+	rq->free = bitmap_zalloc(depth, GFP_KERNEL);
+	if (!rq->wqe || !rq->shadow || !rq->free) {
+		vrdma_rq_cleanup(rq);
+		return -ENOMEM;
+	}
+	bitmap_fill(rq->free, depth);
+	return 0;
+}
+
+/**
+ * vrdma_rq_cleanup() - free a receive queue (deactivated, drained)
+ * @rq: the queue
+ */
+void vrdma_rq_cleanup(struct vrdma_rq *rq)
+{
+	bitmap_free(rq->free);
+	kvfree(rq->shadow);
+	kfree(rq->wqe);
+	vrdma_queue_cleanup(&rq->q);
+	rq->free = NULL;
+	rq->shadow = NULL;
+	rq->wqe = NULL;
+}
+
+/**
+ * vrdma_rq_activate() - the physical queue accepts receives from now on
+ * @vdev: the device
+ * @rq: the queue
+ *
+ * Process context (modify_qp to INIT, create_srq).
+ */
+void vrdma_rq_activate(struct vrdma_dev *vdev, struct vrdma_rq *rq)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->rq_list_lock, flags);
+	if (list_empty(&rq->node))
+		list_add_tail(&rq->node, &vdev->rq_list);
+	spin_lock(&rq->lock);
+	rq->active = true;
+	spin_unlock(&rq->lock);
+	spin_unlock_irqrestore(&vdev->rq_list_lock, flags);
+	vrdma_dev_rq_kick(vdev);
+}
+
+/**
+ * vrdma_rq_deactivate() - stop moving receives to the physical queue
+ * @vdev: the device
+ * @rq: the queue
+ */
+void vrdma_rq_deactivate(struct vrdma_dev *vdev, struct vrdma_rq *rq)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->rq_list_lock, flags);
+	list_del_init(&rq->node);
+	spin_lock(&rq->lock);
+	rq->active = false;
+	spin_unlock(&rq->lock);
+	spin_unlock_irqrestore(&vdev->rq_list_lock, flags);
+}
+
+/* Complete a receive WQE that is not posted (flushed or invalid). */
+static void vrdma_rq_complete_unposted(struct vrdma_rq *rq, u64 wr_id,
+				       enum ib_wc_status status)
+{
+	struct ib_uverbs_wc uwc = {
+		.wr_id = wr_id,
+		.status = status,
+		.opcode = VRDMA_UWC_RECV,
+	};
+
+	/* SRQ receives belong to no QP until consumed: nothing to report. */
+	if (rq->qp)
+		vrdma_qp_push(rq->qp, rq->qp->rcq, &uwc, true);
+}
+
+static int vrdma_rq_post_one(struct vrdma_rq *rq, u32 slot)
+{
+	struct rxe_recv_wqe *wqe = rq->wqe;
+	struct vrdma_dev *vdev = to_vdev(rq->pd->ibpd.device);
+	struct ib_sge sge[VRDMA_MAX_SGE];
+	struct ib_recv_wr wr = {};
+	u32 i, num_sge = wqe->dma.num_sge;
+	u64 total = 0;
+
+	if (num_sge > rq->max_sge)
+		return -EINVAL;
+	for (i = 0; i < num_sge; i++) {
+		struct rxe_sge *s = &wqe->dma.sge[i];
+
+		if (vrdma_mr_check(vdev, rq->pd, s->lkey, s->addr, s->length,
+				   IB_ACCESS_LOCAL_WRITE))
+			return -EINVAL;
+		sge[i].addr = s->addr;
+		sge[i].length = s->length;
+		sge[i].lkey = s->lkey;
+		total += s->length;
+	}
+	if (total > U32_MAX)
+		return -EINVAL;
+
+	wr.sg_list = sge;
+	wr.num_sge = num_sge;
+	if (rq->srq) {
+		wr.wr_id = vrdma_wrid(VRDMA_WRID_SRQ, rq->id, slot);
+		if (!rq->srq->psrq)
+			return -EIO;
+		return ib_post_srq_recv(rq->srq->psrq, &wr, NULL);
+	}
+	wr.wr_id = vrdma_wrid(VRDMA_WRID_RQ, 0, slot);
+	if (!rq->qp->pqp)
+		return -EIO;
+	return ib_post_recv(rq->qp->pqp, &wr, NULL);
+}
+
+/**
+ * vrdma_rq_refill() - move new receive WQEs to the physical queue
+ * @rq: the queue
+ *
+ * Any context.
+ *
+ * Return: whether the ring held new receives.
+ */
+bool vrdma_rq_refill(struct vrdma_rq *rq)
+{
+	unsigned long flags;
+	bool found = false;
+	u32 prod;
+
+	spin_lock_irqsave(&rq->lock, flags);
+	if (!rq->active || !rq->q.buf)
+		goto out;
+	prod = vrdma_queue_user_prod(&rq->q);
+	while ((rq->cons & rq->q.index_mask) != prod) {
+		struct rxe_recv_wqe *wqe = rq->wqe;
+		u32 slot;
+
+		found = true;
+		if (rq->error) {
+			/* Flushed in order, after the posted receives. */
+			if (rq->posted)
+				break;
+			memcpy(wqe, vrdma_queue_slot(&rq->q, rq->cons),
+			       sizeof(*wqe));
+			vrdma_rq_complete_unposted(rq, wqe->wr_id,
+						   IB_WC_WR_FLUSH_ERR);
+			rq->cons++;
+			continue;
+		}
+		if (rq->posted >= rq->depth)
+			break;
+		slot = find_first_bit(rq->free, rq->depth);
+		if (WARN_ON_ONCE(slot >= rq->depth))
+			break;
+		memcpy(wqe, vrdma_queue_slot(&rq->q, rq->cons),
+		       vrdma_queue_elem_size(&rq->q));
+		if (vrdma_rq_post_one(rq, slot)) {
+			/* A bad receive WQE: error completion, queue in error. */
+			vrdma_rq_complete_unposted(rq, wqe->wr_id,
+						   IB_WC_LOC_PROT_ERR);
+			rq->error = true;
+			if (rq->qp)
+				vrdma_qp_error_async(rq->qp);
+		} else {
+			struct vrdma_rwqe *rec = &rq->shadow[slot];
+
+			rec->wr_id = wqe->wr_id;
+			rec->sge0_addr = wqe->dma.num_sge ?
+					 wqe->dma.sge[0].addr : 0;
+			rec->sge0_lkey = wqe->dma.num_sge ?
+					 wqe->dma.sge[0].lkey : 0;
+			rec->sge0_len = wqe->dma.num_sge ?
+					wqe->dma.sge[0].length : 0;
+			clear_bit(slot, rq->free);
+			rq->posted++;
+		}
+		rq->cons++;
+	}
+	vrdma_queue_publish_cons(&rq->q, rq->cons);
+out:
+	spin_unlock_irqrestore(&rq->lock, flags);
+	return found;
+}
+
+/*
+ * A UD receive's first 40 bytes are the GRH the physical RNIC wrote: it
+ * carries the hosts' physical addresses.  The application must see the
+ * overlay addresses its peers use: the destination is the QP's own device
+ * GID the sender addressed, the source the sender's overlay address.
+ */
+static void vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
+			     const struct ib_wc *wc)
+{
+	struct vrdma_dev *vdev = qp->vdev;
+	union ib_gid sgid, dgid, osgid;
+	struct ib_grh grh;
+	struct iphdr *ip4;
+
+	if (rec->sge0_len < sizeof(grh))
+		return;
+	if (vrdma_mr_read(vdev, qp->pd, rec->sge0_lkey, rec->sge0_addr, &grh,
+			  sizeof(grh)))
+		return;
+
+	if (wc->network_hdr_type == RDMA_NETWORK_IPV4) {
+		/* An IPv4 header in the GRH's last 20 bytes. */
+		ip4 = (struct iphdr *)((u8 *)&grh + 20);
+		ipv6_addr_set_v4mapped(ip4->saddr, (struct in6_addr *)&sgid);
+		ipv6_addr_set_v4mapped(ip4->daddr, (struct in6_addr *)&dgid);
+	} else {
+		sgid = grh.sgid;
+		dgid = grh.dgid;
+	}
+
+	if (vrdma_map_reverse(vdev, &sgid, wc->src_qp, &osgid))
+		return;
+	if (!qp->av_valid && rdma_query_gid(&vdev->ibdev, 1, 0, &dgid))
+		return;
+	if (qp->av_valid)
+		dgid = qp->vdgid;
+
+	if (ipv6_addr_v4mapped((struct in6_addr *)&osgid) &&
+	    wc->network_hdr_type == RDMA_NETWORK_IPV4) {
+		ip4->saddr = osgid.raw[12] | osgid.raw[13] << 8 |
+			     osgid.raw[14] << 16 | osgid.raw[15] << 24;
+	} else {
+		grh.sgid = osgid;
+	}
+	vrdma_mr_write(vdev, qp->pd, rec->sge0_lkey, rec->sge0_addr, &grh,
+		       sizeof(grh));
+}
+
+static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
+			      u32 slot, const struct ib_wc *wc,
+			      struct vrdma_qp *qp)
+{
+	struct ib_uverbs_wc uwc = {};
+	struct vrdma_rwqe rec;
+	unsigned long flags;
+
+	spin_lock_irqsave(&rq->lock, flags);
+	if (slot >= rq->depth || test_bit(slot, rq->free)) {
+		spin_unlock_irqrestore(&rq->lock, flags);
+		return;
+	}
+	rec = rq->shadow[slot];
+	set_bit(slot, rq->free);
+	rq->posted--;
+	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR &&
+	    !rq->srq)
+		rq->error = true;
+	spin_unlock_irqrestore(&rq->lock, flags);
+
+	if (qp) {
+		uwc.wr_id = rec.wr_id;
+		uwc.status = wc->status;
+		uwc.vendor_err = wc->vendor_err;
+		uwc.opcode = wc->opcode == IB_WC_RECV_RDMA_WITH_IMM ?
+			     VRDMA_UWC_RECV_RDMA_WITH_IMM : VRDMA_UWC_RECV;
+		uwc.byte_len = wc->byte_len;
+		uwc.wc_flags = vrdma_uwc_flags(wc->wc_flags);
+		if (wc->wc_flags & IB_WC_WITH_IMM)
+			uwc.ex.imm_data = (__force __u32)wc->ex.imm_data;
+		else if (wc->wc_flags & IB_WC_WITH_INVALIDATE)
+			uwc.ex.invalidate_rkey = wc->ex.invalidate_rkey;
+		uwc.src_qp = wc->src_qp;
+		uwc.sl = wc->sl;
+		if (qp->ibqp.qp_type == IB_QPT_UD &&
+		    wc->status == IB_WC_SUCCESS && (wc->wc_flags & IB_WC_GRH))
+			vrdma_ud_fix_grh(qp, &rec, wc);
+		/*
+		 * ib_wc does not say whether the sender asked for a solicited
+		 * event: every receive counts as solicited.
+		 */
+		vrdma_qp_push(qp, cq, &uwc, true);
+	}
+	vrdma_rq_refill(rq);
+	if (qp && !rq->posted)
+		wake_up(&qp->drain_wq);
+}
+
+/**
+ * vrdma_post_recv() - ops.post_recv: not used by the rxe user ABI
+ * @ibqp: the QP
+ * @wr: work requests
+ * @bad_wr: set to @wr
+ *
+ * Return: -EOPNOTSUPP.
+ */
+int vrdma_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		    const struct ib_recv_wr **bad_wr)
+{
+	*bad_wr = wr;
+	return -EOPNOTSUPP;
+}
+
+/**
+ * vrdma_post_srq_recv() - ops.post_srq_recv: not used by the rxe user ABI
+ * @ibsrq: the SRQ
+ * @wr: work requests
+ * @bad_wr: set to @wr
+ *
+ * Return: -EOPNOTSUPP.
+ */
+int vrdma_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
+			const struct ib_recv_wr **bad_wr)
+{
+	*bad_wr = wr;
+	return -EOPNOTSUPP;
+}
+
+/* ------------------------------------------------------------------ */
+/* The physical CQ                                                      */
+
+static void vrdma_handle_wc(struct vrdma_cq *cq, const struct ib_wc *wc)
+{
+	struct vrdma_dev *vdev = cq->vdev;
+	u64 kind = wc->wr_id >> VRDMA_WRID_KIND_SHIFT;
+	u32 id = (wc->wr_id >> VRDMA_WRID_ID_SHIFT) & VRDMA_WRID_ID_MASK;
+	u32 index = lower_32_bits(wc->wr_id);
+	struct vrdma_srq *srq;
+	struct vrdma_qp *qp;
+
+	qp = vrdma_qp_lookup_rcu(vdev, wc->qp);
+	switch (kind) {
+	case VRDMA_WRID_SQ:
+		if (qp)
+			vrdma_sq_complete(qp, index, wc);
+		break;
+	case VRDMA_WRID_RQ:
+		if (qp)
+			vrdma_rq_complete(&qp->rq, cq, index, wc, qp);
+		break;
+	case VRDMA_WRID_SRQ:
+		srq = xa_load(&vdev->srqs, id);
+		if (srq)
+			vrdma_rq_complete(&srq->rq, cq, index, wc, qp);
+		break;
+	}
+}
+
+/**
+ * vrdma_pcq_poll() - poll a physical CQ (irq_poll callback, softirq)
+ * @iop: the virtual CQ's irq_poll
+ * @budget: completions to process at most
+ *
+ * Return: completions processed.
+ */
+int vrdma_pcq_poll(struct irq_poll *iop, int budget)
+{
+	struct vrdma_cq *cq = container_of(iop, struct vrdma_cq, iop);
+	struct ib_wc wcs[16];
+	int done = 0, n, i;
+
+	while (done < budget) {
+		n = ib_poll_cq(cq->pcq, min_t(int, ARRAY_SIZE(wcs),
+					      budget - done), wcs);
+		if (n <= 0)
+			break;
+		rcu_read_lock();
+		for (i = 0; i < n; i++)
+			vrdma_handle_wc(cq, &wcs[i]);
+		rcu_read_unlock();
+		done += n;
+	}
+
+	if (done < budget) {
+		irq_poll_complete(iop);
+		if (ib_req_notify_cq(cq->pcq, IB_CQ_NEXT_COMP |
+				     IB_CQ_REPORT_MISSED_EVENTS) > 0)
+			irq_poll_sched(iop);
+	}
+	return done;
+}
+
+/**
+ * vrdma_pcq_comp_handler() - a physical CQ has completions
+ * @pcq: the physical CQ
+ * @cq_context: the virtual CQ
+ */
+void vrdma_pcq_comp_handler(struct ib_cq *pcq, void *cq_context)
+{
+	struct vrdma_cq *cq = cq_context;
+
+	irq_poll_sched(&cq->iop);
+}
+
+/**
+ * vrdma_pcq_event() - an asynchronous event of a physical CQ
+ * @event: the event
+ * @cq_context: the virtual CQ
+ */
+void vrdma_pcq_event(struct ib_event *event, void *cq_context)
+{
+	struct vrdma_cq *cq = cq_context;
+	struct ib_event ev = {
+		.device = &cq->vdev->ibdev,
+		.element.cq = &cq->ibcq,
+		.event = event->event,
+	};
+
+	if (cq->ibcq.event_handler)
+		cq->ibcq.event_handler(&ev, cq->ibcq.cq_context);
+}

@@ -1,0 +1,595 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Queue pairs.
+ *
+ * A virtual QP is a physical QP on the physical PD of its virtual PD, with
+ * the physical CQs (and SRQ) of its virtual CQs (and SRQ), plus the rings
+ * the application uses.  Its number is the physical QPN: the peer's RNIC
+ * addresses that one.
+ *
+ * modify_qp translates the address vector: the destination GID the
+ * application gives is an overlay address (a container's), which the
+ * address map turns into the physical GID of the RNIC of the host that
+ * runs it (map.c); the source is the physical device's own address.  A
+ * destination that is not in the map, or in another virtual network, fails
+ * with -EHOSTUNREACH before anything reaches the wire.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hashtable.h>
+#include <linux/slab.h>
+#include <rdma/ib_verbs.h>
+
+#include "audit.h"
+#include "map.h"
+#include "verbs.h"
+
+/* How long destroy waits for the physical QP's work requests to flush. */
+#define VRDMA_DRAIN_TIMEOUT	(5 * HZ)
+
+static void vrdma_qp_event(struct ib_event *pev, void *context)
+{
+	struct vrdma_qp *qp = context;
+	struct ib_event ev = {
+		.device = &qp->vdev->ibdev,
+		.element.qp = &qp->ibqp,
+		.event = pev->event,
+	};
+
+	if (pev->event == IB_EVENT_QP_LAST_WQE_REACHED) {
+		WRITE_ONCE(qp->last_wqe, true);
+		wake_up(&qp->drain_wq);
+	}
+	if (qp->ibqp.event_handler)
+		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
+}
+
+static void vrdma_qp_err_work(struct work_struct *work)
+{
+	struct vrdma_qp *qp = container_of(work, struct vrdma_qp, err_work);
+	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
+
+	if (vrdma_dev_enter(qp->vdev))
+		return;
+	mutex_lock(&qp->state_lock);
+	if (qp->pqp && qp->state != IB_QPS_ERR &&
+	    !ib_modify_qp(qp->pqp, &attr, IB_QP_STATE))
+		qp->state = IB_QPS_ERR;
+	mutex_unlock(&qp->state_lock);
+	vrdma_dev_leave(qp->vdev);
+	/* Receives waiting in the ring are flushed now. */
+	vrdma_rq_refill(&qp->rq);
+}
+
+/**
+ * vrdma_qp_set_error() - move a QP to the error state from any context
+ * @qp: the QP
+ */
+void vrdma_qp_set_error(struct vrdma_qp *qp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	qp->sq_error = true;
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+	schedule_work(&qp->err_work);
+}
+
+static int vrdma_qp_check_init(struct vrdma_dev *vdev,
+			       struct ib_qp_init_attr *init,
+			       struct ib_udata *udata)
+{
+	const struct ib_device_attr *a = &vdev->ibdev.attrs;
+	struct ib_qp_cap *cap = &init->cap;
+
+	switch (init->qp_type) {
+	case IB_QPT_RC:
+	case IB_QPT_UC:
+	case IB_QPT_UD:
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (init->create_flags)
+		return -EOPNOTSUPP;
+	/* Kernel consumers are not supported: this is a user-only device. */
+	if (!udata)
+		return -EOPNOTSUPP;
+	if (udata->outlen < sizeof(struct rxe_create_qp_resp))
+		return -EINVAL;
+	if (!init->send_cq || !init->recv_cq)
+		return -EINVAL;
+	if (cap->max_send_wr < 1 || cap->max_send_wr > a->max_qp_wr ||
+	    cap->max_send_sge > a->max_send_sge ||
+	    cap->max_inline_data > VRDMA_MAX_INLINE)
+		return -EINVAL;
+	if (!init->srq &&
+	    (cap->max_recv_wr < 1 || cap->max_recv_wr > a->max_qp_wr ||
+	     cap->max_recv_sge > a->max_recv_sge))
+		return -EINVAL;
+	return 0;
+}
+
+static void vrdma_qp_free_sq(struct vrdma_qp *qp)
+{
+	kvfree(qp->sq_shadow);
+	kfree(qp->wqe);
+	vrdma_queue_cleanup(&qp->sq);
+	qp->sq_shadow = NULL;
+	qp->wqe = NULL;
+}
+
+/**
+ * vrdma_create_qp() - ops.create_qp
+ * @ibqp: the QP (allocated by ib_core)
+ * @init: its attributes; the capabilities granted are written back
+ * @udata: the user's udata (struct rxe_create_qp_resp)
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
+		    struct ib_udata *udata)
+{
+	struct vrdma_dev *vdev = to_vdev(ibqp->device);
+	struct vrdma_qp *qp = to_vqp(ibqp);
+	struct vrdma_pd *pd = to_vpd(ibqp->pd);
+	struct rxe_create_qp_resp resp = {};
+	struct ib_qp_init_attr pinit = {};
+	unsigned long flags;
+	u32 elem;
+	int ret;
+
+	ret = vrdma_qp_check_init(vdev, init, udata);
+	if (ret)
+		return ret;
+	if (vdev->limits.max_qp &&
+	    atomic_inc_return(&vdev->n_qp) > vdev->limits.max_qp) {
+		atomic_dec(&vdev->n_qp);
+		return -ENOSPC;
+	} else if (!vdev->limits.max_qp) {
+		atomic_inc(&vdev->n_qp);
+	}
+
+	ret = vrdma_dev_enter(vdev);
+	if (ret)
+		goto err_count;
+
+	qp->vdev = vdev;
+	qp->pd = pd;
+	qp->scq = to_vcq(init->send_cq);
+	qp->rcq = to_vcq(init->recv_cq);
+	qp->srq = init->srq ? to_vsrq(init->srq) : NULL;
+	qp->sq_sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
+	qp->state = IB_QPS_RESET;
+	spin_lock_init(&qp->sq_lock);
+	mutex_init(&qp->state_lock);
+	INIT_WORK(&qp->err_work, vrdma_qp_err_work);
+	init_waitqueue_head(&qp->drain_wq);
+	INIT_HLIST_NODE(&qp->hnode);
+	INIT_LIST_HEAD(&qp->obj.node);
+	spin_lock_init(&qp->rq.lock);
+	qp->rq.qp = qp;
+
+	if (!qp->pd->ppd || !qp->scq->pcq || !qp->rcq->pcq ||
+	    (qp->srq && !qp->srq->psrq)) {
+		ret = -EIO;
+		goto err_leave;
+	}
+
+	/* The physical QP first: it decides the real capabilities. */
+	pinit.event_handler = vrdma_qp_event;
+	pinit.qp_context = qp;
+	pinit.send_cq = qp->scq->pcq;
+	pinit.recv_cq = qp->rcq->pcq;
+	pinit.srq = qp->srq ? qp->srq->psrq : NULL;
+	pinit.cap = init->cap;
+	if (qp->srq) {
+		pinit.cap.max_recv_wr = 0;
+		pinit.cap.max_recv_sge = 0;
+	}
+	pinit.sq_sig_type = init->sq_sig_type;
+	pinit.qp_type = init->qp_type;
+	qp->pqp = ib_create_qp(pd->ppd, &pinit);
+	if (IS_ERR(qp->pqp)) {
+		ret = PTR_ERR(qp->pqp);
+		qp->pqp = NULL;
+		goto err_leave;
+	}
+
+	qp->max_send_sge = init->cap.max_send_sge;
+	qp->max_inline = min(init->cap.max_inline_data,
+			     pinit.cap.max_inline_data);
+	/*
+	 * At most sq_max sends are outstanding on the physical QP; more wait
+	 * in the ring, which holds what the application asked for.
+	 */
+	qp->sq_max = pinit.cap.max_send_wr;
+	qp->sq_depth = roundup_pow_of_two(qp->sq_max);
+	qp->sq_shadow = kvcalloc(qp->sq_depth, sizeof(*qp->sq_shadow),
+				 GFP_KERNEL);
+	elem = max_t(u32, struct_size_t(struct rxe_send_wqe, dma.sge,
+					qp->max_send_sge),
+		     sizeof(struct rxe_send_wqe) + qp->max_inline);
+	ret = qp->sq_shadow ? vrdma_queue_init(vdev, &qp->sq,
+					       init->cap.max_send_wr, elem,
+					       udata, &resp.sq_mi) : -ENOMEM;
+	if (ret)
+		goto err_pqp;
+	qp->wqe = kzalloc(vrdma_queue_elem_size(&qp->sq), GFP_KERNEL);
+	if (!qp->wqe) {
+		ret = -ENOMEM;
+		goto err_sq;
+	}
+
+	if (!qp->srq) {
+		ret = vrdma_rq_init(vdev, &qp->rq, pd, pinit.cap.max_recv_wr,
+				    init->cap.max_recv_sge, udata,
+				    &resp.rq_mi);
+		if (ret)
+			goto err_sq;
+	}
+
+	ret = ib_copy_to_udata(udata, &resp, sizeof(resp));
+	if (ret)
+		goto err_rq;
+
+	/* The rings hold what the application asked for; inline may shrink. */
+	init->cap.max_inline_data = qp->max_inline;
+	qp->max_send_wr = init->cap.max_send_wr;
+	qp->max_recv_wr = qp->srq ? 0 : init->cap.max_recv_wr;
+
+	ibqp->qp_num = qp->pqp->qp_num;
+	spin_lock_irqsave(&vdev->qp_hash_lock, flags);
+	hash_add_rcu(vdev->qp_hash, &qp->hnode, (unsigned long)qp->pqp);
+	spin_unlock_irqrestore(&vdev->qp_hash_lock, flags);
+	vrdma_obj_add(vdev, &qp->obj, VRDMA_OBJ_QP);
+	vrdma_audit_created(VRDMA_AUDIT_QP);
+	vrdma_dev_leave(vdev);
+	return 0;
+
+err_rq:
+	if (!qp->srq)
+		vrdma_rq_cleanup(&qp->rq);
+err_sq:
+	vrdma_qp_free_sq(qp);
+err_pqp:
+	ib_destroy_qp(qp->pqp);
+	qp->pqp = NULL;
+err_leave:
+	vrdma_dev_leave(vdev);
+err_count:
+	atomic_dec(&vdev->n_qp);
+	return ret;
+}
+
+/* The application's attributes, turned into the physical QP's. */
+static int vrdma_qp_translate(struct vrdma_qp *qp, const struct ib_qp_attr *attr,
+			      int mask, struct ib_qp_attr *pattr, int *pmask)
+{
+	struct vrdma_dev *vdev = qp->vdev;
+	int ret;
+
+	if (mask & (IB_QP_ALT_PATH | IB_QP_PATH_MIG_STATE | IB_QP_RATE_LIMIT))
+		return -EOPNOTSUPP;
+
+	*pattr = *attr;
+	*pmask = mask;
+	memset(&pattr->ah_attr, 0, sizeof(pattr->ah_attr));
+	memset(&pattr->alt_ah_attr, 0, sizeof(pattr->alt_ah_attr));
+
+	if (mask & IB_QP_PORT)
+		pattr->port_num = vdev->pport;
+	if (mask & IB_QP_PKEY_INDEX)
+		pattr->pkey_index = 0;
+
+	if (mask & IB_QP_AV) {
+		const struct rdma_ah_attr *ah = &attr->ah_attr;
+		const struct ib_global_route *grh;
+
+		if (ah->type != RDMA_AH_ATTR_TYPE_ROCE ||
+		    !(rdma_ah_get_ah_flags(ah) & IB_AH_GRH))
+			return -EINVAL;
+		grh = rdma_ah_read_grh(ah);
+		ret = vrdma_map_resolve(vdev, &grh->dgid, &pattr->ah_attr);
+		if (ret)
+			return ret;
+		pattr->ah_attr.grh.flow_label = grh->flow_label;
+		pattr->ah_attr.grh.traffic_class = grh->traffic_class;
+		if (grh->hop_limit)
+			pattr->ah_attr.grh.hop_limit = grh->hop_limit;
+		pattr->ah_attr.sl = ah->sl;
+		pattr->ah_attr.static_rate = ah->static_rate;
+	}
+	return 0;
+}
+
+/* Reset: the rings start over, as they do for rxe. */
+static void vrdma_qp_reset_rings(struct vrdma_qp *qp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	qp->sq_cons = 0;
+	qp->sq_head = 0;
+	qp->sq_tail = 0;
+	qp->sq_error = false;
+	if (qp->sq.buf) {
+		WRITE_ONCE(qp->sq.buf->producer_index, 0);
+		vrdma_queue_publish_cons(&qp->sq, 0);
+	}
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+
+	if (qp->srq)
+		return;
+	spin_lock_irqsave(&qp->rq.lock, flags);
+	qp->rq.cons = 0;
+	qp->rq.error = false;
+	qp->rq.posted = 0;
+	bitmap_fill(qp->rq.free, qp->rq.depth);
+	if (qp->rq.q.buf) {
+		WRITE_ONCE(qp->rq.q.buf->producer_index, 0);
+		vrdma_queue_publish_cons(&qp->rq.q, 0);
+	}
+	spin_unlock_irqrestore(&qp->rq.lock, flags);
+}
+
+/* A state the physical QP reached: what it means for the rings. */
+static void vrdma_qp_new_state(struct vrdma_qp *qp, enum ib_qp_state state)
+{
+	struct vrdma_dev *vdev = qp->vdev;
+	unsigned long flags;
+
+	lockdep_assert_held(&qp->state_lock);
+
+	qp->state = state;
+	switch (state) {
+	case IB_QPS_RESET:
+		if (!qp->srq)
+			vrdma_rq_deactivate(vdev, &qp->rq);
+		vrdma_qp_reset_rings(qp);
+		break;
+	case IB_QPS_INIT:
+	case IB_QPS_RTR:
+		if (!qp->srq)
+			vrdma_rq_activate(vdev, &qp->rq);
+		break;
+	case IB_QPS_RTS:
+	case IB_QPS_SQD:
+		vrdma_sq_drain(qp);
+		break;
+	case IB_QPS_ERR:
+	case IB_QPS_SQE:
+		spin_lock_irqsave(&qp->sq_lock, flags);
+		qp->sq_error = true;
+		spin_unlock_irqrestore(&qp->sq_lock, flags);
+		if (!qp->srq) {
+			spin_lock_irqsave(&qp->rq.lock, flags);
+			qp->rq.error = true;
+			spin_unlock_irqrestore(&qp->rq.lock, flags);
+			vrdma_rq_refill(&qp->rq);
+		}
+		vrdma_sq_drain(qp);
+		break;
+	}
+}
+
+/**
+ * vrdma_modify_qp() - ops.modify_qp
+ * @ibqp: the QP
+ * @attr: new attributes; the destination GID is an overlay address
+ * @mask: which ones
+ * @udata: the user's udata (no driver data in the rxe ABI)
+ *
+ * Return: 0 or a negative errno (-EHOSTUNREACH: destination not in the
+ * map of the device's virtual network).
+ */
+int vrdma_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		    struct ib_udata *udata)
+{
+	struct vrdma_qp *qp = to_vqp(ibqp);
+	struct vrdma_dev *vdev = qp->vdev;
+	struct ib_qp_attr *pattr;
+	int pmask, ret;
+
+	if (udata && udata->inlen)
+		return -EOPNOTSUPP;
+
+	pattr = kmalloc(sizeof(*pattr), GFP_KERNEL);
+	if (!pattr)
+		return -ENOMEM;
+
+	ret = vrdma_dev_enter(vdev);
+	if (ret)
+		goto out_free;
+
+	ret = vrdma_qp_translate(qp, attr, mask, pattr, &pmask);
+	if (ret)
+		goto out_leave;
+
+	mutex_lock(&qp->state_lock);
+	ret = ib_modify_qp(qp->pqp, pattr, pmask);
+	if (!ret) {
+		if (mask & IB_QP_AV) {
+			qp->vdgid = attr->ah_attr.grh.dgid;
+			qp->vsgid_index = attr->ah_attr.grh.sgid_index;
+			qp->av_valid = true;
+		}
+		if (mask & IB_QP_STATE)
+			vrdma_qp_new_state(qp, attr->qp_state);
+	}
+	mutex_unlock(&qp->state_lock);
+	rdma_destroy_ah_attr(&pattr->ah_attr);
+
+out_leave:
+	vrdma_dev_leave(vdev);
+out_free:
+	kfree(pattr);
+	return ret;
+}
+
+/**
+ * vrdma_query_qp() - ops.query_qp
+ * @ibqp: the QP
+ * @attr: filled; the destination GID is the one the application gave
+ * @mask: attributes wanted
+ * @init: filled with the creation attributes
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrdma_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		   struct ib_qp_init_attr *init)
+{
+	struct vrdma_qp *qp = to_vqp(ibqp);
+	struct vrdma_dev *vdev = qp->vdev;
+	struct ib_qp_init_attr pinit = {};
+	struct ib_global_route *grh;
+	int ret;
+
+	ret = vrdma_dev_enter(vdev);
+	if (ret)
+		return ret;
+	ret = ib_query_qp(qp->pqp, attr, mask, &pinit);
+	vrdma_dev_leave(vdev);
+	if (ret)
+		return ret;
+
+	rdma_destroy_ah_attr(&attr->ah_attr);
+	rdma_destroy_ah_attr(&attr->alt_ah_attr);
+	memset(&attr->alt_ah_attr, 0, sizeof(attr->alt_ah_attr));
+	memset(&attr->ah_attr, 0, sizeof(attr->ah_attr));
+	attr->port_num = 1;
+	attr->pkey_index = 0;
+	attr->alt_port_num = 0;
+	attr->alt_pkey_index = 0;
+	if (qp->av_valid) {
+		attr->ah_attr.type = RDMA_AH_ATTR_TYPE_ROCE;
+		rdma_ah_set_port_num(&attr->ah_attr, 1);
+		rdma_ah_set_ah_flags(&attr->ah_attr, IB_AH_GRH);
+		grh = rdma_ah_retrieve_grh(&attr->ah_attr);
+		grh->dgid = qp->vdgid;
+		grh->sgid_index = qp->vsgid_index;
+		grh->hop_limit = 64;
+	}
+
+	attr->cap.max_send_wr = qp->max_send_wr;
+	attr->cap.max_send_sge = qp->max_send_sge;
+	attr->cap.max_inline_data = qp->max_inline;
+	attr->cap.max_recv_wr = qp->max_recv_wr;
+	attr->cap.max_recv_sge = qp->srq ? 0 : qp->rq.max_sge;
+
+	memset(init, 0, sizeof(*init));
+	init->event_handler = qp->ibqp.event_handler;
+	init->qp_context = qp->ibqp.qp_context;
+	init->send_cq = &qp->scq->ibcq;
+	init->recv_cq = &qp->rcq->ibcq;
+	init->srq = qp->srq ? &qp->srq->ibsrq : NULL;
+	init->cap = attr->cap;
+	init->sq_sig_type = qp->sq_sig_all ? IB_SIGNAL_ALL_WR :
+					     IB_SIGNAL_REQ_WR;
+	init->qp_type = qp->ibqp.qp_type;
+	init->port_num = 1;
+	return 0;
+}
+
+static bool vrdma_qp_drained(struct vrdma_qp *qp)
+{
+	unsigned long flags;
+	bool drained;
+
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	drained = qp->sq_head == qp->sq_tail;
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+	if (drained && !qp->srq) {
+		spin_lock_irqsave(&qp->rq.lock, flags);
+		drained = !qp->rq.posted;
+		spin_unlock_irqrestore(&qp->rq.lock, flags);
+	}
+	if (drained && qp->srq && qp->ibqp.qp_type == IB_QPT_RC)
+		drained = READ_ONCE(qp->last_wqe);
+	return drained;
+}
+
+/*
+ * Destroy the physical QP: stop feeding it, flush it, wait (bounded) for
+ * the flushed completions, and make sure no poll of its CQs still looks at
+ * it.  Completions that arrive later find no QP in vdev->qp_hash and are
+ * dropped.
+ */
+static void vrdma_qp_destroy_phys(struct vrdma_qp *qp, bool drain)
+{
+	struct vrdma_dev *vdev = qp->vdev;
+	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
+	struct ib_qp *pqp = qp->pqp;
+	unsigned long flags;
+
+	if (!qp->srq)
+		vrdma_rq_deactivate(vdev, &qp->rq);
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	qp->sq_error = true;
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+	cancel_work_sync(&qp->err_work);
+	if (!pqp)
+		return;
+
+	if (drain && qp->state != IB_QPS_RESET &&
+	    !ib_modify_qp(pqp, &attr, IB_QP_STATE))
+		wait_event_timeout(qp->drain_wq, vrdma_qp_drained(qp),
+				   VRDMA_DRAIN_TIMEOUT);
+
+	irq_poll_disable(&qp->scq->iop);
+	if (qp->rcq != qp->scq)
+		irq_poll_disable(&qp->rcq->iop);
+	spin_lock_irqsave(&vdev->qp_hash_lock, flags);
+	hash_del_rcu(&qp->hnode);
+	spin_unlock_irqrestore(&vdev->qp_hash_lock, flags);
+	/* The data path tests qp->pqp under these locks. */
+	spin_lock_irqsave(&qp->sq_lock, flags);
+	WRITE_ONCE(qp->pqp, NULL);
+	spin_unlock_irqrestore(&qp->sq_lock, flags);
+	spin_lock_irqsave(&qp->rq.lock, flags);
+	spin_unlock_irqrestore(&qp->rq.lock, flags);
+	synchronize_rcu();
+	irq_poll_enable(&qp->scq->iop);
+	irq_poll_sched(&qp->scq->iop);
+	if (qp->rcq != qp->scq) {
+		irq_poll_enable(&qp->rcq->iop);
+		irq_poll_sched(&qp->rcq->iop);
+	}
+
+	ib_destroy_qp(pqp);
+}
+
+/**
+ * vrdma_qp_kill() - destroy a QP's physical QP (device kill)
+ * @qp: the QP
+ */
+void vrdma_qp_kill(struct vrdma_qp *qp)
+{
+	/* No waiting: the physical device is going away. */
+	vrdma_qp_destroy_phys(qp, false);
+}
+
+/**
+ * vrdma_destroy_qp() - ops.destroy_qp
+ * @ibqp: the QP
+ * @udata: the user's udata
+ *
+ * Return: 0.
+ */
+int vrdma_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
+{
+	struct vrdma_qp *qp = to_vqp(ibqp);
+	struct vrdma_dev *vdev = qp->vdev;
+
+	vrdma_dev_enter_destroy(vdev);
+	vrdma_obj_del(vdev, &qp->obj);
+	vrdma_qp_destroy_phys(qp, true);
+	vrdma_dev_leave(vdev);
+
+	if (!qp->srq)
+		vrdma_rq_cleanup(&qp->rq);
+	vrdma_qp_free_sq(qp);
+	atomic_dec(&vdev->n_qp);
+	vrdma_audit_destroyed(VRDMA_AUDIT_QP);
+	return 0;
+}

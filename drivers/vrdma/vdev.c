@@ -1,0 +1,1189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Virtual RoCE devices: creation, deletion, the ib_device_ops table, the
+ * query verbs, events and the receive-queue poller.
+ *
+ * A virtual device is an ib_device with one RoCE v2 port.  Its GID table is
+ * built by ib_core's RoCE GID management from the addresses of the
+ * container's netdev, which ops.get_netdev reports (the device never calls
+ * ib_device_set_netdev(): rdma_rxe looks devices up by netdev with the rxe
+ * driver id and would take ours for its own).  It claims the rxe driver id
+ * and user ABI so that librxe binds to it.  It is not a kernel-verbs
+ * provider (ops.get_dma_mr is not set), so ib_core's kernel clients (MAD,
+ * CM, IPoIB) leave it alone.
+ *
+ * Devices are born in init_net (ib_core on these kernels creates every
+ * device there).  In exclusive netns mode the creator moves it into the
+ * container's namespace (vrdmactl does, through RDMA_NLDEV_CMD_SET); when
+ * the namespace goes, ib_core moves it back and the netdev unregisters,
+ * which deletes the device.
+ *
+ * Lifetime: a device is on vrdma_devs from registration until
+ * ops.dealloc_driver, which ib_core calls once, at the end of whichever
+ * unregistration comes first (DEV_DEL, `rdma link del`, the netdev
+ * unregistering, module unload).
+ *
+ * Locking: vrdma_devs_lock (a mutex) protects vrdma_devs and is never held
+ * across a call that registers or unregisters an ib_device, nor while
+ * taking a device's gate (see verbs.h for the full order).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/etherdevice.h>
+#include <linux/delay.h>
+#include <linux/hrtimer.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/slab.h>
+#include <net/addrconf.h>
+#include <net/net_namespace.h>
+#include <rdma/ib_mad.h>
+#include <rdma/ib_verbs.h>
+#include <uapi/linux/vrdma.h>
+
+#include "audit.h"
+#include "netlink.h"
+#include "phys.h"
+#include "vdev.h"
+#include "verbs.h"
+
+static DEFINE_MUTEX(vrdma_devs_lock);
+static LIST_HEAD(vrdma_devs);
+
+/*
+ * Deletions that cannot run where they are decided (under RTNL, or under
+ * a physical device's unregistration) run here; module unload flushes it.
+ * ib_unregister_device_queued() is not used: its queue cannot be flushed
+ * from outside ib_core.
+ */
+static struct workqueue_struct *vrdma_wq;
+
+static unsigned int rq_poll_min_us = 100;
+module_param(rq_poll_min_us, uint, 0644);
+MODULE_PARM_DESC(rq_poll_min_us,
+		 "Receive-queue poll period while receives are being posted (us)");
+
+static unsigned int rq_poll_max_us = 4000;
+module_param(rq_poll_max_us, uint, 0644);
+MODULE_PARM_DESC(rq_poll_max_us,
+		 "Receive-queue poll period when idle (us)");
+
+#define VRDMA_GID_TBL_LEN	64
+#define VRDMA_RQ_IDLE_SCANS	64
+
+/* ------------------------------------------------------------------ */
+/* Entering and leaving the physical device                            */
+
+/**
+ * vrdma_dev_enter() - start a verb that uses physical objects
+ * @vdev: the device
+ *
+ * Process context.  Pairs with vrdma_dev_leave().
+ *
+ * Return: 0, or -EIO once the physical device has gone away.
+ */
+int vrdma_dev_enter(struct vrdma_dev *vdev)
+{
+	down_read(&vdev->gate);
+	if (unlikely(vdev->dead)) {
+		up_read(&vdev->gate);
+		return -EIO;
+	}
+	return 0;
+}
+
+/**
+ * vrdma_dev_enter_destroy() - start a destroy verb
+ * @vdev: the device
+ *
+ * Process context.  Pairs with vrdma_dev_leave().  Never fails: once the
+ * physical device is gone, the object's physical pointer is NULL and the
+ * verb only frees the virtual side.
+ */
+void vrdma_dev_enter_destroy(struct vrdma_dev *vdev)
+{
+	down_read(&vdev->gate);
+}
+
+/**
+ * vrdma_dev_leave() - end a verb started with vrdma_dev_enter() or
+ *	vrdma_dev_enter_destroy()
+ * @vdev: the device
+ */
+void vrdma_dev_leave(struct vrdma_dev *vdev)
+{
+	up_read(&vdev->gate);
+}
+
+/**
+ * vrdma_obj_add() - put a new object on its device's list
+ * @vdev: the device
+ * @obj: the object's entry
+ * @type: what the object is
+ */
+void vrdma_obj_add(struct vrdma_dev *vdev, struct vrdma_obj *obj,
+		   enum vrdma_obj_type type)
+{
+	obj->type = type;
+	mutex_lock(&vdev->obj_lock);
+	list_add_tail(&obj->node, &vdev->objs);
+	mutex_unlock(&vdev->obj_lock);
+}
+
+/**
+ * vrdma_obj_del() - take an object off its device's list
+ * @vdev: the device
+ * @obj: the object's entry
+ */
+void vrdma_obj_del(struct vrdma_dev *vdev, struct vrdma_obj *obj)
+{
+	mutex_lock(&vdev->obj_lock);
+	list_del_init(&obj->node);
+	mutex_unlock(&vdev->obj_lock);
+}
+
+/**
+ * vrdma_dev_kill() - stop using the physical device
+ * @vdev: the device
+ *
+ * The physical device is going away (its ib_client remove()): destroy
+ * every physical object now, in dependency order, and make every later
+ * verb fail with -EIO.  The virtual objects stay until their owners
+ * destroy them (the device is unregistered right after, which destroys
+ * those of userspace).
+ */
+void vrdma_dev_kill(struct vrdma_dev *vdev)
+{
+	struct vrdma_obj *obj;
+	int type;
+
+	down_write(&vdev->gate);
+	if (vdev->dead)
+		goto out;
+	vdev->dead = true;
+	mutex_lock(&vdev->obj_lock);
+	for (type = 0; type < VRDMA_OBJ_NR; type++) {
+		list_for_each_entry(obj, &vdev->objs, node) {
+			if (obj->type != type)
+				continue;
+			switch (type) {
+			case VRDMA_OBJ_QP:
+				vrdma_qp_kill(container_of(obj, struct vrdma_qp, obj));
+				break;
+			case VRDMA_OBJ_SRQ:
+				vrdma_srq_kill(container_of(obj, struct vrdma_srq, obj));
+				break;
+			case VRDMA_OBJ_AH:
+				vrdma_ah_kill(container_of(obj, struct vrdma_ah, obj));
+				break;
+			case VRDMA_OBJ_MR:
+				vrdma_mr_kill(container_of(obj, struct vrdma_mr, obj));
+				break;
+			case VRDMA_OBJ_CQ:
+				vrdma_cq_kill(container_of(obj, struct vrdma_cq, obj));
+				break;
+			case VRDMA_OBJ_PD:
+				vrdma_pd_kill(container_of(obj, struct vrdma_pd, obj));
+				break;
+			}
+		}
+	}
+	mutex_unlock(&vdev->obj_lock);
+	ib_unregister_event_handler(&vdev->phys_handler);
+	pr_info("device %s: physical device %s gone, device is dead\n",
+		dev_name(&vdev->ibdev.dev), dev_name(&vdev->pdev->dev));
+out:
+	up_write(&vdev->gate);
+}
+
+/* ------------------------------------------------------------------ */
+/* Receive-queue poller                                                */
+
+/*
+ * Userspace posts receives by writing the receive ring: there is no
+ * system call the kernel could notice.  The rings are scanned when the
+ * application makes any call into the device (a send doorbell, arming a
+ * CQ), after every receive completion, and by this timer, which runs while
+ * receive queues are active: every rq_poll_min_us while receives are being
+ * posted, slowing down to rq_poll_max_us when the queues stay unchanged.
+ */
+static bool vrdma_rq_scan(struct vrdma_dev *vdev)
+{
+	struct vrdma_rq *rq;
+	unsigned long flags;
+	bool found = false;
+
+	spin_lock_irqsave(&vdev->rq_list_lock, flags);
+	list_for_each_entry(rq, &vdev->rq_list, node)
+		found |= vrdma_rq_refill(rq);
+	spin_unlock_irqrestore(&vdev->rq_list_lock, flags);
+	return found;
+}
+
+static enum hrtimer_restart vrdma_rq_timer_fn(struct hrtimer *timer)
+{
+	struct vrdma_dev *vdev = container_of(timer, struct vrdma_dev,
+					      rq_timer);
+	u64 min_ns = (u64)max(rq_poll_min_us, 10U) * NSEC_PER_USEC;
+	u64 max_ns = (u64)max(rq_poll_max_us, rq_poll_min_us) * NSEC_PER_USEC;
+	unsigned long flags;
+	bool empty;
+
+	if (vrdma_rq_scan(vdev)) {
+		vdev->rq_idle = 0;
+		vdev->rq_period_ns = min_ns;
+	} else if (++vdev->rq_idle >= VRDMA_RQ_IDLE_SCANS) {
+		vdev->rq_idle = 0;
+		vdev->rq_period_ns = min(vdev->rq_period_ns * 2, max_ns);
+	}
+
+	spin_lock_irqsave(&vdev->rq_list_lock, flags);
+	empty = list_empty(&vdev->rq_list);
+	spin_unlock_irqrestore(&vdev->rq_list_lock, flags);
+	if (empty)
+		return HRTIMER_NORESTART;
+
+	hrtimer_forward_now(timer, ns_to_ktime(vdev->rq_period_ns));
+	return HRTIMER_RESTART;
+}
+
+/**
+ * vrdma_dev_rq_kick() - scan the receive queues now and poll them fast
+ * @vdev: the device
+ *
+ * Any context.  Called when the application shows signs of life.
+ */
+void vrdma_dev_rq_kick(struct vrdma_dev *vdev)
+{
+	vrdma_rq_scan(vdev);
+	vdev->rq_idle = 0;
+	vdev->rq_period_ns = (u64)max(rq_poll_min_us, 10U) * NSEC_PER_USEC;
+	if (!hrtimer_active(&vdev->rq_timer))
+		hrtimer_start(&vdev->rq_timer, ns_to_ktime(vdev->rq_period_ns),
+			      HRTIMER_MODE_REL_SOFT);
+}
+
+/* ------------------------------------------------------------------ */
+/* Query verbs                                                          */
+
+static int vrdma_query_device(struct ib_device *ibdev,
+			      struct ib_device_attr *attr,
+			      struct ib_udata *udata)
+{
+	if (udata->inlen || udata->outlen)
+		return -EINVAL;
+	*attr = ibdev->attrs;
+	return 0;
+}
+
+static bool vrdma_ndev_up(struct vrdma_dev *vdev)
+{
+	unsigned long flags;
+	bool up;
+
+	spin_lock_irqsave(&vdev->ndev_lock, flags);
+	up = vdev->ndev && netif_running(vdev->ndev) &&
+	     netif_carrier_ok(vdev->ndev);
+	spin_unlock_irqrestore(&vdev->ndev_lock, flags);
+	return up;
+}
+
+static int vrdma_query_port(struct ib_device *ibdev, u32 port,
+			    struct ib_port_attr *attr)
+{
+	struct vrdma_dev *vdev = to_vdev(ibdev);
+	struct ib_port_attr pattr;
+	int ret;
+
+	ret = vrdma_dev_enter(vdev);
+	if (ret)
+		return ret;
+	ret = ib_query_port(vdev->pdev, vdev->pport, &pattr);
+	vrdma_dev_leave(vdev);
+	if (ret)
+		return ret;
+
+	/* ib_core zeroed *attr and set what it knows (gid_tbl_len...). */
+	attr->max_mtu = pattr.max_mtu;
+	attr->active_mtu = pattr.active_mtu;
+	attr->max_msg_sz = pattr.max_msg_sz;
+	attr->bad_pkey_cntr = 0;
+	attr->qkey_viol_cntr = 0;
+	attr->pkey_tbl_len = 1;
+	attr->max_vl_num = 1;
+	attr->active_width = pattr.active_width;
+	attr->active_speed = pattr.active_speed;
+	attr->ip_gids = true;
+	if (pattr.state == IB_PORT_ACTIVE && vrdma_ndev_up(vdev)) {
+		attr->state = IB_PORT_ACTIVE;
+		attr->phys_state = IB_PORT_PHYS_STATE_LINK_UP;
+	} else {
+		attr->state = IB_PORT_DOWN;
+		attr->phys_state = IB_PORT_PHYS_STATE_DISABLED;
+	}
+	return 0;
+}
+
+static int vrdma_query_pkey(struct ib_device *ibdev, u32 port, u16 index,
+			    u16 *pkey)
+{
+	if (index > 0)
+		return -EINVAL;
+	*pkey = IB_DEFAULT_PKEY_FULL;
+	return 0;
+}
+
+static int vrdma_get_port_immutable(struct ib_device *ibdev, u32 port,
+				    struct ib_port_immutable *immutable)
+{
+	immutable->core_cap_flags = RDMA_CORE_PORT_IBA_ROCE_UDP_ENCAP;
+	immutable->pkey_tbl_len = 1;
+	immutable->gid_tbl_len = VRDMA_GID_TBL_LEN;
+	immutable->max_mad_size = IB_MGMT_MAD_SIZE;
+	return 0;
+}
+
+static enum rdma_link_layer vrdma_get_link_layer(struct ib_device *ibdev,
+						 u32 port)
+{
+	return IB_LINK_LAYER_ETHERNET;
+}
+
+/*
+ * The netdev whose addresses are the port's GIDs.  ib_core calls it under
+ * RCU or RTNL and releases the reference it returns.
+ */
+static struct net_device *vrdma_get_netdev(struct ib_device *ibdev, u32 port)
+{
+	struct vrdma_dev *vdev = to_vdev(ibdev);
+	struct net_device *ndev;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->ndev_lock, flags);
+	ndev = vdev->ndev;
+	if (ndev)
+		dev_hold(ndev);
+	spin_unlock_irqrestore(&vdev->ndev_lock, flags);
+	return ndev;
+}
+
+static int vrdma_alloc_ucontext(struct ib_ucontext *uctx,
+				struct ib_udata *udata)
+{
+	return 0;
+}
+
+static void vrdma_dealloc_ucontext(struct ib_ucontext *uctx)
+{
+}
+
+/* Required to move the device between namespaces; nothing to undo. */
+static void vrdma_disassociate_ucontext(struct ib_ucontext *uctx)
+{
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                               */
+
+static void vrdma_dispatch_port_event(struct vrdma_dev *vdev,
+				      enum ib_event_type type)
+{
+	struct ib_event ev = {
+		.device = &vdev->ibdev,
+		.event = type,
+		.element.port_num = 1,
+	};
+
+	ib_dispatch_event(&ev);
+}
+
+/* Events of the physical device, forwarded to its virtual devices. */
+static void vrdma_phys_event(struct ib_event_handler *handler,
+			     struct ib_event *pev)
+{
+	struct vrdma_dev *vdev = container_of(handler, struct vrdma_dev,
+					      phys_handler);
+
+	switch (pev->event) {
+	case IB_EVENT_PORT_ACTIVE:
+	case IB_EVENT_PORT_ERR:
+		if (pev->element.port_num != vdev->pport)
+			return;
+		if (pev->event == IB_EVENT_PORT_ACTIVE && !vrdma_ndev_up(vdev))
+			return;
+		vrdma_dispatch_port_event(vdev, pev->event);
+		break;
+	case IB_EVENT_DEVICE_FATAL:
+		vrdma_dispatch_port_event(vdev, IB_EVENT_DEVICE_FATAL);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Creation and deletion                                                */
+
+static void vrdma_dev_unreg_work(struct work_struct *work);
+
+static void vrdma_dev_release_ndev(struct vrdma_dev *vdev)
+{
+	struct net_device *ndev;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->ndev_lock, flags);
+	ndev = vdev->ndev;
+	vdev->ndev = NULL;
+	spin_unlock_irqrestore(&vdev->ndev_lock, flags);
+	if (ndev)
+		netdev_put(ndev, &vdev->ndev_tracker);
+}
+
+/* ops.dealloc_driver: the end of the device, after every unregistration. */
+static void vrdma_dealloc_driver(struct ib_device *ibdev)
+{
+	struct vrdma_dev *vdev = to_vdev(ibdev);
+
+	mutex_lock(&vrdma_devs_lock);
+	list_del(&vdev->node);
+	mutex_unlock(&vrdma_devs_lock);
+
+	if (!vdev->dead)
+		ib_unregister_event_handler(&vdev->phys_handler);
+	hrtimer_cancel(&vdev->rq_timer);
+	WARN_ON(!list_empty(&vdev->rq_list));
+	WARN_ON(!xa_empty(&vdev->mrs));
+	WARN_ON(!xa_empty(&vdev->ahs));
+	WARN_ON(!xa_empty(&vdev->srqs));
+	WARN_ON(!list_empty(&vdev->objs));
+	xa_destroy(&vdev->mrs);
+	xa_destroy(&vdev->ahs);
+	xa_destroy(&vdev->srqs);
+	vrdma_dev_release_ndev(vdev);
+	vrdma_phys_detach(vdev->phys);
+	vrdma_phys_put(vdev->phys);
+	vrdma_audit_destroyed(VRDMA_AUDIT_DEV);
+	pr_info("device %s deleted\n", dev_name(&ibdev->dev));
+}
+
+static const struct ib_device_ops vrdma_dev_ops = {
+	.owner = THIS_MODULE,
+	.driver_id = RDMA_DRIVER_RXE,
+	.uverbs_abi_ver = VRDMA_UVERBS_ABI_VERSION,
+
+	.alloc_pd = vrdma_alloc_pd,
+	.alloc_ucontext = vrdma_alloc_ucontext,
+	.create_ah = vrdma_create_ah,
+	.create_cq = vrdma_create_cq,
+	.create_qp = vrdma_create_qp,
+	.create_srq = vrdma_create_srq,
+	.create_user_ah = vrdma_create_ah,
+	.dealloc_driver = vrdma_dealloc_driver,
+	.dealloc_pd = vrdma_dealloc_pd,
+	.dealloc_ucontext = vrdma_dealloc_ucontext,
+	.dereg_mr = vrdma_dereg_mr,
+	.destroy_ah = vrdma_destroy_ah,
+	.destroy_cq = vrdma_destroy_cq,
+	.destroy_qp = vrdma_destroy_qp,
+	.destroy_srq = vrdma_destroy_srq,
+	.disassociate_ucontext = vrdma_disassociate_ucontext,
+	.get_link_layer = vrdma_get_link_layer,
+	.get_netdev = vrdma_get_netdev,
+	.get_port_immutable = vrdma_get_port_immutable,
+	.mmap = vrdma_mmap,
+	.mmap_free = vrdma_mmap_free,
+	.modify_qp = vrdma_modify_qp,
+	.modify_srq = vrdma_modify_srq,
+	.post_recv = vrdma_post_recv,
+	.post_send = vrdma_post_send,
+	.post_srq_recv = vrdma_post_srq_recv,
+	.query_ah = vrdma_query_ah,
+	.query_device = vrdma_query_device,
+	.query_pkey = vrdma_query_pkey,
+	.query_port = vrdma_query_port,
+	.query_qp = vrdma_query_qp,
+	.query_srq = vrdma_query_srq,
+	.reg_user_mr = vrdma_reg_user_mr,
+	.req_notify_cq = vrdma_req_notify_cq,
+	.resize_cq = vrdma_resize_cq,
+
+	INIT_RDMA_OBJ_SIZE(ib_ah, vrdma_ah, ibah),
+	INIT_RDMA_OBJ_SIZE(ib_cq, vrdma_cq, ibcq),
+	INIT_RDMA_OBJ_SIZE(ib_pd, vrdma_pd, ibpd),
+	INIT_RDMA_OBJ_SIZE(ib_qp, vrdma_qp, ibqp),
+	INIT_RDMA_OBJ_SIZE(ib_srq, vrdma_srq, ibsrq),
+	INIT_RDMA_OBJ_SIZE(ib_ucontext, vrdma_ucontext, ibuc),
+};
+
+static int vrdma_min(int phys, int ours)
+{
+	return phys > 0 ? min(phys, ours) : ours;
+}
+
+/* The device's attributes: the physical device's, within our limits. */
+static void vrdma_dev_set_attrs(struct vrdma_dev *vdev)
+{
+	const struct ib_device_attr *p = &vdev->pdev->attrs;
+	struct ib_device_attr *a = &vdev->ibdev.attrs;
+	const struct vrdma_limits *l = &vdev->limits;
+
+	memset(a, 0, sizeof(*a));
+	a->sys_image_guid = vdev->ibdev.node_guid;
+	a->max_mr_size = p->max_mr_size;
+	a->page_size_cap = p->page_size_cap;
+	a->max_qp = l->max_qp ? vrdma_min(p->max_qp, l->max_qp) : p->max_qp;
+	a->max_qp_wr = vrdma_min(p->max_qp_wr, VRDMA_MAX_QP_WR);
+	a->device_cap_flags = IB_DEVICE_RC_RNR_NAK_GEN |
+			      (p->device_cap_flags & IB_DEVICE_SRQ_RESIZE);
+	a->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
+	a->max_send_sge = vrdma_min(p->max_send_sge, VRDMA_MAX_SGE);
+	a->max_recv_sge = vrdma_min(p->max_recv_sge, VRDMA_MAX_SGE);
+	a->max_sge_rd = vrdma_min(p->max_sge_rd, VRDMA_MAX_SGE);
+	a->max_cq = l->max_cq ? vrdma_min(p->max_cq, l->max_cq) : p->max_cq;
+	a->max_cqe = vrdma_min(p->max_cqe, VRDMA_MAX_CQE);
+	a->max_mr = l->max_mr ? vrdma_min(p->max_mr, l->max_mr) : p->max_mr;
+	a->max_pd = p->max_pd;
+	a->max_qp_rd_atom = p->max_qp_rd_atom;
+	a->max_res_rd_atom = p->max_res_rd_atom;
+	a->max_qp_init_rd_atom = p->max_qp_init_rd_atom;
+	a->atomic_cap = p->atomic_cap;
+	a->max_ah = p->max_ah;
+	a->max_srq = p->max_srq;
+	a->max_srq_wr = vrdma_min(p->max_srq_wr, VRDMA_MAX_QP_WR);
+	a->max_srq_sge = vrdma_min(p->max_srq_sge, VRDMA_MAX_SGE);
+	a->max_pkeys = 1;
+	a->local_ca_ack_delay = p->local_ca_ack_delay;
+}
+
+/**
+ * vrdma_dev_create() - create and register a virtual device
+ * @params: what it is made of
+ * @out: the new device (registered; the caller holds no reference)
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrdma_dev_create(const struct vrdma_dev_params *params,
+		     struct vrdma_dev **out)
+{
+	struct vrdma_dev *vdev;
+	struct ib_device *ibdev;
+	int ret;
+
+	if (params->vni > VRDMA_VNI_MAX)
+		return -EINVAL;
+
+	ret = vrdma_phys_attach(params->phys);
+	if (ret)
+		return ret;
+
+	vdev = ib_alloc_device(vrdma_dev, ibdev);
+	if (!vdev) {
+		ret = -ENOMEM;
+		goto err_detach;
+	}
+	ibdev = &vdev->ibdev;
+
+	vrdma_phys_hold(params->phys);
+	vdev->phys = params->phys;
+	vdev->pdev = params->phys->ibdev;
+	vdev->pport = 1;
+	vdev->vni = params->vni;
+	vdev->limits = params->limits;
+	spin_lock_init(&vdev->ndev_lock);
+	vdev->ndev = params->ndev;
+	netdev_hold(params->ndev, &vdev->ndev_tracker, GFP_KERNEL);
+	INIT_LIST_HEAD(&vdev->node);
+	INIT_WORK(&vdev->unreg_work, vrdma_dev_unreg_work);
+	init_rwsem(&vdev->gate);
+	mutex_init(&vdev->obj_lock);
+	INIT_LIST_HEAD(&vdev->objs);
+	xa_init(&vdev->mrs);
+	xa_init_flags(&vdev->ahs, XA_FLAGS_ALLOC1);
+	xa_init_flags(&vdev->srqs, XA_FLAGS_ALLOC1);
+	spin_lock_init(&vdev->qp_hash_lock);
+	hash_init(vdev->qp_hash);
+	spin_lock_init(&vdev->rq_list_lock);
+	INIT_LIST_HEAD(&vdev->rq_list);
+	hrtimer_init(&vdev->rq_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	vdev->rq_timer.function = vrdma_rq_timer_fn;
+
+	strscpy(ibdev->node_desc, "vrdma", sizeof(ibdev->node_desc));
+	ibdev->node_type = RDMA_NODE_IB_CA;
+	ibdev->phys_port_cnt = 1;
+	ibdev->num_comp_vectors = 1;
+	ibdev->local_dma_lkey = 0;
+	addrconf_addr_eui48((unsigned char *)&ibdev->node_guid,
+			    params->ndev->dev_addr);
+	ibdev->uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
+				  BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
+	vrdma_dev_set_attrs(vdev);
+	ib_set_device_ops(ibdev, &vrdma_dev_ops);
+
+	INIT_IB_EVENT_HANDLER(&vdev->phys_handler, vdev->pdev,
+			      vrdma_phys_event);
+	ib_register_event_handler(&vdev->phys_handler);
+
+	mutex_lock(&vrdma_devs_lock);
+	list_add_tail(&vdev->node, &vrdma_devs);
+	mutex_unlock(&vrdma_devs_lock);
+	vrdma_audit_created(VRDMA_AUDIT_DEV);
+
+	/* From here on, failure and deletion go through dealloc_driver. */
+	ret = ib_register_device(ibdev, params->name, NULL);
+	if (ret) {
+		ib_dealloc_device(ibdev);
+		return ret;
+	}
+
+	pr_info("device %s created on %s (netdev %s, vni %u)\n",
+		dev_name(&ibdev->dev), dev_name(&vdev->pdev->dev),
+		params->ndev->name, vdev->vni);
+	*out = vdev;
+	return 0;
+
+err_detach:
+	vrdma_phys_detach(params->phys);
+	return ret;
+}
+
+/**
+ * vrdma_devs_for_each() - call a function for every virtual device
+ * @fn: the function; a non-zero return stops the iteration
+ * @arg: its argument
+ *
+ * Calls @fn under vrdma_devs_lock: @fn may not register, unregister or
+ * enter a device.
+ *
+ * Return: what the last call of @fn returned, or 0.
+ */
+int vrdma_devs_for_each(int (*fn)(struct vrdma_dev *vdev, void *arg),
+			void *arg)
+{
+	struct vrdma_dev *vdev;
+	int ret = 0;
+
+	mutex_lock(&vrdma_devs_lock);
+	list_for_each_entry(vdev, &vrdma_devs, node) {
+		ret = fn(vdev, arg);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&vrdma_devs_lock);
+	return ret;
+}
+
+/**
+ * vrdma_devs_count() - number of virtual devices on the host
+ *
+ * Return: the count.
+ */
+unsigned int vrdma_devs_count(void)
+{
+	struct vrdma_dev *vdev;
+	unsigned int n = 0;
+
+	mutex_lock(&vrdma_devs_lock);
+	list_for_each_entry(vdev, &vrdma_devs, node)
+		n++;
+	mutex_unlock(&vrdma_devs_lock);
+	return n;
+}
+
+/* A reference (ib_device_try_get) to the device named @name, or NULL. */
+static struct vrdma_dev *vrdma_dev_get_by_name(const char *name)
+{
+	struct vrdma_dev *vdev;
+
+	mutex_lock(&vrdma_devs_lock);
+	list_for_each_entry(vdev, &vrdma_devs, node) {
+		if (strcmp(dev_name(&vdev->ibdev.dev), name))
+			continue;
+		if (!ib_device_try_get(&vdev->ibdev))
+			break;
+		mutex_unlock(&vrdma_devs_lock);
+		return vdev;
+	}
+	mutex_unlock(&vrdma_devs_lock);
+	return NULL;
+}
+
+static void vrdma_dev_unreg_work(struct work_struct *work)
+{
+	struct vrdma_dev *vdev = container_of(work, struct vrdma_dev,
+					      unreg_work);
+
+	ib_unregister_device_and_put(&vdev->ibdev);
+}
+
+/*
+ * Delete a device asynchronously.  Any context but atomic; does nothing if
+ * the device is already being unregistered.
+ */
+static void vrdma_dev_unregister_async(struct vrdma_dev *vdev)
+{
+	if (!ib_device_try_get(&vdev->ibdev))
+		return;
+	/* The work owns the reference; a second request finds it pending. */
+	if (!queue_work(vrdma_wq, &vdev->unreg_work))
+		ib_device_put(&vdev->ibdev);
+}
+
+/**
+ * vrdma_devs_phys_removed() - a physical device is going away
+ * @phys: the device
+ *
+ * Called by phys.c's remove() before the physical device is freed.
+ * Every virtual device on it reports IB_EVENT_DEVICE_FATAL, stops using it
+ * (vrdma_dev_kill()) and is unregistered.
+ */
+void vrdma_devs_phys_removed(struct vrdma_phys *phys)
+{
+	struct vrdma_dev *vdev, *victims[16];
+	unsigned int i, n;
+
+	do {
+		n = 0;
+		mutex_lock(&vrdma_devs_lock);
+		list_for_each_entry(vdev, &vrdma_devs, node) {
+			if (vdev->phys != phys || vdev->dead)
+				continue;
+			if (!ib_device_try_get(&vdev->ibdev))
+				continue;
+			victims[n++] = vdev;
+			if (n == ARRAY_SIZE(victims))
+				break;
+		}
+		mutex_unlock(&vrdma_devs_lock);
+
+		for (i = 0; i < n; i++) {
+			vdev = victims[i];
+			vrdma_dispatch_port_event(vdev, IB_EVENT_DEVICE_FATAL);
+			vrdma_dev_kill(vdev);
+			ib_device_put(&vdev->ibdev);
+		}
+	} while (n == ARRAY_SIZE(victims));
+
+	mutex_lock(&vrdma_devs_lock);
+	list_for_each_entry(vdev, &vrdma_devs, node)
+		if (vdev->phys == phys)
+			vrdma_dev_unregister_async(vdev);
+	mutex_unlock(&vrdma_devs_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* The container's netdev                                               */
+
+static int vrdma_netdev_event(struct notifier_block *nb, unsigned long event,
+			      void *ptr)
+{
+	struct net_device *ndev = netdev_notifier_info_to_dev(ptr);
+	struct vrdma_dev *vdev;
+
+	switch (event) {
+	case NETDEV_UNREGISTER:
+	case NETDEV_UP:
+	case NETDEV_DOWN:
+	case NETDEV_CHANGE:
+		break;
+	default:
+		return NOTIFY_DONE;
+	}
+
+	mutex_lock(&vrdma_devs_lock);
+	list_for_each_entry(vdev, &vrdma_devs, node) {
+		if (READ_ONCE(vdev->ndev) != ndev)
+			continue;
+		if (event == NETDEV_UNREGISTER) {
+			/*
+			 * The netdev must not wait for us: drop it now, the
+			 * device follows (ib_core may need RTNL to delete it).
+			 */
+			vrdma_dev_release_ndev(vdev);
+			vrdma_dispatch_port_event(vdev, IB_EVENT_PORT_ERR);
+			vrdma_dev_unregister_async(vdev);
+		} else if (vrdma_ndev_up(vdev)) {
+			vrdma_dispatch_port_event(vdev, IB_EVENT_PORT_ACTIVE);
+		} else {
+			vrdma_dispatch_port_event(vdev, IB_EVENT_PORT_ERR);
+		}
+	}
+	mutex_unlock(&vrdma_devs_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vrdma_netdev_nb = {
+	.notifier_call = vrdma_netdev_event,
+};
+
+/* ------------------------------------------------------------------ */
+/* Netlink: DEV_NEW, DEV_DEL, DEV_GET                                   */
+
+static struct net *vrdma_nl_get_netns(struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	struct net *net;
+
+	if (tb[VRDMA_A_DEV_NETNS_PID] && tb[VRDMA_A_DEV_NETNS_FD]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "give the namespace as a pid or as a file descriptor, not both");
+		return ERR_PTR(-EINVAL);
+	}
+	if (tb[VRDMA_A_DEV_NETNS_PID]) {
+		net = get_net_ns_by_pid(nla_get_u32(tb[VRDMA_A_DEV_NETNS_PID]));
+		if (IS_ERR(net))
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    tb[VRDMA_A_DEV_NETNS_PID],
+					    "no process with that pid");
+		return net;
+	}
+	if (tb[VRDMA_A_DEV_NETNS_FD]) {
+		net = get_net_ns_by_fd(nla_get_s32(tb[VRDMA_A_DEV_NETNS_FD]));
+		if (IS_ERR(net))
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    tb[VRDMA_A_DEV_NETNS_FD],
+					    "not a network namespace file descriptor");
+		return net;
+	}
+	NL_SET_ERR_MSG(info->extack,
+		       "missing network namespace (netns-pid or netns-fd)");
+	return ERR_PTR(-EINVAL);
+}
+
+static int vrdma_nl_fill_dev(struct sk_buff *skb, struct vrdma_dev *vdev,
+			     struct net *req_net, u32 portid, u32 seq,
+			     int flags, u8 cmd)
+{
+	struct net_device *ndev;
+	void *hdr;
+
+	hdr = vrdma_nl_put_hdr(skb, portid, seq, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	if (nla_put_string(skb, VRDMA_A_DEV_NAME, dev_name(&vdev->ibdev.dev)) ||
+	    nla_put_u32(skb, VRDMA_A_DEV_INDEX, vdev->ibdev.index) ||
+	    nla_put_string(skb, VRDMA_A_DEV_PHYS, dev_name(&vdev->pdev->dev)) ||
+	    nla_put_u32(skb, VRDMA_A_DEV_VNI, vdev->vni))
+		goto cancel;
+
+	ndev = vrdma_get_netdev(&vdev->ibdev, 1);
+	if (ndev) {
+		int id = peernet2id(req_net, dev_net(ndev));
+		int err;
+
+		err = nla_put_string(skb, VRDMA_A_DEV_NETDEV, ndev->name) ||
+		      nla_put_u32(skb, VRDMA_A_DEV_IFINDEX, ndev->ifindex) ||
+		      nla_put_s32(skb, VRDMA_A_DEV_NETNS_ID, id);
+		dev_put(ndev);
+		if (err)
+			goto cancel;
+	}
+
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* Whether a requester in @net may see @vdev (its own namespace's only). */
+static bool vrdma_dev_visible(struct vrdma_dev *vdev, struct net *net)
+{
+	struct net_device *ndev;
+	bool visible;
+
+	if (net_eq(net, &init_net))
+		return true;
+	ndev = vrdma_get_netdev(&vdev->ibdev, 1);
+	visible = ndev && net_eq(dev_net(ndev), net);
+	if (ndev)
+		dev_put(ndev);
+	return visible;
+}
+
+/**
+ * vrdma_nl_dev_new_doit() - DEV_NEW: create a virtual device
+ * @skb: request
+ * @info: request info
+ *
+ * Return: 0 or a negative errno (with an extack message).
+ */
+int vrdma_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	struct vrdma_dev_params params = {};
+	char name[IB_DEVICE_NAME_MAX];
+	char ifname[IFNAMSIZ];
+	struct vrdma_phys *phys;
+	struct net_device *ndev;
+	struct vrdma_dev *vdev;
+	struct sk_buff *msg;
+	struct net *net;
+	int ret;
+
+	if (!net_eq(genl_info_net(info), &init_net)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "devices are created from the initial network namespace");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_DEV_NAME) ||
+	    GENL_REQ_ATTR_CHECK(info, VRDMA_A_DEV_NETDEV))
+		return -EINVAL;
+	nla_strscpy(name, tb[VRDMA_A_DEV_NAME], sizeof(name));
+	nla_strscpy(ifname, tb[VRDMA_A_DEV_NETDEV], sizeof(ifname));
+	if (!name[0]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[VRDMA_A_DEV_NAME],
+				    "empty device name");
+		return -EINVAL;
+	}
+
+	net = vrdma_nl_get_netns(info);
+	if (IS_ERR(net))
+		return PTR_ERR(net);
+
+	ndev = dev_get_by_name(net, ifname);
+	if (!ndev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[VRDMA_A_DEV_NETDEV],
+				    "no such netdev in that network namespace");
+		ret = -ENODEV;
+		goto out_net;
+	}
+	if (ndev->type != ARPHRD_ETHER) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[VRDMA_A_DEV_NETDEV],
+				    "not an Ethernet netdev");
+		ret = -EINVAL;
+		goto out_ndev;
+	}
+
+	if (tb[VRDMA_A_DEV_PHYS]) {
+		char pname[IB_DEVICE_NAME_MAX];
+
+		nla_strscpy(pname, tb[VRDMA_A_DEV_PHYS], sizeof(pname));
+		phys = vrdma_phys_get_by_name(pname);
+		if (!phys)
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[VRDMA_A_DEV_PHYS],
+					    "no such physical RoCE device");
+	} else {
+		phys = vrdma_phys_get_default();
+		if (!phys)
+			NL_SET_ERR_MSG(info->extack,
+				       "no physical device given and no default set");
+	}
+	if (!phys) {
+		ret = -ENODEV;
+		goto out_ndev;
+	}
+
+	params.name = name;
+	params.ndev = ndev;
+	params.phys = phys;
+	params.vni = tb[VRDMA_A_DEV_VNI] ? nla_get_u32(tb[VRDMA_A_DEV_VNI]) : 0;
+
+	ret = vrdma_dev_create(&params, &vdev);
+	if (ret == -EEXIST || ret == -ENFILE)
+		NL_SET_ERR_MSG(info->extack, "device name in use");
+	else if (ret)
+		NL_SET_ERR_MSG(info->extack, "cannot create the device");
+	if (ret)
+		goto out_phys;
+
+	/* Reply with the device, as DEV_GET would. */
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto out_phys;
+	}
+	if (!ib_device_try_get(&vdev->ibdev)) {
+		nlmsg_free(msg);
+		ret = -ENODEV;
+		goto out_phys;
+	}
+	ret = vrdma_nl_fill_dev(msg, vdev, genl_info_net(info),
+				info->snd_portid, info->snd_seq, 0,
+				VRDMA_CMD_DEV_NEW);
+	ib_device_put(&vdev->ibdev);
+	if (ret) {
+		nlmsg_free(msg);
+		goto out_phys;
+	}
+	ret = genlmsg_reply(msg, info);
+
+out_phys:
+	vrdma_phys_put(phys);
+out_ndev:
+	dev_put(ndev);
+out_net:
+	put_net(net);
+	return ret;
+}
+
+/**
+ * vrdma_nl_dev_del_doit() - DEV_DEL: delete a virtual device
+ * @skb: request
+ * @info: request info
+ *
+ * Return: 0 or a negative errno (with an extack message).
+ */
+int vrdma_nl_dev_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	char name[IB_DEVICE_NAME_MAX];
+	struct vrdma_dev *vdev;
+
+	if (!net_eq(genl_info_net(info), &init_net)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "devices are deleted from the initial network namespace");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_DEV_NAME))
+		return -EINVAL;
+	nla_strscpy(name, info->attrs[VRDMA_A_DEV_NAME], sizeof(name));
+
+	vdev = vrdma_dev_get_by_name(name);
+	if (!vdev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_DEV_NAME],
+				    "no such vrdma device");
+		return -ENODEV;
+	}
+	ib_unregister_device_and_put(&vdev->ibdev);
+	return 0;
+}
+
+/**
+ * vrdma_nl_dev_get_doit() - DEV_GET: one virtual device
+ * @skb: request
+ * @info: request info
+ *
+ * Return: 0 or a negative errno (with an extack message).
+ */
+int vrdma_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	char name[IB_DEVICE_NAME_MAX];
+	struct vrdma_dev *vdev;
+	struct sk_buff *msg;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_DEV_NAME))
+		return -EINVAL;
+	nla_strscpy(name, info->attrs[VRDMA_A_DEV_NAME], sizeof(name));
+
+	vdev = vrdma_dev_get_by_name(name);
+	if (vdev && !vrdma_dev_visible(vdev, genl_info_net(info))) {
+		ib_device_put(&vdev->ibdev);
+		vdev = NULL;
+	}
+	if (!vdev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_DEV_NAME],
+				    "no such vrdma device");
+		return -ENODEV;
+	}
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = vrdma_nl_fill_dev(msg, vdev, genl_info_net(info),
+				info->snd_portid, info->snd_seq, 0,
+				VRDMA_CMD_DEV_GET);
+	if (ret) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	ret = genlmsg_reply(msg, info);
+out:
+	ib_device_put(&vdev->ibdev);
+	return ret;
+}
+
+/**
+ * vrdma_nl_dev_get_dumpit() - DEV_GET dump: the devices the requester sees
+ * @skb: reply
+ * @cb: dump state; cb->args[0] is the next ib_device index
+ *
+ * Return: the reply's length, 0 when done, or a negative errno.
+ */
+int vrdma_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct net *net = sock_net(skb->sk);
+	struct vrdma_dev *vdev;
+	u32 next = cb->args[0];
+	int ret = 0;
+
+	mutex_lock(&vrdma_devs_lock);
+	list_for_each_entry(vdev, &vrdma_devs, node) {
+		if (vdev->ibdev.index < next)
+			continue;
+		if (!vrdma_dev_visible(vdev, net))
+			continue;
+		ret = vrdma_nl_fill_dev(skb, vdev, net,
+					NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					VRDMA_CMD_DEV_GET);
+		if (ret)
+			break;
+		cb->args[0] = vdev->ibdev.index + 1;
+	}
+	mutex_unlock(&vrdma_devs_lock);
+
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret ?: skb->len;
+}
+
+/* ------------------------------------------------------------------ */
+
+/**
+ * vrdma_dev_init() - start watching netdevs for virtual devices
+ *
+ * Return: 0 or a negative errno.
+ */
+int __init vrdma_dev_init(void)
+{
+	int ret;
+
+	vrdma_wq = alloc_workqueue("vrdma", WQ_UNBOUND, 0);
+	if (!vrdma_wq)
+		return -ENOMEM;
+	ret = register_netdevice_notifier(&vrdma_netdev_nb);
+	if (ret)
+		destroy_workqueue(vrdma_wq);
+	return ret;
+}
+
+/**
+ * vrdma_dev_exit() - delete every virtual device
+ *
+ * Module unload: no process has a device open (ib_uverbs holds a module
+ * reference while one does).
+ */
+void vrdma_dev_exit(void)
+{
+	struct vrdma_dev *vdev;
+
+	unregister_netdevice_notifier(&vrdma_netdev_nb);
+
+	/* Pending deletions first, then whatever is left. */
+	flush_workqueue(vrdma_wq);
+	for (;;) {
+		bool busy = false;
+
+		mutex_lock(&vrdma_devs_lock);
+		vdev = list_first_entry_or_null(&vrdma_devs, struct vrdma_dev,
+						node);
+		if (vdev && !ib_device_try_get(&vdev->ibdev)) {
+			/* Being unregistered elsewhere: wait for it. */
+			busy = true;
+			vdev = NULL;
+		}
+		mutex_unlock(&vrdma_devs_lock);
+		if (vdev)
+			ib_unregister_device_and_put(&vdev->ibdev);
+		else if (busy)
+			msleep(20);
+		else
+			break;
+	}
+	destroy_workqueue(vrdma_wq);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Virtual device lifecycle (vdev.c).  The device structure itself is in
+ * verbs.h, with the objects it owns.
+ */
+#ifndef _VRDMA_VDEV_H
+#define _VRDMA_VDEV_H
+
+#include <linux/netdevice.h>
+#include <net/genetlink.h>
+
+#include "verbs.h"
+
+struct vrdma_phys;
+
+/**
+ * struct vrdma_dev_params - what a new virtual device is made of
+ * @name: ib_device name (may contain one %d)
+ * @ndev: the container's netdev (the caller holds a reference)
+ * @phys: the physical device (the caller holds a reference)
+ * @vni: virtual network of the device's addresses
+ * @limits: resource limits
+ */
+struct vrdma_dev_params {
+	const char *name;
+	struct net_device *ndev;
+	struct vrdma_phys *phys;
+	u32 vni;
+	struct vrdma_limits limits;
+};
+
+int vrdma_dev_create(const struct vrdma_dev_params *params,
+		     struct vrdma_dev **out);
+int vrdma_devs_for_each(int (*fn)(struct vrdma_dev *vdev, void *arg),
+			void *arg);
+void vrdma_devs_phys_removed(struct vrdma_phys *phys);
+unsigned int vrdma_devs_count(void);
+
+int vrdma_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info);
+int vrdma_nl_dev_del_doit(struct sk_buff *skb, struct genl_info *info);
+int vrdma_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info);
+int vrdma_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+
+#endif /* _VRDMA_VDEV_H */
