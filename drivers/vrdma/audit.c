@@ -14,6 +14,14 @@
 
 static const char *const vrdma_audit_names[] = {
 	[VRDMA_AUDIT_PHYS] = "phys",
+	[VRDMA_AUDIT_DEV] = "dev",
+	[VRDMA_AUDIT_QUEUE] = "queue",
+	[VRDMA_AUDIT_PD] = "pd",
+	[VRDMA_AUDIT_MR] = "mr",
+	[VRDMA_AUDIT_CQ] = "cq",
+	[VRDMA_AUDIT_QP] = "qp",
+	[VRDMA_AUDIT_SRQ] = "srq",
+	[VRDMA_AUDIT_AH] = "ah",
 };
 
 static_assert(ARRAY_SIZE(vrdma_audit_names) == VRDMA_AUDIT_NR);

@@ -15,6 +15,14 @@
 
 enum vrdma_audit_obj {
 	VRDMA_AUDIT_PHYS,	/* struct vrdma_phys, phys.c */
+	VRDMA_AUDIT_DEV,	/* struct vrdma_dev, vdev.c */
+	VRDMA_AUDIT_QUEUE,	/* a ring (struct vrdma_queue), queue.c */
+	VRDMA_AUDIT_PD,		/* struct vrdma_pd, mr.c */
+	VRDMA_AUDIT_MR,		/* struct vrdma_mr, mr.c */
+	VRDMA_AUDIT_CQ,		/* struct vrdma_cq, cq.c */
+	VRDMA_AUDIT_QP,		/* struct vrdma_qp, qp.c */
+	VRDMA_AUDIT_SRQ,	/* struct vrdma_srq, srq.c */
+	VRDMA_AUDIT_AH,		/* struct vrdma_ah, ah.c */
 
 	VRDMA_AUDIT_NR
 };

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Completion queues.
+ *
+ * A virtual CQ is a ring of struct ib_uverbs_wc in the rxe user ABI (the
+ * kernel produces, the application polls it in shared memory) and a
+ * physical CQ that receives the completions of the physical QPs attached
+ * to the virtual CQ.  post.c polls the physical CQ in softirq context
+ * (cq->iop, scheduled by its completion handler), turns each physical
+ * completion into a user format completion and appends it with
+ * vrdma_cq_push().
+ *
+ * Sizing the physical CQ: it must never overflow (an overflow is a fatal
+ * error of the physical CQ and of every physical QP attached to it).  It
+ * holds the completions of the work requests outstanding on the physical
+ * queues, which post.c bounds by their depths, not by the virtual CQ's
+ * size.  So the physical CQ starts at twice the virtual size plus some
+ * slack (VRDMA_PCQ_MIN at least, the physical maximum at most), and
+ * vrdma_cq_reserve() lets the owner of a physical queue grow it to the
+ * sum of the depths attached.
+ *
+ * The device serves userspace only (it is not a kernel-verbs provider):
+ * there is no ops.poll_cq, and a kernel CQ would need one that sets
+ * wc->qp, which the user format completion does not carry.
+ */
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/spinlock.h>
+
+#include "audit.h"
+#include "verbs.h"
+
+/* Physical CQ entries beyond what the virtual size calls for. */
+#define VRDMA_PCQ_SLACK		64
+/* Smallest physical CQ. */
+#define VRDMA_PCQ_MIN		256
+
+static_assert(sizeof(struct ib_uverbs_wc) <= VRDMA_CQE_SIZE);
+static_assert(VRDMA_CQE_SIZE >= VRDMA_MIN_ELEM_SIZE);
+
+/* The device's max_cqe (the physical one's, within VRDMA_MAX_CQE). */
+static u32 vrdma_cq_max_cqe(struct vrdma_dev *vdev)
+{
+	return max(vdev->ibdev.attrs.max_cqe, 0);
+}
+
+/* Size the physical CQ should have for @cqe entries and @reserved WRs. */
+static u32 vrdma_pcq_size(struct vrdma_dev *vdev, u32 cqe, u32 reserved)
+{
+	u64 want = 2ULL * cqe + VRDMA_PCQ_SLACK;
+	int pmax = vdev->pdev->attrs.max_cqe;
+
+	want = max3(want, (u64)reserved + VRDMA_PCQ_SLACK, (u64)VRDMA_PCQ_MIN);
+	return min_t(u64, want, max(pmax, 1));
+}
+
+/* Grow the physical CQ to @want entries if it is smaller; resize_lock. */
+static int vrdma_pcq_grow(struct vrdma_cq *cq, u32 want)
+{
+	lockdep_assert_held(&cq->resize_lock);
+
+	if (!cq->pcq)
+		return -EIO;
+	if (want <= cq->pcq->cqe)
+		return 0;
+	return ib_resize_cq(cq->pcq, want);
+}
+
+/* Stop polling the physical CQ and destroy it. */
+static void vrdma_pcq_destroy(struct vrdma_cq *cq)
+{
+	struct ib_cq *pcq = cq->pcq;
+
+	if (!pcq)
+		return;
+	/* Waits for a poll in progress; none starts afterwards. */
+	irq_poll_disable(&cq->iop);
+	cq->pcq = NULL;
+	ib_destroy_cq(pcq);
+}
+
+static bool vrdma_cq_quota_get(struct vrdma_dev *vdev)
+{
+	u32 max_cq = READ_ONCE(vdev->limits.max_cq);
+
+	if (atomic_inc_return(&vdev->n_cq) > max_cq && max_cq) {
+		atomic_dec(&vdev->n_cq);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * vrdma_create_cq() - ib_device_ops.create_cq
+ * @ibcq: the virtual CQ, allocated by ib_core
+ * @attr: the requested size (1 .. the device's max_cqe), no flags
+ * @arg: the driver data (struct rxe_create_cq_resp is returned in it)
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL for bad attributes or a short response buffer,
+ * -EOPNOTSUPP for flags or a kernel CQ, -ENOSPC when the device's CQ
+ * limit is reached, -ENOMEM, -EIO if the physical device is gone,
+ * -EFAULT, or the physical device's error.
+ */
+int vrdma_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+		    struct vrdma_create_cq_arg *arg)
+{
+	struct ib_udata *udata = vrdma_create_cq_udata(arg);
+	struct vrdma_dev *vdev = to_vdev(ibcq->device);
+	struct vrdma_cq *cq = to_vcq(ibcq);
+	struct rxe_create_cq_resp resp = {};
+	struct ib_cq_init_attr pattr = {};
+	struct ib_cq *pcq;
+	int err;
+
+	if (attr->flags)
+		return -EOPNOTSUPP;
+	/* Kernel consumers are not supported: a user-only device. */
+	if (!udata)
+		return -EOPNOTSUPP;
+	if (udata->outlen < sizeof(resp))
+		return -EINVAL;
+
+	if (!vrdma_cq_quota_get(vdev))
+		return -ENOSPC;
+
+	cq->vdev = vdev;
+	spin_lock_init(&cq->lock);
+	mutex_init(&cq->resize_lock);
+	irq_poll_init(&cq->iop, VRDMA_POLL_BUDGET, vrdma_pcq_poll);
+
+	err = vrdma_dev_enter(vdev);
+	if (err)
+		goto err_quota;
+
+	if (attr->cqe < 1 || attr->cqe > vrdma_cq_max_cqe(vdev)) {
+		err = -EINVAL;
+		goto err_leave;
+	}
+
+	err = vrdma_queue_init(vdev, &cq->q, attr->cqe, VRDMA_CQE_SIZE, udata,
+			       &resp.mi);
+	if (err)
+		goto err_leave;
+
+	pattr.cqe = vrdma_pcq_size(vdev, attr->cqe, 0);
+	pattr.comp_vector = 0;
+	pcq = ib_create_cq(vdev->pdev, vrdma_pcq_comp_handler, vrdma_pcq_event,
+			   cq, &pattr);
+	if (IS_ERR(pcq)) {
+		err = PTR_ERR(pcq);
+		goto err_queue;
+	}
+	cq->pcq = pcq;
+	err = ib_req_notify_cq(pcq, IB_CQ_NEXT_COMP);
+	if (err < 0)
+		goto err_pcq;
+
+	err = ib_copy_to_udata(udata, &resp, sizeof(resp));
+	if (err)
+		goto err_pcq;
+
+	ibcq->cqe = cq->q.index_mask;
+	vrdma_obj_add(vdev, &cq->obj, VRDMA_OBJ_CQ);
+	vrdma_dev_leave(vdev);
+	vrdma_audit_created(VRDMA_AUDIT_CQ);
+	return 0;
+
+err_pcq:
+	vrdma_pcq_destroy(cq);
+err_queue:
+	vrdma_queue_cleanup(&cq->q);
+err_leave:
+	vrdma_dev_leave(vdev);
+err_quota:
+	mutex_destroy(&cq->resize_lock);
+	atomic_dec(&vdev->n_cq);
+	return err;
+}
+
+/**
+ * vrdma_cq_kill() - destroy a CQ's physical CQ (device kill)
+ * @cq: the CQ; no physical QP uses its physical CQ any more
+ *
+ * Context: vrdma_dev_kill(), the gate held for write.
+ */
+void vrdma_cq_kill(struct vrdma_cq *cq)
+{
+	mutex_lock(&cq->resize_lock);
+	vrdma_pcq_destroy(cq);
+	mutex_unlock(&cq->resize_lock);
+}
+
+/**
+ * vrdma_destroy_cq() - ib_device_ops.destroy_cq
+ * @ibcq: the virtual CQ; ib_core guarantees no QP uses it any more
+ * @udata: driver data, or NULL
+ *
+ * Context: process context.
+ * Return: 0.
+ */
+int vrdma_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
+{
+	struct vrdma_cq *cq = to_vcq(ibcq);
+	struct vrdma_dev *vdev = cq->vdev;
+
+	vrdma_dev_enter_destroy(vdev);
+	vrdma_obj_del(vdev, &cq->obj);
+	vrdma_pcq_destroy(cq);		/* nothing left to do after a kill */
+	vrdma_dev_leave(vdev);
+
+	vrdma_queue_cleanup(&cq->q);
+	mutex_destroy(&cq->resize_lock);
+	atomic_dec(&vdev->n_cq);
+	vrdma_audit_destroyed(VRDMA_AUDIT_CQ);
+	return 0;
+}
+
+/*
+ * Move the completions of @cq's ring to @nq and make @nq the ring; @nq
+ * then holds the old ring.  -EINVAL if @nq cannot hold them.
+ */
+static int vrdma_cq_swap_ring(struct vrdma_cq *cq, struct vrdma_queue *nq)
+{
+	unsigned long flags;
+	u32 cons, count, i;
+
+	spin_lock_irqsave(&cq->lock, flags);
+	cons = vrdma_queue_user_cons(&cq->q);
+	count = (cq->prod - cons) & cq->q.index_mask;
+	if (count > nq->index_mask) {
+		spin_unlock_irqrestore(&cq->lock, flags);
+		return -EINVAL;
+	}
+	for (i = 0; i < count; i++)
+		memcpy(vrdma_queue_slot(nq, i), vrdma_queue_slot(&cq->q, cons + i),
+		       sizeof(struct ib_uverbs_wc));
+	/* A fresh ring: both indices are ours to set before it is used. */
+	nq->buf->consumer_index = 0;
+	vrdma_queue_publish_prod(nq, count);
+	swap(cq->q, *nq);
+	cq->prod = count;
+	spin_unlock_irqrestore(&cq->lock, flags);
+	return 0;
+}
+
+/**
+ * vrdma_resize_cq() - ib_device_ops.resize_cq
+ * @ibcq: the virtual CQ
+ * @cqe: the new size (1 .. the device's max_cqe)
+ * @udata: driver data (struct rxe_resize_cq_resp is returned in it); NULL
+ *	for a kernel caller, which cannot resize
+ *
+ * Allocates a new ring, grows the physical CQ if needed and moves the
+ * unpolled completions, in order, to the new ring.  librxe then unmaps
+ * the old ring and maps the new one; the old one is freed when unmapped.
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL for a bad size, a short response buffer or a size
+ * smaller than the completions present, -EOPNOTSUPP without udata,
+ * -ENOMEM, -EIO if the physical device is gone, -EFAULT, or the physical
+ * device's error.
+ */
+int vrdma_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
+{
+	struct vrdma_cq *cq = to_vcq(ibcq);
+	struct vrdma_dev *vdev = cq->vdev;
+	struct rxe_resize_cq_resp resp = {};
+	struct vrdma_queue nq;
+	int err;
+
+	/* The new ring is mapped like the old one: a user caller. */
+	if (!udata)
+		return -EOPNOTSUPP;
+	if (udata->outlen < sizeof(resp))
+		return -EINVAL;
+
+	err = vrdma_dev_enter(vdev);
+	if (err)
+		return err;
+	if (cqe < 1 || cqe > vrdma_cq_max_cqe(vdev)) {
+		err = -EINVAL;
+		goto out_leave;
+	}
+
+	mutex_lock(&cq->resize_lock);
+
+	err = vrdma_pcq_grow(cq, vrdma_pcq_size(vdev, cqe, cq->pcq_reserved));
+	if (err)
+		goto out_unlock;
+
+	err = vrdma_queue_init(vdev, &nq, cqe, VRDMA_CQE_SIZE, udata,
+			       &resp.mi);
+	if (err)
+		goto out_unlock;
+
+	/* Before the swap: the old ring stays in use if this fails. */
+	err = ib_copy_to_udata(udata, &resp, sizeof(resp));
+	if (err)
+		goto out_cleanup;
+
+	err = vrdma_cq_swap_ring(cq, &nq);
+	if (err)
+		goto out_cleanup;
+	ibcq->cqe = cq->q.index_mask;
+
+out_cleanup:
+	/* The old ring on success, the unused new one on failure. */
+	vrdma_queue_cleanup(&nq);
+out_unlock:
+	mutex_unlock(&cq->resize_lock);
+out_leave:
+	vrdma_dev_leave(vdev);
+	return err;
+}
+
+/**
+ * vrdma_req_notify_cq() - ib_device_ops.req_notify_cq
+ * @ibcq: the virtual CQ
+ * @flags: IB_CQ_NEXT_COMP or IB_CQ_SOLICITED, maybe with
+ *	IB_CQ_REPORT_MISSED_EVENTS
+ *
+ * Arms the CQ: the next completion (or the next solicited or unsuccessful
+ * one) calls the completion handler.  An arming for any completion is not
+ * narrowed by a later solicited-only one.  An application that arms a CQ
+ * has probably just posted receives: the receive rings are scanned.
+ *
+ * Context: any.
+ * Return: 1 if IB_CQ_REPORT_MISSED_EVENTS is set and the ring is not
+ * empty, 0 otherwise.
+ */
+int vrdma_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
+{
+	struct vrdma_cq *cq = to_vcq(ibcq);
+	unsigned long irqflags;
+	int ret = 0;
+
+	spin_lock_irqsave(&cq->lock, irqflags);
+	if (cq->notify != IB_CQ_NEXT_COMP)
+		cq->notify = flags & IB_CQ_SOLICITED_MASK;
+	if ((flags & IB_CQ_REPORT_MISSED_EVENTS) &&
+	    cq->prod != vrdma_queue_user_cons(&cq->q))
+		ret = 1;
+	spin_unlock_irqrestore(&cq->lock, irqflags);
+
+	/* Not under cq->lock, which nests inside rq->lock. */
+	vrdma_dev_rq_kick(cq->vdev);
+	return ret;
+}
+
+/**
+ * vrdma_cq_push() - append a completion to a CQ
+ * @cq: the virtual CQ
+ * @uwc: the completion, in the user ABI format
+ * @solicited: the completion is solicited
+ *
+ * Signals the completion handler if the CQ is armed for this completion.
+ * When the ring is full, the completion is dropped and IB_EVENT_CQ_ERR is
+ * reported (once).
+ *
+ * Context: any.
+ * Return: 0, or -ENOSPC if the ring is full.
+ */
+int vrdma_cq_push(struct vrdma_cq *cq, const struct ib_uverbs_wc *uwc,
+		  bool solicited)
+{
+	struct ib_cq *ibcq = &cq->ibcq;
+	unsigned long flags;
+	bool notify = false;
+	bool report;
+
+	spin_lock_irqsave(&cq->lock, flags);
+
+	if (((cq->prod + 1) & cq->q.index_mask) ==
+	    vrdma_queue_user_cons(&cq->q)) {
+		report = !cq->overflowed;
+		cq->overflowed = true;
+		spin_unlock_irqrestore(&cq->lock, flags);
+
+		if (report && ibcq->event_handler) {
+			struct ib_event ev = {
+				.device = ibcq->device,
+				.element.cq = ibcq,
+				.event = IB_EVENT_CQ_ERR,
+			};
+
+			ibcq->event_handler(&ev, ibcq->cq_context);
+		}
+		return -ENOSPC;
+	}
+
+	memcpy(vrdma_queue_slot(&cq->q, cq->prod), uwc, sizeof(*uwc));
+	cq->prod = (cq->prod + 1) & cq->q.index_mask;
+	vrdma_queue_publish_prod(&cq->q, cq->prod);
+
+	if (cq->notify == IB_CQ_NEXT_COMP ||
+	    (cq->notify == IB_CQ_SOLICITED &&
+	     (solicited || uwc->status != IB_WC_SUCCESS))) {
+		cq->notify = 0;
+		notify = true;
+	}
+	spin_unlock_irqrestore(&cq->lock, flags);
+
+	if (notify && ibcq->comp_handler)
+		ibcq->comp_handler(ibcq, ibcq->cq_context);
+	return 0;
+}
+
+/**
+ * vrdma_cq_reserve() - account physical work requests completing on a CQ
+ * @cq: the virtual CQ
+ * @nwr: work requests that may be outstanding at once on a physical queue
+ *	attached to @cq's physical CQ
+ *
+ * Grows the physical CQ, if needed, so that it holds the completions of
+ * all the work requests reserved.  Undo with vrdma_cq_unreserve().
+ *
+ * Context: process context, between vrdma_dev_enter() and
+ * vrdma_dev_leave().
+ * Return: 0; -ENOSPC if the physical CQ cannot be that large, -EIO if the
+ * physical device is gone, or the error of ib_resize_cq() (the caller may
+ * then fail, or go on at the risk of overflowing the physical CQ).  On
+ * error nothing is reserved.
+ */
+int vrdma_cq_reserve(struct vrdma_cq *cq, u32 nwr)
+{
+	struct vrdma_dev *vdev = cq->vdev;
+	u32 reserved;
+	int err;
+
+	mutex_lock(&cq->resize_lock);
+	if (check_add_overflow(cq->pcq_reserved, nwr, &reserved) ||
+	    (u64)reserved + VRDMA_PCQ_SLACK > vdev->pdev->attrs.max_cqe) {
+		err = -ENOSPC;
+		goto out;
+	}
+	err = vrdma_pcq_grow(cq, vrdma_pcq_size(vdev, cq->ibcq.cqe, reserved));
+	if (!err)
+		cq->pcq_reserved = reserved;
+out:
+	mutex_unlock(&cq->resize_lock);
+	return err;
+}
+
+/**
+ * vrdma_cq_unreserve() - undo vrdma_cq_reserve()
+ * @cq: the virtual CQ
+ * @nwr: the number of work requests reserved
+ *
+ * The physical CQ keeps its size.
+ *
+ * Context: process context.
+ */
+void vrdma_cq_unreserve(struct vrdma_cq *cq, u32 nwr)
+{
+	mutex_lock(&cq->resize_lock);
+	if (!WARN_ON_ONCE(nwr > cq->pcq_reserved))
+		cq->pcq_reserved -= nwr;
+	mutex_unlock(&cq->resize_lock);
+}
