@@ -135,10 +135,9 @@ enum vrdma_map_addr_err vrdma_map_addr_check(const union ib_gid *gid,
 	if (ipv6_addr_v4mapped(a)) {
 		__be32 v4 = a->s6_addr32[3];
 
-		if (v4 == htonl(INADDR_ANY))
-			return VRDMA_MAP_ADDR_UNSPECIFIED;
+		/* 0.0.0.0/8 is unicast for Linux (ipv4_is_zeronet()). */
 		if (ipv4_is_zeronet(v4))
-			return VRDMA_MAP_ADDR_ZERONET;
+			return VRDMA_MAP_ADDR_UNSPECIFIED;
 		if (ipv4_is_loopback(v4))
 			return VRDMA_MAP_ADDR_LOOPBACK;
 		if (ipv4_is_multicast(v4))

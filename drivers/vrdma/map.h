@@ -32,7 +32,6 @@ int vrdma_map_reverse(struct vrdma_dev *vdev, const union ib_gid *host_gid,
 enum vrdma_map_addr_err {
 	VRDMA_MAP_ADDR_OK,
 	VRDMA_MAP_ADDR_UNSPECIFIED,	/* ::, 0.0.0.0 */
-	VRDMA_MAP_ADDR_ZERONET,		/* 0.0.0.0/8 */
 	VRDMA_MAP_ADDR_LOOPBACK,	/* ::1, 127.0.0.0/8 */
 	VRDMA_MAP_ADDR_MULTICAST,	/* ff00::/8, 224.0.0.0/4 */
 	VRDMA_MAP_ADDR_BROADCAST,	/* 255.255.255.255 */

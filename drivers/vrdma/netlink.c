@@ -400,10 +400,6 @@ static int vrdma_nl_map_addr(struct genl_info *info, int type, bool host,
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "the unspecified address is not a unicast address");
 		break;
-	case VRDMA_MAP_ADDR_ZERONET:
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "an address of 0.0.0.0/8 is not a valid unicast address");
-		break;
 	case VRDMA_MAP_ADDR_LOOPBACK:
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "a loopback address cannot be mapped");

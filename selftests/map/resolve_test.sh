@@ -60,10 +60,11 @@ setup() {
 }
 
 # pingpong TOOL SERVER(H N) CLIENT(H N) [EXTRA ARGS]: run TOOL's server in
-# container SERVER and its client in CLIENT; sets $srv_rc, $cli_rc and
-# $log.  Both sides are bounded in time.
+# container SERVER and its client in CLIENT; sets $srv_rc, $cli_rc, $log
+# and $listened (the server got as far as listening).  Both sides are
+# bounded in time.
 pingpong() {
-	local tool=$1 sh=$2 sn=$3 ch=$4 cn=$5 sgid cgid spid
+	local tool=$1 sh=$2 sn=$3 ch=$4 cn=$5 sgid cgid spid i
 	shift 5
 
 	sgid=$(gid_index "$(dev_of "$sh" "$sn")" "$(ct_addr "$sh" "$sn")")
@@ -72,11 +73,20 @@ pingpong() {
 		-d "$(dev_of "$sh" "$sn")" -g "$sgid" -n $ITERS -p $PORT "$@" \
 		> "$tmp/srv" 2>&1 &
 	spid=$!
-	if ! wait_listen $PORT "$(ct_name "$sh" "$sn")"; then
+	listened=0
+	for ((i = 0; i < 200; i++)); do
+		if ip netns exec "$(ct_name "$sh" "$sn")" ss -Hltn "sport = :$PORT" | grep -q .; then
+			listened=1
+			break
+		fi
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ "$listened" = 0 ]; then
 		kill "$spid" 2>/dev/null
 		wait "$spid"
 		srv_rc=124 cli_rc=124
-		log="server never listened: $(cat "$tmp/srv")"
+		log="$tool server never listened: $(cat "$tmp/srv")"
 		return
 	fi
 	timeout 20 ip netns exec "$(ct_name "$ch" "$cn")" "$tool" \
@@ -116,6 +126,10 @@ expect_refused() {
 	b1=$(rxe_sent 1)
 	b2=$(rxe_sent 2)
 	pingpong "$tool" "$@"
+	if [ "$listened" = 0 ]; then
+		ktap_diag "$log"
+		return 1
+	fi
 	if [ "$cli_rc" -eq 0 ]; then
 		ktap_diag "the client succeeded" "$log"
 		return 1

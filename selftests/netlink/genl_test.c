@@ -503,6 +503,7 @@ struct req {
 	uint16_t flags;
 	const char *phys_name;		/* VRDMA_A_PHYS_NAME, if set */
 	bool map;			/* ::ffff:10.0.0.1 via ::ffff:10.0.0.2 */
+	bool map_addr;			/* ::ffff:10.0.0.1 alone (MAP_DEL) */
 };
 
 static void req_build(struct nlmsghdr *nlh, const struct req *req)
@@ -512,8 +513,9 @@ static void req_build(struct nlmsghdr *nlh, const struct req *req)
 
 	if (req->phys_name)
 		mnl_attr_put_strz(nlh, VRDMA_A_PHYS_NAME, req->phys_name);
-	if (req->map) {
+	if (req->map || req->map_addr)
 		mnl_attr_put(nlh, VRDMA_A_MAP_ADDR, sizeof(addr), &addr);
+	if (req->map) {
 		addr.s6_addr[15] = 2;
 		mnl_attr_put(nlh, VRDMA_A_MAP_VIA, sizeof(addr), &addr);
 	}
@@ -1212,8 +1214,10 @@ static struct req admin_req(uint8_t cmd)
 
 	if (cmd == VRDMA_CMD_PHYS_SET)
 		req.phys_name = NO_SUCH_PHYS;
-	else if (cmd == VRDMA_CMD_MAP_NEW || cmd == VRDMA_CMD_MAP_DEL)
+	else if (cmd == VRDMA_CMD_MAP_NEW)
 		req.map = true;
+	else if (cmd == VRDMA_CMD_MAP_DEL)
+		req.map_addr = true;
 	return req;
 }
 
