@@ -554,9 +554,9 @@ static int vrdma_map_resolve_l2(const struct ib_gid_attr *sattr,
  * Return: 0; -EHOSTUNREACH when @dgid is not mapped in the device's vni
  * (nor local); -EOPNOTSUPP for a multicast destination; -ENETDOWN when
  * the physical port has no routable GID, -ENETUNREACH when it has none of
- * the destination host's address family; -EINTR if killed; -ENODEV if
- * the device is dead; or the error of the neighbour resolution (for
- * example -ETIMEDOUT, -ENETUNREACH).
+ * the destination host's address family; -EINTR if killed; -EIO if the
+ * device is dead (as vrdma_dev_enter()); or the error of the neighbour
+ * resolution (for example -ETIMEDOUT, -ENETUNREACH).
  */
 int vrdma_map_resolve(struct vrdma_dev *vdev, const union ib_gid *dgid,
 		      struct rdma_ah_attr *pattr)
@@ -573,7 +573,7 @@ int vrdma_map_resolve(struct vrdma_dev *vdev, const union ib_gid *dgid,
 	lockdep_assert_held(&vdev->gate);
 
 	if (vdev->dead)
-		return -ENODEV;
+		return -EIO;
 	switch (vrdma_map_addr_check(dgid, false)) {
 	case VRDMA_MAP_ADDR_OK:
 		break;
