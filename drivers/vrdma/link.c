@@ -10,18 +10,42 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/if_arp.h>
 #include <linux/init.h>
 #include <linux/netdevice.h>
 #include <linux/printk.h>
 #include <rdma/rdma_netlink.h>
 
 #include "link.h"
+#include "phys.h"
+#include "vdev.h"
 
+/*
+ * The device is backed by the default physical device and belongs to
+ * virtual network 0; vrdmactl dev add chooses both.  Like every device on
+ * these kernels it is created in init_net: in exclusive netns mode it
+ * must then be moved into the namespace (rdma dev set NAME netns NS).
+ */
 static int vrdma_newlink(const char *ibdev_name, struct net_device *ndev)
 {
-	pr_info_ratelimited("rdma link add %s netdev %s: device creation arrives with the virtual device\n",
-			    ibdev_name, netdev_name(ndev));
-	return -EOPNOTSUPP;
+	struct vrdma_dev_params params = {
+		.name = ibdev_name,
+		.ndev = ndev,
+	};
+	struct vrdma_dev *vdev;
+	int ret;
+
+	if (ndev->type != ARPHRD_ETHER)
+		return -EINVAL;
+	params.phys = vrdma_phys_get_default();
+	if (!params.phys) {
+		pr_info_ratelimited("rdma link add %s: no default physical device (vrdmactl phys default NAME)\n",
+				    ibdev_name);
+		return -ENODEV;
+	}
+	ret = vrdma_dev_create(&params, &vdev);
+	vrdma_phys_put(params.phys);
+	return ret;
 }
 
 static struct rdma_link_ops vrdma_link_ops = {

@@ -3,11 +3,11 @@
  * vrdma: virtual RoCE devices for network namespaces (containers), remapped
  * onto the host's physical RDMA devices.
  *
- * One file per concern: phys.c (physical devices, an ib_client), link.c
- * (rdma_link_ops), netlink.c (the "vrdma" generic netlink family), audit.c
- * (leak audit).  This file only initialises and tears them down, in
- * reverse order; the netlink family comes last so that userspace sees the
- * module only once everything behind it is ready.
+ * One file per concern (Documentation/architecture.rst lists them).  This
+ * file only initialises and tears them down, in reverse order; the netlink
+ * family comes last so that userspace sees the module only once everything
+ * behind it is ready.  Virtual devices are deleted before the physical
+ * devices are let go.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -20,8 +20,10 @@
 
 #include "audit.h"
 #include "link.h"
+#include "map.h"
 #include "netlink.h"
 #include "phys.h"
+#include "vdev.h"
 #include "version.h"
 
 static char *phys_default;
@@ -37,6 +39,14 @@ static int __init vrdma_init(void)
 	if (ret)
 		goto err_phys;
 
+	ret = vrdma_map_init();
+	if (ret)
+		goto err_map;
+
+	ret = vrdma_dev_init();
+	if (ret)
+		goto err_dev;
+
 	vrdma_link_init();
 
 	ret = vrdma_netlink_init();
@@ -48,6 +58,10 @@ static int __init vrdma_init(void)
 
 err_netlink:
 	vrdma_link_exit();
+	vrdma_dev_exit();
+err_dev:
+	vrdma_map_exit();
+err_map:
 	vrdma_phys_exit();
 err_phys:
 	vrdma_audit_check();
@@ -58,6 +72,8 @@ static void __exit vrdma_exit(void)
 {
 	vrdma_netlink_exit();
 	vrdma_link_exit();
+	vrdma_dev_exit();
+	vrdma_map_exit();
 	vrdma_phys_exit();
 	vrdma_audit_check();
 	pr_info("unloaded\n");

@@ -39,6 +39,8 @@
 #include <linux/irq_poll.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
+#include <net/addrconf.h>
+#include <net/ip.h>
 #include <rdma/ib_cache.h>
 #include <rdma/ib_verbs.h>
 
@@ -194,6 +196,8 @@ static int vrdma_send_opcode(u32 uop, enum ib_qp_type type,
 
 /**
  * struct vrdma_send_wr - any kind of send work request, on the stack
+ * @wr: the work request
+ * @sge: its scatter/gather list
  */
 struct vrdma_send_wr {
 	union {
@@ -562,6 +566,18 @@ static void vrdma_rq_complete_unposted(struct vrdma_rq *rq, u64 wr_id,
 		vrdma_qp_push(rq->qp, rq->qp->rcq, &uwc, true);
 }
 
+static void vrdma_srq_error(struct vrdma_srq *srq)
+{
+	struct ib_event ev = {
+		.device = srq->ibsrq.device,
+		.element.srq = &srq->ibsrq,
+		.event = IB_EVENT_SRQ_ERR,
+	};
+
+	if (srq->ibsrq.event_handler)
+		srq->ibsrq.event_handler(&ev, srq->ibsrq.srq_context);
+}
+
 static int vrdma_rq_post_one(struct vrdma_rq *rq, u32 slot)
 {
 	struct rxe_recv_wqe *wqe = rq->wqe;
@@ -643,12 +659,20 @@ bool vrdma_rq_refill(struct vrdma_rq *rq)
 		memcpy(wqe, vrdma_queue_slot(&rq->q, rq->cons),
 		       vrdma_queue_elem_size(&rq->q));
 		if (vrdma_rq_post_one(rq, slot)) {
-			/* A bad receive WQE: error completion, queue in error. */
-			vrdma_rq_complete_unposted(rq, wqe->wr_id,
-						   IB_WC_LOC_PROT_ERR);
-			rq->error = true;
-			if (rq->qp)
+			/*
+			 * A bad receive WQE.  A QP's completes with an error
+			 * and the QP goes to the error state; an SRQ's
+			 * belongs to no QP yet: it is dropped and the SRQ
+			 * reports IB_EVENT_SRQ_ERR.
+			 */
+			if (rq->qp) {
+				vrdma_rq_complete_unposted(rq, wqe->wr_id,
+							   IB_WC_LOC_PROT_ERR);
+				rq->error = true;
 				vrdma_qp_error_async(rq->qp);
+			} else {
+				vrdma_srq_error(rq->srq);
+			}
 		} else {
 			struct vrdma_rwqe *rec = &rq->shadow[slot];
 
@@ -671,48 +695,89 @@ out:
 }
 
 /*
+ * The first GID of @vdev of the given family (IPv4-mapped or not, never
+ * link-local): the overlay address a sender or receiver shows.
+ */
+static int vrdma_dev_first_gid(struct vrdma_dev *vdev, bool v4,
+			       union ib_gid *gid)
+{
+	u32 i;
+
+	for (i = 0; i < VRDMA_GID_TBL_LEN; i++) {
+		if (rdma_query_gid(&vdev->ibdev, 1, i, gid))
+			continue;
+		if (ipv6_addr_v4mapped((struct in6_addr *)gid) != v4)
+			continue;
+		if (!v4 && ipv6_addr_type((struct in6_addr *)gid) &
+			   IPV6_ADDR_LINKLOCAL)
+			continue;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The overlay address of the sender of a UD message: a QP of this host
+ * (same physical device) is known by its QPN; a remote one through the
+ * address map.
+ */
+static int vrdma_ud_sender(struct vrdma_dev *vdev, const union ib_gid *sgid,
+			   u32 src_qp, bool v4, union ib_gid *osgid)
+{
+	const struct ib_gid_attr *attr;
+	struct vrdma_dev *sender;
+
+	attr = rdma_find_gid(vdev->pdev, sgid, IB_GID_TYPE_ROCE_UDP_ENCAP,
+			     NULL);
+	if (IS_ERR(attr))
+		return vrdma_map_reverse(vdev, sgid, src_qp, osgid);
+	rdma_put_gid_attr(attr);
+
+	sender = vrdma_ud_qp_dev_rcu(vdev->pdev, src_qp);
+	if (!sender || sender->vni != vdev->vni)
+		return -ENOENT;
+	return vrdma_dev_first_gid(sender, v4, osgid);
+}
+
+/*
  * A UD receive's first 40 bytes are the GRH the physical RNIC wrote: it
  * carries the hosts' physical addresses.  The application must see the
- * overlay addresses its peers use: the destination is the QP's own device
- * GID the sender addressed, the source the sender's overlay address.
+ * overlay addresses instead: its own device's as the destination, the
+ * sender's as the source.  Left as is when the sender is unknown.
  */
 static void vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
 			     const struct ib_wc *wc)
 {
 	struct vrdma_dev *vdev = qp->vdev;
-	union ib_gid sgid, dgid, osgid;
+	bool v4 = wc->network_hdr_type == RDMA_NETWORK_IPV4;
+	union ib_gid sgid, osgid, odgid;
 	struct ib_grh grh;
-	struct iphdr *ip4;
+	struct iphdr *ip4 = (struct iphdr *)((u8 *)&grh + 20);
 
-	if (rec->sge0_len < sizeof(grh))
-		return;
-	if (vrdma_mr_read(vdev, qp->pd, rec->sge0_lkey, rec->sge0_addr, &grh,
+	if (rec->sge0_len < sizeof(grh) ||
+	    vrdma_mr_read(vdev, qp->pd, rec->sge0_lkey, rec->sge0_addr, &grh,
 			  sizeof(grh)))
 		return;
 
-	if (wc->network_hdr_type == RDMA_NETWORK_IPV4) {
-		/* An IPv4 header in the GRH's last 20 bytes. */
-		ip4 = (struct iphdr *)((u8 *)&grh + 20);
+	if (v4)
 		ipv6_addr_set_v4mapped(ip4->saddr, (struct in6_addr *)&sgid);
-		ipv6_addr_set_v4mapped(ip4->daddr, (struct in6_addr *)&dgid);
-	} else {
+	else
 		sgid = grh.sgid;
-		dgid = grh.dgid;
-	}
 
-	if (vrdma_map_reverse(vdev, &sgid, wc->src_qp, &osgid))
+	if (vrdma_ud_sender(vdev, &sgid, wc->src_qp, v4, &osgid) ||
+	    vrdma_dev_first_gid(vdev, v4, &odgid))
 		return;
-	if (!qp->av_valid && rdma_query_gid(&vdev->ibdev, 1, 0, &dgid))
+	if (ipv6_addr_v4mapped((struct in6_addr *)&osgid) != v4)
 		return;
-	if (qp->av_valid)
-		dgid = qp->vdgid;
 
-	if (ipv6_addr_v4mapped((struct in6_addr *)&osgid) &&
-	    wc->network_hdr_type == RDMA_NETWORK_IPV4) {
-		ip4->saddr = osgid.raw[12] | osgid.raw[13] << 8 |
-			     osgid.raw[14] << 16 | osgid.raw[15] << 24;
+	if (v4) {
+		memcpy(&ip4->saddr, &osgid.raw[12], sizeof(ip4->saddr));
+		memcpy(&ip4->daddr, &odgid.raw[12], sizeof(ip4->daddr));
+		ip4->check = 0;
+		ip4->check = ip_fast_csum(ip4, ip4->ihl);
 	} else {
 		grh.sgid = osgid;
+		grh.dgid = odgid;
 	}
 	vrdma_mr_write(vdev, qp->pd, rec->sge0_lkey, rec->sge0_addr, &grh,
 		       sizeof(grh));

@@ -27,6 +27,39 @@
 /* How long destroy waits for the physical QP's work requests to flush. */
 #define VRDMA_DRAIN_TIMEOUT	(5 * HZ)
 
+/*
+ * UD QPs of this host by physical device and QPN, so that a UD receive
+ * from a local sender can show the sender's overlay address (post.c).
+ */
+static DEFINE_HASHTABLE(vrdma_ud_qps, 8);
+static DEFINE_SPINLOCK(vrdma_ud_qps_lock);
+
+static u32 vrdma_ud_key(struct ib_device *pdev, u32 qpn)
+{
+	return hash_ptr(pdev, 16) ^ qpn;
+}
+
+/**
+ * vrdma_ud_qp_dev_rcu() - the virtual device of a local UD QP
+ * @pdev: the physical device
+ * @qpn: the physical QPN
+ *
+ * Caller holds rcu_read_lock(); the device stays valid until it drops it.
+ *
+ * Return: the device, or NULL.
+ */
+struct vrdma_dev *vrdma_ud_qp_dev_rcu(struct ib_device *pdev, u32 qpn)
+{
+	struct vrdma_qp *qp;
+
+	hash_for_each_possible_rcu(vrdma_ud_qps, qp, unode,
+				   vrdma_ud_key(pdev, qpn))
+		if (qp->vdev->pdev == pdev && qp->ibqp.qp_num == qpn &&
+		    READ_ONCE(qp->pqp))
+			return qp->vdev;
+	return NULL;
+}
+
 static void vrdma_qp_event(struct ib_event *pev, void *context)
 {
 	struct vrdma_qp *qp = context;
@@ -166,6 +199,7 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	INIT_WORK(&qp->err_work, vrdma_qp_err_work);
 	init_waitqueue_head(&qp->drain_wq);
 	INIT_HLIST_NODE(&qp->hnode);
+	INIT_HLIST_NODE(&qp->unode);
 	INIT_LIST_HEAD(&qp->obj.node);
 	spin_lock_init(&qp->rq.lock);
 	qp->rq.qp = qp;
@@ -242,6 +276,12 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	spin_lock_irqsave(&vdev->qp_hash_lock, flags);
 	hash_add_rcu(vdev->qp_hash, &qp->hnode, (unsigned long)qp->pqp);
 	spin_unlock_irqrestore(&vdev->qp_hash_lock, flags);
+	if (ibqp->qp_type == IB_QPT_UD) {
+		spin_lock_irqsave(&vrdma_ud_qps_lock, flags);
+		hash_add_rcu(vrdma_ud_qps, &qp->unode,
+			     vrdma_ud_key(vdev->pdev, ibqp->qp_num));
+		spin_unlock_irqrestore(&vrdma_ud_qps_lock, flags);
+	}
 	vrdma_obj_add(vdev, &qp->obj, VRDMA_OBJ_QP);
 	vrdma_audit_created(VRDMA_AUDIT_QP);
 	vrdma_dev_leave(vdev);
@@ -542,6 +582,11 @@ static void vrdma_qp_destroy_phys(struct vrdma_qp *qp, bool drain)
 	spin_lock_irqsave(&vdev->qp_hash_lock, flags);
 	hash_del_rcu(&qp->hnode);
 	spin_unlock_irqrestore(&vdev->qp_hash_lock, flags);
+	if (qp->ibqp.qp_type == IB_QPT_UD) {
+		spin_lock_irqsave(&vrdma_ud_qps_lock, flags);
+		hash_del_rcu(&qp->unode);
+		spin_unlock_irqrestore(&vrdma_ud_qps_lock, flags);
+	}
 	/* The data path tests qp->pqp under these locks. */
 	spin_lock_irqsave(&qp->sq_lock, flags);
 	WRITE_ONCE(qp->pqp, NULL);

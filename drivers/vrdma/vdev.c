@@ -69,7 +69,6 @@ module_param(rq_poll_max_us, uint, 0644);
 MODULE_PARM_DESC(rq_poll_max_us,
 		 "Receive-queue poll period when idle (us)");
 
-#define VRDMA_GID_TBL_LEN	64
 #define VRDMA_RQ_IDLE_SCANS	64
 
 /* ------------------------------------------------------------------ */
@@ -267,13 +266,17 @@ void vrdma_dev_rq_kick(struct vrdma_dev *vdev)
 /* ------------------------------------------------------------------ */
 /* Query verbs                                                          */
 
+static void vrdma_dev_get_attrs(struct vrdma_dev *vdev,
+				struct ib_device_attr *a);
+
+/* Also how ib_core fills ibdev->attrs at registration (udata NULL). */
 static int vrdma_query_device(struct ib_device *ibdev,
 			      struct ib_device_attr *attr,
 			      struct ib_udata *udata)
 {
-	if (udata->inlen || udata->outlen)
+	if (udata && (udata->inlen || udata->outlen))
 		return -EINVAL;
-	*attr = ibdev->attrs;
+	vrdma_dev_get_attrs(to_vdev(ibdev), attr);
 	return 0;
 }
 
@@ -304,7 +307,8 @@ static int vrdma_query_port(struct ib_device *ibdev, u32 port,
 	if (ret)
 		return ret;
 
-	/* ib_core zeroed *attr and set what it knows (gid_tbl_len...). */
+	/* ib_core zeroed *attr. */
+	attr->gid_tbl_len = VRDMA_GID_TBL_LEN;
 	attr->max_mtu = pattr.max_mtu;
 	attr->active_mtu = pattr.active_mtu;
 	attr->max_msg_sz = pattr.max_msg_sz;
@@ -522,10 +526,10 @@ static int vrdma_min(int phys, int ours)
 }
 
 /* The device's attributes: the physical device's, within our limits. */
-static void vrdma_dev_set_attrs(struct vrdma_dev *vdev)
+static void vrdma_dev_get_attrs(struct vrdma_dev *vdev,
+				struct ib_device_attr *a)
 {
 	const struct ib_device_attr *p = &vdev->pdev->attrs;
-	struct ib_device_attr *a = &vdev->ibdev.attrs;
 	const struct vrdma_limits *l = &vdev->limits;
 
 	memset(a, 0, sizeof(*a));
@@ -617,7 +621,6 @@ int vrdma_dev_create(const struct vrdma_dev_params *params,
 			    params->ndev->dev_addr);
 	ibdev->uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
 				  BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
-	vrdma_dev_set_attrs(vdev);
 	ib_set_device_ops(ibdev, &vrdma_dev_ops);
 
 	INIT_IB_EVENT_HANDLER(&vdev->phys_handler, vdev->pdev,

@@ -73,6 +73,7 @@ struct vrdma_phys;
 #define VRDMA_MAX_CQE			(64 * 1024)
 #define VRDMA_MIN_ELEM_SIZE		64	/* a cache line */
 #define VRDMA_CQE_SIZE			64	/* >= sizeof(struct ib_uverbs_wc) */
+#define VRDMA_GID_TBL_LEN		64
 
 /* Work completion values of the user ABI (libibverbs' enum ibv_wc_*). */
 enum {
@@ -554,6 +555,7 @@ struct vrdma_swqe {
  * @err_work: moves the physical QP to the error state (from atomic
  *	context, where ib_modify_qp() may not be called)
  * @hnode: entry in vdev->qp_hash
+ * @unode: entry in the host's UD QP directory (qp.c), UD QPs only
  * @drain_wq: destroy waits here for outstanding work requests
  * @last_wqe: IB_EVENT_QP_LAST_WQE_REACHED seen (SRQ QPs)
  * @av_valid: @vdgid is set
@@ -592,6 +594,7 @@ struct vrdma_qp {
 	enum ib_qp_state state;
 	struct work_struct err_work;
 	struct hlist_node hnode;
+	struct hlist_node unode;
 	wait_queue_head_t drain_wq;
 	bool last_wqe;
 
@@ -682,6 +685,7 @@ int vrdma_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		   struct ib_qp_init_attr *init);
 int vrdma_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
 void vrdma_qp_set_error(struct vrdma_qp *qp);
+struct vrdma_dev *vrdma_ud_qp_dev_rcu(struct ib_device *pdev, u32 qpn);
 
 /* post.c */
 int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
