@@ -321,6 +321,12 @@ static enum ib_wc_status vrdma_sq_post_one(struct vrdma_qp *qp,
 	}
 	w->wr.ud.ah = ah->pah;
 	ret = ib_post_send(qp->pqp, &w->wr.send, NULL);
+	if (!ret) {
+		/* For the receiver's GRH, if it is on this host. */
+		qp->ud_last_dgid = ah->attr.grh.dgid;
+		WRITE_ONCE(qp->ud_last_sgid_index, ah->attr.grh.sgid_index);
+		smp_store_release(&qp->ud_last_valid, true);
+	}
 	xa_unlock(&vdev->ahs);
 	return ret ? IB_WC_LOC_QP_OP_ERR : IB_WC_SUCCESS;
 }
@@ -451,6 +457,13 @@ int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		return -EOPNOTSUPP;
 	}
 	vrdma_sq_drain(qp);
+	/*
+	 * A WQE that failed validation moves the QP to the error state: do
+	 * it before returning, so that the application, which may already
+	 * see the error completion, also sees the state.
+	 */
+	if (READ_ONCE(qp->sq_error))
+		flush_work(&qp->err_work);
 	/* A doorbell is a sign of life: receives may have been posted. */
 	vrdma_dev_rq_kick(qp->vdev);
 	return 0;
@@ -696,7 +709,7 @@ out:
 
 /*
  * The first GID of @vdev of the given family (IPv4-mapped or not, never
- * link-local): the overlay address a sender or receiver shows.
+ * link-local).
  */
 static int vrdma_dev_first_gid(struct vrdma_dev *vdev, bool v4,
 			       union ib_gid *gid)
@@ -717,33 +730,47 @@ static int vrdma_dev_first_gid(struct vrdma_dev *vdev, bool v4,
 }
 
 /*
- * The overlay address of the sender of a UD message: a QP of this host
- * (same physical device) is known by its QPN; a remote one through the
- * address map.
+ * The overlay addresses of a UD message: the sender's and the one it was
+ * sent to.  A sender of this host (same physical device) is found by its
+ * QPN; its last send says which of its addresses it used and which of
+ * ours it addressed.  A remote sender is found through the address map,
+ * and the destination is then our first address of the sender's family.
  */
-static int vrdma_ud_sender(struct vrdma_dev *vdev, const union ib_gid *sgid,
-			   u32 src_qp, bool v4, union ib_gid *osgid)
+static int vrdma_ud_addrs(struct vrdma_dev *vdev, const union ib_gid *sgid,
+			  u32 src_qp, bool v4, union ib_gid *osgid,
+			  union ib_gid *odgid)
 {
 	const struct ib_gid_attr *attr;
-	struct vrdma_dev *sender;
+	struct vrdma_qp *sender;
 
 	attr = rdma_find_gid(vdev->pdev, sgid, IB_GID_TYPE_ROCE_UDP_ENCAP,
 			     NULL);
-	if (IS_ERR(attr))
-		return vrdma_map_reverse(vdev, sgid, src_qp, osgid);
+	if (IS_ERR(attr)) {
+		if (vrdma_map_reverse(vdev, sgid, src_qp, osgid))
+			return -ENOENT;
+		return vrdma_dev_first_gid(vdev,
+				ipv6_addr_v4mapped((struct in6_addr *)osgid),
+				odgid);
+	}
 	rdma_put_gid_attr(attr);
 
-	sender = vrdma_ud_qp_dev_rcu(vdev->pdev, src_qp);
-	if (!sender || sender->vni != vdev->vni)
+	sender = vrdma_ud_qp_rcu(vdev->pdev, src_qp);
+	if (!sender || sender->vdev->vni != vdev->vni ||
+	    !READ_ONCE(sender->ud_last_valid))
 		return -ENOENT;
-	return vrdma_dev_first_gid(sender, v4, osgid);
+	if (rdma_query_gid(&sender->vdev->ibdev, 1,
+			   READ_ONCE(sender->ud_last_sgid_index), osgid))
+		return -ENOENT;
+	*odgid = sender->ud_last_dgid;
+	return 0;
 }
 
 /*
- * A UD receive's first 40 bytes are the GRH the physical RNIC wrote: it
- * carries the hosts' physical addresses.  The application must see the
- * overlay addresses instead: its own device's as the destination, the
- * sender's as the source.  Left as is when the sender is unknown.
+ * A UD receive's first 40 bytes are the GRH the physical RNIC wrote, from
+ * the physical packet: the hosts' addresses, in the physical network's
+ * family.  The application must see the overlay: the header is rewritten
+ * with the overlay addresses, in their family (an IPv6 header, or an IPv4
+ * header in the last 20 bytes).  Left as is when the sender is unknown.
  */
 static void vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
 			     const struct ib_wc *wc)
@@ -751,31 +778,57 @@ static void vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
 	struct vrdma_dev *vdev = qp->vdev;
 	bool v4 = wc->network_hdr_type == RDMA_NETWORK_IPV4;
 	union ib_gid sgid, osgid, odgid;
+	u8 tclass, hop_limit;
 	struct ib_grh grh;
 	struct iphdr *ip4 = (struct iphdr *)((u8 *)&grh + 20);
+	u32 flow = 0;
+	u16 payload;
 
 	if (rec->sge0_len < sizeof(grh) ||
 	    vrdma_mr_read(vdev, qp->pd, rec->sge0_lkey, rec->sge0_addr, &grh,
 			  sizeof(grh)))
 		return;
 
-	if (v4)
-		ipv6_addr_set_v4mapped(ip4->saddr, (struct in6_addr *)&sgid);
-	else
-		sgid = grh.sgid;
-
-	if (vrdma_ud_sender(vdev, &sgid, wc->src_qp, v4, &osgid) ||
-	    vrdma_dev_first_gid(vdev, v4, &odgid))
-		return;
-	if (ipv6_addr_v4mapped((struct in6_addr *)&osgid) != v4)
-		return;
-
 	if (v4) {
+		if (ip4->version != 4 || ip4->ihl != 5)
+			return;
+		ipv6_addr_set_v4mapped(ip4->saddr, (struct in6_addr *)&sgid);
+		tclass = ip4->tos;
+		hop_limit = ip4->ttl;
+		payload = be16_to_cpu(ip4->tot_len) - sizeof(*ip4);
+	} else {
+		u32 vtf = be32_to_cpu(grh.version_tclass_flow);
+
+		if (vtf >> 28 != 6)
+			return;
+		sgid = grh.sgid;
+		tclass = (vtf >> 20) & 0xff;
+		flow = vtf & 0xfffff;
+		hop_limit = grh.hop_limit;
+		payload = be16_to_cpu(grh.paylen);
+	}
+
+	if (vrdma_ud_addrs(vdev, &sgid, wc->src_qp, v4, &osgid, &odgid))
+		return;
+
+	memset(&grh, 0, sizeof(grh));
+	if (ipv6_addr_v4mapped((struct in6_addr *)&osgid)) {
+		ip4->version = 4;
+		ip4->ihl = 5;
+		ip4->tos = tclass;
+		ip4->tot_len = cpu_to_be16(payload + sizeof(*ip4));
+		ip4->frag_off = htons(IP_DF);
+		ip4->ttl = hop_limit;
+		ip4->protocol = IPPROTO_UDP;
 		memcpy(&ip4->saddr, &osgid.raw[12], sizeof(ip4->saddr));
 		memcpy(&ip4->daddr, &odgid.raw[12], sizeof(ip4->daddr));
-		ip4->check = 0;
 		ip4->check = ip_fast_csum(ip4, ip4->ihl);
 	} else {
+		grh.version_tclass_flow = cpu_to_be32(6U << 28 |
+						      (u32)tclass << 20 | flow);
+		grh.paylen = cpu_to_be16(payload);
+		grh.next_hdr = IPPROTO_UDP;
+		grh.hop_limit = hop_limit;
 		grh.sgid = osgid;
 		grh.dgid = odgid;
 	}

@@ -40,15 +40,15 @@ static u32 vrdma_ud_key(struct ib_device *pdev, u32 qpn)
 }
 
 /**
- * vrdma_ud_qp_dev_rcu() - the virtual device of a local UD QP
+ * vrdma_ud_qp_rcu() - a UD QP of this host
  * @pdev: the physical device
  * @qpn: the physical QPN
  *
- * Caller holds rcu_read_lock(); the device stays valid until it drops it.
+ * Caller holds rcu_read_lock(); the QP stays valid until it drops it.
  *
- * Return: the device, or NULL.
+ * Return: the QP, or NULL.
  */
-struct vrdma_dev *vrdma_ud_qp_dev_rcu(struct ib_device *pdev, u32 qpn)
+struct vrdma_qp *vrdma_ud_qp_rcu(struct ib_device *pdev, u32 qpn)
 {
 	struct vrdma_qp *qp;
 
@@ -56,7 +56,7 @@ struct vrdma_dev *vrdma_ud_qp_dev_rcu(struct ib_device *pdev, u32 qpn)
 				   vrdma_ud_key(pdev, qpn))
 		if (qp->vdev->pdev == pdev && qp->ibqp.qp_num == qpn &&
 		    READ_ONCE(qp->pqp))
-			return qp->vdev;
+			return qp;
 	return NULL;
 }
 
@@ -141,6 +141,16 @@ static int vrdma_qp_check_init(struct vrdma_dev *vdev,
 	     cap->max_recv_sge > a->max_recv_sge))
 		return -EINVAL;
 	return 0;
+}
+
+static void vrdma_qp_unreserve(struct vrdma_qp *qp)
+{
+	if (qp->scq_reserved)
+		vrdma_cq_unreserve(qp->scq, qp->scq_reserved);
+	if (qp->rcq_reserved)
+		vrdma_cq_unreserve(qp->rcq, qp->rcq_reserved);
+	qp->scq_reserved = 0;
+	qp->rcq_reserved = 0;
 }
 
 static void vrdma_qp_free_sq(struct vrdma_qp *qp)
@@ -230,6 +240,18 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		goto err_leave;
 	}
 
+	/* The physical CQs must hold every completion that can be pending. */
+	ret = vrdma_cq_reserve(qp->scq, pinit.cap.max_send_wr);
+	if (ret)
+		goto err_pqp;
+	qp->scq_reserved = pinit.cap.max_send_wr;
+	if (!qp->srq) {
+		ret = vrdma_cq_reserve(qp->rcq, pinit.cap.max_recv_wr);
+		if (ret)
+			goto err_reserve;
+		qp->rcq_reserved = pinit.cap.max_recv_wr;
+	}
+
 	qp->max_send_sge = init->cap.max_send_sge;
 	qp->max_inline = min(init->cap.max_inline_data,
 			     pinit.cap.max_inline_data);
@@ -248,7 +270,7 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 					       init->cap.max_send_wr, elem,
 					       udata, &resp.sq_mi) : -ENOMEM;
 	if (ret)
-		goto err_pqp;
+		goto err_reserve;
 	qp->wqe = kzalloc(vrdma_queue_elem_size(&qp->sq), GFP_KERNEL);
 	if (!qp->wqe) {
 		ret = -ENOMEM;
@@ -292,6 +314,8 @@ err_rq:
 		vrdma_rq_cleanup(&qp->rq);
 err_sq:
 	vrdma_qp_free_sq(qp);
+err_reserve:
+	vrdma_qp_unreserve(qp);
 err_pqp:
 	ib_destroy_qp(qp->pqp);
 	qp->pqp = NULL;
@@ -485,6 +509,9 @@ int vrdma_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	struct ib_global_route *grh;
 	int ret;
 
+	/* An error found by the data path moves the QP asynchronously. */
+	flush_work(&qp->err_work);
+
 	ret = vrdma_dev_enter(vdev);
 	if (ret)
 		return ret;
@@ -634,6 +661,7 @@ int vrdma_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	if (!qp->srq)
 		vrdma_rq_cleanup(&qp->rq);
 	vrdma_qp_free_sq(qp);
+	vrdma_qp_unreserve(qp);
 	atomic_dec(&vdev->n_qp);
 	vrdma_audit_destroyed(VRDMA_AUDIT_QP);
 	return 0;

@@ -533,6 +533,8 @@ struct vrdma_swqe {
  * @scq: send CQ
  * @rcq: receive CQ
  * @srq: SRQ, or NULL
+ * @scq_reserved: completions reserved on @scq's physical CQ
+ * @rcq_reserved: completions reserved on @rcq's physical CQ
  * @sq_lock: protects the send queue fields below
  * @sq: send ring (userspace produces, the kernel consumes)
  * @sq_cons: its consumer index (kernel private)
@@ -556,6 +558,9 @@ struct vrdma_swqe {
  *	context, where ib_modify_qp() may not be called)
  * @hnode: entry in vdev->qp_hash
  * @unode: entry in the host's UD QP directory (qp.c), UD QPs only
+ * @ud_last_valid: @ud_last_dgid and @ud_last_sgid_index are set
+ * @ud_last_dgid: overlay destination of the last UD send
+ * @ud_last_sgid_index: source GID index of the last UD send
  * @drain_wq: destroy waits here for outstanding work requests
  * @last_wqe: IB_EVENT_QP_LAST_WQE_REACHED seen (SRQ QPs)
  * @av_valid: @vdgid is set
@@ -571,6 +576,8 @@ struct vrdma_qp {
 	struct vrdma_cq *scq;
 	struct vrdma_cq *rcq;
 	struct vrdma_srq *srq;
+	u32 scq_reserved;
+	u32 rcq_reserved;
 
 	spinlock_t sq_lock;
 	struct vrdma_queue sq;
@@ -595,6 +602,9 @@ struct vrdma_qp {
 	struct work_struct err_work;
 	struct hlist_node hnode;
 	struct hlist_node unode;
+	bool ud_last_valid;
+	union ib_gid ud_last_dgid;
+	u32 ud_last_sgid_index;
 	wait_queue_head_t drain_wq;
 	bool last_wqe;
 
@@ -685,7 +695,7 @@ int vrdma_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		   struct ib_qp_init_attr *init);
 int vrdma_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
 void vrdma_qp_set_error(struct vrdma_qp *qp);
-struct vrdma_dev *vrdma_ud_qp_dev_rcu(struct ib_device *pdev, u32 qpn);
+struct vrdma_qp *vrdma_ud_qp_rcu(struct ib_device *pdev, u32 qpn);
 
 /* post.c */
 int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
