@@ -95,8 +95,7 @@ int vrdma_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
 		goto err_leave;
 	pattr.grh.flow_label = grh->flow_label;
 	pattr.grh.traffic_class = grh->traffic_class;
-	if (grh->hop_limit)
-		pattr.grh.hop_limit = grh->hop_limit;
+	/* The hop limit is the physical route's (map.c). */
 	pattr.sl = attr->sl;
 	pattr.static_rate = attr->static_rate;
 

@@ -325,6 +325,7 @@ static enum ib_wc_status vrdma_sq_post_one(struct vrdma_qp *qp,
 		/* For the receiver's GRH, if it is on this host. */
 		qp->ud_last_dgid = ah->attr.grh.dgid;
 		WRITE_ONCE(qp->ud_last_sgid_index, ah->attr.grh.sgid_index);
+		/* Pairs with smp_load_acquire() in vrdma_ud_addrs(). */
 		smp_store_release(&qp->ud_last_valid, true);
 	}
 	xa_unlock(&vdev->ahs);
@@ -755,8 +756,10 @@ static int vrdma_ud_addrs(struct vrdma_dev *vdev, const union ib_gid *sgid,
 	rdma_put_gid_attr(attr);
 
 	sender = vrdma_ud_qp_rcu(vdev->pdev, src_qp);
-	if (!sender || sender->vdev->vni != vdev->vni ||
-	    !READ_ONCE(sender->ud_last_valid))
+	if (!sender || sender->vdev->vni != vdev->vni)
+		return -ENOENT;
+	/* Pairs with the release in vrdma_sq_post_one(). */
+	if (!smp_load_acquire(&sender->ud_last_valid))
 		return -ENOENT;
 	if (rdma_query_gid(&sender->vdev->ibdev, 1,
 			   READ_ONCE(sender->ud_last_sgid_index), osgid))
@@ -866,7 +869,7 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 		uwc.byte_len = wc->byte_len;
 		uwc.wc_flags = vrdma_uwc_flags(wc->wc_flags);
 		if (wc->wc_flags & IB_WC_WITH_IMM)
-			uwc.ex.imm_data = (__force __u32)wc->ex.imm_data;
+			uwc.ex.imm_data = wc->ex.imm_data;
 		else if (wc->wc_flags & IB_WC_WITH_INVALIDATE)
 			uwc.ex.invalidate_rkey = wc->ex.invalidate_rkey;
 		uwc.src_qp = wc->src_qp;

@@ -359,8 +359,7 @@ static int vrdma_qp_translate(struct vrdma_qp *qp, const struct ib_qp_attr *attr
 			return ret;
 		pattr->ah_attr.grh.flow_label = grh->flow_label;
 		pattr->ah_attr.grh.traffic_class = grh->traffic_class;
-		if (grh->hop_limit)
-			pattr->ah_attr.grh.hop_limit = grh->hop_limit;
+		/* The hop limit is the physical route's (map.c). */
 		pattr->ah_attr.sl = ah->sl;
 		pattr->ah_attr.static_rate = ah->static_rate;
 	}

@@ -167,7 +167,7 @@ struct vrdma_dev {
 	u32 pport;
 	u32 vni;
 
-	spinlock_t ndev_lock;
+	spinlock_t ndev_lock;		/* protects ndev */
 	struct net_device *ndev;
 	netdevice_tracker ndev_tracker;
 
@@ -176,13 +176,13 @@ struct vrdma_dev {
 	struct ib_event_handler phys_handler;
 	struct rw_semaphore gate;
 	bool dead;
-	struct mutex obj_lock;
+	struct mutex obj_lock;		/* protects objs */
 	struct list_head objs;
 
 	struct xarray mrs;
 	struct xarray ahs;
 	struct xarray srqs;
-	spinlock_t qp_hash_lock;
+	spinlock_t qp_hash_lock;	/* serializes qp_hash writers */
 	DECLARE_HASHTABLE(qp_hash, 8);
 
 	struct vrdma_limits limits;
@@ -191,7 +191,7 @@ struct vrdma_dev {
 	atomic_t n_mr;
 	atomic64_t pinned;
 
-	spinlock_t rq_list_lock;
+	spinlock_t rq_list_lock;	/* protects rq_list */
 	struct list_head rq_list;
 	struct hrtimer rq_timer;
 	u64 rq_period_ns;
@@ -248,22 +248,26 @@ static inline u32 vrdma_queue_elem_size(const struct vrdma_queue *q)
 /* Producer index written by userspace (SQ, RQ, SRQ): acquire, masked. */
 static inline u32 vrdma_queue_user_prod(const struct vrdma_queue *q)
 {
+	/* Pairs with the producer's release: the slots are written first. */
 	return smp_load_acquire(&q->buf->producer_index) & q->index_mask;
 }
 
 /* Consumer index written by userspace (CQ): acquire, masked. */
 static inline u32 vrdma_queue_user_cons(const struct vrdma_queue *q)
 {
+	/* Pairs with the consumer's release: it is done with the slots. */
 	return smp_load_acquire(&q->buf->consumer_index) & q->index_mask;
 }
 
 static inline void vrdma_queue_publish_cons(struct vrdma_queue *q, u32 cons)
 {
+	/* The slots were read before: userspace may reuse them now. */
 	smp_store_release(&q->buf->consumer_index, cons & q->index_mask);
 }
 
 static inline void vrdma_queue_publish_prod(struct vrdma_queue *q, u32 prod)
 {
+	/* The slots were written before: userspace may read them now. */
 	smp_store_release(&q->buf->producer_index, prod & q->index_mask);
 }
 
@@ -368,12 +372,12 @@ struct vrdma_cq {
 	struct vrdma_obj obj;
 	struct irq_poll iop;
 	struct vrdma_dev *vdev;
-	spinlock_t lock;
+	spinlock_t lock;		/* see above */
 	struct vrdma_queue q;
 	u32 prod;
 	u8 notify;
 	bool overflowed;
-	struct mutex resize_lock;
+	struct mutex resize_lock;	/* see above */
 	u32 pcq_reserved;
 };
 
@@ -460,7 +464,7 @@ struct vrdma_rwqe {
  * @node: entry in vdev->rq_list while @active
  */
 struct vrdma_rq {
-	spinlock_t lock;
+	spinlock_t lock;		/* see above */
 	struct vrdma_queue q;
 	u32 cons;
 	void *wqe;
@@ -579,7 +583,7 @@ struct vrdma_qp {
 	u32 scq_reserved;
 	u32 rcq_reserved;
 
-	spinlock_t sq_lock;
+	spinlock_t sq_lock;		/* see above */
 	struct vrdma_queue sq;
 	u32 sq_cons;
 	struct vrdma_swqe *sq_shadow;
@@ -597,7 +601,7 @@ struct vrdma_qp {
 
 	struct vrdma_rq rq;
 
-	struct mutex state_lock;
+	struct mutex state_lock;	/* see above */
 	enum ib_qp_state state;
 	struct work_struct err_work;
 	struct hlist_node hnode;
