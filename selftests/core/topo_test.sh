@@ -8,9 +8,10 @@
 . "$LIB_DIR/topo.sh"
 require_root
 
-ktap_plan 8
+ktap_plan 9
 
-ktap_check "three hosts with rxe devices" topo_hosts 3
+# Not through ktap_check: its $(...) would lose the deferred cleanup.
+if topo_hosts 3; then ktap_ok "three hosts with rxe devices"; else ktap_fail "three hosts with rxe devices"; fi
 for h in 1 2 3; do
 	[ "$(cat /sys/class/infiniband/rxe$h/ports/1/state 2>/dev/null)" = "4: ACTIVE" ] ||
 		{ ktap_fail "rxe$h ACTIVE"; continue; }
@@ -38,5 +39,13 @@ ktap_check "containers reach each other over IPv4 across hosts" \
 	in_ct c1_1 ping -c 1 -W 5 "$(ct_addr 2 1)"
 ktap_check "containers reach each other over IPv6 across hosts" \
 	in_ct c2_1 ping -6 -c 1 -W 5 "$(ct_addr6 1 1)"
+
+cleanup_removes_topology() {
+	run_deferred
+	local left
+	left=$(ip rule show | grep -c 'oif h[0-9]')
+	[ "$left" -eq 0 ] && ! ip link show phys-br > /dev/null 2>&1
+}
+ktap_check "cleanup removes the topology" cleanup_removes_topology
 
 ktap_finish

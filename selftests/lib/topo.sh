@@ -24,8 +24,10 @@
 # a container is decided by the tests (which physical device backs its
 # vrdma device), not by the overlay.
 #
-# Usage (the test must have sourced lib.sh first):
-#   topo_hosts N              create hosts 1..N
+# Usage (the test must have sourced lib.sh first; call these functions
+# directly, never in a subshell such as $(...): their cleanup is registered
+# with defer in the calling shell):
+#   topo_hosts N              create hosts 1..N (after topo_reset)
 #   topo_container H N        create container cH_N (prints its name)
 #   in_ct NAME CMD...         run CMD in container NAME
 #   host_addr H, ct_addr H N, ct_addr6 H N, host_gid_index H
@@ -63,8 +65,36 @@ gid_index() {
 }
 host_gid_index() { gid_index "$(host_dev "$1")" "$(host_addr "$1")"; }
 
+# Remove what a previous test left behind (one killed by its timeout runs
+# no cleanup): containers, host veths and their rxe devices, bridges and
+# the policy routing rules.
+topo_reset() {
+	local x
+	for x in $(ip netns list | awk '$1 ~ /^c[0-9]+_[0-9]+$/ { print $1 }'); do
+		ip netns del "$x"
+	done
+	for x in $(rdma link show 2>/dev/null |
+		   awk '$NF ~ /^h[0-9]+$/ { split($2, a, "/"); print a[1] }'); do
+		rdma link del "$x"
+	done
+	for x in $(ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
+		   grep -E '^(h[0-9]+|c[0-9]+_[0-9]+p|phys-br|ovl-br)$'); do
+		ip link del "$x" 2> /dev/null
+	done
+	for x in $(ip rule show | awk -F: '$1 >= 11 && $1 <= 99 && /oif h[0-9]/ { print $1 }'); do
+		ip rule del pref "$x"
+	done
+	if ip rule show pref 1000 | grep -q 'lookup local'; then
+		ip rule show pref 0 | grep -q 'lookup local' ||
+			ip rule add pref 0 lookup local
+		ip rule del pref 1000
+	fi
+	return 0
+}
+
 topo_hosts() {
 	local n=$1 i
+	topo_reset
 	modprobe rdma_rxe || return 1
 	modprobe veth
 	modprobe bridge
@@ -116,6 +146,9 @@ topo_container() {
 	local h=$1 n=$2 name
 	name=$(ct_name "$h" "$n")
 	__topo_overlay || return 1
+	# A leftover of an earlier test goes first.
+	ip netns del "$name" 2> /dev/null
+	ip link del "${name}p" 2> /dev/null
 	ip netns add "$name" || return 1
 	defer ip netns del "$name"
 	ip link add "${name}p" type veth peer name eth0 netns "$name" || return 1

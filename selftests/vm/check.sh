@@ -82,6 +82,20 @@ no_warnings() {	# run a command; fail if it fails or prints a compiler warning
 	! printf '%s\n' "$out" | grep -E '(warning|error):'
 }
 
+install_check() {	# make install into a staging folder: everything lands there
+	local stage rel
+	stage=$(mktemp -d)
+	rel=$("$KERNELS" release "${kvers%% *}")
+	make -C "$SRCDIR" install KDIR="/usr/src/linux-headers-$rel" \
+		DESTDIR="$stage" PREFIX=/usr &&
+	test -f "$stage/lib/modules/$rel/updates/vrdma.ko" &&
+	test -x "$stage/usr/sbin/vrdmactl" &&
+	find "$stage" -type f | sed "s|^$stage||"
+	local rc=$?
+	rm -rf "$stage"
+	return $rc
+}
+
 host_step "userspace builds without warnings" "$BUILD/logs/userspace.log" \
 	no_warnings make -C "$SRCDIR" userspace
 host_step "selftests build without warnings" "$BUILD/logs/selftests.log" \
@@ -91,6 +105,11 @@ if [ "$mode" = check ] && [ -z "$tests" ]; then
 		make -C "$SRCDIR" checkpatch
 	host_step "sparse clean" "$BUILD/logs/sparse.log" \
 		make -C "$SRCDIR" sparse
+	rel=$("$KERNELS" release "${kvers%% *}")
+	host_step "dkms add, build and install ($rel)" "$BUILD/logs/dkms.log" \
+		"$SRCDIR/scripts/dkms-check.sh" "$rel"
+	host_step "make install honours DESTDIR and PREFIX" \
+		"$BUILD/logs/install.log" install_check
 fi
 
 # --- the list of tests ---------------------------------------------------------
