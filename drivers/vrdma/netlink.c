@@ -161,13 +161,17 @@ static struct netlink_range_validation vrdma_nl_vni_range __ro_after_init = {
 #define VRDMA_NL_POLICY_VNI NLA_POLICY_FULL_RANGE(NLA_U32, &vrdma_nl_vni_range)
 #define VRDMA_NL_POLICY_ADDR NLA_POLICY_EXACT_LEN(sizeof(union ib_gid))
 
-static const struct nla_policy vrdma_nl_dev_new_policy[VRDMA_A_DEV_VNI + 1] = {
+static const struct nla_policy vrdma_nl_dev_new_policy[VRDMA_A_DEV_MAX_PINNED + 1] = {
 	[VRDMA_A_DEV_NAME]	= VRDMA_NL_POLICY_NAME,
 	[VRDMA_A_DEV_NETNS_PID]	= { .type = NLA_U32 },
 	[VRDMA_A_DEV_NETNS_FD]	= { .type = NLA_S32 },
 	[VRDMA_A_DEV_NETDEV]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
 	[VRDMA_A_DEV_PHYS]	= VRDMA_NL_POLICY_NAME,
 	[VRDMA_A_DEV_VNI]	= VRDMA_NL_POLICY_VNI,
+	[VRDMA_A_DEV_MAX_QP]	= { .type = NLA_U32 },
+	[VRDMA_A_DEV_MAX_CQ]	= { .type = NLA_U32 },
+	[VRDMA_A_DEV_MAX_MR]	= { .type = NLA_U32 },
+	[VRDMA_A_DEV_MAX_PINNED] = { .type = NLA_U64 },
 };
 
 /* DEV_DEL and DEV_GET (whose dump takes no attribute, but shares it). */

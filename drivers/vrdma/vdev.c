@@ -867,7 +867,12 @@ static int vrdma_nl_fill_dev(struct sk_buff *skb, struct vrdma_dev *vdev,
 	if (nla_put_string(skb, VRDMA_A_DEV_NAME, dev_name(&vdev->ibdev.dev)) ||
 	    nla_put_u32(skb, VRDMA_A_DEV_INDEX, vdev->ibdev.index) ||
 	    nla_put_string(skb, VRDMA_A_DEV_PHYS, dev_name(&vdev->pdev->dev)) ||
-	    nla_put_u32(skb, VRDMA_A_DEV_VNI, vdev->vni))
+	    nla_put_u32(skb, VRDMA_A_DEV_VNI, vdev->vni) ||
+	    nla_put_u32(skb, VRDMA_A_DEV_MAX_QP, vdev->limits.max_qp) ||
+	    nla_put_u32(skb, VRDMA_A_DEV_MAX_CQ, vdev->limits.max_cq) ||
+	    nla_put_u32(skb, VRDMA_A_DEV_MAX_MR, vdev->limits.max_mr) ||
+	    nla_put_u64_64bit(skb, VRDMA_A_DEV_MAX_PINNED,
+			      vdev->limits.max_pinned, VRDMA_A_DEV_PAD))
 		goto cancel;
 
 	ndev = vrdma_get_netdev(&vdev->ibdev, 1);
@@ -983,6 +988,15 @@ int vrdma_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info)
 	params.ndev = ndev;
 	params.phys = phys;
 	params.vni = tb[VRDMA_A_DEV_VNI] ? nla_get_u32(tb[VRDMA_A_DEV_VNI]) : 0;
+	if (tb[VRDMA_A_DEV_MAX_QP])
+		params.limits.max_qp = nla_get_u32(tb[VRDMA_A_DEV_MAX_QP]);
+	if (tb[VRDMA_A_DEV_MAX_CQ])
+		params.limits.max_cq = nla_get_u32(tb[VRDMA_A_DEV_MAX_CQ]);
+	if (tb[VRDMA_A_DEV_MAX_MR])
+		params.limits.max_mr = nla_get_u32(tb[VRDMA_A_DEV_MAX_MR]);
+	if (tb[VRDMA_A_DEV_MAX_PINNED])
+		params.limits.max_pinned =
+			nla_get_u64(tb[VRDMA_A_DEV_MAX_PINNED]);
 
 	ret = vrdma_dev_create(&params, &vdev);
 	if (ret == -EEXIST || ret == -ENFILE)

@@ -172,11 +172,20 @@ run_vm() {	# run_vm SERIES
 	host_step "$series: vrdma.ko builds against $rel at W=1 without warnings" \
 		"$out/build.log" no_warnings make -C "$SRCDIR" modules KDIR="$kdir" || return
 
-	# The module goes into the extracted tree, so modprobe (and the rdma
-	# link autoload) find it as they would in /lib/modules/$rel/updates.
-	if ! install -D -m 0644 "$BUILD/$rel/drivers/vrdma/vrdma.ko" \
-		"$ktree/lib/modules/$rel/updates/vrdma.ko" ||
-	   ! /sbin/depmod -b "$ktree" "$rel"; then
+	# modprobe (and the rdma link autoload) find vrdma.ko in the extracted
+	# tree, as they would in /lib/modules/$rel/updates.  The tree holds a
+	# stand-in, indexed by depmod; each run's own module is bind-mounted
+	# over it inside the VM (init.sh), so that runs from several build
+	# folders never share a module.  The stand-in is replaced only when
+	# the module's dependencies change.
+	local ko=$BUILD/$rel/drivers/vrdma/vrdma.ko slot
+	slot=$ktree/lib/modules/$rel/updates/vrdma.ko
+	if ! cp "$ko" "$out/share/vrdma.ko" ||
+	   ! flock "$ktree/.lock" sh -c '
+		[ -f "$2" ] &&
+		[ "$(/sbin/modinfo -F depends "$1")" = "$(/sbin/modinfo -F depends "$2")" ] ||
+		{ install -D -m 0644 "$1" "$2" && /sbin/depmod -b "$3" "$4"; }' \
+		sh "$ko" "$slot" "$ktree" "$rel"; then
 		report "not ok" "$series: vrdma.ko installed into the VM's module tree"
 		return
 	fi

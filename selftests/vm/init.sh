@@ -68,6 +68,13 @@ mount -t 9p -o "$opts,rw" vrdmaout $r/run/vrdma/out || die "cannot mount the out
 mkdir -p "$r$src" 2>/dev/null
 mount -t 9p -o "$opts,ro,cache=loose" vrdmasrc "$r$src" || die "cannot mount the source tree"
 
+# This run's vrdma.ko, over the stand-in that depmod indexed (check.sh).
+slot=$r$ktree/lib/modules/$(uname -r)/updates/vrdma.ko
+if [ -f $r/run/vrdma/out/vrdma.ko ]; then
+	mount -o bind,ro $r/run/vrdma/out/vrdma.ko "$slot" ||
+		die "cannot bind this run's vrdma.ko over $slot"
+fi
+
 # Kernel-initiated module loads (rdma link autoload, crypto) run in the
 # initramfs: point them at the extracted module tree, inside the root.
 cat > /bin/vrdma-modprobe <<EOT

@@ -21,7 +21,7 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,sbin,dev,proc,sys,newroot,modules,etc}
 cp /bin/busybox "$stage/bin/busybox"
 for app in sh mount umount insmod mkdir cat echo sleep poweroff chroot \
-	   dmesg ls mknod switch_root sync; do
+	   dmesg ls mknod switch_root sync uname; do
 	ln -s busybox "$stage/bin/$app"
 done
 cp "$here/init.sh" "$stage/init"

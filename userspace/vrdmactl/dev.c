@@ -17,6 +17,7 @@
 const char dev_usage[] =
 	"Usage: " PROG " dev [ show [ NAME ] ]\n"
 	"       " PROG " dev add NAME netns NETNS netdev IFNAME [ phys PHYSDEV ] [ vni VNI ]\n"
+	"                    [ max-qp N ] [ max-cq N ] [ max-mr N ] [ max-pinned BYTES[K|M|G|T] ]\n"
 	"       " PROG " dev del NAME\n"
 	"where  NETNS := { PID | NAME | PATH }   (NAME as under " NETNS_RUN_DIR ")\n"
 	"       VNI := 0-" STRINGIFY(VRDMA_VNI_MAX) "\n";
@@ -32,6 +33,10 @@ static const char *const dev_attr_names[VRDMA_A_DEV_MAX + 1] = {
 	[VRDMA_A_DEV_PHYS]		= "phys",
 	[VRDMA_A_DEV_VNI]		= "vni",
 	[VRDMA_A_DEV_NETNS_ID]		= "netns_id",
+	[VRDMA_A_DEV_MAX_QP]		= "max-qp",
+	[VRDMA_A_DEV_MAX_CQ]		= "max-cq",
+	[VRDMA_A_DEV_MAX_MR]		= "max-mr",
+	[VRDMA_A_DEV_MAX_PINNED]	= "max-pinned",
 };
 
 static const struct nl_policy dev_policy[VRDMA_A_DEV_MAX + 1] = {
@@ -42,7 +47,14 @@ static const struct nl_policy dev_policy[VRDMA_A_DEV_MAX + 1] = {
 	[VRDMA_A_DEV_PHYS]		= { MNL_TYPE_NUL_STRING },
 	[VRDMA_A_DEV_VNI]		= { MNL_TYPE_U32 },
 	[VRDMA_A_DEV_NETNS_ID]		= { MNL_TYPE_U32 },	/* s32 */
+	[VRDMA_A_DEV_MAX_QP]		= { MNL_TYPE_U32 },
+	[VRDMA_A_DEV_MAX_CQ]		= { MNL_TYPE_U32 },
+	[VRDMA_A_DEV_MAX_MR]		= { MNL_TYPE_U32 },
+	[VRDMA_A_DEV_MAX_PINNED]	= { MNL_TYPE_U64 },
 };
+
+/* JSON keys of the u32 limits, VRDMA_A_DEV_MAX_QP..VRDMA_A_DEV_MAX_MR. */
+static const char *const dev_limit_keys[] = { "max_qp", "max_cq", "max_mr" };
 
 static int dev_show_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -51,6 +63,7 @@ static int dev_show_cb(const struct nlmsghdr *nlh, void *data)
 	struct out *o = &vrd->out;
 	int32_t nsid;
 	uint32_t vni;
+	int i;
 
 	if (nl_parse(nlh, dev_policy, VRDMA_A_DEV_MAX, tb))
 		return MNL_CB_ERROR;
@@ -84,6 +97,22 @@ static int dev_show_cb(const struct nlmsghdr *nlh, void *data)
 		/* -1: the namespace has no id as seen from ours. */
 		if (nsid >= 0 || o->json || vrd->details)
 			out_s32(o, "netns_id", NULL, nsid);
+	}
+	/* Limits: 0 is "none of its own", shown in JSON and details only. */
+	for (i = VRDMA_A_DEV_MAX_QP; i <= VRDMA_A_DEV_MAX_MR; i++) {
+		uint32_t v;
+
+		if (!tb[i])
+			continue;
+		v = mnl_attr_get_u32(tb[i]);
+		if (v || o->json || vrd->details)
+			out_u32(o, dev_limit_keys[i - VRDMA_A_DEV_MAX_QP], NULL, v);
+	}
+	if (tb[VRDMA_A_DEV_MAX_PINNED]) {
+		uint64_t v = mnl_attr_get_u64(tb[VRDMA_A_DEV_MAX_PINNED]);
+
+		if (v || o->json || vrd->details)
+			out_u64(o, "max_pinned", NULL, v);
 	}
 	out_obj_end(o);
 	return MNL_CB_OK;
@@ -123,6 +152,10 @@ enum {
 	DEV_ADD_NETDEV,
 	DEV_ADD_PHYS,
 	DEV_ADD_VNI,
+	DEV_ADD_MAX_QP,
+	DEV_ADD_MAX_CQ,
+	DEV_ADD_MAX_MR,
+	DEV_ADD_MAX_PINNED,
 };
 
 static const struct vrd_word dev_add_words[] = {
@@ -130,6 +163,20 @@ static const struct vrd_word dev_add_words[] = {
 	[DEV_ADD_NETDEV]	= { "netdev" },
 	[DEV_ADD_PHYS]		= { "phys" },
 	[DEV_ADD_VNI]		= { "vni" },
+	[DEV_ADD_MAX_QP]	= { "max-qp" },
+	[DEV_ADD_MAX_CQ]	= { "max-cq" },
+	[DEV_ADD_MAX_MR]	= { "max-mr" },
+	[DEV_ADD_MAX_PINNED]	= { "max-pinned" },
+};
+
+/* The limit keywords, in the order of their attributes. */
+static const struct {
+	unsigned int word;
+	uint16_t attr;
+} dev_limits[] = {
+	{ DEV_ADD_MAX_QP, VRDMA_A_DEV_MAX_QP },
+	{ DEV_ADD_MAX_CQ, VRDMA_A_DEV_MAX_CQ },
+	{ DEV_ADD_MAX_MR, VRDMA_A_DEV_MAX_MR },
 };
 
 /*
@@ -220,6 +267,7 @@ static int dev_new(struct vrd *vrd, const char *name, const char **vals,
 		   struct dev_new_reply *reply)
 {
 	struct nlmsghdr *nlh = nl_msg(&vrd->nl, VRDMA_CMD_DEV_NEW, 0);
+	unsigned int i;
 	int ret;
 
 	if (!mnl_attr_put_strz_check(nlh, NL_MSG_SIZE, VRDMA_A_DEV_NAME,
@@ -236,6 +284,26 @@ static int dev_new(struct vrd *vrd, const char *name, const char **vals,
 		mnl_attr_put_u32(nlh, VRDMA_A_DEV_NETNS_PID, netns_pid);
 	if (vals[DEV_ADD_VNI])
 		mnl_attr_put_u32(nlh, VRDMA_A_DEV_VNI, vni);
+	for (i = 0; i < ARRAY_SIZE(dev_limits); i++) {
+		const char *v = vals[dev_limits[i].word];
+		uint32_t n;
+
+		if (!v)
+			continue;
+		if (parse_u32(v, UINT32_MAX, &n))
+			return vrd_usage(vrd, "dev add: invalid %s '%s'",
+					 dev_add_words[dev_limits[i].word].name,
+					 v);
+		mnl_attr_put_u32(nlh, dev_limits[i].attr, n);
+	}
+	if (vals[DEV_ADD_MAX_PINNED]) {
+		uint64_t bytes;
+
+		if (parse_size(vals[DEV_ADD_MAX_PINNED], &bytes))
+			return vrd_usage(vrd, "dev add: invalid max-pinned '%s' (bytes, with an optional K, M, G or T)",
+					 vals[DEV_ADD_MAX_PINNED]);
+		mnl_attr_put_u64(nlh, VRDMA_A_DEV_MAX_PINNED, bytes);
+	}
 
 	ret = nl_request(&vrd->nl, nlh, dev_new_cb, reply);
 	if (ret)

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -55,6 +56,32 @@ int parse_u32(const char *s, uint32_t max, uint32_t *val)
 	if (errno == ERANGE || v > max)
 		return -ERANGE;
 	*val = v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *val)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'T': case 't': shift = 40; end++; break;
+	}
+	if (*end)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*val = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -214,6 +241,16 @@ void out_u32(struct out *o, const char *key, const char *fmt, uint32_t val)
 		plain(o, fmt, val);
 	else
 		plain(o, "%s %u", key, val);
+}
+
+void out_u64(struct out *o, const char *key, const char *fmt, uint64_t val)
+{
+	if (o->json)
+		jadd(o, key, json_object_new_uint64(val));
+	else if (fmt)
+		plain(o, fmt, val);
+	else
+		plain(o, "%s %" PRIu64, key, val);
 }
 
 void out_s32(struct out *o, const char *key, const char *fmt, int32_t val)

@@ -29,6 +29,8 @@ int lookup_word_n(const char *arg, const char *const *first, size_t n,
 
 /* Parse a decimal number in [0, @max].  Returns 0 or -EINVAL/-ERANGE. */
 int parse_u32(const char *s, uint32_t max, uint32_t *val);
+/* A byte count, with an optional K, M, G or T (binary) suffix. */
+int parse_size(const char *s, uint64_t *val);
 
 /*
  * Parse an IPv4 or IPv6 address into the 16 bytes the vrdma family uses:
@@ -82,6 +84,7 @@ void out_obj_end(struct out *o);
 
 void out_str(struct out *o, const char *key, const char *fmt, const char *val);
 void out_u32(struct out *o, const char *key, const char *fmt, uint32_t val);
+void out_u64(struct out *o, const char *key, const char *fmt, uint64_t val);
 void out_s32(struct out *o, const char *key, const char *fmt, int32_t val);
 /* Plain: the word @key when @val is set.  JSON: a boolean. */
 void out_bool(struct out *o, const char *key, bool val);
