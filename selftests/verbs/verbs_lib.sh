@@ -25,6 +25,8 @@ require_verbs_test() {
 # is its own.
 host_self_local() {
 	local h=$1
+	# A test killed by its timeout leaves its rule behind.
+	ip rule del pref $((5 + h)) 2> /dev/null
 	ip rule add pref $((5 + h)) to "$(host_addr "$h")" lookup local || return 1
 	defer ip rule del pref $((5 + h))
 }
