@@ -126,7 +126,8 @@ static void vrdma_sq_retire(struct vrdma_qp *qp)
 			uwc.opcode = rec->opcode;
 			uwc.byte_len = rec->byte_len;
 			uwc.vendor_err = rec->vendor_err;
-			vrdma_qp_push(qp, qp->scq, &uwc, true);
+			/* A send completion is never solicited (errors do wake). */
+			vrdma_qp_push(qp, qp->scq, &uwc, false);
 		}
 		qp->sq_head++;
 	}
@@ -433,8 +434,14 @@ static void vrdma_sq_complete(struct vrdma_qp *qp, u32 count,
 			rec->byte_len = wc->byte_len;
 		}
 	}
-	if (wc->status != IB_WC_SUCCESS)
-		qp->sq_error = true;	/* the physical QP is in error */
+	/*
+	 * The physical QP is in error; say so explicitly too, so that every
+	 * RNIC flushes what is outstanding (rxe on 6.1 does not always).
+	 */
+	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR)
+		vrdma_qp_error_async(qp);
+	else if (wc->status != IB_WC_SUCCESS)
+		qp->sq_error = true;
 	vrdma_sq_retire(qp);
 	vrdma_sq_drain_locked(qp);
 	spin_unlock_irqrestore(&qp->sq_lock, flags);
@@ -457,6 +464,12 @@ int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		*bad_wr = wr;
 		return -EOPNOTSUPP;
 	}
+	/*
+	 * A doorbell is a sign of life: receives may have been posted, and
+	 * must reach the physical device before the sends that may answer
+	 * them (a datagram finding no receive is lost).
+	 */
+	vrdma_dev_rq_kick(qp->vdev);
 	vrdma_sq_drain(qp);
 	/*
 	 * A WQE that failed validation moves the QP to the error state: do
@@ -465,8 +478,6 @@ int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	 */
 	if (READ_ONCE(qp->sq_error))
 		flush_work(&qp->err_work);
-	/* A doorbell is a sign of life: receives may have been posted. */
-	vrdma_dev_rq_kick(qp->vdev);
 	return 0;
 }
 
@@ -859,6 +870,9 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 	    !rq->srq)
 		rq->error = true;
 	spin_unlock_irqrestore(&rq->lock, flags);
+	if (qp && wc->status != IB_WC_SUCCESS &&
+	    wc->status != IB_WC_WR_FLUSH_ERR)
+		vrdma_qp_set_error(qp);
 
 	if (qp) {
 		uwc.wr_id = rec.wr_id;

@@ -801,6 +801,8 @@ TEST_F(vrdma, policy_dev_new)
 	static const uint16_t types[] = {
 		VRDMA_A_DEV_NAME, VRDMA_A_DEV_NETNS_PID, VRDMA_A_DEV_NETNS_FD,
 		VRDMA_A_DEV_NETDEV, VRDMA_A_DEV_PHYS, VRDMA_A_DEV_VNI,
+		VRDMA_A_DEV_MAX_QP, VRDMA_A_DEV_MAX_CQ, VRDMA_A_DEV_MAX_MR,
+		VRDMA_A_DEV_MAX_PINNED,
 	};
 	struct attr_policy *a;
 	struct op_policy pol;
@@ -815,6 +817,10 @@ TEST_F(vrdma, policy_dev_new)
 	expect_u32_attr(_metadata, &a[VRDMA_A_DEV_VNI], VRDMA_VNI_MAX);
 	ASSERT_EQ((uint32_t)NL_ATTR_TYPE_U32, a[VRDMA_A_DEV_NETNS_PID].type);
 	ASSERT_EQ((uint32_t)NL_ATTR_TYPE_S32, a[VRDMA_A_DEV_NETNS_FD].type);
+	ASSERT_EQ((uint32_t)NL_ATTR_TYPE_U32, a[VRDMA_A_DEV_MAX_QP].type);
+	ASSERT_EQ((uint32_t)NL_ATTR_TYPE_U32, a[VRDMA_A_DEV_MAX_CQ].type);
+	ASSERT_EQ((uint32_t)NL_ATTR_TYPE_U32, a[VRDMA_A_DEV_MAX_MR].type);
+	ASSERT_EQ((uint32_t)NL_ATTR_TYPE_U64, a[VRDMA_A_DEV_MAX_PINNED].type);
 	expect_only_attrs(_metadata, &pol, types, ARRAY_SIZE(types));
 }
 
