@@ -69,6 +69,24 @@ enum {
 	VRDMA_A_MAP_MAX = (__VRDMA_A_MAP_MAX - 1)
 };
 
+/* Attributes of the replication operations (repl*.c). */
+enum {
+	VRDMA_A_REPL_UNSPEC,
+
+	__VRDMA_A_REPL_MAX,
+	VRDMA_A_REPL_MAX = (__VRDMA_A_REPL_MAX - 1)
+};
+
+/* Attributes of the sleep management operations (sleep*.c). */
+enum {
+	VRDMA_A_SLEEP_UNSPEC,
+
+	__VRDMA_A_SLEEP_MAX,
+	VRDMA_A_SLEEP_MAX = (__VRDMA_A_SLEEP_MAX - 1)
+};
+
+#define VRDMA_MCGRP_SLEEP	"sleep"
+
 enum {
 	VRDMA_CMD_INFO_GET = 1,
 	VRDMA_CMD_PHYS_GET,
@@ -79,6 +97,22 @@ enum {
 	VRDMA_CMD_MAP_NEW,
 	VRDMA_CMD_MAP_DEL,
 	VRDMA_CMD_MAP_GET,
+
+	/* Replication chains (repl*.c); numbers 10-15 are theirs. */
+	VRDMA_CMD_REPL_GROUP_NEW,
+	VRDMA_CMD_REPL_GROUP_DEL,
+	VRDMA_CMD_REPL_GROUP_GET,
+	VRDMA_CMD_REPL_GROUP_SET,
+	VRDMA_CMD_REPL_OP,
+	VRDMA_CMD_REPL_OP_DONE,
+
+	/* Sleep management (sleep*.c); numbers 16-21 are theirs. */
+	VRDMA_CMD_SLEEP_ACTIVITY_GET,
+	VRDMA_CMD_SLEEP_PEER_SET,
+	VRDMA_CMD_SLEEP_PEER_DEL,
+	VRDMA_CMD_SLEEP_PEER_GET,
+	VRDMA_CMD_SLEEP_CONFIG_SET,
+	VRDMA_CMD_SLEEP_EVENT,
 
 	__VRDMA_CMD_MAX,
 	VRDMA_CMD_MAX = (__VRDMA_CMD_MAX - 1)
