@@ -59,6 +59,7 @@
 #define ACCESS_ALL	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
 			 IBV_ACCESS_REMOTE_READ)
 #define GRH_LEN		40
+#define RECV_SETTLE_US	100000	/* a posted receive has surely reached the device */
 
 /* ------------------------------------------------------------------------ */
 /* device and environment */
@@ -468,6 +469,18 @@ static enum ibv_qp_state qp_state(struct ibv_qp *qp)
 	if (ibv_query_qp(qp, &a, IBV_QP_STATE, &ia))
 		return (enum ibv_qp_state)-1;
 	return a.qp_state;
+}
+
+/* The state a QP reaches within ms (an error completion may be delivered
+ * a moment before the QP's state says so). */
+static enum ibv_qp_state wait_state(struct ibv_qp *qp, enum ibv_qp_state want, int ms)
+{
+	uint64_t end = now_ms() + ms;
+	enum ibv_qp_state st;
+
+	while ((st = qp_state(qp)) != want && now_ms() < end)
+		usleep(1000);
+	return st;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1581,12 +1594,21 @@ TEST_V(rc, ud_send_recv_grh)
 	struct ibv_wc wc;
 	int i;
 
+	/* Receives first, given time to reach the device (the rxe ABI has
+	 * no receive doorbell; see ud_recv_posted_just_before_send), so that
+	 * this test is about addresses only. */
 	for (i = 0; i < 3; i++) {
 		uint8_t *r = e->buf[1] + i * 8192;
 
 		memset(r, 0, GRH_LEN + lens[i] + 1);
 		fill(e->buf[0] + i * 8192, lens[i], 100 + i);
 		ASSERT_EQ(0, post_recv(b, i, r, GRH_LEN + mtu, e->mr[1]->lkey));
+	}
+	ASSERT_EQ(0, post_recv(a, 9, e->buf[0] + 100000, GRH_LEN + 64, e->mr[0]->lkey));
+	usleep(RECV_SETTLE_US);
+	for (i = 0; i < 3; i++) {
+		uint8_t *r = e->buf[1] + i * 8192;
+
 		ASSERT_EQ(0, ud_send(a, i, ah, b->qp_num, QKEY, e->buf[0] + i * 8192,
 				     lens[i], e->mr[0]->lkey));
 		WAIT_WC(ca, &wc);
@@ -1611,7 +1633,6 @@ TEST_V(rc, ud_send_recv_grh)
 				      e->d.port);
 	ASSERT_NE(NULL, reply) TH_LOG("ibv_create_ah_from_wc: %s", strerror(errno));
 	track(e, RES_AH, reply, 0);
-	ASSERT_EQ(0, post_recv(a, 9, e->buf[0] + 100000, GRH_LEN + 64, e->mr[0]->lkey));
 	ASSERT_EQ(0, ud_send(b, 8, reply, wc.src_qp, QKEY, e->buf[1] + 200000, 64,
 			     e->mr[1]->lkey));
 	WAIT_WC(cb, &wc);
@@ -1620,6 +1641,45 @@ TEST_V(rc, ud_send_recv_grh)
 	CHECK_WC(&wc, 9, IBV_WC_SUCCESS, IBV_WC_RECV);
 	EXPECT_EQ(b->qp_num, wc.src_qp);
 	check_grh(_metadata, e->buf[0] + 100000, &e->d.gid, &e->d.gid);
+}
+
+/*
+ * A receive posted before a datagram is sent gets it: the verbs promise
+ * this (a WR is posted when ibv_post_recv() returns), UD's unreliability
+ * is about the network, and loopback loses nothing.  The rxe ABI has no
+ * receive doorbell: a device that learns of receives by polling its rings
+ * must not let a datagram find the queue empty meanwhile.  Each round
+ * starts from an idle device.
+ */
+TEST_V(rc, ud_recv_posted_just_before_send)
+{
+	struct env *e = &self->e;
+	struct ibv_cq *ca = t_cq(_metadata, e, 64, NULL), *cb = t_cq(_metadata, e, 64, NULL);
+	struct ibv_qp *a = ud_qp(_metadata, e, ca), *b = ud_qp(_metadata, e, cb);
+	struct ibv_ah *ah = t_ah(_metadata, e, e->pd, &e->d.gid);
+	struct ibv_wc wc;
+	int i, lost = 0;
+
+	for (i = 0; i < 10; i++) {
+		usleep(20000);
+		ASSERT_EQ(0, post_recv(b, i, e->buf[1], GRH_LEN + 64, e->mr[1]->lkey));
+		ASSERT_EQ(0, ud_send(a, i, ah, b->qp_num, QKEY, e->buf[0], 64, e->mr[0]->lkey));
+		WAIT_WC(ca, &wc);
+		CHECK_WC(&wc, i, IBV_WC_SUCCESS, IBV_WC_SEND);
+		if (poll_n(cb, &wc, 1, 2000) != 1) {
+			lost++;
+			/* Let the receive be used up by a datagram that is
+			 * sure to find it, so the next round starts clean. */
+			usleep(RECV_SETTLE_US);
+			ASSERT_EQ(0, ud_send(a, 100 + i, ah, b->qp_num, QKEY, e->buf[0], 64,
+					     e->mr[0]->lkey));
+			WAIT_WC(ca, &wc);
+			WAIT_WC(cb, &wc);
+			continue;
+		}
+		CHECK_WC(&wc, i, IBV_WC_SUCCESS, IBV_WC_RECV);
+	}
+	EXPECT_EQ(0, lost) TH_LOG("%d of 10 datagrams lost although a receive was posted", lost);
 }
 
 TEST_V(rc, ud_wrong_qkey_dropped)
@@ -2925,7 +2985,7 @@ TEST_V(rc, err_send_bad_lkey)
 		TH_LOG("bad lkey: %s", ibv_wc_status_str(wc[0].status));
 	CHECK_WC(&wc[1], 2, IBV_WC_WR_FLUSH_ERR, 0);
 	CHECK_WC(&wc[2], 3, IBV_WC_WR_FLUSH_ERR, 0);
-	EXPECT_EQ(IBV_QPS_ERR, qp_state(e->qp[0]));
+	EXPECT_EQ(IBV_QPS_ERR, wait_state(e->qp[0], IBV_QPS_ERR, 2000));
 	/* Nothing reached the peer. */
 	EXPECT_EQ(0, poll_n(e->cq[1], wc, 1, QUIET_MS));
 	/* A later post on the QP in error is refused or flushed. */
@@ -2959,7 +3019,7 @@ TEST_V(rc, err_recv_bad_lkey)
 	ASSERT_EQ(10, wc.wr_id);
 	ASSERT_NE(IBV_WC_SUCCESS, wc.status);
 	TH_LOG("sender: %s", ibv_wc_status_str(wc.status));
-	EXPECT_EQ(IBV_QPS_ERR, qp_state(p.qp[1]));
+	EXPECT_EQ(IBV_QPS_ERR, wait_state(p.qp[1], IBV_QPS_ERR, 2000));
 }
 
 static void remote_access_err(struct __test_metadata *_metadata, struct env *e,
@@ -2977,7 +3037,7 @@ static void remote_access_err(struct __test_metadata *_metadata, struct env *e,
 			       e->mr[0]->lkey, (uintptr_t)raddr, rkey));
 	WAIT_WC(p.cq[0], &wc);
 	CHECK_WC(&wc, 1, IBV_WC_REM_ACCESS_ERR, 0);
-	EXPECT_EQ(IBV_QPS_ERR, qp_state(p.qp[0]));
+	EXPECT_EQ(IBV_QPS_ERR, wait_state(p.qp[0], IBV_QPS_ERR, 2000));
 	for (int i = 0; i < 8192; i++) {
 		ASSERT_EQ(0x3c, guard[i]) TH_LOG("byte %d of the target changed", i);
 	}
