@@ -22,6 +22,7 @@ static const char *const vrdma_audit_names[] = {
 	[VRDMA_AUDIT_QP] = "qp",
 	[VRDMA_AUDIT_SRQ] = "srq",
 	[VRDMA_AUDIT_AH] = "ah",
+	[VRDMA_AUDIT_TUN] = "tun",
 };
 
 static_assert(ARRAY_SIZE(vrdma_audit_names) == VRDMA_AUDIT_NR);

@@ -23,6 +23,7 @@ enum vrdma_audit_obj {
 	VRDMA_AUDIT_QP,		/* struct vrdma_qp, qp.c */
 	VRDMA_AUDIT_SRQ,	/* struct vrdma_srq, srq.c */
 	VRDMA_AUDIT_AH,		/* struct vrdma_ah, ah.c */
+	VRDMA_AUDIT_TUN,	/* struct vrdma_tun, gsi.c */
 
 	VRDMA_AUDIT_NR
 };
