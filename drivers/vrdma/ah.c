@@ -50,8 +50,10 @@ static struct ib_ah *vrdma_ah_detach(struct vrdma_dev *vdev,
  * creates the physical AH.  Flow label, traffic class, hop limit (when
  * given), service level and static rate are the application's.
  *
- * Context: process context.
- * Return: 0, -EOPNOTSUPP for a kernel or non-sleepable caller, -EINVAL
+ * A kernel consumer's AH only records the address (see below).
+ *
+ * Context: process context for a user AH, any for a kernel one.
+ * Return: 0, -EOPNOTSUPP for a non-sleepable user caller, -EINVAL
  * for an address vector that is not RoCE with a GRH, -EHOSTUNREACH for a
  * destination outside the device's virtual network, another error of the
  * address map (see vrdma_map_resolve()), -ENOMEM, -EIO if the physical
@@ -71,15 +73,25 @@ int vrdma_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
 	struct ib_ah *pah;
 	int err;
 
-	/*
-	 * Kernel consumers are not supported (a user-only device); address
-	 * resolution sleeps.
-	 */
-	if (!udata || !(init->flags & RDMA_CREATE_AH_SLEEPABLE))
-		return -EOPNOTSUPP;
 	if (attr->type != RDMA_AH_ATTR_TYPE_ROCE ||
 	    !(rdma_ah_get_ah_flags(attr) & IB_AH_GRH))
 		return -EINVAL;
+	/*
+	 * A kernel consumer's AH (ib_cm's MADs, sent through the emulated
+	 * QP1, which finds the destination host itself): only the address,
+	 * no physical AH.  Any context.
+	 */
+	if (!udata) {
+		ah->kernel = true;
+		ah->pd = pd;
+		ah->attr = *attr;
+		ah->attr.grh.sgid_attr = NULL;
+		vrdma_audit_created(VRDMA_AUDIT_AH);
+		return 0;
+	}
+	/* Address resolution sleeps. */
+	if (!(init->flags & RDMA_CREATE_AH_SLEEPABLE))
+		return -EOPNOTSUPP;
 	grh = rdma_ah_read_grh(attr);
 
 	err = vrdma_dev_enter(vdev);
@@ -187,6 +199,11 @@ int vrdma_destroy_ah(struct ib_ah *ibah, u32 flags)
 	struct vrdma_ah *ah = to_vah(ibah);
 	struct ib_ah *pah;
 
+	/* Maybe not sleepable: nothing to undo but the count. */
+	if (ah->kernel) {
+		vrdma_audit_destroyed(VRDMA_AUDIT_AH);
+		return 0;
+	}
 	vrdma_dev_enter_destroy(vdev);
 	vrdma_obj_del(vdev, &ah->obj);
 	/* From here on no sender finds the AH or its physical AH. */

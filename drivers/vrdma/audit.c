@@ -23,6 +23,8 @@ static const char *const vrdma_audit_names[] = {
 	[VRDMA_AUDIT_SRQ] = "srq",
 	[VRDMA_AUDIT_AH] = "ah",
 	[VRDMA_AUDIT_TUN] = "tun",
+	[VRDMA_AUDIT_SLEEP_DOMAIN] = "sleep-domain",
+	[VRDMA_AUDIT_SLEEP_PEER] = "sleep-peer",
 };
 
 static_assert(ARRAY_SIZE(vrdma_audit_names) == VRDMA_AUDIT_NR);

@@ -24,6 +24,8 @@ enum vrdma_audit_obj {
 	VRDMA_AUDIT_SRQ,	/* struct vrdma_srq, srq.c */
 	VRDMA_AUDIT_AH,		/* struct vrdma_ah, ah.c */
 	VRDMA_AUDIT_TUN,	/* struct vrdma_tun, gsi.c */
+	VRDMA_AUDIT_SLEEP_DOMAIN, /* struct vrdma_sleep_domain, sleep.c */
+	VRDMA_AUDIT_SLEEP_PEER,	/* struct vrdma_sleep_peer, sleep*.c */
 
 	VRDMA_AUDIT_NR
 };

@@ -90,6 +90,101 @@ static bool vrdma_cq_quota_get(struct vrdma_dev *vdev)
 	return true;
 }
 
+/*
+ * A kernel consumer's CQ (ib_mad's, for the emulated QP1): completions are
+ * produced by vrdma itself (gsi.c) into an array of struct ib_wc; there is
+ * no physical CQ.
+ */
+static int vrdma_create_kernel_cq(struct ib_cq *ibcq,
+				  const struct ib_cq_init_attr *attr)
+{
+	struct vrdma_dev *vdev = to_vdev(ibcq->device);
+	struct vrdma_cq *cq = to_vcq(ibcq);
+
+	if (attr->cqe < 1 || attr->cqe > vrdma_cq_max_cqe(vdev))
+		return -EINVAL;
+	cq->vdev = vdev;
+	cq->kernel = true;
+	spin_lock_init(&cq->lock);
+	mutex_init(&cq->resize_lock);
+	cq->ksize = roundup_pow_of_two(attr->cqe + 1);
+	cq->kwc = kvcalloc(cq->ksize, sizeof(*cq->kwc), GFP_KERNEL);
+	if (!cq->kwc) {
+		mutex_destroy(&cq->resize_lock);
+		return -ENOMEM;
+	}
+	ibcq->cqe = cq->ksize - 1;
+	vrdma_audit_created(VRDMA_AUDIT_CQ);
+	return 0;
+}
+
+/**
+ * vrdma_cq_push_kernel() - append a completion to a kernel CQ
+ * @cq: the CQ
+ * @wc: the completion
+ *
+ * Context: any.
+ * Return: 0, or -ENOSPC if the CQ is full (IB_EVENT_CQ_ERR is reported).
+ */
+int vrdma_cq_push_kernel(struct vrdma_cq *cq, const struct ib_wc *wc)
+{
+	struct ib_cq *ibcq = &cq->ibcq;
+	unsigned long flags;
+	bool notify = false;
+
+	spin_lock_irqsave(&cq->lock, flags);
+	if (cq->ktail - cq->khead >= cq->ksize - 1) {
+		spin_unlock_irqrestore(&cq->lock, flags);
+		if (ibcq->event_handler) {
+			struct ib_event ev = {
+				.device = ibcq->device,
+				.element.cq = ibcq,
+				.event = IB_EVENT_CQ_ERR,
+			};
+
+			ibcq->event_handler(&ev, ibcq->cq_context);
+		}
+		return -ENOSPC;
+	}
+	cq->kwc[cq->ktail++ & (cq->ksize - 1)] = *wc;
+	if (cq->notify == IB_CQ_NEXT_COMP ||
+	    (cq->notify == IB_CQ_SOLICITED && wc->status != IB_WC_SUCCESS) ||
+	    (cq->notify == IB_CQ_SOLICITED && wc->opcode & IB_WC_RECV)) {
+		cq->notify = 0;
+		notify = true;
+	}
+	spin_unlock_irqrestore(&cq->lock, flags);
+
+	if (notify && ibcq->comp_handler)
+		ibcq->comp_handler(ibcq, ibcq->cq_context);
+	return 0;
+}
+
+/**
+ * vrdma_poll_cq() - ib_device_ops.poll_cq, for kernel CQs
+ * @ibcq: the CQ
+ * @num_entries: room in @wc
+ * @wc: filled with completions
+ *
+ * Context: any.
+ * Return: the number of completions, or -EINVAL for a user CQ (whose
+ * completions are polled by userspace from its ring).
+ */
+int vrdma_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc)
+{
+	struct vrdma_cq *cq = to_vcq(ibcq);
+	unsigned long flags;
+	int n = 0;
+
+	if (!cq->kernel)
+		return -EINVAL;
+	spin_lock_irqsave(&cq->lock, flags);
+	while (n < num_entries && cq->khead != cq->ktail)
+		wc[n++] = cq->kwc[cq->khead++ & (cq->ksize - 1)];
+	spin_unlock_irqrestore(&cq->lock, flags);
+	return n;
+}
+
 /**
  * vrdma_create_cq() - ib_device_ops.create_cq
  * @ibcq: the virtual CQ, allocated by ib_core
@@ -115,9 +210,8 @@ int vrdma_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 
 	if (attr->flags)
 		return -EOPNOTSUPP;
-	/* Kernel consumers are not supported: a user-only device. */
 	if (!udata)
-		return -EOPNOTSUPP;
+		return vrdma_create_kernel_cq(ibcq, attr);
 	if (udata->outlen < sizeof(resp))
 		return -EINVAL;
 
@@ -204,6 +298,12 @@ int vrdma_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
 	struct vrdma_cq *cq = to_vcq(ibcq);
 	struct vrdma_dev *vdev = cq->vdev;
 
+	if (cq->kernel) {
+		kvfree(cq->kwc);
+		mutex_destroy(&cq->resize_lock);
+		vrdma_audit_destroyed(VRDMA_AUDIT_CQ);
+		return 0;
+	}
 	vrdma_dev_enter_destroy(vdev);
 	vrdma_obj_del(vdev, &cq->obj);
 	vrdma_pcq_destroy(cq);		/* nothing left to do after a kill */
@@ -339,9 +439,12 @@ int vrdma_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
 	if (cq->notify != IB_CQ_NEXT_COMP)
 		cq->notify = flags & IB_CQ_SOLICITED_MASK;
 	if ((flags & IB_CQ_REPORT_MISSED_EVENTS) &&
-	    cq->prod != vrdma_queue_user_cons(&cq->q))
+	    (cq->kernel ? cq->khead != cq->ktail :
+			  cq->prod != vrdma_queue_user_cons(&cq->q)))
 		ret = 1;
 	spin_unlock_irqrestore(&cq->lock, irqflags);
+	if (cq->kernel)
+		return ret;
 
 	/* Not under cq->lock, which nests inside rq->lock. */
 	vrdma_dev_rq_kick(cq->vdev);

@@ -23,6 +23,7 @@
 #include "map.h"
 #include "netlink.h"
 #include "phys.h"
+#include "sleep.h"
 #include "vdev.h"
 #include "version.h"
 
@@ -49,6 +50,10 @@ static int __init vrdma_init(void)
 
 	vrdma_link_init();
 
+	ret = vrdma_sleep_init();
+	if (ret)
+		goto err_sleep;
+
 	ret = vrdma_netlink_init();
 	if (ret)
 		goto err_netlink;
@@ -57,6 +62,8 @@ static int __init vrdma_init(void)
 	return 0;
 
 err_netlink:
+	vrdma_sleep_exit();
+err_sleep:
 	vrdma_link_exit();
 	vrdma_dev_exit();
 err_dev:
@@ -71,6 +78,7 @@ err_phys:
 static void __exit vrdma_exit(void)
 {
 	vrdma_netlink_exit();
+	vrdma_sleep_exit();
 	vrdma_link_exit();
 	vrdma_dev_exit();
 	vrdma_map_exit();

@@ -69,6 +69,7 @@
 #include <uapi/linux/vrdma.h>
 
 #include "map.h"
+#include "sleep.h"
 #include "vdev.h"
 #include "verbs.h"
 
@@ -593,6 +594,9 @@ int vrdma_map_resolve(struct vrdma_dev *vdev, const union ib_gid *dgid,
 	} else {
 		if (!vrdma_map_lookup(vdev->vni, dgid, &host))
 			return -EHOSTUNREACH;
+		ret = vrdma_sleep_wait(vdev, dgid, &host);
+		if (ret)
+			return ret;
 		family = vrdma_gid_family(&host);
 		sattr = vrdma_phys_gid_attr(vdev->pdev, vdev->pport, family);
 		if (IS_ERR(sattr)) {
@@ -623,6 +627,37 @@ int vrdma_map_resolve(struct vrdma_dev *vdev, const union ib_gid *dgid,
 	}
 	rdma_put_gid_attr(sattr);
 	return ret;
+}
+
+/**
+ * vrdma_map_host() - which host an overlay destination lives on
+ * @vdev: the virtual device the traffic leaves from
+ * @dgid: the destination overlay address
+ * @host: set to the physical GID of the destination host's RNIC (this
+ *	host's own for a local destination)
+ * @local: set when the destination is a virtual device on @vdev's
+ *	physical device (this host)
+ *
+ * Like vrdma_map_resolve() without the address vector: for traffic that
+ * vrdma carries itself (the GSI tunnel).  May sleep.
+ *
+ * Return: 0, -EHOSTUNREACH when @dgid is not mapped in the device's vni,
+ * or -ENETDOWN when the physical device has no routable address.
+ */
+int vrdma_map_host(struct vrdma_dev *vdev, const union ib_gid *dgid,
+		   union ib_gid *host, bool *local)
+{
+	u32 index;
+
+	might_sleep();
+
+	if (vrdma_map_addr_check(dgid, false) != VRDMA_MAP_ADDR_OK)
+		return -EHOSTUNREACH;
+	*local = vrdma_map_local_to(vdev, dgid);
+	if (*local)
+		return vrdma_phys_host_gid(vdev->pdev, vdev->pport, host,
+					   &index) ? -ENETDOWN : 0;
+	return vrdma_map_lookup(vdev->vni, dgid, host) ? 0 : -EHOSTUNREACH;
 }
 
 /**

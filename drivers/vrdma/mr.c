@@ -520,3 +520,19 @@ int vrdma_mr_read(struct vrdma_dev *vdev, struct vrdma_pd *pd, u32 lkey,
 {
 	return vrdma_mr_copy(vdev, pd, lkey, addr, len, dst, NULL);
 }
+
+/**
+ * vrdma_get_dma_mr() - ib_device_ops.get_dma_mr
+ * @ibpd: the PD
+ * @access: access flags
+ *
+ * Kernel consumers (ib_mad on the emulated QP1) use the device's local DMA
+ * lkey: there is no DMA MR.  The operation exists because ib_core offers
+ * its kernel clients (MAD, CM) only to devices that have it.
+ *
+ * Return: ERR_PTR(-EOPNOTSUPP).
+ */
+struct ib_mr *vrdma_get_dma_mr(struct ib_pd *ibpd, int access)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}

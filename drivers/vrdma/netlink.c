@@ -70,6 +70,7 @@
 #include "map.h"
 #include "netlink.h"
 #include "phys.h"
+#include "sleep.h"
 #include "vdev.h"
 #include "version.h"
 
@@ -644,6 +645,54 @@ static const struct genl_ops vrdma_nl_ops[] = {
 		.policy		= vrdma_nl_reject_all_policy,
 		.maxattr	= ARRAY_SIZE(vrdma_nl_reject_all_policy) - 1,
 	},
+	/*
+	 * SLEEP_*: sleep_nl.c.  Admin only, in any network namespace (each
+	 * namespace has its own sleep domain).
+	 */
+	{
+		.cmd		= VRDMA_CMD_SLEEP_ACTIVITY_GET,
+		.doit		= vrdma_sleep_nl_activity_get_doit,
+		.policy		= vrdma_sleep_activity_policy,
+		.maxattr	= ARRAY_SIZE(vrdma_sleep_activity_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= VRDMA_CMD_SLEEP_PEER_SET,
+		.doit		= vrdma_sleep_nl_peer_set_doit,
+		.policy		= vrdma_sleep_peer_set_policy,
+		.maxattr	= ARRAY_SIZE(vrdma_sleep_peer_set_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= VRDMA_CMD_SLEEP_PEER_DEL,
+		.doit		= vrdma_sleep_nl_peer_del_doit,
+		.policy		= vrdma_sleep_peer_addr_policy,
+		.maxattr	= ARRAY_SIZE(vrdma_sleep_peer_addr_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= VRDMA_CMD_SLEEP_PEER_GET,
+		.doit		= vrdma_sleep_nl_peer_get_doit,
+		.dumpit		= vrdma_sleep_nl_peer_get_dumpit,
+		.policy		= vrdma_sleep_peer_addr_policy,
+		.maxattr	= ARRAY_SIZE(vrdma_sleep_peer_addr_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= VRDMA_CMD_SLEEP_CONFIG_SET,
+		.doit		= vrdma_sleep_nl_config_set_doit,
+		.policy		= vrdma_sleep_config_policy,
+		.maxattr	= ARRAY_SIZE(vrdma_sleep_config_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+};
+
+/* Indexed by enum vrdma_nl_mcgrp. */
+static const struct genl_multicast_group vrdma_nl_mcgrps[] = {
+	[VRDMA_NL_MCGRP_SLEEP] = {
+		.name	= VRDMA_MCGRP_SLEEP,
+		.flags	= GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static struct genl_family vrdma_nl_family __ro_after_init = {
@@ -654,6 +703,8 @@ static struct genl_family vrdma_nl_family __ro_after_init = {
 	.resv_start_op	= VRDMA_CMD_INFO_GET,
 	.ops		= vrdma_nl_ops,
 	.n_ops		= ARRAY_SIZE(vrdma_nl_ops),
+	.mcgrps		= vrdma_nl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(vrdma_nl_mcgrps),
 	.module		= THIS_MODULE,
 };
 

@@ -48,4 +48,9 @@ void *vrdma_nl_put_reply_hdr(struct sk_buff *skb, struct genl_info *info,
 void *vrdma_nl_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
 			u8 cmd);
 
+/* The family's multicast groups (group ids for genlmsg_multicast*()). */
+enum vrdma_nl_mcgrp {
+	VRDMA_NL_MCGRP_SLEEP,	/* VRDMA_MCGRP_SLEEP: sleep_nl.c's events */
+};
+
 #endif /* _VRDMA_NETLINK_H */

@@ -44,6 +44,7 @@
 #include <rdma/ib_cache.h>
 #include <rdma/ib_verbs.h>
 
+#include "gsi.h"
 #include "map.h"
 #include "verbs.h"
 
@@ -351,6 +352,7 @@ static void vrdma_sq_drain_locked(struct vrdma_qp *qp)
 	/* Sends posted before the QP is ready wait in the ring. */
 	if (!qp->sq_error && qp->state != IB_QPS_RTS && qp->state != IB_QPS_SQD)
 		return;
+	WRITE_ONCE(qp->vdev->last_activity, jiffies);
 
 	prod = vrdma_queue_user_prod(&qp->sq);
 	while ((qp->sq_cons & qp->sq.index_mask) != prod) {
@@ -460,6 +462,8 @@ int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 {
 	struct vrdma_qp *qp = to_vqp(ibqp);
 
+	if (qp->gsi)
+		return vrdma_gsi_post_send(qp, wr, bad_wr);
 	if (wr) {
 		*bad_wr = wr;
 		return -EOPNOTSUPP;
@@ -903,16 +907,21 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 }
 
 /**
- * vrdma_post_recv() - ops.post_recv: not used by the rxe user ABI
+ * vrdma_post_recv() - ops.post_recv: the emulated QP1's (the rxe user ABI
+ *	posts receives through the ring)
  * @ibqp: the QP
  * @wr: work requests
- * @bad_wr: set to @wr
+ * @bad_wr: set to the first one not posted
  *
- * Return: -EOPNOTSUPP.
+ * Return: 0 or a negative errno (-EOPNOTSUPP for a user QP).
  */
 int vrdma_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		    const struct ib_recv_wr **bad_wr)
 {
+	struct vrdma_qp *qp = to_vqp(ibqp);
+
+	if (qp->gsi)
+		return vrdma_gsi_post_recv(qp, wr, bad_wr);
 	*bad_wr = wr;
 	return -EOPNOTSUPP;
 }
@@ -944,6 +953,7 @@ static void vrdma_handle_wc(struct vrdma_cq *cq, const struct ib_wc *wc)
 	struct vrdma_srq *srq;
 	struct vrdma_qp *qp;
 
+	WRITE_ONCE(vdev->last_activity, jiffies);
 	qp = vrdma_qp_lookup_rcu(vdev, wc->qp);
 	switch (kind) {
 	case VRDMA_WRID_SQ:

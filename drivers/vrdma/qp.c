@@ -21,6 +21,7 @@
 #include <rdma/ib_verbs.h>
 
 #include "audit.h"
+#include "gsi.h"
 #include "map.h"
 #include "verbs.h"
 
@@ -125,7 +126,7 @@ static int vrdma_qp_check_init(struct vrdma_dev *vdev,
 	}
 	if (init->create_flags)
 		return -EOPNOTSUPP;
-	/* Kernel consumers are not supported: this is a user-only device. */
+	/* Kernel consumers get QP1 only (gsi.c). */
 	if (!udata)
 		return -EOPNOTSUPP;
 	if (udata->outlen < sizeof(struct rxe_create_qp_resp))
@@ -182,6 +183,9 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	u32 elem;
 	int ret;
 
+	/* The only kernel QP: ib_mad's QP1, emulated (gsi.c). */
+	if (!udata && init->qp_type == IB_QPT_GSI)
+		return vrdma_gsi_create(qp, init);
 	ret = vrdma_qp_check_init(vdev, init, udata);
 	if (ret)
 		return ret;
@@ -456,6 +460,8 @@ int vrdma_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 
 	if (udata && udata->inlen)
 		return -EOPNOTSUPP;
+	if (qp->gsi)
+		return vrdma_gsi_modify(qp, attr, mask);
 
 	pattr = kmalloc(sizeof(*pattr), GFP_KERNEL);
 	if (!pattr)
@@ -508,6 +514,10 @@ int vrdma_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	struct ib_global_route *grh;
 	int ret;
 
+	if (qp->gsi) {
+		vrdma_gsi_query(qp, attr, init);
+		return 0;
+	}
 	/* An error found by the data path moves the QP asynchronously. */
 	flush_work(&qp->err_work);
 
@@ -652,6 +662,10 @@ int vrdma_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	struct vrdma_qp *qp = to_vqp(ibqp);
 	struct vrdma_dev *vdev = qp->vdev;
 
+	if (qp->gsi) {
+		vrdma_gsi_destroy(qp);
+		return 0;
+	}
 	vrdma_dev_enter_destroy(vdev);
 	vrdma_obj_del(vdev, &qp->obj);
 	vrdma_qp_destroy_phys(qp, true);

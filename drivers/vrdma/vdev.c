@@ -492,6 +492,7 @@ static const struct ib_device_ops vrdma_dev_ops = {
 	.destroy_qp = vrdma_destroy_qp,
 	.destroy_srq = vrdma_destroy_srq,
 	.disassociate_ucontext = vrdma_disassociate_ucontext,
+	.get_dma_mr = vrdma_get_dma_mr,
 	.get_link_layer = vrdma_get_link_layer,
 	.get_netdev = vrdma_get_netdev,
 	.get_port_immutable = vrdma_get_port_immutable,
@@ -499,6 +500,7 @@ static const struct ib_device_ops vrdma_dev_ops = {
 	.mmap_free = vrdma_mmap_free,
 	.modify_qp = vrdma_modify_qp,
 	.modify_srq = vrdma_modify_srq,
+	.poll_cq = vrdma_poll_cq,
 	.post_recv = vrdma_post_recv,
 	.post_send = vrdma_post_send,
 	.post_srq_recv = vrdma_post_srq_recv,
@@ -540,7 +542,8 @@ static void vrdma_dev_get_attrs(struct vrdma_dev *vdev,
 	a->max_qp_wr = vrdma_min(p->max_qp_wr, VRDMA_MAX_QP_WR);
 	a->device_cap_flags = IB_DEVICE_RC_RNR_NAK_GEN |
 			      (p->device_cap_flags & IB_DEVICE_SRQ_RESIZE);
-	a->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
+	/* Kernel consumers (ib_mad) use virtual addresses with lkey 0. */
+	a->kernel_cap_flags = IBK_ALLOW_USER_UNREG | IBK_LOCAL_DMA_LKEY;
 	a->max_send_sge = vrdma_min(p->max_send_sge, VRDMA_MAX_SGE);
 	a->max_recv_sge = vrdma_min(p->max_recv_sge, VRDMA_MAX_SGE);
 	a->max_sge_rd = vrdma_min(p->max_sge_rd, VRDMA_MAX_SGE);
@@ -607,6 +610,7 @@ int vrdma_dev_create(const struct vrdma_dev_params *params,
 	xa_init_flags(&vdev->srqs, XA_FLAGS_ALLOC1);
 	spin_lock_init(&vdev->qp_hash_lock);
 	hash_init(vdev->qp_hash);
+	spin_lock_init(&vdev->gsi_lock);
 	spin_lock_init(&vdev->rq_list_lock);
 	INIT_LIST_HEAD(&vdev->rq_list);
 	hrtimer_init(&vdev->rq_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);

@@ -61,6 +61,7 @@
 
 #include "compat.h"
 
+struct vrdma_gsi;
 struct vrdma_phys;
 
 /* rxe user ABI version (RXE_UVERBS_ABI_VERSION, private to rxe). */
@@ -151,6 +152,8 @@ struct vrdma_limits {
  * @srqs: id -> struct vrdma_srq (the id is part of receive wr_ids)
  * @qp_hash_lock: serializes writers of @qp_hash
  * @qp_hash: physical QP -> struct vrdma_qp, for completions (RCU)
+ * @gsi_lock: protects @gsi and its receive ring (gsi.c)
+ * @gsi: the emulated QP1, or NULL
  * @limits: resource limits
  * @n_qp, @n_cq, @n_mr: objects in use, checked against @limits
  * @pinned: bytes of registered memory
@@ -184,6 +187,8 @@ struct vrdma_dev {
 	struct xarray srqs;
 	spinlock_t qp_hash_lock;	/* serializes qp_hash writers */
 	DECLARE_HASHTABLE(qp_hash, 8);
+	spinlock_t gsi_lock;		/* protects gsi */
+	struct vrdma_gsi *gsi;
 
 	struct vrdma_limits limits;
 	atomic_t n_qp;
@@ -196,6 +201,10 @@ struct vrdma_dev {
 	struct hrtimer rq_timer;
 	u64 rq_period_ns;
 	u32 rq_idle;
+
+	unsigned long last_activity;	/* jiffies of the data path's last run
+					 * (post.c), 0: never; sleep.c
+					 */
 };
 
 static inline struct vrdma_dev *to_vdev(struct ib_device *ibdev)
@@ -362,6 +371,12 @@ int vrdma_mr_read(struct vrdma_dev *vdev, struct vrdma_pd *pd, u32 lkey,
  * @notify: armed for the next completion (IB_CQ_NEXT_COMP), the next
  *	solicited one (IB_CQ_SOLICITED), or not (0)
  * @overflowed: an overflow was reported (IB_EVENT_CQ_ERR)
+ * @kernel: a kernel consumer's CQ (ib_mad's): no physical CQ and no
+ *	shared ring, completions in @kwc
+ * @kwc: ring of kernel completions (power of two entries)
+ * @ksize: its size
+ * @khead: oldest completion in @kwc (under @lock)
+ * @ktail: next free entry of @kwc (under @lock)
  * @resize_lock: serializes resizes of @q and @pcq and @pcq_reserved
  * @pcq_reserved: physical work requests that may complete on @pcq
  *	(vrdma_cq_reserve())
@@ -377,6 +392,11 @@ struct vrdma_cq {
 	u32 prod;
 	u8 notify;
 	bool overflowed;
+	bool kernel;
+	struct ib_wc *kwc;
+	u32 ksize;
+	u32 khead;
+	u32 ktail;
 	struct mutex resize_lock;	/* see above */
 	u32 pcq_reserved;
 };
@@ -393,6 +413,8 @@ static inline struct vrdma_cq *to_vcq(struct ib_cq *ibcq)
  */
 int vrdma_cq_push(struct vrdma_cq *cq, const struct ib_uverbs_wc *uwc,
 		  bool solicited);
+int vrdma_cq_push_kernel(struct vrdma_cq *cq, const struct ib_wc *wc);
+int vrdma_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc);
 
 /*
  * cq.c.  The physical CQ must hold the completions of every work request
@@ -570,6 +592,8 @@ struct vrdma_swqe {
  * @av_valid: @vdgid is set
  * @vdgid: destination GID as the application gave it (overlay)
  * @vsgid_index: source GID index as the application gave it
+ * @gsi: the emulation state of a QP1 (gsi.c), NULL for other QPs
+ * @gsi_qkey: a QP1's Q_Key
  */
 struct vrdma_qp {
 	struct ib_qp ibqp;
@@ -615,6 +639,9 @@ struct vrdma_qp {
 	bool av_valid;
 	union ib_gid vdgid;
 	u8 vsgid_index;
+
+	struct vrdma_gsi *gsi;
+	u32 gsi_qkey;
 };
 
 static inline struct vrdma_qp *to_vqp(struct ib_qp *ibqp)
@@ -630,6 +657,8 @@ static inline struct vrdma_qp *to_vqp(struct ib_qp *ibqp)
  * @pd: its PD (a work request may only use AHs of its QP's PD)
  * @ah_num: its number in the rxe user ABI (vdev->ahs index, never 0)
  * @attr: the attributes as the application gave them (query_ah)
+ * @kernel: a kernel consumer's AH (ib_cm's, for QP1): no physical AH and
+ *	no number, never on the object list
  */
 struct vrdma_ah {
 	struct ib_ah ibah;
@@ -638,6 +667,7 @@ struct vrdma_ah {
 	struct vrdma_pd *pd;
 	u32 ah_num;
 	struct rdma_ah_attr attr;
+	bool kernel;
 };
 
 static inline struct vrdma_ah *to_vah(struct ib_ah *ibah)
@@ -682,6 +712,7 @@ int vrdma_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
 struct ib_mr *vrdma_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 				u64 iova, int access, struct ib_udata *udata);
 int vrdma_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+struct ib_mr *vrdma_get_dma_mr(struct ib_pd *ibpd, int access);
 
 /* cq.c */
 int vrdma_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,

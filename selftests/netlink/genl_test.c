@@ -693,6 +693,12 @@ static const struct {
 	[VRDMA_CMD_MAP_NEW] = { GENL_CMD_CAP_DO, true, true, true },
 	[VRDMA_CMD_MAP_DEL] = { GENL_CMD_CAP_DO, true, true, true },
 	[VRDMA_CMD_MAP_GET] = { GENL_CMD_CAP_DUMP, false, false, true },
+	[VRDMA_CMD_SLEEP_ACTIVITY_GET] = { GENL_CMD_CAP_DO, true, true, true },
+	[VRDMA_CMD_SLEEP_PEER_SET] = { GENL_CMD_CAP_DO, true, true, true },
+	[VRDMA_CMD_SLEEP_PEER_DEL] = { GENL_CMD_CAP_DO, true, true, true },
+	[VRDMA_CMD_SLEEP_PEER_GET] = { GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP,
+				       true, true, true },
+	[VRDMA_CMD_SLEEP_CONFIG_SET] = { GENL_CMD_CAP_DO, true, true, true },
 };
 
 /* The registered ops and their flags match the spec. */

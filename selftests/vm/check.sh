@@ -198,6 +198,8 @@ run_vm() {	# run_vm SERIES
 	fi
 
 	printf '%s\n' "$test_list" > "$out/share/tests.txt"
+	# A scratch disk (sparse) for tests that need a real block device.
+	truncate -s 4G "$out/scratch.img"
 	count=$(grep -c . "$out/share/tests.txt")
 	# Whole-run limit: the tests' own limits plus boot and teardown.
 	tmo=$(awk '{ t += ($2 ? $2 : 300) } END { print t + 180 }' "$out/share/tests.txt")
@@ -217,6 +219,7 @@ run_vm() {	# run_vm SERIES
 		-device virtio-9p-pci,fsdev=src,mount_tag=vrdmasrc \
 		-fsdev local,id=out,path="$out/share",security_model=none \
 		-device virtio-9p-pci,fsdev=out,mount_tag=vrdmaout \
+		-drive file="$out/scratch.img",format=raw,if=virtio,cache=unsafe \
 		-serial file:"$out/console.log" -serial file:"$out/tests.log" \
 		< /dev/null > "$out/qemu.log" 2>&1
 	local qrc=$?

@@ -31,6 +31,18 @@ ulimit -c 0
 hostname vrdma-vm
 ip link set lo up
 
+# A scratch ext4 file system on a real (virtio) block device, for tests
+# that check durability: $VRDMA_SCRATCH.
+export VRDMA_SCRATCH=/run/vrdma/scratch
+mkdir -p "$VRDMA_SCRATCH"
+if modprobe virtio_blk && modprobe ext4 && [ -b /dev/vda ] &&
+   mkfs.ext4 -q -F /dev/vda && mount /dev/vda "$VRDMA_SCRATCH"; then
+	:
+else
+	echo "# no scratch disk: tests that need one will skip"
+	rmdir "$VRDMA_SCRATCH"
+fi
+
 log_lines=0
 # Print kernel log lines that are new since the last call and match a
 # problem pattern; return 0 when there is none.

@@ -21,6 +21,8 @@
  *                                       overlay address ADDR is reached
  *                                       through the RNIC at HOSTADDR
  *   vrdmactl map del ADDR [ vni VNI ]
+ *   vrdmactl sleep [ show ]             the sleep group, as vrdma-sleepd
+ *                                       sees it (more: vrdmactl sleep help)
  *
  *   NETNS is a process id, a path (with a '/') or a name under /run/netns.
  *   ADDR and HOSTADDR are IPv4 or IPv6 addresses; VNI is 0-16777215.
@@ -63,6 +65,7 @@ static const struct vrd_object {
 	{ "phys",	cmd_phys,	phys_usage },
 	{ "dev",	cmd_dev,	dev_usage },
 	{ "map",	cmd_map,	map_usage },
+	{ "sleep",	cmd_sleep,	sleep_usage },
 };
 
 static void help(void)
@@ -71,7 +74,7 @@ static void help(void)
 
 	printf("Usage: " PROG " [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	       "       " PROG " [ OPTIONS ] help [ OBJECT ]\n"
-	       "where  OBJECT := { info | phys | dev | map }\n"
+	       "where  OBJECT := { info | phys | dev | map | sleep }\n"
 	       "       OPTIONS := { -j[son] | -p[retty] | -d[etails] | -V[ersion] | -h[elp] }\n"
 	       "\n"
 	       "Control vrdma, the virtual RoCE devices of network namespaces.\n"

@@ -1,0 +1,864 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The GSI QP (QP1) of a virtual device, and the tunnel that carries its
+ * MADs between hosts.
+ *
+ * rdma_cm connects through ib_cm, whose REQ/REP/RTU MADs go through each
+ * device's QP1.  The physical RNIC's QP1 belongs to the physical device's
+ * own MAD stack, so a virtual device cannot use it: its QP1 is emulated
+ * here.  A MAD sent on it goes to the host that runs the destination
+ * overlay address (the address map), inside a UDP datagram from this
+ * host's physical RNIC address to that host's, on port mad_port: module to
+ * module, over the physical network.  The receiving module delivers it to
+ * the QP1 of the virtual device that owns the destination address, in the
+ * sender's virtual network, on the physical device the datagram arrived
+ * on, with a GRH of overlay addresses.
+ *
+ * Tenants stay apart: the source address and virtual network of a MAD are
+ * those of the sending device (never taken from the MAD or from userspace),
+ * and a MAD is delivered only to a device of the same virtual network
+ * that owns the destination address.  A destination not in the map fails
+ * the send at once (ib_cm then reports the connection as unreachable
+ * instead of timing out).
+ *
+ * The QP1 is a kernel QP of ib_mad: its work requests carry kernel
+ * virtual addresses (the virtual device uses ib_core's virtual DMA), and
+ * its completions go to a kernel CQ (cq.c).  Sends are handed to a work
+ * item (the map lookup and the socket may sleep); received datagrams are
+ * copied out of the socket in softirq context and delivered from a work
+ * item too.
+ *
+ * Locking: vdev->gsi_lock (a spinlock) protects vdev->gsi and the receive
+ * ring of the GSI QP; the tunnel list is under vrdma_tun_lock (a mutex).
+ * Delivery looks devices up under vrdma_devs_lock, then takes gsi_lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <linux/udp.h>
+#include <linux/workqueue.h>
+#include <net/addrconf.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/udp_tunnel.h>
+#include <rdma/ib_cache.h>
+#include <rdma/ib_mad.h>
+#include <uapi/linux/vrdma.h>
+
+#include "audit.h"
+#include "gsi.h"
+#include "map.h"
+#include "phys.h"
+#include "vdev.h"
+#include "verbs.h"
+
+static unsigned short mad_port = 4794;
+module_param(mad_port, ushort, 0444);
+MODULE_PARM_DESC(mad_port, "UDP port of the MAD tunnel between hosts");
+
+#define VRDMA_GSI_MAGIC		0x76524d31	/* "vRM1" */
+#define VRDMA_GSI_MAX_PAYLOAD	2048
+#define VRDMA_GSI_MAX_SGE	4
+#define VRDMA_GSI_MAX_WR	1024
+#define VRDMA_GSI_RX_BACKLOG	4096
+
+/**
+ * struct vrdma_gsi_hdr - a tunnelled MAD, on the wire (big endian)
+ * @magic: VRDMA_GSI_MAGIC
+ * @len: payload bytes following the header
+ * @vni: virtual network of both ends
+ * @src_qpn: sending QP (1)
+ * @dst_qpn: destination QP (1)
+ * @qkey: Q_Key the sender used
+ * @pkey: P_Key
+ * @rsvd: zero
+ * @sgid: overlay source address (the sending device's GID)
+ * @dgid: overlay destination address
+ */
+struct vrdma_gsi_hdr {
+	__be32 magic;
+	__be32 len;
+	__be32 vni;
+	__be32 src_qpn;
+	__be32 dst_qpn;
+	__be32 qkey;
+	__be16 pkey;
+	__be16 rsvd;
+	u8 sgid[16];
+	u8 dgid[16];
+} __packed;
+
+/**
+ * struct vrdma_gsi_pkt - a MAD on its way, with its header
+ * @node: entry in a queue
+ * @wr_id: the send's wr_id (or wr_cqe)
+ * @signaled: the send wants a completion
+ * @len: bytes in @data
+ * @data: header and payload
+ */
+struct vrdma_gsi_pkt {
+	struct list_head node;
+	u64 wr_id;
+	bool signaled;
+	u32 len;
+	u8 data[];
+};
+
+struct vrdma_gsi_recv {
+	u64 wr_id;
+	u32 num_sge;
+	struct ib_sge sge[VRDMA_GSI_MAX_SGE];
+};
+
+/**
+ * struct vrdma_gsi - the emulated QP1 of a device
+ * @qp: the QP
+ * @tun: the tunnel of the device's physical device
+ * @rq: posted receives (a ring), under vdev->gsi_lock
+ * @rq_size: ring slots (power of two)
+ * @rq_head: oldest posted receive
+ * @rq_tail: next free slot
+ * @tx_lock: protects @txq
+ * @txq: MADs to send
+ * @tx_work: sends them
+ */
+struct vrdma_gsi {
+	struct vrdma_qp *qp;
+	struct vrdma_tun *tun;
+	struct vrdma_gsi_recv *rq;
+	u32 rq_size;
+	u32 rq_head;
+	u32 rq_tail;
+	spinlock_t tx_lock;	/* protects txq */
+	struct list_head txq;
+	struct work_struct tx_work;
+};
+
+/**
+ * struct vrdma_tun - the MAD tunnel endpoint of a physical device
+ * @node: entry in vrdma_tuns (vrdma_tun_lock)
+ * @users: GSI QPs using it (vrdma_tun_lock)
+ * @phys: the physical device (a reference)
+ * @sock: UDP socket bound to the device's address and netdev
+ * @addr: the device's routable address, as a GID
+ * @rx_lock: protects @rxq and @rx_len
+ * @rxq: received datagrams waiting for delivery
+ * @rx_len: their number
+ * @rx_work: delivers them
+ */
+struct vrdma_tun {
+	struct list_head node;
+	unsigned int users;
+	struct vrdma_phys *phys;
+	struct socket *sock;
+	union ib_gid addr;
+	spinlock_t rx_lock;	/* protects rxq, rx_len */
+	struct list_head rxq;
+	unsigned int rx_len;
+	struct work_struct rx_work;
+};
+
+static DEFINE_MUTEX(vrdma_tun_lock);
+static LIST_HEAD(vrdma_tuns);
+
+/* ------------------------------------------------------------------ */
+/* Delivery                                                             */
+
+static void vrdma_gsi_free_queue(struct list_head *q)
+{
+	struct vrdma_gsi_pkt *pkt, *tmp;
+
+	list_for_each_entry_safe(pkt, tmp, q, node) {
+		list_del(&pkt->node);
+		kfree(pkt);
+	}
+}
+
+/* Write the overlay GRH of a MAD (IPv4 header in the last 20 bytes). */
+static void vrdma_gsi_grh(struct ib_grh *grh, const union ib_gid *sgid,
+			  const union ib_gid *dgid, u32 payload)
+{
+	struct iphdr *ip4 = (struct iphdr *)((u8 *)grh + 20);
+
+	memset(grh, 0, sizeof(*grh));
+	if (ipv6_addr_v4mapped((const struct in6_addr *)sgid)) {
+		ip4->version = 4;
+		ip4->ihl = 5;
+		ip4->tot_len = htons(payload + sizeof(*ip4) + 8);
+		ip4->frag_off = htons(IP_DF);
+		ip4->ttl = 64;
+		ip4->protocol = IPPROTO_UDP;
+		memcpy(&ip4->saddr, &sgid->raw[12], 4);
+		memcpy(&ip4->daddr, &dgid->raw[12], 4);
+		ip4->check = ip_fast_csum(ip4, ip4->ihl);
+	} else {
+		grh->version_tclass_flow = cpu_to_be32(6U << 28);
+		grh->paylen = cpu_to_be16(payload + 8);
+		grh->next_hdr = IPPROTO_UDP;
+		grh->hop_limit = 64;
+		grh->sgid = *sgid;
+		grh->dgid = *dgid;
+	}
+}
+
+/* Copy @len bytes to the scatter list of a receive, from @off on. */
+static bool vrdma_gsi_scatter(const struct vrdma_gsi_recv *r, u32 off,
+			      const void *src, u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < r->num_sge && len; i++) {
+		u32 n;
+
+		if (off >= r->sge[i].length) {
+			off -= r->sge[i].length;
+			continue;
+		}
+		n = min(len, r->sge[i].length - off);
+		memcpy((void *)(uintptr_t)(r->sge[i].addr + off), src, n);
+		src += n;
+		len -= n;
+		off = 0;
+	}
+	return !len;
+}
+
+/*
+ * Give a MAD to the QP1 of @vdev.  Returns false when the device has no
+ * QP1 ready or no receive posted (the MAD is dropped, as on the wire).
+ */
+static bool vrdma_gsi_deliver_to(struct vrdma_dev *vdev,
+				 const struct vrdma_gsi_hdr *hdr,
+				 const u8 *payload, u32 len)
+{
+	union ib_gid sgid, dgid;
+	struct vrdma_gsi_recv r;
+	struct ib_wc wc = {};
+	struct vrdma_gsi *gsi;
+	struct ib_grh grh;
+	unsigned long flags;
+	struct vrdma_qp *qp;
+
+	memcpy(sgid.raw, hdr->sgid, sizeof(sgid.raw));
+	memcpy(dgid.raw, hdr->dgid, sizeof(dgid.raw));
+
+	spin_lock_irqsave(&vdev->gsi_lock, flags);
+	gsi = vdev->gsi;
+	if (!gsi || gsi->qp->state < IB_QPS_RTR ||
+	    gsi->qp->state == IB_QPS_ERR ||
+	    be32_to_cpu(hdr->qkey) != gsi->qp->gsi_qkey ||
+	    gsi->rq_head == gsi->rq_tail) {
+		spin_unlock_irqrestore(&vdev->gsi_lock, flags);
+		pr_debug("%s: MAD dropped (QP1 %s, Q_Key %#x)\n",
+			 dev_name(&vdev->ibdev.dev),
+			 gsi ? "not ready, full or another Q_Key" : "absent",
+			 be32_to_cpu(hdr->qkey));
+		return false;
+	}
+	qp = gsi->qp;
+	r = gsi->rq[gsi->rq_head & (gsi->rq_size - 1)];
+	gsi->rq_head++;
+
+	vrdma_gsi_grh(&grh, &sgid, &dgid, len);
+	wc.wr_id = r.wr_id;
+	wc.qp = &qp->ibqp;
+	wc.opcode = IB_WC_RECV;
+	wc.src_qp = be32_to_cpu(hdr->src_qpn);
+	wc.wc_flags = IB_WC_GRH | IB_WC_WITH_NETWORK_HDR_TYPE;
+	wc.network_hdr_type = ipv6_addr_v4mapped((struct in6_addr *)&sgid) ?
+			      RDMA_NETWORK_IPV4 : RDMA_NETWORK_IPV6;
+	wc.pkey_index = 0;
+	wc.port_num = 1;
+	if (vrdma_gsi_scatter(&r, 0, &grh, sizeof(grh)) &&
+	    vrdma_gsi_scatter(&r, sizeof(grh), payload, len)) {
+		wc.status = IB_WC_SUCCESS;
+		wc.byte_len = sizeof(grh) + len;
+	} else {
+		wc.status = IB_WC_LOC_LEN_ERR;
+	}
+	/* Under gsi_lock: the QP and its CQ cannot go away meanwhile. */
+	vrdma_cq_push_kernel(qp->rcq, &wc);
+	spin_unlock_irqrestore(&vdev->gsi_lock, flags);
+	return true;
+}
+
+struct vrdma_gsi_find {
+	struct vrdma_phys *phys;
+	const struct vrdma_gsi_hdr *hdr;
+	const u8 *payload;
+	u32 len;
+	bool delivered;
+};
+
+static int vrdma_gsi_find_fn(struct vrdma_dev *vdev, void *arg)
+{
+	struct vrdma_gsi_find *f = arg;
+	const struct ib_gid_attr *attr;
+	union ib_gid dgid;
+
+	/* Only devices of the physical device the MAD arrived on. */
+	if (vdev->phys != f->phys || vdev->vni != be32_to_cpu(f->hdr->vni))
+		return 0;
+	memcpy(dgid.raw, f->hdr->dgid, sizeof(dgid.raw));
+	attr = rdma_find_gid_by_port(&vdev->ibdev, &dgid,
+				     IB_GID_TYPE_ROCE_UDP_ENCAP, 1, NULL);
+	if (IS_ERR(attr))
+		return 0;
+	rdma_put_gid_attr(attr);
+	f->delivered = vrdma_gsi_deliver_to(vdev, f->hdr, f->payload, f->len);
+	return 1;
+}
+
+/* A MAD arrived for a device of @phys (process context). */
+static void vrdma_gsi_deliver(struct vrdma_phys *phys, const u8 *data,
+			      u32 len)
+{
+	const struct vrdma_gsi_hdr *hdr = (const void *)data;
+	struct vrdma_gsi_find f = { .phys = phys };
+
+	if (len < sizeof(*hdr) || be32_to_cpu(hdr->magic) != VRDMA_GSI_MAGIC ||
+	    be32_to_cpu(hdr->len) != len - sizeof(*hdr) ||
+	    be32_to_cpu(hdr->len) > VRDMA_GSI_MAX_PAYLOAD ||
+	    be32_to_cpu(hdr->vni) > VRDMA_VNI_MAX ||
+	    be32_to_cpu(hdr->dst_qpn) != 1 || hdr->rsvd)
+		return;
+	f.hdr = hdr;
+	f.payload = data + sizeof(*hdr);
+	f.len = len - sizeof(*hdr);
+	vrdma_devs_for_each(vrdma_gsi_find_fn, &f);
+	pr_debug("MAD for %pI6 (vni %u) on %s: %s\n", hdr->dgid,
+		 be32_to_cpu(hdr->vni), dev_name(&phys->ibdev->dev),
+		 f.delivered ? "delivered" : "dropped");
+}
+
+/* ------------------------------------------------------------------ */
+/* The tunnel                                                           */
+
+static void vrdma_tun_rx_work(struct work_struct *work)
+{
+	struct vrdma_tun *tun = container_of(work, struct vrdma_tun, rx_work);
+	struct vrdma_gsi_pkt *pkt;
+	LIST_HEAD(q);
+
+	spin_lock_bh(&tun->rx_lock);
+	list_splice_init(&tun->rxq, &q);
+	tun->rx_len = 0;
+	spin_unlock_bh(&tun->rx_lock);
+
+	while ((pkt = list_first_entry_or_null(&q, struct vrdma_gsi_pkt,
+					       node))) {
+		list_del(&pkt->node);
+		vrdma_gsi_deliver(tun->phys, pkt->data, pkt->len);
+		kfree(pkt);
+	}
+}
+
+/* UDP encapsulation receive (softirq): copy the datagram out, queue it. */
+static int vrdma_tun_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct vrdma_tun *tun = rcu_dereference_sk_user_data(sk);
+	struct vrdma_gsi_pkt *pkt;
+	int len = skb->len - (int)sizeof(struct udphdr);
+
+	if (!tun || len < (int)sizeof(struct vrdma_gsi_hdr) ||
+	    len > (int)(sizeof(struct vrdma_gsi_hdr) + VRDMA_GSI_MAX_PAYLOAD))
+		goto drop;
+	pkt = kmalloc(struct_size(pkt, data, len), GFP_ATOMIC);
+	if (!pkt)
+		goto drop;
+	pkt->len = len;
+	if (skb_copy_bits(skb, sizeof(struct udphdr), pkt->data, len)) {
+		kfree(pkt);
+		goto drop;
+	}
+	spin_lock(&tun->rx_lock);
+	if (tun->rx_len >= VRDMA_GSI_RX_BACKLOG) {
+		spin_unlock(&tun->rx_lock);
+		kfree(pkt);
+		goto drop;
+	}
+	list_add_tail(&pkt->node, &tun->rxq);
+	tun->rx_len++;
+	spin_unlock(&tun->rx_lock);
+	queue_work(system_unbound_wq, &tun->rx_work);
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+static int vrdma_tun_open(struct vrdma_tun *tun, struct ib_device *pdev)
+{
+	struct udp_tunnel_sock_cfg tcfg = {
+		.sk_user_data = tun,
+		.encap_type = 1,
+		.encap_rcv = vrdma_tun_rcv,
+	};
+	struct udp_port_cfg cfg = {
+		.local_udp_port = htons(mad_port),
+	};
+	const struct ib_gid_attr *attr;
+	struct net_device *ndev;
+	u32 index;
+	int ret;
+
+	ret = vrdma_phys_host_gid(pdev, 1, &tun->addr, &index);
+	if (ret)
+		return ret;
+	/* Bound to the address's netdev: packets leave through it. */
+	attr = rdma_get_gid_attr(pdev, 1, index);
+	if (IS_ERR(attr))
+		return PTR_ERR(attr);
+	rcu_read_lock();
+	ndev = rdma_read_gid_attr_ndev_rcu(attr);
+	if (!IS_ERR(ndev))
+		cfg.bind_ifindex = ndev->ifindex;
+	rcu_read_unlock();
+	rdma_put_gid_attr(attr);
+	if (IS_ERR(ndev))
+		return PTR_ERR(ndev);
+
+	if (ipv6_addr_v4mapped((struct in6_addr *)&tun->addr)) {
+		cfg.family = AF_INET;
+		memcpy(&cfg.local_ip.s_addr, &tun->addr.raw[12], 4);
+	} else {
+		cfg.family = AF_INET6;
+		memcpy(&cfg.local_ip6, tun->addr.raw, sizeof(cfg.local_ip6));
+		cfg.ipv6_v6only = 1;
+	}
+	ret = udp_sock_create(&init_net, &cfg, &tun->sock);
+	if (ret)
+		return ret;
+	setup_udp_tunnel_sock(&init_net, tun->sock, &tcfg);
+	return 0;
+}
+
+/* The tunnel of @vdev's physical device, created on first use. */
+static struct vrdma_tun *vrdma_tun_get(struct vrdma_dev *vdev)
+{
+	struct vrdma_tun *tun;
+	int ret;
+
+	mutex_lock(&vrdma_tun_lock);
+	list_for_each_entry(tun, &vrdma_tuns, node) {
+		if (tun->phys == vdev->phys) {
+			tun->users++;
+			goto out;
+		}
+	}
+	tun = kzalloc(sizeof(*tun), GFP_KERNEL);
+	if (!tun) {
+		tun = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	spin_lock_init(&tun->rx_lock);
+	INIT_LIST_HEAD(&tun->rxq);
+	INIT_WORK(&tun->rx_work, vrdma_tun_rx_work);
+	ret = vrdma_tun_open(tun, vdev->pdev);
+	if (ret) {
+		pr_warn("MAD tunnel of %s: %d\n", dev_name(&vdev->pdev->dev),
+			ret);
+		kfree(tun);
+		tun = ERR_PTR(ret);
+		goto out;
+	}
+	vrdma_phys_hold(vdev->phys);
+	tun->phys = vdev->phys;
+	tun->users = 1;
+	list_add(&tun->node, &vrdma_tuns);
+	vrdma_audit_created(VRDMA_AUDIT_TUN);
+out:
+	mutex_unlock(&vrdma_tun_lock);
+	return tun;
+}
+
+static void vrdma_tun_put(struct vrdma_tun *tun)
+{
+	mutex_lock(&vrdma_tun_lock);
+	if (--tun->users) {
+		mutex_unlock(&vrdma_tun_lock);
+		return;
+	}
+	list_del(&tun->node);
+	mutex_unlock(&vrdma_tun_lock);
+
+	/* No more receive callbacks once the socket is released. */
+	udp_tunnel_sock_release(tun->sock);
+	cancel_work_sync(&tun->rx_work);
+	vrdma_gsi_free_queue(&tun->rxq);
+	vrdma_phys_put(tun->phys);
+	kfree(tun);
+	vrdma_audit_destroyed(VRDMA_AUDIT_TUN);
+}
+
+static int vrdma_tun_send(struct vrdma_tun *tun, const union ib_gid *host,
+			  const void *data, u32 len)
+{
+	struct sockaddr_storage ss = {};
+	struct kvec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = { .msg_name = &ss, .msg_flags = MSG_DONTWAIT };
+
+	if (ipv6_addr_v4mapped((struct in6_addr *)host)) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		if (tun->sock->sk->sk_family != AF_INET)
+			return -EAFNOSUPPORT;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(mad_port);
+		memcpy(&sin->sin_addr.s_addr, &host->raw[12], 4);
+		msg.msg_namelen = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		if (tun->sock->sk->sk_family != AF_INET6)
+			return -EAFNOSUPPORT;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(mad_port);
+		memcpy(&sin6->sin6_addr, host->raw, sizeof(sin6->sin6_addr));
+		msg.msg_namelen = sizeof(*sin6);
+	}
+	return kernel_sendmsg(tun->sock, &msg, &iov, 1, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sends                                                                */
+
+static void vrdma_gsi_send_done(struct vrdma_qp *qp,
+				const struct vrdma_gsi_pkt *pkt,
+				enum ib_wc_status status)
+{
+	struct ib_wc wc = {
+		.wr_id = pkt->wr_id,
+		.status = status,
+		.opcode = IB_WC_SEND,
+		.qp = &qp->ibqp,
+		.port_num = 1,
+	};
+
+	if (pkt->signaled || status != IB_WC_SUCCESS)
+		vrdma_cq_push_kernel(qp->scq, &wc);
+}
+
+static void vrdma_gsi_tx_work(struct work_struct *work)
+{
+	struct vrdma_gsi *gsi = container_of(work, struct vrdma_gsi, tx_work);
+	struct vrdma_qp *qp = gsi->qp;
+	struct vrdma_dev *vdev = qp->vdev;
+	struct vrdma_gsi_pkt *pkt;
+	union ib_gid dgid, host = {};
+	LIST_HEAD(q);
+	bool local = false;
+	int ret;
+
+	spin_lock_bh(&gsi->tx_lock);
+	list_splice_init(&gsi->txq, &q);
+	spin_unlock_bh(&gsi->tx_lock);
+
+	while ((pkt = list_first_entry_or_null(&q, struct vrdma_gsi_pkt,
+					       node))) {
+		const struct vrdma_gsi_hdr *hdr = (const void *)pkt->data;
+
+		list_del(&pkt->node);
+		memcpy(dgid.raw, hdr->dgid, sizeof(dgid.raw));
+		ret = vrdma_map_host(vdev, &dgid, &host, &local);
+		if (!ret && local)
+			vrdma_gsi_deliver(vdev->phys, pkt->data, pkt->len);
+		else if (!ret)
+			ret = vrdma_tun_send(gsi->tun, &host, pkt->data,
+					     pkt->len) < 0 ? -EIO : 0;
+		pr_debug("%s: MAD to %pI6 via %pI6%s: %d\n",
+			 dev_name(&vdev->ibdev.dev), dgid.raw, host.raw,
+			 local ? " (local)" : "", ret);
+		vrdma_gsi_send_done(qp, pkt, ret ? IB_WC_RETRY_EXC_ERR :
+					      IB_WC_SUCCESS);
+		kfree(pkt);
+	}
+}
+
+static int vrdma_gsi_send_one(struct vrdma_qp *qp, const struct ib_send_wr *wr)
+{
+	const struct ib_ud_wr *ud = ud_wr(wr);
+	struct vrdma_gsi *gsi = qp->gsi;
+	struct vrdma_gsi_hdr *hdr;
+	struct vrdma_gsi_pkt *pkt;
+	struct vrdma_ah *ah;
+	union ib_gid sgid;
+	u32 len = 0, i;
+	u8 *p;
+
+	if (wr->opcode != IB_WR_SEND || !ud->ah ||
+	    ud->ah->device != qp->ibqp.device ||
+	    wr->num_sge > VRDMA_GSI_MAX_SGE)
+		return -EINVAL;
+	ah = to_vah(ud->ah);
+	for (i = 0; i < wr->num_sge; i++) {
+		if (wr->sg_list[i].length > VRDMA_GSI_MAX_PAYLOAD - len)
+			return -EINVAL;
+		len += wr->sg_list[i].length;
+	}
+	if (rdma_query_gid(qp->ibqp.device, 1, ah->attr.grh.sgid_index,
+			   &sgid))
+		return -EINVAL;
+
+	pkt = kmalloc(struct_size(pkt, data, sizeof(*hdr) + len), GFP_ATOMIC);
+	if (!pkt)
+		return -ENOMEM;
+	pkt->wr_id = wr->wr_id;
+	pkt->signaled = qp->sq_sig_all || (wr->send_flags & IB_SEND_SIGNALED);
+	pkt->len = sizeof(*hdr) + len;
+	hdr = (struct vrdma_gsi_hdr *)pkt->data;
+	*hdr = (struct vrdma_gsi_hdr) {
+		.magic = cpu_to_be32(VRDMA_GSI_MAGIC),
+		.len = cpu_to_be32(len),
+		.vni = cpu_to_be32(qp->vdev->vni),
+		.src_qpn = cpu_to_be32(1),
+		.dst_qpn = cpu_to_be32(ud->remote_qpn),
+		/* A Q_Key with the high bit set means the QP's own. */
+		.qkey = cpu_to_be32(ud->remote_qkey & IB_QP_SET_QKEY ?
+				    qp->gsi_qkey : ud->remote_qkey),
+		.pkey = cpu_to_be16(IB_DEFAULT_PKEY_FULL),
+	};
+	memcpy(hdr->sgid, sgid.raw, sizeof(hdr->sgid));
+	memcpy(hdr->dgid, ah->attr.grh.dgid.raw, sizeof(hdr->dgid));
+	p = pkt->data + sizeof(*hdr);
+	for (i = 0; i < wr->num_sge; i++) {
+		memcpy(p, (void *)(uintptr_t)wr->sg_list[i].addr,
+		       wr->sg_list[i].length);
+		p += wr->sg_list[i].length;
+	}
+
+	spin_lock_bh(&gsi->tx_lock);
+	list_add_tail(&pkt->node, &gsi->txq);
+	spin_unlock_bh(&gsi->tx_lock);
+	return 0;
+}
+
+/**
+ * vrdma_gsi_post_send() - post sends on a QP1
+ * @qp: the QP1
+ * @wr: UD send work requests (kernel virtual addresses)
+ * @bad_wr: set to the first one not posted
+ *
+ * Any context.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrdma_gsi_post_send(struct vrdma_qp *qp, const struct ib_send_wr *wr,
+			const struct ib_send_wr **bad_wr)
+{
+	int ret = 0;
+
+	if (qp->state != IB_QPS_RTS) {
+		*bad_wr = wr;
+		return -EINVAL;
+	}
+	for (; wr; wr = wr->next) {
+		ret = vrdma_gsi_send_one(qp, wr);
+		if (ret) {
+			*bad_wr = wr;
+			break;
+		}
+	}
+	queue_work(system_unbound_wq, &qp->gsi->tx_work);
+	return ret;
+}
+
+/**
+ * vrdma_gsi_post_recv() - post receives on a QP1
+ * @qp: the QP1
+ * @wr: receive work requests (kernel virtual addresses)
+ * @bad_wr: set to the first one not posted
+ *
+ * Any context.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrdma_gsi_post_recv(struct vrdma_qp *qp, const struct ib_recv_wr *wr,
+			const struct ib_recv_wr **bad_wr)
+{
+	struct vrdma_dev *vdev = qp->vdev;
+	struct vrdma_gsi *gsi = qp->gsi;
+	unsigned long flags;
+	int ret = 0;
+
+	spin_lock_irqsave(&vdev->gsi_lock, flags);
+	for (; wr; wr = wr->next) {
+		struct vrdma_gsi_recv *r;
+
+		if (wr->num_sge > VRDMA_GSI_MAX_SGE ||
+		    gsi->rq_tail - gsi->rq_head >= gsi->rq_size) {
+			ret = -EINVAL;
+			*bad_wr = wr;
+			break;
+		}
+		r = &gsi->rq[gsi->rq_tail++ & (gsi->rq_size - 1)];
+		r->wr_id = wr->wr_id;
+		r->num_sge = wr->num_sge;
+		memcpy(r->sge, wr->sg_list, wr->num_sge * sizeof(*r->sge));
+	}
+	spin_unlock_irqrestore(&vdev->gsi_lock, flags);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* The QP1 itself                                                       */
+
+/**
+ * vrdma_gsi_create() - create the QP1 of a device (ib_mad's)
+ * @qp: the QP, allocated by ib_core
+ * @init: its attributes
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrdma_gsi_create(struct vrdma_qp *qp, struct ib_qp_init_attr *init)
+{
+	struct vrdma_dev *vdev = to_vdev(qp->ibqp.device);
+	struct vrdma_gsi *gsi;
+	unsigned long flags;
+	int ret;
+
+	if (init->srq || init->create_flags ||
+	    !init->cap.max_recv_wr || init->cap.max_recv_wr > VRDMA_GSI_MAX_WR ||
+	    init->cap.max_send_sge > VRDMA_GSI_MAX_SGE ||
+	    init->cap.max_recv_sge > VRDMA_GSI_MAX_SGE)
+		return -EINVAL;
+	if (!to_vcq(init->send_cq)->kernel || !to_vcq(init->recv_cq)->kernel)
+		return -EINVAL;
+
+	gsi = kzalloc(sizeof(*gsi), GFP_KERNEL);
+	if (!gsi)
+		return -ENOMEM;
+	gsi->rq_size = roundup_pow_of_two(init->cap.max_recv_wr);
+	gsi->rq = kvcalloc(gsi->rq_size, sizeof(*gsi->rq), GFP_KERNEL);
+	if (!gsi->rq) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	spin_lock_init(&gsi->tx_lock);
+	INIT_LIST_HEAD(&gsi->txq);
+	INIT_WORK(&gsi->tx_work, vrdma_gsi_tx_work);
+	gsi->qp = qp;
+	gsi->tun = vrdma_tun_get(vdev);
+	if (IS_ERR(gsi->tun)) {
+		ret = PTR_ERR(gsi->tun);
+		goto err_rq;
+	}
+
+	qp->vdev = vdev;
+	qp->gsi = gsi;
+	qp->scq = to_vcq(init->send_cq);
+	qp->rcq = to_vcq(init->recv_cq);
+	qp->pd = to_vpd(qp->ibqp.pd);
+	qp->sq_sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
+	qp->state = IB_QPS_RESET;
+	qp->ibqp.qp_num = 1;
+	mutex_init(&qp->state_lock);
+	INIT_LIST_HEAD(&qp->obj.node);
+
+	spin_lock_irqsave(&vdev->gsi_lock, flags);
+	if (vdev->gsi) {
+		spin_unlock_irqrestore(&vdev->gsi_lock, flags);
+		ret = -EBUSY;
+		goto err_tun;
+	}
+	vdev->gsi = gsi;
+	spin_unlock_irqrestore(&vdev->gsi_lock, flags);
+	vrdma_audit_created(VRDMA_AUDIT_QP);
+	return 0;
+
+err_tun:
+	vrdma_tun_put(gsi->tun);
+err_rq:
+	kvfree(gsi->rq);
+err_free:
+	kfree(gsi);
+	qp->gsi = NULL;
+	return ret;
+}
+
+/**
+ * vrdma_gsi_modify() - modify_qp of a QP1
+ * @qp: the QP1
+ * @attr: attributes
+ * @mask: which ones (state, P_Key index, Q_Key, port, SQ PSN)
+ *
+ * Return: 0 or -EINVAL.
+ */
+int vrdma_gsi_modify(struct vrdma_qp *qp, struct ib_qp_attr *attr, int mask)
+{
+	struct vrdma_dev *vdev = qp->vdev;
+	unsigned long flags;
+
+	if (mask & ~(IB_QP_STATE | IB_QP_PKEY_INDEX | IB_QP_QKEY |
+		     IB_QP_PORT | IB_QP_SQ_PSN | IB_QP_CUR_STATE))
+		return -EINVAL;
+	if ((mask & IB_QP_PORT) && attr->port_num != 1)
+		return -EINVAL;
+	if ((mask & IB_QP_PKEY_INDEX) && attr->pkey_index)
+		return -EINVAL;
+
+	spin_lock_irqsave(&vdev->gsi_lock, flags);
+	if (mask & IB_QP_QKEY)
+		qp->gsi_qkey = attr->qkey;
+	if (mask & IB_QP_STATE) {
+		qp->state = attr->qp_state;
+		if (attr->qp_state == IB_QPS_RESET)
+			qp->gsi->rq_head = qp->gsi->rq_tail;
+	}
+	spin_unlock_irqrestore(&vdev->gsi_lock, flags);
+	return 0;
+}
+
+/**
+ * vrdma_gsi_query() - query_qp of a QP1
+ * @qp: the QP1
+ * @attr: filled
+ * @init: filled
+ */
+void vrdma_gsi_query(struct vrdma_qp *qp, struct ib_qp_attr *attr,
+		     struct ib_qp_init_attr *init)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->qp_state = qp->state;
+	attr->cur_qp_state = qp->state;
+	attr->qkey = qp->gsi_qkey;
+	attr->port_num = 1;
+	attr->cap.max_recv_wr = qp->gsi->rq_size;
+	attr->cap.max_recv_sge = VRDMA_GSI_MAX_SGE;
+	attr->cap.max_send_wr = VRDMA_GSI_MAX_WR;
+	attr->cap.max_send_sge = VRDMA_GSI_MAX_SGE;
+
+	memset(init, 0, sizeof(*init));
+	init->send_cq = &qp->scq->ibcq;
+	init->recv_cq = &qp->rcq->ibcq;
+	init->cap = attr->cap;
+	init->qp_type = IB_QPT_GSI;
+	init->port_num = 1;
+}
+
+/**
+ * vrdma_gsi_destroy() - destroy a QP1
+ * @qp: the QP1
+ */
+void vrdma_gsi_destroy(struct vrdma_qp *qp)
+{
+	struct vrdma_dev *vdev = qp->vdev;
+	struct vrdma_gsi *gsi = qp->gsi;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->gsi_lock, flags);
+	vdev->gsi = NULL;
+	spin_unlock_irqrestore(&vdev->gsi_lock, flags);
+	/* ib_mad destroys its QP1 idle: sends still queued are dropped. */
+	cancel_work_sync(&gsi->tx_work);
+	vrdma_gsi_free_queue(&gsi->txq);
+	vrdma_tun_put(gsi->tun);
+	kvfree(gsi->rq);
+	kfree(gsi);
+	qp->gsi = NULL;
+	vrdma_audit_destroyed(VRDMA_AUDIT_QP);
+}

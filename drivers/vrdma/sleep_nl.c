@@ -1,0 +1,819 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sleep management: the SLEEP_* operations of the vrdma family and the
+ * SLEEP_EVENT notifications of its "sleep" multicast group
+ * (Documentation/netlink/specs/vrdma.yaml, Documentation/sleep.rst).
+ *
+ * netlink.c registers the operations with the policies below (strict
+ * validation: unknown attributes, attributes of other operations, and
+ * list items of the wrong kind are rejected by the core) and
+ * GENL_ADMIN_PERM.  They work in any network namespace, on that
+ * namespace's domain.  The handlers check what a policy cannot: required
+ * attributes, unicast addresses, list lengths, duplicate addresses, the
+ * interception's interface; every error comes with an extack message.
+ *
+ *  SLEEP_ACTIVITY_GET  the activity of this host's virtual devices (those
+ *                      on the domain's physical device, or on "phys")
+ *                      and its replication groups.
+ *  SLEEP_PEER_SET      add or change a peer: its state, manager, and,
+ *                      when "managed", the interception of its addresses
+ *                      on "ifindex" with its listening "ports"; "announce"
+ *                      sends gratuitous ARP/NA for it now.
+ *  SLEEP_PEER_DEL      forget a peer.
+ *  SLEEP_PEER_GET      one peer (do) or all (dump), with counters.
+ *  SLEEP_CONFIG_SET    set what is given (wake timeout, event interval,
+ *                      physical device, owner, flush) and reply with the
+ *                      whole configuration.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/etherdevice.h>
+#include <linux/if_arp.h>
+#include <linux/netdevice.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <net/genetlink.h>
+#include <net/ipv6.h>
+#include <net/netlink.h>
+
+#include "audit.h"
+#include "map.h"
+#include "netlink.h"
+#include "sleep.h"
+
+/* Not const: 6.1's nla_policy.range is a pointer to non-const. */
+static struct netlink_range_validation vrdma_sleep_timeout_range __ro_after_init = {
+	.max = VRDMA_SLEEP_WAKE_TIMEOUT_MAX_MS,
+};
+
+static struct netlink_range_validation vrdma_sleep_interval_range __ro_after_init = {
+	.min = 10,
+	.max = 60000,
+};
+
+static struct netlink_range_validation vrdma_sleep_window_range __ro_after_init = {
+	.min = 1,
+	.max = 86400000,
+};
+
+#define VRDMA_SLEEP_POLICY_ADDR NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr))
+#define VRDMA_SLEEP_POLICY_NAME { .type = NLA_NUL_STRING, .len = VRDMA_NAME_LEN - 1 }
+
+static const struct nla_policy
+vrdma_sleep_list_addr_policy[VRDMA_A_SLEEP_LIST_ADDR + 1] = {
+	[VRDMA_A_SLEEP_LIST_ADDR]	= VRDMA_SLEEP_POLICY_ADDR,
+};
+
+static const struct nla_policy
+vrdma_sleep_list_port_policy[VRDMA_A_SLEEP_LIST_PORT + 1] = {
+	[VRDMA_A_SLEEP_LIST_ADDR]	= { .type = NLA_REJECT },
+	[VRDMA_A_SLEEP_LIST_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
+};
+
+const struct nla_policy
+vrdma_sleep_activity_policy[VRDMA_A_SLEEP_ACTIVITY_PHYS + 1] = {
+	[VRDMA_A_SLEEP_ACTIVITY_WINDOW_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &vrdma_sleep_window_range),
+	[VRDMA_A_SLEEP_ACTIVITY_PHYS]	= VRDMA_SLEEP_POLICY_NAME,
+};
+
+const struct nla_policy
+vrdma_sleep_peer_set_policy[VRDMA_A_SLEEP_ANNOUNCE + 1] = {
+	[VRDMA_A_SLEEP_ADDR]		= VRDMA_SLEEP_POLICY_ADDR,
+	[VRDMA_A_SLEEP_NAME]		= VRDMA_SLEEP_POLICY_NAME,
+	[VRDMA_A_SLEEP_STATE]		=
+		NLA_POLICY_RANGE(NLA_U32, VRDMA_SLEEP_STATE_AWAKE,
+				 VRDMA_SLEEP_STATE_WAKING),
+	[VRDMA_A_SLEEP_MANAGER]		= VRDMA_SLEEP_POLICY_ADDR,
+	[VRDMA_A_SLEEP_MANAGED]		= { .type = NLA_FLAG },
+	[VRDMA_A_SLEEP_IFINDEX]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[VRDMA_A_SLEEP_ADDRS]		=
+		NLA_POLICY_NESTED(vrdma_sleep_list_addr_policy),
+	[VRDMA_A_SLEEP_PORTS]		=
+		NLA_POLICY_NESTED(vrdma_sleep_list_port_policy),
+	[VRDMA_A_SLEEP_ANNOUNCE]	= { .type = NLA_FLAG },
+};
+
+/* SLEEP_PEER_DEL and SLEEP_PEER_GET (whose dump takes nothing). */
+const struct nla_policy
+vrdma_sleep_peer_addr_policy[VRDMA_A_SLEEP_ADDR + 1] = {
+	[VRDMA_A_SLEEP_ADDR]		= VRDMA_SLEEP_POLICY_ADDR,
+};
+
+const struct nla_policy
+vrdma_sleep_config_policy[VRDMA_A_SLEEP_CONFIG_FLUSH + 1] = {
+	[VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &vrdma_sleep_timeout_range),
+	[VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &vrdma_sleep_interval_range),
+	[VRDMA_A_SLEEP_CONFIG_PHYS]	= VRDMA_SLEEP_POLICY_NAME,
+	[VRDMA_A_SLEEP_CONFIG_OWNER]	= { .type = NLA_FLAG },
+	[VRDMA_A_SLEEP_CONFIG_FLUSH]	= { .type = NLA_FLAG },
+};
+
+static_assert(sizeof(union ib_gid) == sizeof(struct in6_addr));
+
+/* ------------------------------------------------------------------ */
+/* Events                                                               */
+
+/**
+ * vrdma_sleep_has_listeners() - does a sleep daemon listen in @net?
+ * @net: the namespace
+ *
+ * Return: true if a socket of @net joined the "sleep" multicast group.
+ */
+bool vrdma_sleep_has_listeners(struct net *net)
+{
+	return genl_has_listeners(vrdma_nl_family_get(), net,
+				  VRDMA_NL_MCGRP_SLEEP);
+}
+
+#define VRDMA_SLEEP_EVENT_SIZE					\
+	(nla_total_size(sizeof(u32)) * 6 +			\
+	 nla_total_size(sizeof(struct in6_addr)) * 3 +		\
+	 nla_total_size(VRDMA_NAME_LEN))
+
+static struct sk_buff *vrdma_sleep_event_new(u32 type, gfp_t gfp, void **hdr)
+{
+	struct sk_buff *skb;
+
+	skb = genlmsg_new(VRDMA_SLEEP_EVENT_SIZE, gfp);
+	if (!skb)
+		return NULL;
+	*hdr = genlmsg_put(skb, 0, 0, vrdma_nl_family_get(), 0,
+			   VRDMA_CMD_SLEEP_EVENT);
+	if (!*hdr || nla_put_u32(skb, VRDMA_A_SLEEP_EVENT_TYPE, type)) {
+		nlmsg_free(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+static void vrdma_sleep_event_send(struct net *net, struct sk_buff *skb,
+				   void *hdr, gfp_t gfp)
+{
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(vrdma_nl_family_get(), net, skb, 0,
+				VRDMA_NL_MCGRP_SLEEP, gfp);
+}
+
+/**
+ * vrdma_sleep_event_request() - report a valid request for a sleeper
+ * @dom: the domain that manages it
+ * @peer: the sleeper
+ * @daddr: the address the request went to
+ * @saddr: the requester's address
+ * @sport: its port
+ * @dport: the port it asked for
+ * @kind: enum vrdma_sleep_request
+ * @ifindex: interface it came in on, 0 for this host's own
+ *
+ * Context: any (netfilter hooks: softirq, RCU).
+ */
+void vrdma_sleep_event_request(struct vrdma_sleep_domain *dom,
+			       struct vrdma_sleep_peer *peer,
+			       const struct in6_addr *daddr,
+			       const struct in6_addr *saddr, u16 sport,
+			       u16 dport, u32 kind, int ifindex)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!vrdma_sleep_has_listeners(dom->net))
+		return;
+	skb = vrdma_sleep_event_new(VRDMA_SLEEP_EVENT_REQUEST, GFP_ATOMIC,
+				    &hdr);
+	if (!skb)
+		return;
+	if (nla_put(skb, VRDMA_A_SLEEP_EVENT_ADDR, sizeof(peer->addr),
+		    &peer->addr) ||
+	    nla_put_u32(skb, VRDMA_A_SLEEP_EVENT_REQUEST, kind) ||
+	    nla_put(skb, VRDMA_A_SLEEP_EVENT_SRC, sizeof(*saddr), saddr) ||
+	    nla_put_u32(skb, VRDMA_A_SLEEP_EVENT_SPORT, sport) ||
+	    nla_put_u32(skb, VRDMA_A_SLEEP_EVENT_DPORT, dport) ||
+	    (!ipv6_addr_equal(daddr, &peer->addr) &&
+	     nla_put(skb, VRDMA_A_SLEEP_EVENT_OVERLAY, sizeof(*daddr),
+		     daddr)) ||
+	    (ifindex && nla_put_u32(skb, VRDMA_A_SLEEP_EVENT_IFINDEX,
+				    ifindex))) {
+		nlmsg_free(skb);
+		return;
+	}
+	vrdma_sleep_event_send(dom->net, skb, hdr, GFP_ATOMIC);
+}
+
+/**
+ * vrdma_sleep_event_wake_needed() - a connection set-up waits for a host
+ * @net: the namespace of the domain that decides
+ * @host: the host's address
+ * @dgid: the overlay address the application connects to
+ * @vni: its virtual network
+ * @phys: the physical device of the virtual device
+ *
+ * Context: process context.
+ * Return: 0, or -ENOMEM.
+ */
+int vrdma_sleep_event_wake_needed(struct net *net,
+				  const struct in6_addr *host,
+				  const union ib_gid *dgid, u32 vni,
+				  const char *phys)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = vrdma_sleep_event_new(VRDMA_SLEEP_EVENT_WAKE_NEEDED, GFP_KERNEL,
+				    &hdr);
+	if (!skb)
+		return -ENOMEM;
+	if (nla_put(skb, VRDMA_A_SLEEP_EVENT_ADDR, sizeof(*host), host) ||
+	    nla_put(skb, VRDMA_A_SLEEP_EVENT_OVERLAY, sizeof(*dgid), dgid) ||
+	    nla_put_u32(skb, VRDMA_A_SLEEP_EVENT_VNI, vni) ||
+	    nla_put_string(skb, VRDMA_A_SLEEP_EVENT_PHYS, phys)) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	vrdma_sleep_event_send(net, skb, hdr, GFP_KERNEL);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* SLEEP_ACTIVITY_GET                                                   */
+
+#define VRDMA_SLEEP_ACTIVITY_SIZE				\
+	(nla_total_size(sizeof(u32)) * 5 +			\
+	 nla_total_size_64bit(sizeof(u64)) +			\
+	 nla_total_size(VRDMA_NAME_LEN))
+
+int vrdma_sleep_nl_activity_get_doit(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	struct nlattr *phys_attr = info->attrs[VRDMA_A_SLEEP_ACTIVITY_PHYS];
+	struct nlattr *win = info->attrs[VRDMA_A_SLEEP_ACTIVITY_WINDOW_MS];
+	u32 window_ms = win ? nla_get_u32(win) : 60000;
+	struct vrdma_sleep_domain *dom;
+	struct vrdma_sleep_activity act;
+	char phys[VRDMA_NAME_LEN] = "";
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (phys_attr) {
+		nla_strscpy(phys, phys_attr, sizeof(phys));
+	} else {
+		mutex_lock(&vrdma_sleep_lock);
+		dom = vrdma_sleep_domain_get(genl_info_net(info), false);
+		if (dom)
+			strscpy(phys, dom->phys, sizeof(phys));
+		mutex_unlock(&vrdma_sleep_lock);
+	}
+	vrdma_sleep_activity(phys, window_ms, &act);
+
+	msg = genlmsg_new(VRDMA_SLEEP_ACTIVITY_SIZE, GFP_KERNEL);
+	if (!msg) {
+		NL_SET_ERR_MSG(info->extack, "out of memory");
+		return -ENOMEM;
+	}
+	hdr = vrdma_nl_put_reply_hdr(msg, info, VRDMA_CMD_SLEEP_ACTIVITY_GET);
+	if (!hdr ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_WINDOW_MS, window_ms) ||
+	    (phys[0] &&
+	     nla_put_string(msg, VRDMA_A_SLEEP_ACTIVITY_PHYS, phys)) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_DEVS, act.devs) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_ACTIVE_DEVS,
+			act.active_devs) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_ACTIVE_QPS,
+			act.active_qps) ||
+	    (act.has_idle &&
+	     nla_put_u64_64bit(msg, VRDMA_A_SLEEP_ACTIVITY_IDLE_MS, act.idle,
+			       VRDMA_A_SLEEP_ACTIVITY_PAD)) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_REPL_GROUPS,
+			act.repl_groups)) {
+		nlmsg_free(msg);
+		NL_SET_ERR_MSG(info->extack, "reply message too small");
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* ------------------------------------------------------------------ */
+/* SLEEP_PEER_*                                                         */
+
+/* Copy an address attribute and check that it is a unicast address. */
+static int vrdma_sleep_nl_addr(const struct nlattr *attr, struct in6_addr *addr,
+			       struct netlink_ext_ack *extack)
+{
+	nla_memcpy(addr, attr, sizeof(*addr));
+	if (vrdma_map_addr_check((const union ib_gid *)addr, false) !=
+	    VRDMA_MAP_ADDR_OK) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "not a unicast address (IPv6 or ::ffff:a.b.c.d)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vrdma_sleep_cmp_port(const void *a, const void *b)
+{
+	return *(const u16 *)a - *(const u16 *)b;
+}
+
+/* The listening ports: count them (@peer NULL), or fill, sort, dedup. */
+static_assert(VRDMA_SLEEP_PORTS_MAX == 1024 && VRDMA_SLEEP_ADDRS_MAX == 8);
+
+static int vrdma_sleep_nl_ports(struct genl_info *info,
+				struct vrdma_sleep_peer *peer,
+				unsigned int *count)
+{
+	struct nlattr *list = info->attrs[VRDMA_A_SLEEP_PORTS], *a;
+	unsigned int n = 0, i, j;
+	int rem;
+
+	*count = 0;
+	if (!list)
+		return 0;
+	nla_for_each_nested(a, list, rem) {
+		if (nla_type(a) != VRDMA_A_SLEEP_LIST_PORT)
+			continue;
+		if (n == VRDMA_SLEEP_PORTS_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "too many ports (at most 1024)");
+			return -E2BIG;
+		}
+		if (peer)
+			peer->ports[n] = nla_get_u16(a);
+		n++;
+	}
+	if (peer && n) {
+		sort(peer->ports, n, sizeof(u16), vrdma_sleep_cmp_port, NULL);
+		for (i = 1, j = 1; i < n; i++)
+			if (peer->ports[i] != peer->ports[j - 1])
+				peer->ports[j++] = peer->ports[i];
+		n = j;
+	}
+	*count = n;
+	return 0;
+}
+
+/* The addresses: the key first, then the list, without duplicates. */
+static int vrdma_sleep_nl_addrs(struct genl_info *info,
+				struct vrdma_sleep_peer *peer)
+{
+	struct nlattr *list = info->attrs[VRDMA_A_SLEEP_ADDRS], *a;
+	struct in6_addr addr;
+	unsigned int i;
+	int rem, ret;
+
+	peer->addrs[0].addr = peer->addr;
+	peer->n_addrs = 1;
+	if (!list)
+		return 0;
+	nla_for_each_nested(a, list, rem) {
+		if (nla_type(a) != VRDMA_A_SLEEP_LIST_ADDR)
+			continue;
+		ret = vrdma_sleep_nl_addr(a, &addr, info->extack);
+		if (ret)
+			return ret;
+		for (i = 0; i < peer->n_addrs; i++)
+			if (ipv6_addr_equal(&peer->addrs[i].addr, &addr))
+				break;
+		if (i < peer->n_addrs)
+			continue;
+		if (peer->n_addrs == VRDMA_SLEEP_ADDRS_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a,
+					    "too many addresses (at most 8)");
+			return -E2BIG;
+		}
+		peer->addrs[peer->n_addrs++].addr = addr;
+	}
+	return 0;
+}
+
+/* The interception's interface must exist in the namespace and be
+ * Ethernet.
+ */
+static int vrdma_sleep_nl_ifindex(struct genl_info *info, int ifindex)
+{
+	struct nlattr *attr = info->attrs[VRDMA_A_SLEEP_IFINDEX];
+	struct net_device *dev;
+	int ret = 0;
+
+	dev = dev_get_by_index(genl_info_net(info), ifindex);
+	if (!dev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "no such interface in this network namespace");
+		return -ENODEV;
+	}
+	if (dev->type != ARPHRD_ETHER || dev->addr_len != ETH_ALEN) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "the interception needs an Ethernet interface");
+		ret = -EOPNOTSUPP;
+	}
+	dev_put(dev);
+	return ret;
+}
+
+/* Does @peer intercept exactly as @old does? */
+static bool vrdma_sleep_same_icpt(const struct vrdma_sleep_peer *old,
+				  const struct vrdma_sleep_peer *peer)
+{
+	unsigned int i;
+
+	if (old->managed != peer->managed || old->n_addrs != peer->n_addrs ||
+	    old->n_ports != peer->n_ports ||
+	    (peer->managed && old->ifindex != peer->ifindex))
+		return false;
+	for (i = 0; i < peer->n_addrs; i++)
+		if (!ipv6_addr_equal(&old->addrs[i].addr, &peer->addrs[i].addr))
+			return false;
+	return !memcmp(old->ports, peer->ports,
+		       peer->n_ports * sizeof(peer->ports[0]));
+}
+
+int vrdma_sleep_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	struct vrdma_sleep_peer *peer, *old;
+	struct vrdma_sleep_domain *dom;
+	bool managed, announce;
+	unsigned int n_ports;
+	int ifindex = 0;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_SLEEP_ADDR) ||
+	    GENL_REQ_ATTR_CHECK(info, VRDMA_A_SLEEP_STATE))
+		return -EINVAL;
+	managed = nla_get_flag(tb[VRDMA_A_SLEEP_MANAGED]);
+	announce = nla_get_flag(tb[VRDMA_A_SLEEP_ANNOUNCE]);
+	if (managed) {
+		if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_SLEEP_IFINDEX))
+			return -EINVAL;
+		ifindex = nla_get_u32(tb[VRDMA_A_SLEEP_IFINDEX]);
+		ret = vrdma_sleep_nl_ifindex(info, ifindex);
+		if (ret)
+			return ret;
+	} else if (tb[VRDMA_A_SLEEP_IFINDEX] || tb[VRDMA_A_SLEEP_PORTS] ||
+		   announce) {
+		NL_SET_ERR_MSG(info->extack,
+			       "ifindex, ports and announce are for a managed peer only");
+		return -EINVAL;
+	}
+	ret = vrdma_sleep_nl_ports(info, NULL, &n_ports);
+	if (ret)
+		return ret;
+
+	peer = kzalloc(struct_size(peer, ports, n_ports), GFP_KERNEL);
+	if (!peer) {
+		NL_SET_ERR_MSG(info->extack, "out of memory");
+		return -ENOMEM;
+	}
+	vrdma_audit_created(VRDMA_AUDIT_SLEEP_PEER);
+	peer->n_ports = n_ports;
+	ret = vrdma_sleep_nl_ports(info, peer, &peer->n_ports);
+	if (!ret)
+		ret = vrdma_sleep_nl_addr(tb[VRDMA_A_SLEEP_ADDR], &peer->addr,
+					  info->extack);
+	if (!ret)
+		ret = vrdma_sleep_nl_addrs(info, peer);
+	if (!ret && tb[VRDMA_A_SLEEP_MANAGER])
+		ret = vrdma_sleep_nl_addr(tb[VRDMA_A_SLEEP_MANAGER],
+					  &peer->manager, info->extack);
+	if (ret) {
+		kfree(peer);
+		vrdma_audit_destroyed(VRDMA_AUDIT_SLEEP_PEER);
+		return ret;
+	}
+	peer->has_manager = !!tb[VRDMA_A_SLEEP_MANAGER];
+	if (tb[VRDMA_A_SLEEP_NAME])
+		nla_strscpy(peer->name, tb[VRDMA_A_SLEEP_NAME],
+			    sizeof(peer->name));
+	peer->state = nla_get_u32(tb[VRDMA_A_SLEEP_STATE]);
+	peer->managed = managed;
+	peer->ifindex = ifindex;
+
+	mutex_lock(&vrdma_sleep_lock);
+	dom = vrdma_sleep_domain_get(genl_info_net(info), true);
+	if (IS_ERR(dom)) {
+		mutex_unlock(&vrdma_sleep_lock);
+		kfree(peer);
+		vrdma_audit_destroyed(VRDMA_AUDIT_SLEEP_PEER);
+		NL_SET_ERR_MSG(info->extack, "out of memory");
+		return PTR_ERR(dom);
+	}
+	old = vrdma_sleep_peer_find(dom, &peer->addr);
+	if (old && vrdma_sleep_same_icpt(old, peer)) {
+		/* Same interception: change the rest in place. */
+		strscpy(old->name, peer->name, sizeof(old->name));
+		old->manager = peer->manager;
+		old->has_manager = peer->has_manager;
+		if (old->state != peer->state)
+			vrdma_sleep_peer_set_state(old, peer->state);
+		kfree(peer);
+		vrdma_audit_destroyed(VRDMA_AUDIT_SLEEP_PEER);
+		peer = old;
+	} else {
+		ret = vrdma_sleep_peer_replace(dom, old, peer, info->extack);
+	}
+	if (!ret && announce)
+		vrdma_sleep_announce(dom, peer);
+	mutex_unlock(&vrdma_sleep_lock);
+	return ret;
+}
+
+int vrdma_sleep_nl_peer_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vrdma_sleep_domain *dom;
+	struct vrdma_sleep_peer *peer = NULL;
+	struct in6_addr addr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_SLEEP_ADDR))
+		return -EINVAL;
+	ret = vrdma_sleep_nl_addr(info->attrs[VRDMA_A_SLEEP_ADDR], &addr,
+				  info->extack);
+	if (ret)
+		return ret;
+
+	mutex_lock(&vrdma_sleep_lock);
+	dom = vrdma_sleep_domain_get(genl_info_net(info), false);
+	if (dom)
+		peer = vrdma_sleep_peer_find(dom, &addr);
+	if (peer)
+		vrdma_sleep_peer_remove(dom, peer);
+	mutex_unlock(&vrdma_sleep_lock);
+	if (!peer) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_SLEEP_ADDR],
+				    "no such peer in this network namespace");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static size_t vrdma_sleep_peer_size(const struct vrdma_sleep_peer *peer)
+{
+	return nla_total_size(sizeof(struct in6_addr)) * 2 +
+	       nla_total_size(VRDMA_NAME_LEN) +
+	       nla_total_size(sizeof(u32)) * 2 + nla_total_size(0) +
+	       nla_total_size(0) +
+	       peer->n_addrs * nla_total_size(sizeof(struct in6_addr)) +
+	       nla_total_size(0) +
+	       peer->n_ports * nla_total_size(sizeof(u16)) +
+	       nla_total_size(0) + 6 * nla_total_size_64bit(sizeof(u64));
+}
+
+static int vrdma_sleep_put_stats(struct sk_buff *skb,
+				 const struct vrdma_sleep_stats *st)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, VRDMA_A_SLEEP_STATS);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_VALID,
+			      atomic64_read(&st->valid),
+			      VRDMA_A_SLEEP_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_IGNORED,
+			      atomic64_read(&st->ignored),
+			      VRDMA_A_SLEEP_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_EVENTS,
+			      atomic64_read(&st->events),
+			      VRDMA_A_SLEEP_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_ARP_REPLIES,
+			      atomic64_read(&st->arp_replies),
+			      VRDMA_A_SLEEP_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_WAITS,
+			      atomic64_read(&st->waits),
+			      VRDMA_A_SLEEP_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_WAIT_TIMEOUTS,
+			      atomic64_read(&st->wait_timeouts),
+			      VRDMA_A_SLEEP_STATS_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The peer's attributes, after the message header. */
+static int vrdma_sleep_put_peer(struct sk_buff *skb,
+				const struct vrdma_sleep_peer *peer)
+{
+	struct nlattr *nest;
+	unsigned int i;
+
+	if (nla_put(skb, VRDMA_A_SLEEP_ADDR, sizeof(peer->addr), &peer->addr) ||
+	    (peer->name[0] &&
+	     nla_put_string(skb, VRDMA_A_SLEEP_NAME, peer->name)) ||
+	    nla_put_u32(skb, VRDMA_A_SLEEP_STATE, READ_ONCE(peer->state)) ||
+	    (peer->has_manager &&
+	     nla_put(skb, VRDMA_A_SLEEP_MANAGER, sizeof(peer->manager),
+		     &peer->manager)) ||
+	    (peer->managed &&
+	     (nla_put_flag(skb, VRDMA_A_SLEEP_MANAGED) ||
+	      nla_put_u32(skb, VRDMA_A_SLEEP_IFINDEX, peer->ifindex))))
+		return -EMSGSIZE;
+
+	if (peer->n_addrs > 1) {
+		nest = nla_nest_start(skb, VRDMA_A_SLEEP_ADDRS);
+		if (!nest)
+			return -EMSGSIZE;
+		for (i = 1; i < peer->n_addrs; i++)
+			if (nla_put(skb, VRDMA_A_SLEEP_LIST_ADDR,
+				    sizeof(struct in6_addr),
+				    &peer->addrs[i].addr))
+				return -EMSGSIZE;
+		nla_nest_end(skb, nest);
+	}
+	if (peer->n_ports) {
+		nest = nla_nest_start(skb, VRDMA_A_SLEEP_PORTS);
+		if (!nest)
+			return -EMSGSIZE;
+		for (i = 0; i < peer->n_ports; i++)
+			if (nla_put_u16(skb, VRDMA_A_SLEEP_LIST_PORT,
+					peer->ports[i]))
+				return -EMSGSIZE;
+		nla_nest_end(skb, nest);
+	}
+	return vrdma_sleep_put_stats(skb, &peer->stats);
+}
+
+int vrdma_sleep_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vrdma_sleep_peer *peer = NULL;
+	struct vrdma_sleep_domain *dom;
+	struct sk_buff *msg = NULL;
+	struct in6_addr addr;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_SLEEP_ADDR))
+		return -EINVAL;
+	ret = vrdma_sleep_nl_addr(info->attrs[VRDMA_A_SLEEP_ADDR], &addr,
+				  info->extack);
+	if (ret)
+		return ret;
+
+	mutex_lock(&vrdma_sleep_lock);
+	dom = vrdma_sleep_domain_get(genl_info_net(info), false);
+	if (dom)
+		peer = vrdma_sleep_peer_find(dom, &addr);
+	if (!peer) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_SLEEP_ADDR],
+				    "no such peer in this network namespace");
+		ret = -ENOENT;
+		goto out;
+	}
+	msg = genlmsg_new(vrdma_sleep_peer_size(peer), GFP_KERNEL);
+	if (!msg) {
+		NL_SET_ERR_MSG(info->extack, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	hdr = vrdma_nl_put_reply_hdr(msg, info, VRDMA_CMD_SLEEP_PEER_GET);
+	if (!hdr || vrdma_sleep_put_peer(msg, peer)) {
+		nlmsg_free(msg);
+		msg = NULL;
+		NL_SET_ERR_MSG(info->extack, "reply message too small");
+		ret = -EMSGSIZE;
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+out:
+	mutex_unlock(&vrdma_sleep_lock);
+	if (!msg)
+		return ret;
+	return genlmsg_reply(msg, info);
+}
+
+/*
+ * cb->args[0]: hash bucket, cb->args[1]: peers of that bucket already
+ * dumped.  Peers that come and go between the parts of a dump may be
+ * missed or repeated.
+ */
+int vrdma_sleep_nl_peer_get_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	struct vrdma_sleep_domain *dom;
+	struct vrdma_sleep_peer *peer;
+	unsigned long bkt = cb->args[0], skip;
+	int ret = 0;
+	void *hdr;
+
+	mutex_lock(&vrdma_sleep_lock);
+	dom = vrdma_sleep_domain_get(sock_net(cb->skb->sk), false);
+	if (!dom)
+		goto out;
+	for (; bkt < HASH_SIZE(dom->peers); bkt++, cb->args[1] = 0) {
+		skip = 0;
+		hlist_for_each_entry(peer, &dom->peers[bkt], node) {
+			if (skip++ < cb->args[1])
+				continue;
+			hdr = vrdma_nl_dump_hdr(skb, cb,
+						VRDMA_CMD_SLEEP_PEER_GET);
+			if (!hdr || vrdma_sleep_put_peer(skb, peer)) {
+				if (hdr)
+					genlmsg_cancel(skb, hdr);
+				if (!skb->len) {
+					NL_SET_ERR_MSG(cb->extack,
+						       "dump message too small");
+					ret = -EMSGSIZE;
+				}
+				goto out;
+			}
+			genlmsg_end(skb, hdr);
+			cb->args[1]++;
+		}
+	}
+out:
+	cb->args[0] = bkt;
+	mutex_unlock(&vrdma_sleep_lock);
+	return ret ? ret : skb->len;
+}
+
+/* ------------------------------------------------------------------ */
+/* SLEEP_CONFIG_SET                                                     */
+
+#define VRDMA_SLEEP_CONFIG_SIZE					\
+	(nla_total_size(sizeof(u32)) * 5 + nla_total_size(0) +	\
+	 nla_total_size(VRDMA_NAME_LEN))
+
+/* A physical device is decided for by one domain at most. */
+static int vrdma_sleep_nl_phys(struct vrdma_sleep_domain *dom,
+			       struct genl_info *info, char *phys)
+{
+	struct nlattr *attr = info->attrs[VRDMA_A_SLEEP_CONFIG_PHYS];
+
+	lockdep_assert_held(&vrdma_sleep_lock);
+
+	nla_strscpy(phys, attr, VRDMA_NAME_LEN);
+	if (phys[0] && vrdma_sleep_phys_claimed(dom, phys)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "another network namespace's sleep domain decides for this physical device");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int vrdma_sleep_nl_config_set_doit(struct sk_buff *skb,
+				   struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	struct vrdma_sleep_domain *dom;
+	char phys[VRDMA_NAME_LEN];
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	msg = genlmsg_new(VRDMA_SLEEP_CONFIG_SIZE, GFP_KERNEL);
+	if (!msg) {
+		NL_SET_ERR_MSG(info->extack, "out of memory");
+		return -ENOMEM;
+	}
+
+	mutex_lock(&vrdma_sleep_lock);
+	dom = vrdma_sleep_domain_get(genl_info_net(info), true);
+	if (IS_ERR(dom)) {
+		NL_SET_ERR_MSG(info->extack, "out of memory");
+		ret = PTR_ERR(dom);
+		goto err;
+	}
+	if (tb[VRDMA_A_SLEEP_CONFIG_PHYS]) {
+		ret = vrdma_sleep_nl_phys(dom, info, phys);
+		if (ret)
+			goto err;
+	}
+
+	if (tb[VRDMA_A_SLEEP_CONFIG_FLUSH])
+		vrdma_sleep_domain_flush(dom);
+	if (tb[VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS])
+		WRITE_ONCE(dom->wake_timeout_ms,
+			   nla_get_u32(tb[VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS]));
+	if (tb[VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS])
+		WRITE_ONCE(dom->event_interval_ms,
+			   nla_get_u32(tb[VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS]));
+	if (tb[VRDMA_A_SLEEP_CONFIG_PHYS])
+		strscpy(dom->phys, phys, sizeof(dom->phys));
+	if (tb[VRDMA_A_SLEEP_CONFIG_OWNER])
+		dom->owner = info->snd_portid;
+	vrdma_sleep_state_changed();
+
+	hdr = vrdma_nl_put_reply_hdr(msg, info, VRDMA_CMD_SLEEP_CONFIG_SET);
+	if (!hdr ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS,
+			dom->wake_timeout_ms) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS,
+			dom->event_interval_ms) ||
+	    (dom->phys[0] &&
+	     nla_put_string(msg, VRDMA_A_SLEEP_CONFIG_PHYS, dom->phys)) ||
+	    (dom->owner && nla_put_flag(msg, VRDMA_A_SLEEP_CONFIG_OWNER)) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_PEERS, dom->n_peers) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_MANAGED, dom->n_managed)) {
+		NL_SET_ERR_MSG(info->extack, "reply message too small");
+		ret = -EMSGSIZE;
+		goto err;
+	}
+	mutex_unlock(&vrdma_sleep_lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err:
+	mutex_unlock(&vrdma_sleep_lock);
+	nlmsg_free(msg);
+	return ret;
+}
