@@ -105,6 +105,7 @@ int vrdma_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
 	err = vrdma_map_resolve(vdev, &grh->dgid, &pattr);
 	if (err)
 		goto err_leave;
+	ah->host = pattr.grh.dgid;
 	pattr.grh.flow_label = grh->flow_label;
 	pattr.grh.traffic_class = grh->traffic_class;
 	/* The hop limit is the physical route's (map.c). */

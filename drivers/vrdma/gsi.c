@@ -36,6 +36,8 @@
 
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/jhash.h>
+#include <linux/hashtable.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
@@ -337,6 +339,159 @@ static void vrdma_gsi_deliver(struct vrdma_phys *phys, const u8 *data,
 }
 
 /* ------------------------------------------------------------------ */
+/* The UD sender directory                                              */
+
+/*
+ * A UD datagram's GRH, written by the physical RNIC, names the sending
+ * host, not the sending container.  Before a UD QP first sends to a host
+ * (and again every VRDMA_UDA_REFRESH), its module tells that host's module
+ * which overlay address and virtual network the QP belongs to; receivers
+ * keep this in a bounded directory (oldest entries go first).  An
+ * announcement is accepted only from the host it describes (its source
+ * address), so a host cannot speak for another.
+ */
+#define VRDMA_UDA_MAGIC		0x76524431	/* "vRD1" */
+#define VRDMA_UDA_REFRESH	(10 * HZ)
+
+static unsigned int ud_senders_max = 16384;
+module_param(ud_senders_max, uint, 0644);
+MODULE_PARM_DESC(ud_senders_max,
+		 "UD senders of other hosts remembered for GRH rewriting");
+
+/**
+ * struct vrdma_uda_msg - a UD QP announces itself (big endian)
+ * @magic: VRDMA_UDA_MAGIC
+ * @vni: its virtual network
+ * @qpn: its (physical) QP number
+ * @rsvd: zero
+ * @host: its host's physical address (the datagram's source)
+ * @overlay: its overlay address
+ */
+struct vrdma_uda_msg {
+	__be32 magic;
+	__be32 vni;
+	__be32 qpn;
+	__be32 rsvd;
+	u8 host[16];
+	u8 overlay[16];
+} __packed;
+
+struct vrdma_ud_sender {
+	struct hlist_node hnode;
+	struct list_head lru;
+	union ib_gid host;
+	u32 qpn;
+	u32 vni;
+	union ib_gid overlay;
+	struct rcu_head rcu;
+};
+
+static DEFINE_SPINLOCK(vrdma_uds_lock);	/* writers of the directory */
+static DEFINE_HASHTABLE(vrdma_uds, 10);
+static LIST_HEAD(vrdma_uds_lru);
+static unsigned int vrdma_uds_nr;
+
+static u32 vrdma_uds_key(const union ib_gid *host, u32 qpn)
+{
+	return jhash(host->raw, sizeof(host->raw), qpn);
+}
+
+static struct vrdma_ud_sender *vrdma_uds_find(const union ib_gid *host,
+					      u32 qpn)
+{
+	struct vrdma_ud_sender *e;
+
+	hash_for_each_possible_rcu(vrdma_uds, e, hnode,
+				   vrdma_uds_key(host, qpn))
+		if (e->qpn == qpn && !memcmp(&e->host, host, sizeof(*host)))
+			return e;
+	return NULL;
+}
+
+/* Softirq: an announcement arrived from @src (the datagram's source). */
+static void vrdma_uds_learn(const struct vrdma_uda_msg *m,
+			    const union ib_gid *src)
+{
+	struct vrdma_ud_sender *e, *old;
+	union ib_gid host;
+
+	memcpy(host.raw, m->host, sizeof(host.raw));
+	if (memcmp(&host, src, sizeof(host)) || m->rsvd ||
+	    be32_to_cpu(m->vni) > VRDMA_VNI_MAX ||
+	    be32_to_cpu(m->qpn) & ~IB_QPN_MASK)
+		return;
+	e = kzalloc(sizeof(*e), GFP_ATOMIC);
+	if (!e)
+		return;
+	e->host = host;
+	e->qpn = be32_to_cpu(m->qpn);
+	e->vni = be32_to_cpu(m->vni);
+	memcpy(e->overlay.raw, m->overlay, sizeof(e->overlay.raw));
+
+	spin_lock(&vrdma_uds_lock);
+	old = vrdma_uds_find(&e->host, e->qpn);
+	if (old) {
+		hash_del_rcu(&old->hnode);
+		list_del(&old->lru);
+		vrdma_uds_nr--;
+		kfree_rcu(old, rcu);
+	}
+	while (vrdma_uds_nr && vrdma_uds_nr >= READ_ONCE(ud_senders_max)) {
+		old = list_first_entry(&vrdma_uds_lru, struct vrdma_ud_sender,
+				       lru);
+		hash_del_rcu(&old->hnode);
+		list_del(&old->lru);
+		vrdma_uds_nr--;
+		kfree_rcu(old, rcu);
+	}
+	hash_add_rcu(vrdma_uds, &e->hnode, vrdma_uds_key(&e->host, e->qpn));
+	list_add_tail(&e->lru, &vrdma_uds_lru);
+	vrdma_uds_nr++;
+	spin_unlock(&vrdma_uds_lock);
+}
+
+/**
+ * vrdma_ud_sender_rcu() - who sent a UD datagram from another host
+ * @host: the sending host's physical address (from the GRH)
+ * @qpn: the sending QP
+ * @vni: set to its virtual network
+ * @overlay: set to its overlay address
+ *
+ * Caller holds rcu_read_lock().
+ *
+ * Return: 0, or -ENOENT if the sender never announced itself.
+ */
+int vrdma_ud_sender_rcu(const union ib_gid *host, u32 qpn, u32 *vni,
+			union ib_gid *overlay)
+{
+	struct vrdma_ud_sender *e = vrdma_uds_find(host, qpn);
+
+	if (!e)
+		return -ENOENT;
+	*vni = e->vni;
+	*overlay = e->overlay;
+	return 0;
+}
+
+/**
+ * vrdma_ud_senders_exit() - forget every UD sender (module unload)
+ */
+void vrdma_ud_senders_exit(void)
+{
+	struct vrdma_ud_sender *e, *tmp;
+
+	spin_lock_bh(&vrdma_uds_lock);
+	list_for_each_entry_safe(e, tmp, &vrdma_uds_lru, lru) {
+		hash_del_rcu(&e->hnode);
+		list_del(&e->lru);
+		kfree_rcu(e, rcu);
+	}
+	vrdma_uds_nr = 0;
+	spin_unlock_bh(&vrdma_uds_lock);
+	rcu_barrier();
+}
+
+/* ------------------------------------------------------------------ */
 /* The tunnel                                                           */
 
 static void vrdma_tun_rx_work(struct work_struct *work)
@@ -364,7 +519,21 @@ static int vrdma_tun_rcv(struct sock *sk, struct sk_buff *skb)
 	struct vrdma_tun *tun = rcu_dereference_sk_user_data(sk);
 	struct vrdma_gsi_pkt *pkt;
 	int len = skb->len - (int)sizeof(struct udphdr);
+	struct vrdma_uda_msg uda;
 
+	if (tun && len == sizeof(uda) &&
+	    !skb_copy_bits(skb, sizeof(struct udphdr), &uda, sizeof(uda)) &&
+	    be32_to_cpu(uda.magic) == VRDMA_UDA_MAGIC) {
+		union ib_gid src;
+
+		if (ip_hdr(skb)->version == 4)
+			ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr,
+					       (struct in6_addr *)&src);
+		else
+			memcpy(src.raw, &ipv6_hdr(skb)->saddr, sizeof(src));
+		vrdma_uds_learn(&uda, &src);
+		goto drop;
+	}
 	if (!tun || len < (int)sizeof(struct vrdma_gsi_hdr) ||
 	    len > (int)(sizeof(struct vrdma_gsi_hdr) + VRDMA_GSI_MAX_PAYLOAD))
 		goto drop;
@@ -437,8 +606,15 @@ static int vrdma_tun_open(struct vrdma_tun *tun, struct ib_device *pdev)
 	return 0;
 }
 
-/* The tunnel of @vdev's physical device, created on first use. */
-static struct vrdma_tun *vrdma_tun_get(struct vrdma_dev *vdev)
+/**
+ * vrdma_tun_get() - the tunnel of a device's physical device
+ * @vdev: the device
+ *
+ * Created on first use.  Process context.
+ *
+ * Return: the tunnel (release it with vrdma_tun_put()), or an ERR_PTR().
+ */
+struct vrdma_tun *vrdma_tun_get(struct vrdma_dev *vdev)
 {
 	struct vrdma_tun *tun;
 	int ret;
@@ -476,7 +652,13 @@ out:
 	return tun;
 }
 
-static void vrdma_tun_put(struct vrdma_tun *tun)
+/**
+ * vrdma_tun_put() - release a tunnel from vrdma_tun_get()
+ * @tun: the tunnel
+ *
+ * Process context.
+ */
+void vrdma_tun_put(struct vrdma_tun *tun)
 {
 	mutex_lock(&vrdma_tun_lock);
 	if (--tun->users) {
@@ -522,6 +704,34 @@ static int vrdma_tun_send(struct vrdma_tun *tun, const union ib_gid *host,
 		msg.msg_namelen = sizeof(*sin6);
 	}
 	return kernel_sendmsg(tun->sock, &msg, &iov, 1, len);
+}
+
+/**
+ * vrdma_tun_announce() - tell a host who a UD QP of this host is
+ * @tun: the tunnel of the QP's physical device
+ * @vni: the QP's virtual network
+ * @qpn: its physical QP number
+ * @overlay: its overlay address
+ * @host: the host to tell (its physical address)
+ *
+ * Process context.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrdma_tun_announce(struct vrdma_tun *tun, u32 vni, u32 qpn,
+		       const union ib_gid *overlay, const union ib_gid *host)
+{
+	struct vrdma_uda_msg m = {
+		.magic = cpu_to_be32(VRDMA_UDA_MAGIC),
+		.vni = cpu_to_be32(vni),
+		.qpn = cpu_to_be32(qpn),
+	};
+	int ret;
+
+	memcpy(m.host, tun->addr.raw, sizeof(m.host));
+	memcpy(m.overlay, overlay->raw, sizeof(m.overlay));
+	ret = vrdma_tun_send(tun, host, &m, sizeof(m));
+	return ret < 0 ? ret : 0;
 }
 
 /* ------------------------------------------------------------------ */

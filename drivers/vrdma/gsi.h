@@ -19,4 +19,21 @@ int vrdma_gsi_post_send(struct vrdma_qp *qp, const struct ib_send_wr *wr,
 int vrdma_gsi_post_recv(struct vrdma_qp *qp, const struct ib_recv_wr *wr,
 			const struct ib_recv_wr **bad_wr);
 
+/*
+ * The tunnel of a physical device, shared with the UD sender directory:
+ * a UD QP announces its overlay address to the hosts it sends to, so that
+ * their receivers can show it in the GRH and drop datagrams from another
+ * virtual network.
+ */
+struct vrdma_dev;
+struct vrdma_tun;
+
+struct vrdma_tun *vrdma_tun_get(struct vrdma_dev *vdev);
+void vrdma_tun_put(struct vrdma_tun *tun);
+int vrdma_tun_announce(struct vrdma_tun *tun, u32 vni, u32 qpn,
+		       const union ib_gid *overlay, const union ib_gid *host);
+int vrdma_ud_sender_rcu(const union ib_gid *host, u32 qpn, u32 *vni,
+			union ib_gid *overlay);
+void vrdma_ud_senders_exit(void);
+
 #endif /* _VRDMA_GSI_H */

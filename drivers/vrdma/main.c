@@ -19,6 +19,7 @@
 #include <uapi/linux/vrdma.h>
 
 #include "audit.h"
+#include "gsi.h"
 #include "link.h"
 #include "map.h"
 #include "netlink.h"
@@ -81,6 +82,7 @@ static void __exit vrdma_exit(void)
 	vrdma_sleep_exit();
 	vrdma_link_exit();
 	vrdma_dev_exit();
+	vrdma_ud_senders_exit();
 	vrdma_map_exit();
 	vrdma_phys_exit();
 	vrdma_audit_check();

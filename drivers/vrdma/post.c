@@ -449,6 +449,71 @@ static void vrdma_sq_complete(struct vrdma_qp *qp, u32 count,
 	spin_unlock_irqrestore(&qp->sq_lock, flags);
 }
 
+/* Has @qp announced itself to @host with source GID @sgid_index? */
+static bool vrdma_ud_announced(struct vrdma_qp *qp, const union ib_gid *host,
+			       u32 sgid_index)
+{
+	u32 i;
+
+	lockdep_assert_held(&qp->state_lock);
+
+	if (time_after(jiffies, qp->announced_at + 10 * HZ)) {
+		qp->n_announced = 0;	/* refresh now and then */
+		qp->announced_at = jiffies;
+	}
+	for (i = 0; i < qp->n_announced; i++)
+		if (qp->announced[i].sgid_index == sgid_index &&
+		    !memcmp(&qp->announced[i].host, host, sizeof(*host)))
+			return true;
+	return false;
+}
+
+/*
+ * Before the sends of a doorbell reach the wire, a UD QP tells every
+ * other host it is about to send to who it is (gsi.c's sender directory),
+ * so that the receivers see its overlay address.  Process context.
+ */
+static void vrdma_ud_announce(struct vrdma_qp *qp)
+{
+	struct vrdma_dev *vdev = qp->vdev;
+	u32 i, prod, budget = 64;
+
+	if (qp->ibqp.qp_type != IB_QPT_UD || !qp->tun || !qp->sq.buf)
+		return;
+	mutex_lock(&qp->state_lock);
+	prod = vrdma_queue_user_prod(&qp->sq);
+	for (i = READ_ONCE(qp->sq_cons); (i & qp->sq.index_mask) != prod &&
+	     budget; i++, budget--) {
+		struct rxe_send_wqe *wqe = vrdma_queue_slot(&qp->sq, i);
+		union ib_gid host, overlay;
+		struct vrdma_ah *ah;
+		u32 sgid_index;
+		bool found;
+
+		xa_lock_irq(&vdev->ahs);
+		ah = xa_load(&vdev->ahs, READ_ONCE(wqe->wr.wr.ud.ah_num));
+		found = ah && ah->pd == qp->pd;
+		if (found) {
+			host = ah->host;
+			sgid_index = ah->attr.grh.sgid_index;
+		}
+		xa_unlock_irq(&vdev->ahs);
+		if (!found || vrdma_ud_announced(qp, &host, sgid_index))
+			continue;
+		if (rdma_query_gid(&vdev->ibdev, 1, sgid_index, &overlay))
+			continue;
+		if (vrdma_tun_announce(qp->tun, vdev->vni, qp->ibqp.qp_num,
+				       &overlay, &host))
+			continue;
+		if (qp->n_announced < ARRAY_SIZE(qp->announced)) {
+			qp->announced[qp->n_announced].host = host;
+			qp->announced[qp->n_announced].sgid_index = sgid_index;
+			qp->n_announced++;
+		}
+	}
+	mutex_unlock(&qp->state_lock);
+}
+
 /**
  * vrdma_post_send() - ops.post_send: the send doorbell
  * @ibqp: the QP
@@ -474,6 +539,7 @@ int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	 * them (a datagram finding no receive is lost).
 	 */
 	vrdma_dev_rq_kick(qp->vdev);
+	vrdma_ud_announce(qp);
 	vrdma_sq_drain(qp);
 	/*
 	 * A WQE that failed validation moves the QP to the error state: do
@@ -762,8 +828,15 @@ static int vrdma_ud_addrs(struct vrdma_dev *vdev, const union ib_gid *sgid,
 	attr = rdma_find_gid(vdev->pdev, sgid, IB_GID_TYPE_ROCE_UDP_ENCAP,
 			     NULL);
 	if (IS_ERR(attr)) {
-		if (vrdma_map_reverse(vdev, sgid, src_qp, osgid))
+		u32 vni;
+
+		/* A sender of another host: its announcement, or the map. */
+		if (!vrdma_ud_sender_rcu(sgid, src_qp, &vni, osgid)) {
+			if (vni != vdev->vni)
+				return -EPERM;
+		} else if (vrdma_map_reverse(vdev, sgid, src_qp, osgid)) {
 			return -ENOENT;
+		}
 		return vrdma_dev_first_gid(vdev,
 				ipv6_addr_v4mapped((struct in6_addr *)osgid),
 				odgid);

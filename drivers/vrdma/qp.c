@@ -298,6 +298,14 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->max_send_wr = init->cap.max_send_wr;
 	qp->max_recv_wr = qp->srq ? 0 : init->cap.max_recv_wr;
 
+	/* A UD QP announces itself to the hosts it sends to (post.c). */
+	if (init->qp_type == IB_QPT_UD) {
+		qp->tun = vrdma_tun_get(vdev);
+		if (IS_ERR(qp->tun))
+			qp->tun = NULL;
+		qp->announced_at = jiffies;
+	}
+
 	ibqp->qp_num = qp->pqp->qp_num;
 	spin_lock_irqsave(&vdev->qp_hash_lock, flags);
 	hash_add_rcu(vdev->qp_hash, &qp->hnode, (unsigned long)qp->pqp);
@@ -675,6 +683,8 @@ int vrdma_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 		vrdma_rq_cleanup(&qp->rq);
 	vrdma_qp_free_sq(qp);
 	vrdma_qp_unreserve(qp);
+	if (qp->tun)
+		vrdma_tun_put(qp->tun);
 	atomic_dec(&vdev->n_qp);
 	vrdma_audit_destroyed(VRDMA_AUDIT_QP);
 	return 0;

@@ -63,6 +63,7 @@
 
 struct vrdma_gsi;
 struct vrdma_phys;
+struct vrdma_tun;
 
 /* rxe user ABI version (RXE_UVERBS_ABI_VERSION, private to rxe). */
 #define VRDMA_UVERBS_ABI_VERSION	2
@@ -594,6 +595,12 @@ struct vrdma_swqe {
  * @vsgid_index: source GID index as the application gave it
  * @gsi: the emulation state of a QP1 (gsi.c), NULL for other QPs
  * @gsi_qkey: a QP1's Q_Key
+ * @tun: a UD QP's tunnel endpoint, to announce itself to the hosts it
+ *	sends to (gsi.c)
+ * @announced: (host, source GID index) pairs it announced itself to,
+ *	under @state_lock
+ * @n_announced: entries in @announced
+ * @announced_at: when @announced was last emptied (jiffies)
  */
 struct vrdma_qp {
 	struct ib_qp ibqp;
@@ -642,6 +649,14 @@ struct vrdma_qp {
 
 	struct vrdma_gsi *gsi;
 	u32 gsi_qkey;
+
+	struct vrdma_tun *tun;
+	struct {
+		union ib_gid host;
+		u32 sgid_index;
+	} announced[8];
+	u32 n_announced;
+	unsigned long announced_at;
 };
 
 static inline struct vrdma_qp *to_vqp(struct ib_qp *ibqp)
@@ -659,6 +674,7 @@ static inline struct vrdma_qp *to_vqp(struct ib_qp *ibqp)
  * @attr: the attributes as the application gave them (query_ah)
  * @kernel: a kernel consumer's AH (ib_cm's, for QP1): no physical AH and
  *	no number, never on the object list
+ * @host: physical GID of the destination host (user AHs)
  */
 struct vrdma_ah {
 	struct ib_ah ibah;
@@ -668,6 +684,7 @@ struct vrdma_ah {
 	u32 ah_num;
 	struct rdma_ah_attr attr;
 	bool kernel;
+	union ib_gid host;
 };
 
 static inline struct vrdma_ah *to_vah(struct ib_ah *ibah)
