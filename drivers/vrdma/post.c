@@ -577,15 +577,18 @@ int vrdma_rq_init(struct vrdma_dev *vdev, struct vrdma_rq *rq,
 	INIT_LIST_HEAD(&rq->node);
 	rq->pd = pd;
 	rq->depth = depth;
-	rq->max_sge = max_sge;
+	rq->max_sge = max(max_sge, 1U);
 
 	ret = vrdma_queue_init(vdev, &rq->q, depth, elem, udata, mi);
 	if (ret)
 		return ret;
 	rq->wqe = kzalloc(vrdma_queue_elem_size(&rq->q), GFP_KERNEL);
 	rq->shadow = kvcalloc(depth, sizeof(*rq->shadow), GFP_KERNEL);
+	/* Each posted receive's scatter list, to post it again. */
+	rq->sges = kvcalloc(depth, array_size(max(max_sge, 1U),
+					      sizeof(*rq->sges)), GFP_KERNEL);
 	rq->free = bitmap_zalloc(depth, GFP_KERNEL);
-	if (!rq->wqe || !rq->shadow || !rq->free) {
+	if (!rq->wqe || !rq->shadow || !rq->sges || !rq->free) {
 		vrdma_rq_cleanup(rq);
 		return -ENOMEM;
 	}
@@ -600,10 +603,12 @@ int vrdma_rq_init(struct vrdma_dev *vdev, struct vrdma_rq *rq,
 void vrdma_rq_cleanup(struct vrdma_rq *rq)
 {
 	bitmap_free(rq->free);
+	kvfree(rq->sges);
 	kvfree(rq->shadow);
 	kfree(rq->wqe);
 	vrdma_queue_cleanup(&rq->q);
 	rq->free = NULL;
+	rq->sges = NULL;
 	rq->shadow = NULL;
 	rq->wqe = NULL;
 }
@@ -677,7 +682,7 @@ static int vrdma_rq_post_one(struct vrdma_rq *rq, u32 slot)
 {
 	struct rxe_recv_wqe *wqe = rq->wqe;
 	struct vrdma_dev *vdev = to_vdev(rq->pd->ibpd.device);
-	struct ib_sge sge[VRDMA_MAX_SGE];
+	struct ib_sge *sge = &rq->sges[slot * rq->max_sge];
 	struct ib_recv_wr wr = {};
 	u32 i, num_sge = wqe->dma.num_sge;
 	u64 total = 0;
@@ -778,6 +783,7 @@ bool vrdma_rq_refill(struct vrdma_rq *rq)
 					 wqe->dma.sge[0].lkey : 0;
 			rec->sge0_len = wqe->dma.num_sge ?
 					wqe->dma.sge[0].length : 0;
+			rec->num_sge = wqe->dma.num_sge;
 			clear_bit(slot, rq->free);
 			rq->posted++;
 		}
@@ -863,8 +869,8 @@ static int vrdma_ud_addrs(struct vrdma_dev *vdev, const union ib_gid *sgid,
  * with the overlay addresses, in their family (an IPv6 header, or an IPv4
  * header in the last 20 bytes).  Left as is when the sender is unknown.
  */
-static void vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
-			     const struct ib_wc *wc)
+static int vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
+			    const struct ib_wc *wc)
 {
 	struct vrdma_dev *vdev = qp->vdev;
 	bool v4 = wc->network_hdr_type == RDMA_NETWORK_IPV4;
@@ -874,15 +880,16 @@ static void vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
 	struct iphdr *ip4 = (struct iphdr *)((u8 *)&grh + 20);
 	u32 flow = 0;
 	u16 payload;
+	int ret;
 
 	if (rec->sge0_len < sizeof(grh) ||
 	    vrdma_mr_read(vdev, qp->pd, rec->sge0_lkey, rec->sge0_addr, &grh,
 			  sizeof(grh)))
-		return;
+		return 0;
 
 	if (v4) {
 		if (ip4->version != 4 || ip4->ihl != 5)
-			return;
+			return 0;
 		ipv6_addr_set_v4mapped(ip4->saddr, (struct in6_addr *)&sgid);
 		tclass = ip4->tos;
 		hop_limit = ip4->ttl;
@@ -891,7 +898,7 @@ static void vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
 		u32 vtf = be32_to_cpu(grh.version_tclass_flow);
 
 		if (vtf >> 28 != 6)
-			return;
+			return 0;
 		sgid = grh.sgid;
 		tclass = (vtf >> 20) & 0xff;
 		flow = vtf & 0xfffff;
@@ -899,8 +906,9 @@ static void vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
 		payload = be16_to_cpu(grh.paylen);
 	}
 
-	if (vrdma_ud_addrs(vdev, &sgid, wc->src_qp, v4, &osgid, &odgid))
-		return;
+	ret = vrdma_ud_addrs(vdev, &sgid, wc->src_qp, v4, &osgid, &odgid);
+	if (ret)
+		return ret == -EPERM ? ret : 0;
 
 	memset(&grh, 0, sizeof(grh));
 	if (ipv6_addr_v4mapped((struct in6_addr *)&osgid)) {
@@ -925,6 +933,28 @@ static void vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
 	}
 	vrdma_mr_write(vdev, qp->pd, rec->sge0_lkey, rec->sge0_addr, &grh,
 		       sizeof(grh));
+	return 0;
+}
+
+/*
+ * Post a receive again, as it was: its datagram was not for the
+ * application.  The slot stays in use.  Returns 0 when reposted.
+ */
+static int vrdma_rq_repost(struct vrdma_rq *rq, u32 slot)
+{
+	struct ib_recv_wr wr = {
+		.sg_list = &rq->sges[slot * rq->max_sge],
+		.num_sge = rq->shadow[slot].num_sge,
+	};
+
+	if (rq->srq) {
+		wr.wr_id = vrdma_wrid(VRDMA_WRID_SRQ, rq->id, slot);
+		return rq->srq->psrq ?
+		       ib_post_srq_recv(rq->srq->psrq, &wr, NULL) : -EIO;
+	}
+	wr.wr_id = vrdma_wrid(VRDMA_WRID_RQ, 0, slot);
+	return READ_ONCE(rq->qp->pqp) ?
+	       ib_post_recv(rq->qp->pqp, &wr, NULL) : -EIO;
 }
 
 static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
@@ -941,6 +971,19 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 		return;
 	}
 	rec = rq->shadow[slot];
+	spin_unlock_irqrestore(&rq->lock, flags);
+
+	/*
+	 * A UD datagram from a QP of another virtual network is not for
+	 * the application: it does not see it, and gets its receive back.
+	 */
+	if (qp && qp->ibqp.qp_type == IB_QPT_UD &&
+	    wc->status == IB_WC_SUCCESS && (wc->wc_flags & IB_WC_GRH) &&
+	    vrdma_ud_fix_grh(qp, &rec, wc) == -EPERM &&
+	    !vrdma_rq_repost(rq, slot))
+		return;
+
+	spin_lock_irqsave(&rq->lock, flags);
 	set_bit(slot, rq->free);
 	rq->posted--;
 	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR &&
@@ -965,9 +1008,6 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 			uwc.ex.invalidate_rkey = wc->ex.invalidate_rkey;
 		uwc.src_qp = wc->src_qp;
 		uwc.sl = wc->sl;
-		if (qp->ibqp.qp_type == IB_QPT_UD &&
-		    wc->status == IB_WC_SUCCESS && (wc->wc_flags & IB_WC_GRH))
-			vrdma_ud_fix_grh(qp, &rec, wc);
 		/*
 		 * ib_wc does not say whether the sender asked for a solicited
 		 * event: every receive counts as solicited.
@@ -1088,7 +1128,18 @@ void vrdma_pcq_comp_handler(struct ib_cq *pcq, void *cq_context)
 {
 	struct vrdma_cq *cq = cq_context;
 
+	/*
+	 * Software RNICs call this from process context (rxe's work items):
+	 * a softirq raised there would wait for ksoftirqd.  Run it when
+	 * bottom halves are enabled again, right here, instead.
+	 */
+	if (in_interrupt() || irqs_disabled()) {
+		irq_poll_sched(&cq->iop);
+		return;
+	}
+	local_bh_disable();
 	irq_poll_sched(&cq->iop);
+	local_bh_enable();
 }
 
 /**

@@ -459,12 +459,14 @@ int vrdma_pcq_poll(struct irq_poll *iop, int budget);
  * @sge0_addr: first scatter element (UD: where the GRH lands)
  * @sge0_lkey: its lkey
  * @sge0_len: its length
+ * @num_sge: scatter elements (in the queue's @sges, at the slot)
  */
 struct vrdma_rwqe {
 	u64 wr_id;
 	u64 sge0_addr;
 	u32 sge0_lkey;
 	u32 sge0_len;
+	u32 num_sge;
 };
 
 /**
@@ -474,6 +476,7 @@ struct vrdma_rwqe {
  * @cons: consumer index (kernel private)
  * @wqe: copy of the receive WQE being processed
  * @shadow: one entry per receive posted to the physical queue
+ * @sges: scatter lists of the posted receives, @max_sge per slot
  * @free: bitmap of free @shadow entries
  * @depth: entries in @shadow (the physical queue's depth)
  * @posted: receives outstanding on the physical queue
@@ -492,6 +495,7 @@ struct vrdma_rq {
 	u32 cons;
 	void *wqe;
 	struct vrdma_rwqe *shadow;
+	struct ib_sge *sges;
 	unsigned long *free;
 	u32 depth;
 	u32 posted;

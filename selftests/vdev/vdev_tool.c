@@ -10,13 +10,22 @@
  *                                   print every async event ("event NAME")
  *                                   for SECONDS; "gone" if the device went
  *                                   away; then clean up and "done"
+ *   vdev_tool udrecv DEV SECONDS    a UD QP (Q_Key 0x11111111) with posted
+ *                                   receives: print "qpn N", then
+ *                                   "received K" after SECONDS
+ *   vdev_tool udsend DEV GIDX DGID QPN COUNT
+ *                                   send COUNT datagrams from GID index GIDX
+ *                                   to GID DGID (an IPv4 address or IPv6),
+ *                                   QP QPN: print "sent K"
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <infiniband/verbs.h>
 
 static struct ibv_context *open_dev(const char *name)
@@ -147,12 +156,129 @@ static int events(struct ibv_context *ctx, int seconds)
 	return 0;
 }
 
+#define UD_QKEY 0x11111111
+#define UD_BUF 4096
+
+static struct ibv_qp *ud_qp(struct ibv_pd *pd, struct ibv_cq *cq)
+{
+	struct ibv_qp_init_attr a = {
+		.send_cq = cq, .recv_cq = cq,
+		.cap = { .max_send_wr = 16, .max_recv_wr = 16,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.qp_type = IBV_QPT_UD,
+	};
+	struct ibv_qp_attr m = { .qp_state = IBV_QPS_INIT, .port_num = 1,
+				 .qkey = UD_QKEY };
+	struct ibv_qp *qp = ibv_create_qp(pd, &a);
+
+	if (!qp || ibv_modify_qp(qp, &m, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+				 IBV_QP_PORT | IBV_QP_QKEY))
+		return NULL;
+	m.qp_state = IBV_QPS_RTR;
+	if (ibv_modify_qp(qp, &m, IBV_QP_STATE))
+		return NULL;
+	m.qp_state = IBV_QPS_RTS;
+	m.sq_psn = 1;
+	if (ibv_modify_qp(qp, &m, IBV_QP_STATE | IBV_QP_SQ_PSN))
+		return NULL;
+	return qp;
+}
+
+static int udrecv(struct ibv_context *ctx, int seconds)
+{
+	struct ibv_pd *pd = ibv_alloc_pd(ctx);
+	struct ibv_cq *cq = pd ? ibv_create_cq(ctx, 64, NULL, NULL, 0) : NULL;
+	struct ibv_qp *qp = cq ? ud_qp(pd, cq) : NULL;
+	static char buf[16][UD_BUF];
+	struct ibv_mr *mr = qp ? ibv_reg_mr(pd, buf, sizeof(buf),
+					    IBV_ACCESS_LOCAL_WRITE) : NULL;
+	time_t end = time(NULL) + seconds;
+	int i, received = 0;
+
+	if (!mr) {
+		fprintf(stderr, "vdev_tool: udrecv setup: %s\n", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < 16; i++) {
+		struct ibv_sge sge = { (uintptr_t)buf[i], UD_BUF, mr->lkey };
+		struct ibv_recv_wr wr = { .wr_id = i, .sg_list = &sge,
+					  .num_sge = 1 }, *bad;
+
+		if (ibv_post_recv(qp, &wr, &bad))
+			return 1;
+	}
+	printf("qpn %u\n", qp->qp_num);
+	while (time(NULL) < end) {
+		struct ibv_wc wc;
+
+		if (ibv_poll_cq(cq, 1, &wc) == 1) {
+			printf("recv from qpn %u status %d\n", wc.src_qp,
+			       wc.status);
+			received++;
+		} else {
+			usleep(1000);
+		}
+	}
+	printf("received %d\n", received);
+	return 0;
+}
+
+static int udsend(struct ibv_context *ctx, int gidx, const char *dst,
+		  unsigned int qpn, int count)
+{
+	struct ibv_pd *pd = ibv_alloc_pd(ctx);
+	struct ibv_cq *cq = pd ? ibv_create_cq(ctx, 64, NULL, NULL, 0) : NULL;
+	struct ibv_qp *qp = cq ? ud_qp(pd, cq) : NULL;
+	struct ibv_ah_attr aa = { .is_global = 1, .port_num = 1,
+				  .grh = { .sgid_index = gidx, .hop_limit = 64 } };
+	static char buf[64];
+	struct ibv_mr *mr = qp ? ibv_reg_mr(pd, buf, sizeof(buf), 0) : NULL;
+	struct in_addr v4;
+	struct ibv_ah *ah;
+	int i, sent = 0;
+
+	if (!mr)
+		return 1;
+	if (inet_pton(AF_INET, dst, &v4) == 1) {
+		aa.grh.dgid.raw[10] = 0xff;
+		aa.grh.dgid.raw[11] = 0xff;
+		memcpy(&aa.grh.dgid.raw[12], &v4, 4);
+	} else if (inet_pton(AF_INET6, dst, aa.grh.dgid.raw) != 1) {
+		return 2;
+	}
+	ah = ibv_create_ah(pd, &aa);
+	if (!ah) {
+		printf("sent 0 (no address handle: %s)\n", strerror(errno));
+		return 0;
+	}
+	for (i = 0; i < count; i++) {
+		struct ibv_sge sge = { (uintptr_t)buf, sizeof(buf), mr->lkey };
+		struct ibv_send_wr wr = {
+			.wr_id = i, .sg_list = &sge, .num_sge = 1,
+			.opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED,
+			.wr.ud = { .ah = ah, .remote_qpn = qpn,
+				   .remote_qkey = UD_QKEY },
+		}, *bad;
+		struct ibv_wc wc;
+
+		if (ibv_post_send(qp, &wr, &bad))
+			break;
+		while (ibv_poll_cq(cq, 1, &wc) != 1)
+			usleep(100);
+		if (wc.status == IBV_WC_SUCCESS)
+			sent++;
+		usleep(20000);
+	}
+	printf("sent %d\n", sent);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ibv_context *ctx;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: vdev_tool objects DEV KIND N | events DEV SECONDS\n");
+		fprintf(stderr, "usage: vdev_tool objects DEV KIND N | events DEV SECONDS | udrecv DEV SECONDS | udsend DEV GIDX DGID QPN COUNT\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -163,6 +289,11 @@ int main(int argc, char **argv)
 		return objects(ctx, argv[3], strtol(argv[4], NULL, 0));
 	if (!strcmp(argv[1], "events"))
 		return events(ctx, atoi(argv[3]));
+	if (!strcmp(argv[1], "udrecv"))
+		return udrecv(ctx, atoi(argv[3]));
+	if (!strcmp(argv[1], "udsend") && argc == 7)
+		return udsend(ctx, atoi(argv[3]), argv[4],
+			      strtoul(argv[5], NULL, 0), atoi(argv[6]));
 	fprintf(stderr, "vdev_tool: bad command\n");
 	return 2;
 }
