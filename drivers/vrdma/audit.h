@@ -23,6 +23,12 @@ enum vrdma_audit_obj {
 	VRDMA_AUDIT_QP,		/* struct vrdma_qp, qp.c */
 	VRDMA_AUDIT_SRQ,	/* struct vrdma_srq, srq.c */
 	VRDMA_AUDIT_AH,		/* struct vrdma_ah, ah.c */
+	VRDMA_AUDIT_CTRL_EP,	/* struct vrdma_ctrl_ep, ctrl.c */
+	VRDMA_AUDIT_REPL_GROUP,	/* struct repl_group, repl_group.c */
+	VRDMA_AUDIT_REPL_MEMBER, /* struct repl_member, repl_member.c */
+	VRDMA_AUDIT_REPL_CLIENT, /* struct repl_client, repl_client.c */
+	VRDMA_AUDIT_REPL_AUTH,	/* struct repl_authority, repl_authority.c */
+	VRDMA_AUDIT_REPL_CHAN,	/* struct repl_chan, repl_res.c */
 	VRDMA_AUDIT_TUN,	/* struct vrdma_tun, gsi.c */
 	VRDMA_AUDIT_SLEEP_DOMAIN, /* struct vrdma_sleep_domain, sleep.c */
 	VRDMA_AUDIT_SLEEP_PEER,	/* struct vrdma_sleep_peer, sleep*.c */

@@ -19,11 +19,13 @@
 #include <uapi/linux/vrdma.h>
 
 #include "audit.h"
+#include "ctrl.h"
 #include "gsi.h"
 #include "link.h"
 #include "map.h"
 #include "netlink.h"
 #include "phys.h"
+#include "repl.h"
 #include "sleep.h"
 #include "vdev.h"
 #include "version.h"
@@ -51,6 +53,14 @@ static int __init vrdma_init(void)
 
 	vrdma_link_init();
 
+	ret = vrdma_ctrl_init();
+	if (ret)
+		goto err_ctrl;
+
+	ret = vrdma_repl_init();
+	if (ret)
+		goto err_repl;
+
 	ret = vrdma_sleep_init();
 	if (ret)
 		goto err_sleep;
@@ -65,6 +75,10 @@ static int __init vrdma_init(void)
 err_netlink:
 	vrdma_sleep_exit();
 err_sleep:
+	vrdma_repl_exit();
+err_repl:
+	vrdma_ctrl_exit();
+err_ctrl:
 	vrdma_link_exit();
 	vrdma_dev_exit();
 err_dev:
@@ -80,6 +94,8 @@ static void __exit vrdma_exit(void)
 {
 	vrdma_netlink_exit();
 	vrdma_sleep_exit();
+	vrdma_repl_exit();
+	vrdma_ctrl_exit();
 	vrdma_link_exit();
 	vrdma_dev_exit();
 	vrdma_ud_senders_exit();

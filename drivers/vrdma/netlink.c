@@ -70,6 +70,7 @@
 #include "map.h"
 #include "netlink.h"
 #include "phys.h"
+#include "repl.h"
 #include "sleep.h"
 #include "vdev.h"
 #include "version.h"
@@ -189,6 +190,57 @@ static const struct nla_policy vrdma_nl_map_new_policy[VRDMA_A_MAP_VNI + 1] = {
 static const struct nla_policy vrdma_nl_map_del_policy[VRDMA_A_MAP_VNI + 1] = {
 	[VRDMA_A_MAP_ADDR]	= VRDMA_NL_POLICY_ADDR,
 	[VRDMA_A_MAP_VNI]	= VRDMA_NL_POLICY_VNI,
+};
+
+/* REPL_* (handlers in repl_group.c) */
+
+#define VRDMA_NL_POLICY_REPL_NAME \
+	{ .type = NLA_NUL_STRING, .len = VRDMA_REPL_NAME_LEN - 1 }
+
+static const struct nla_policy
+vrdma_nl_repl_member_policy[VRDMA_A_REPL_MEMBER_ADDR + 1] = {
+	[VRDMA_A_REPL_MEMBER_ADDR] = VRDMA_NL_POLICY_ADDR,
+};
+
+static const struct nla_policy
+vrdma_nl_repl_group_new_policy[VRDMA_A_REPL_NETNS_PID + 1] = {
+	[VRDMA_A_REPL_NAME]	= VRDMA_NL_POLICY_REPL_NAME,
+	[VRDMA_A_REPL_SIZE]	= { .type = NLA_U64 },
+	[VRDMA_A_REPL_FILE]	= { .type = NLA_NUL_STRING,
+				    .len = VRDMA_REPL_PATH_MAX - 1 },
+	[VRDMA_A_REPL_MEMBER]	= NLA_POLICY_NESTED(vrdma_nl_repl_member_policy),
+	[VRDMA_A_REPL_AUTHORITY] = VRDMA_NL_POLICY_ADDR,
+	[VRDMA_A_REPL_CLIENT]	= VRDMA_NL_POLICY_ADDR,
+	[VRDMA_A_REPL_NETNS_FD]	= { .type = NLA_S32 },
+	[VRDMA_A_REPL_NETNS_PID] = { .type = NLA_U32 },
+};
+
+/* REPL_GROUP_DEL and REPL_GROUP_GET (whose dump takes no attribute). */
+static const struct nla_policy
+vrdma_nl_repl_name_policy[VRDMA_A_REPL_NAME + 1] = {
+	[VRDMA_A_REPL_NAME]	= VRDMA_NL_POLICY_REPL_NAME,
+};
+
+static const struct nla_policy
+vrdma_nl_repl_group_set_policy[VRDMA_A_REPL_NETNS_PID + 1] = {
+	[VRDMA_A_REPL_NAME]	= VRDMA_NL_POLICY_REPL_NAME,
+	[VRDMA_A_REPL_NETNS_FD]	= { .type = NLA_S32 },
+	[VRDMA_A_REPL_NETNS_PID] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy
+vrdma_nl_repl_op_policy[VRDMA_A_REPL_COOKIE + 1] = {
+	[VRDMA_A_REPL_NAME]	= VRDMA_NL_POLICY_REPL_NAME,
+	[VRDMA_A_REPL_OPCODE]	= NLA_POLICY_RANGE(NLA_U32, VRDMA_REPL_OP_WRITE,
+						   VRDMA_REPL_OP_FLUSH),
+	[VRDMA_A_REPL_OFFSET]	= { .type = NLA_U64 },
+	[VRDMA_A_REPL_SRC]	= { .type = NLA_U64 },
+	[VRDMA_A_REPL_LEN]	= { .type = NLA_U32 },
+	[VRDMA_A_REPL_DATA]	= { .type = NLA_BINARY,
+				    .len = U16_MAX - NLA_HDRLEN },
+	[VRDMA_A_REPL_EXPECTED]	= { .type = NLA_U64 },
+	[VRDMA_A_REPL_NEW]	= { .type = NLA_U64 },
+	[VRDMA_A_REPL_COOKIE]	= { .type = NLA_U64 },
 };
 
 static_assert(sizeof(union ib_gid) == 16);
@@ -386,6 +438,39 @@ static int vrdma_nl_dev_get_check_doit(struct sk_buff *skb,
 	    vrdma_nl_empty(info, VRDMA_A_DEV_NAME))
 		return -EINVAL;
 	return vrdma_nl_dev_get_doit(skb, info);
+}
+
+/* REPL_*: groups are host-wide state, changed from init_net only. */
+
+static int vrdma_nl_repl_admin_check(struct genl_info *info)
+{
+	if (!vrdma_nl_in_init_net(info)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "replication groups can only be changed from the initial network namespace");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int vrdma_nl_repl_group_new_check_doit(struct sk_buff *skb,
+					      struct genl_info *info)
+{
+	return vrdma_nl_repl_admin_check(info) ?:
+	       vrdma_nl_repl_group_new_doit(skb, info);
+}
+
+static int vrdma_nl_repl_group_del_check_doit(struct sk_buff *skb,
+					      struct genl_info *info)
+{
+	return vrdma_nl_repl_admin_check(info) ?:
+	       vrdma_nl_repl_group_del_doit(skb, info);
+}
+
+static int vrdma_nl_repl_group_set_check_doit(struct sk_buff *skb,
+					      struct genl_info *info)
+{
+	return vrdma_nl_repl_admin_check(info) ?:
+	       vrdma_nl_repl_group_set_doit(skb, info);
 }
 
 /* MAP_* */
@@ -644,6 +729,45 @@ static const struct genl_ops vrdma_nl_ops[] = {
 		.done		= vrdma_nl_map_get_done,
 		.policy		= vrdma_nl_reject_all_policy,
 		.maxattr	= ARRAY_SIZE(vrdma_nl_reject_all_policy) - 1,
+	},
+	/*
+	 * REPL_*: repl_group.c.  Group changes: admin, init_net only.
+	 * REPL_GROUP_GET and REPL_OP: anyone, from init_net or from a
+	 * namespace the group allows (others do not see the group).
+	 */
+	{
+		.cmd		= VRDMA_CMD_REPL_GROUP_NEW,
+		.doit		= vrdma_nl_repl_group_new_check_doit,
+		.policy		= vrdma_nl_repl_group_new_policy,
+		.maxattr	= ARRAY_SIZE(vrdma_nl_repl_group_new_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= VRDMA_CMD_REPL_GROUP_DEL,
+		.doit		= vrdma_nl_repl_group_del_check_doit,
+		.policy		= vrdma_nl_repl_name_policy,
+		.maxattr	= ARRAY_SIZE(vrdma_nl_repl_name_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= VRDMA_CMD_REPL_GROUP_GET,
+		.doit		= vrdma_nl_repl_group_get_doit,
+		.dumpit		= vrdma_nl_repl_group_get_dumpit,
+		.policy		= vrdma_nl_repl_name_policy,
+		.maxattr	= ARRAY_SIZE(vrdma_nl_repl_name_policy) - 1,
+	},
+	{
+		.cmd		= VRDMA_CMD_REPL_GROUP_SET,
+		.doit		= vrdma_nl_repl_group_set_check_doit,
+		.policy		= vrdma_nl_repl_group_set_policy,
+		.maxattr	= ARRAY_SIZE(vrdma_nl_repl_group_set_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= VRDMA_CMD_REPL_OP,
+		.doit		= vrdma_nl_repl_op_doit,
+		.policy		= vrdma_nl_repl_op_policy,
+		.maxattr	= ARRAY_SIZE(vrdma_nl_repl_op_policy) - 1,
 	},
 	/*
 	 * SLEEP_*: sleep_nl.c.  Admin only, in any network namespace (each

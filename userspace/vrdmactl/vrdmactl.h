@@ -111,11 +111,13 @@ int vrd_nl(struct vrd *vrd);
 /* Object entry points and their usage texts. */
 extern const char info_usage[], phys_usage[], dev_usage[], map_usage[];
 extern const char sleep_usage[];
+extern const char repl_usage[];
 
 int cmd_info(struct vrd *vrd);
 int cmd_phys(struct vrd *vrd);
 int cmd_dev(struct vrd *vrd);
 int cmd_map(struct vrd *vrd);
 int cmd_sleep(struct vrd *vrd);
+int cmd_repl(struct vrd *vrd);
 
 #endif /* VRDMACTL_H */

@@ -69,12 +69,98 @@ enum {
 	VRDMA_A_MAP_MAX = (__VRDMA_A_MAP_MAX - 1)
 };
 
-/* Attributes of the replication operations (repl*.c). */
+/*
+ * Replication chains (repl*.c, Documentation/replication.rst).  A group is
+ * an ordered chain of member hosts, each named by the address of its
+ * physical RNIC, holding a replica of a region backed by a file.
+ */
+#define VRDMA_REPL_NAME_LEN	32	/* group name buffer, NUL included */
+#define VRDMA_REPL_MAX_MEMBERS	8
+#define VRDMA_REPL_WRITE_MAX	65536	/* bytes of one gWRITE */
+#define VRDMA_REPL_PATH_MAX	256	/* backing file template, NUL included */
+#define VRDMA_REPL_MAX_NETNS	16	/* namespaces allowed to open a group */
+
+enum vrdma_repl_opcode {
+	VRDMA_REPL_OP_WRITE = 1,	/* offset, data */
+	VRDMA_REPL_OP_MEMCPY,		/* src, offset (destination), len */
+	VRDMA_REPL_OP_CAS,		/* offset, expected, new: 64-bit word */
+	VRDMA_REPL_OP_FLUSH,		/* offset, len */
+};
+
+/* Role of a member in the chain of the current epoch. */
+enum vrdma_repl_role {
+	VRDMA_REPL_ROLE_OUT,		/* not in the chain */
+	VRDMA_REPL_ROLE_HEAD,
+	VRDMA_REPL_ROLE_MIDDLE,
+	VRDMA_REPL_ROLE_TAIL,
+	VRDMA_REPL_ROLE_SOLE,		/* head and tail */
+};
+
+/* State of a member instance of this host (or of the client agent). */
+enum vrdma_repl_state {
+	VRDMA_REPL_STATE_DOWN,		/* no RDMA device for its address */
+	VRDMA_REPL_STATE_WAITING,	/* no configuration from the authority yet */
+	VRDMA_REPL_STATE_OUT,		/* alive, not in the chain */
+	VRDMA_REPL_STATE_SYNCING,	/* in the chain, waiting for its state */
+	VRDMA_REPL_STATE_ACTIVE,	/* in the chain, up to date */
+	VRDMA_REPL_STATE_FENCED,	/* lease from the authority expired */
+};
+
 enum {
-	VRDMA_A_REPL_UNSPEC,
+	VRDMA_A_REPL_NAME = 1,		/* string, group name */
+	VRDMA_A_REPL_SIZE,		/* u64, region size in bytes */
+	VRDMA_A_REPL_FILE,		/* string, backing file (template) */
+	VRDMA_A_REPL_MEMBER,		/* nest (repl-member), multi-attr */
+	VRDMA_A_REPL_AUTHORITY,		/* binary 16, address of the authority */
+	VRDMA_A_REPL_CLIENT,		/* binary 16, address of this host's client */
+	VRDMA_A_REPL_NETNS_FD,		/* s32, multi-attr: allowed namespace */
+	VRDMA_A_REPL_NETNS_PID,		/* u32, multi-attr: allowed namespace */
+	VRDMA_A_REPL_NETNS_COOKIE,	/* u64, multi-attr: allowed namespace */
+	VRDMA_A_REPL_EPOCH,		/* u32, newest epoch known here */
+	VRDMA_A_REPL_CLIENT_STATE,	/* u32, enum vrdma_repl_state */
+	VRDMA_A_REPL_OPCODE,		/* u32, enum vrdma_repl_opcode */
+	VRDMA_A_REPL_OFFSET,		/* u64 */
+	VRDMA_A_REPL_SRC,		/* u64 */
+	VRDMA_A_REPL_LEN,		/* u32 */
+	VRDMA_A_REPL_DATA,		/* binary, multi-attr: pieces concatenated */
+	VRDMA_A_REPL_EXPECTED,		/* u64 */
+	VRDMA_A_REPL_NEW,		/* u64 */
+	VRDMA_A_REPL_COOKIE,		/* u64, the client's, echoed in OP_DONE */
+	VRDMA_A_REPL_STATUS,		/* s32, 0 or a negative errno */
+	VRDMA_A_REPL_RESULT,		/* nest (repl-result), multi-attr */
+	VRDMA_A_REPL_AUTHORITY_LOCAL,	/* flag: the authority runs here */
+	VRDMA_A_REPL_PAD,
 
 	__VRDMA_A_REPL_MAX,
 	VRDMA_A_REPL_MAX = (__VRDMA_A_REPL_MAX - 1)
+};
+
+/* A member, in configuration order (requests) or chain order (replies). */
+enum {
+	VRDMA_A_REPL_MEMBER_ADDR = 1,	/* binary 16, RNIC address */
+	VRDMA_A_REPL_MEMBER_INDEX,	/* u32, position in the configuration */
+	VRDMA_A_REPL_MEMBER_ROLE,	/* u32, enum vrdma_repl_role */
+	VRDMA_A_REPL_MEMBER_LOCAL,	/* flag: the member is on this host */
+	VRDMA_A_REPL_MEMBER_STATE,	/* u32, enum vrdma_repl_state (local) */
+	VRDMA_A_REPL_MEMBER_APPLIED,	/* u64, last applied sequence number */
+	VRDMA_A_REPL_MEMBER_EPOCH,	/* u32, epoch the local member is in */
+	VRDMA_A_REPL_MEMBER_FILE,	/* string, its backing file (local) */
+	VRDMA_A_REPL_MEMBER_PAD,
+
+	__VRDMA_A_REPL_MEMBER_MAX,
+	VRDMA_A_REPL_MEMBER_MAX = (__VRDMA_A_REPL_MEMBER_MAX - 1)
+};
+
+/* One replica's result of a gCAS. */
+enum {
+	VRDMA_A_REPL_RESULT_MEMBER = 1,	/* u32, configuration index */
+	VRDMA_A_REPL_RESULT_ADDR,	/* binary 16 */
+	VRDMA_A_REPL_RESULT_OLD,	/* u64, the word before */
+	VRDMA_A_REPL_RESULT_SWAPPED,	/* u8, 1 if it swapped */
+	VRDMA_A_REPL_RESULT_PAD,
+
+	__VRDMA_A_REPL_RESULT_MAX,
+	VRDMA_A_REPL_RESULT_MAX = (__VRDMA_A_REPL_RESULT_MAX - 1)
 };
 
 /*

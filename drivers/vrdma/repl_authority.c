@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The membership authority of a group: the one place where the chain is
+ * decided.  It runs on the host that holds the group's authority address
+ * (one per group), and nowhere else.  Replacing it (for example by a
+ * client of a coordination service) means replacing this file: its
+ * interface is the configuration it publishes (struct repl_config: an
+ * epoch and the chain) and the heartbeats and suspicions it receives.
+ *
+ * Decisions, one configuration change (epoch + 1) at a time:
+ *
+ *  - epoch 1 is every configured member in configuration order;
+ *  - a member of the chain is removed when its heartbeats stop for
+ *    repl_lease_ms + 2 * repl_hb_ms (by then it has fenced itself: its
+ *    lease ran out), at once when it reports that it has no RDMA device
+ *    or that it restarted (a new nonce), when it reports it is not up to
+ *    date although it is in the chain as such, and when a neighbour
+ *    suspects it (its QP broke) and it missed two heartbeats;
+ *  - a configured member outside the chain that heartbeats, has its
+ *    device, is appended at the tail marked SYNC (joining) when no other
+ *    member is joining and at least one member of the chain is up to
+ *    date; its predecessor transfers the region to it;
+ *  - a joining member that reports being up to date in the current epoch
+ *    loses its SYNC mark (a new epoch).
+ *
+ * If no up-to-date member is left, the group is lost: the authority
+ * stops changing the chain (Documentation/replication.rst).
+ *
+ * Every configuration is pushed to every member and to the agents heard
+ * from recently, and answers every heartbeat, with a lease: a member
+ * applies nothing once its lease has expired.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/jiffies.h>
+#include <linux/slab.h>
+
+#include "audit.h"
+#include "ctrl.h"
+#include "repl.h"
+
+#define REPL_AGENT_FORGET_MS	10000
+
+static void repl_auth_send(struct repl_authority *a, const struct in6_addr *dst,
+			   u8 role, u8 idx, u64 echo)
+{
+	struct vrdma_repl_c_config cfg = {};
+	unsigned int i;
+
+	repl_hdr_fill(&cfg.h, a->g, a->cfg.epoch, VRDMA_REPL_R_AUTHORITY,
+		      VRDMA_REPL_NO_IDX, role, idx);
+	cfg.echo = cpu_to_le64(echo);
+	cfg.lease_ms = cpu_to_le32(repl_lease_ms);
+	cfg.nchain = a->cfg.nchain;
+	for (i = 0; i < a->cfg.nchain; i++) {
+		cfg.idx[i] = a->cfg.idx[i];
+		cfg.flags[i] = a->cfg.flags[i];
+	}
+	vrdma_ctrl_send(a->ep, dst, VRDMA_REPL_C_CONFIG, &cfg, sizeof(cfg));
+}
+
+/* Publish a new epoch: to every member, and to the recent agents. */
+static void repl_auth_publish(struct repl_authority *a)
+{
+	struct repl_group *g = a->g;
+	unsigned int i;
+	char chain[VRDMA_REPL_MAX_MEMBERS * 5 + 1] = "";
+	int n = 0;
+
+	a->cfg.epoch++;
+	for (i = 0; i < a->cfg.nchain; i++)
+		n += scnprintf(chain + n, sizeof(chain) - n, "%s%u%s",
+			       i ? " " : "", a->cfg.idx[i],
+			       a->cfg.flags[i] & VRDMA_REPL_CE_SYNC ? "+" : "");
+	pr_info("repl %s: authority: epoch %u, chain [%s]\n", g->name,
+		a->cfg.epoch, chain);
+	for (i = 0; i < g->nmembers; i++)
+		repl_auth_send(a, &g->members[i], VRDMA_REPL_R_MEMBER, i, 0);
+	for (i = 0; i < REPL_AUTH_AGENTS; i++) {
+		if (!a->agents[i].last)
+			continue;
+		repl_auth_send(a, &a->agents[i].addr, VRDMA_REPL_R_AGENT,
+			       VRDMA_REPL_NO_IDX, 0);
+	}
+}
+
+/* Rebuild a->cfg from the per-member flags, keeping the chain order. */
+static void repl_auth_remove(struct repl_authority *a, u8 idx,
+			     const char *why)
+{
+	unsigned int i, j;
+
+	if (!a->m[idx].in_chain)
+		return;
+	a->m[idx].in_chain = false;
+	a->m[idx].sync = false;
+	for (i = 0, j = 0; i < a->cfg.nchain; i++) {
+		if (a->cfg.idx[i] == idx)
+			continue;
+		a->cfg.idx[j] = a->cfg.idx[i];
+		a->cfg.flags[j] = a->cfg.flags[i];
+		j++;
+	}
+	a->cfg.nchain = j;
+	pr_info("repl %s: authority: member %u (%pI6c) removed: %s\n",
+		a->g->name, idx, &a->g->members[idx], why);
+}
+
+static bool repl_auth_check_lost(struct repl_authority *a)
+{
+	unsigned int i;
+
+	if (a->lost)
+		return true;
+	for (i = 0; i < a->cfg.nchain; i++)
+		if (!(a->cfg.flags[i] & VRDMA_REPL_CE_SYNC))
+			return false;
+	a->lost = true;
+	pr_err("repl %s: authority: no up-to-date member left, the group is lost\n",
+	       a->g->name);
+	return true;
+}
+
+/**
+ * repl_auth_tick() - periodic decisions
+ * @a: the authority
+ *
+ * vrdma_repl_lock held.
+ */
+void repl_auth_tick(struct repl_authority *a)
+{
+	unsigned long now = jiffies;
+	unsigned long timeout = msecs_to_jiffies(repl_lease_ms + 2 * repl_hb_ms);
+	unsigned long recent = msecs_to_jiffies(3 * repl_hb_ms + 100);
+	struct repl_group *g = a->g;
+	bool changed = false, joining = false;
+	unsigned int i, pos;
+
+	lockdep_assert_held(&vrdma_repl_lock);
+	if (a->lost)
+		return;
+
+	for (i = 0; i < g->nmembers; i++) {
+		if (a->m[i].in_chain &&
+		    time_after(now, a->m[i].last_hb + timeout)) {
+			repl_auth_remove(a, i, "no heartbeat");
+			changed = true;
+		}
+	}
+	if (changed && repl_auth_check_lost(a)) {
+		repl_auth_publish(a);
+		return;
+	}
+
+	/* A joining member that caught up. */
+	for (pos = 0; pos < a->cfg.nchain; pos++) {
+		i = a->cfg.idx[pos];
+		if (!(a->cfg.flags[pos] & VRDMA_REPL_CE_SYNC))
+			continue;
+		if ((a->m[i].flags & VRDMA_REPL_HB_IN_SYNC) &&
+		    a->m[i].synced_epoch == a->cfg.epoch) {
+			a->cfg.flags[pos] &= ~VRDMA_REPL_CE_SYNC;
+			a->m[i].sync = false;
+			pr_info("repl %s: authority: member %u is up to date\n",
+				g->name, i);
+			changed = true;
+		} else {
+			joining = true;
+		}
+	}
+
+	/* One member joins at a time, behind an up-to-date tail. */
+	if (!joining && a->cfg.nchain &&
+	    a->cfg.nchain < VRDMA_REPL_MAX_MEMBERS) {
+		for (i = 0; i < g->nmembers; i++) {
+			if (a->m[i].in_chain || !a->m[i].seen ||
+			    (a->m[i].flags & VRDMA_REPL_HB_NODEV) ||
+			    time_after(now, a->m[i].last_hb + recent))
+				continue;
+			a->m[i].in_chain = true;
+			a->m[i].sync = true;
+			a->cfg.idx[a->cfg.nchain] = i;
+			a->cfg.flags[a->cfg.nchain] = VRDMA_REPL_CE_SYNC;
+			a->cfg.nchain++;
+			pr_info("repl %s: authority: member %u (%pI6c) joins at the tail\n",
+				g->name, i, &g->members[i]);
+			changed = true;
+			break;
+		}
+	}
+	if (changed)
+		repl_auth_publish(a);
+}
+
+/**
+ * repl_auth_hb() - a heartbeat from a member or an agent
+ * @a: the authority
+ * @src: its address (for members, checked against the configuration)
+ * @hb: the heartbeat
+ *
+ * Answers with the configuration and a lease.  vrdma_repl_lock held.
+ */
+void repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
+		  const struct vrdma_repl_c_hb *hb)
+{
+	u32 flags = le32_to_cpu(hb->flags);
+	u64 nonce = le64_to_cpu(hb->nonce);
+	struct repl_auth_member *am;
+	unsigned int i, slot = REPL_AUTH_AGENTS;
+	unsigned long oldest = jiffies;
+	u8 idx = hb->h.src_idx;
+
+	lockdep_assert_held(&vrdma_repl_lock);
+	if (hb->h.src_role == VRDMA_REPL_R_AGENT) {
+		for (i = 0; i < REPL_AUTH_AGENTS; i++) {
+			if (a->agents[i].last &&
+			    ipv6_addr_equal(&a->agents[i].addr, src)) {
+				slot = i;
+				break;
+			}
+			if (!a->agents[i].last ||
+			    time_before(a->agents[i].last, oldest)) {
+				oldest = a->agents[i].last;
+				slot = i;
+			}
+		}
+		if (slot < REPL_AUTH_AGENTS) {
+			a->agents[slot].addr = *src;
+			a->agents[slot].last = jiffies ?: 1;
+		}
+		repl_auth_send(a, src, VRDMA_REPL_R_AGENT, VRDMA_REPL_NO_IDX,
+			       le64_to_cpu(hb->echo));
+		return;
+	}
+
+	am = &a->m[idx];
+	if (am->seen && am->nonce != nonce && am->in_chain && !a->lost) {
+		repl_auth_remove(a, idx, "restarted");
+		repl_auth_publish(a);
+	}
+	am->seen = true;
+	am->nonce = nonce;
+	am->last_hb = jiffies;
+	am->flags = flags;
+	am->synced_epoch = le32_to_cpu(hb->synced_epoch);
+	if (am->in_chain && !a->lost) {
+		if (flags & VRDMA_REPL_HB_NODEV) {
+			repl_auth_remove(a, idx, "no RDMA device");
+			repl_auth_check_lost(a);
+			repl_auth_publish(a);
+		} else if (!am->sync && !(flags & VRDMA_REPL_HB_IN_SYNC) &&
+			   le32_to_cpu(hb->h.epoch) == a->cfg.epoch) {
+			repl_auth_remove(a, idx, "not up to date");
+			repl_auth_check_lost(a);
+			repl_auth_publish(a);
+		}
+	}
+	repl_auth_send(a, src, VRDMA_REPL_R_MEMBER, idx,
+		       le64_to_cpu(hb->echo));
+}
+
+/**
+ * repl_auth_suspect() - a member's QP to a neighbour broke
+ * @a: the authority
+ * @s: the report
+ *
+ * vrdma_repl_lock held.
+ */
+void repl_auth_suspect(struct repl_authority *a,
+		       const struct vrdma_repl_c_suspect *s)
+{
+	unsigned long quiet = msecs_to_jiffies(2 * repl_hb_ms);
+
+	lockdep_assert_held(&vrdma_repl_lock);
+	if (a->lost || s->idx >= a->g->nmembers ||
+	    le32_to_cpu(s->h.epoch) != a->cfg.epoch ||
+	    !a->m[s->idx].in_chain ||
+	    !time_after(jiffies, a->m[s->idx].last_hb + quiet))
+		return;
+	repl_auth_remove(a, s->idx, "suspected by a neighbour");
+	repl_auth_check_lost(a);
+	repl_auth_publish(a);
+}
+
+/**
+ * repl_auth_create() - the authority of a group (on this host)
+ * @g: the group
+ *
+ * Called without vrdma_repl_lock (the group is not visible yet).
+ *
+ * Return: the authority or an ERR_PTR.
+ */
+struct repl_authority *repl_auth_create(struct repl_group *g)
+{
+	struct repl_authority *a;
+	unsigned int i;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return ERR_PTR(-ENOMEM);
+	a->g = g;
+	a->ep = vrdma_ctrl_ep_get(&g->authority);
+	if (IS_ERR(a->ep)) {
+		long ret = PTR_ERR(a->ep);
+
+		kfree(a);
+		return ERR_PTR(ret);
+	}
+	a->started = jiffies;
+	a->cfg.epoch = 1;
+	a->cfg.nchain = g->nmembers;
+	for (i = 0; i < g->nmembers; i++) {
+		a->cfg.idx[i] = i;
+		a->m[i].in_chain = true;
+		a->m[i].last_hb = jiffies;	/* grace until they appear */
+	}
+	vrdma_audit_created(VRDMA_AUDIT_REPL_AUTH);
+	return a;
+}
+
+/**
+ * repl_auth_destroy() - the authority goes away with its group
+ * @a: the authority, or NULL
+ */
+void repl_auth_destroy(struct repl_authority *a)
+{
+	if (!a)
+		return;
+	vrdma_ctrl_ep_put(a->ep);
+	kfree(a);
+	vrdma_audit_destroyed(VRDMA_AUDIT_REPL_AUTH);
+}
