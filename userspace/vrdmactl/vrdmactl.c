@@ -66,7 +66,6 @@ static const struct vrd_object {
 	{ "dev",	cmd_dev,	dev_usage },
 	{ "map",	cmd_map,	map_usage },
 	{ "sleep",	cmd_sleep,	sleep_usage },
-	{ "repl",	cmd_repl,	repl_usage },
 };
 
 static void help(void)
@@ -75,7 +74,8 @@ static void help(void)
 
 	printf("Usage: " PROG " [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	       "       " PROG " [ OPTIONS ] help [ OBJECT ]\n"
-	       "where  OBJECT := { info | phys | dev | map | sleep | repl }\n"
+	       "where  OBJECT := { info | phys | dev | map | sleep }\n"
+	       "       " PROG " [ OPTIONS ] -b[atch] FILE\n"
 	       "       OPTIONS := { -j[son] | -p[retty] | -d[etails] | -V[ersion] | -h[elp] }\n"
 	       "\n"
 	       "Control vrdma, the virtual RoCE devices of network namespaces.\n"
@@ -257,9 +257,81 @@ static int run_object(struct vrd *vrd)
 	return objects[i].run(vrd);
 }
 
+/* Run one command line; its output is complete when it returns. */
+static int run_line(struct vrd *vrd, int argc, char **argv, bool json,
+		    bool pretty)
+{
+	int ret;
+
+	vrd->argc = argc;
+	vrd->argv = argv;
+	out_init(&vrd->out, json, pretty);
+	ret = run_object(vrd);
+	if (ret == VRD_OK)
+		out_end(&vrd->out);
+	else
+		out_discard(&vrd->out);
+	return ret;
+}
+
+/*
+ * -b FILE: one command per line ("OBJECT COMMAND ARGS", words separated
+ * by blanks, no quoting; empty lines and lines starting with '#' are
+ * skipped), through one netlink socket.  Stops at the first failure.
+ */
+static int run_batch(struct vrd *vrd, const char *path, bool json,
+		     bool pretty)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char *line = NULL, *argv[64], *word, *save;
+	size_t cap = 0;
+	unsigned int lineno = 0;
+	int ret = VRD_OK, argc;
+
+	if (!f) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		return VRD_FAIL;
+	}
+	while (getline(&line, &cap, f) >= 0) {
+		lineno++;
+		argc = 0;
+		for (word = strtok_r(line, " \t\r\n", &save); word;
+		     word = strtok_r(NULL, " \t\r\n", &save)) {
+			if (argc == (int)ARRAY_SIZE(argv) - 1) {
+				argc = -1;
+				break;
+			}
+			argv[argc++] = word;
+		}
+		if (argc < 0) {
+			fprintf(stderr, PROG ": %s:%u: too many words\n", path,
+				lineno);
+			ret = VRD_USAGE;
+			break;
+		}
+		if (!argc || argv[0][0] == '#')
+			continue;
+		argv[argc] = NULL;
+		ret = run_line(vrd, argc, argv, json, pretty);
+		if (ret != VRD_OK) {
+			fprintf(stderr, PROG ": %s:%u: failed\n", path, lineno);
+			break;
+		}
+	}
+	if (ret == VRD_OK && ferror(f)) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		ret = VRD_FAIL;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
+		{ "batch",	required_argument, NULL, 'b' },
 		{ "json",	no_argument,	NULL, 'j' },
 		{ "pretty",	no_argument,	NULL, 'p' },
 		{ "details",	no_argument,	NULL, 'd' },
@@ -268,12 +340,16 @@ int main(int argc, char **argv)
 		{ NULL,		0,		NULL, 0 }
 	};
 	bool json = false, pretty = false;
+	const char *batch = NULL;
 	struct vrd vrd = { 0 };
 	int opt, ret;
 
 	opterr = 0;	/* we report bad options ourselves, on one line */
-	while ((opt = getopt_long(argc, argv, "jpdVh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:jpdVh", long_opts, NULL)) != -1) {
 		switch (opt) {
+		case 'b':
+			batch = optarg;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -300,15 +376,13 @@ int main(int argc, char **argv)
 		}
 	}
 
-	vrd.argc = argc - optind;
-	vrd.argv = argv + optind;
-	out_init(&vrd.out, json, pretty);
-
-	ret = run_object(&vrd);
-	if (ret == VRD_OK)
-		out_end(&vrd.out);
+	if (batch && optind < argc)
+		return vrd_usage(&vrd, "-b FILE takes no command");
+	if (batch)
+		ret = run_batch(&vrd, batch, json, pretty);
 	else
-		out_discard(&vrd.out);
+		ret = run_line(&vrd, argc - optind, argv + optind, json,
+			       pretty);
 	if (vrd.nl_ready)
 		nl_close(&vrd.nl);
 
