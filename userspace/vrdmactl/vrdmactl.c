@@ -66,6 +66,7 @@ static const struct vrd_object {
 	{ "dev",	cmd_dev,	dev_usage },
 	{ "map",	cmd_map,	map_usage },
 	{ "sleep",	cmd_sleep,	sleep_usage },
+	{ "repl",	cmd_repl,	repl_usage },
 };
 
 static void help(void)
@@ -74,7 +75,7 @@ static void help(void)
 
 	printf("Usage: " PROG " [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	       "       " PROG " [ OPTIONS ] help [ OBJECT ]\n"
-	       "where  OBJECT := { info | phys | dev | map | sleep }\n"
+	       "where  OBJECT := { info | phys | dev | map | sleep | repl }\n"
 	       "       " PROG " [ OPTIONS ] -b[atch] FILE\n"
 	       "       OPTIONS := { -j[son] | -p[retty] | -d[etails] | -V[ersion] | -h[elp] }\n"
 	       "\n"
