@@ -104,3 +104,188 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.sendto(bth + bytes(24), (sys.argv[1], 4791))
 EOF
 }
+
+# ---- daemons ----------------------------------------------------------------
+
+# Timers of the tests (seconds), short: hosts are managed within about a
+# second and a half, a silent manager is replaced within about three.
+SLEEPD_TIMERS="hello-interval = 0.5
+probe-interval = 1
+probes-per-period = 2
+probe-timeout = 0.4
+dead-after = 2
+intent-wait = 0.5"
+
+# sleepd_conf NS N DIR [EXTRA-INI]: the configuration of host NS (.N).
+sleepd_conf() {
+	local ns=$1 n=$2 dir=$3 extra=${4:-}
+	cat <<EOC
+[daemon]
+name = $ns
+interface = eth0
+control-socket = $dir/$ns.sock
+log = $dir/$ns.log
+log-level = info
+
+[group]
+address = 239.255.77.77
+port = 7789
+key = $TEST_KEY
+
+[timers]
+$SLEEPD_TIMERS
+
+[manage]
+guardians = 1
+wake-interval = 0.3
+wake-timeout = 20
+
+[sleep]
+activity-window = 5
+
+[test]
+enabled = yes
+resume-delay = 1
+freeze = netns
+drop = yes
+$extra
+EOC
+}
+
+# sleepd_start NS N DIR [EXTRA-INI]: start the daemon of NS (killed on
+# exit); its log is DIR/NS.log, its control socket DIR/NS.sock.
+sleepd_start() {
+	local ns=$1 n=$2 dir=$3 extra=${4:-}
+	sleepd_conf "$ns" "$n" "$dir" "$extra" > "$dir/$ns.conf"
+	ip netns exec "$ns" "$SLEEPD" -c "$dir/$ns.conf" 2>> "$dir/$ns.err" &
+	eval "SLEEPD_PID_$ns=$!"
+	defer "kill $! 2>/dev/null; sleep 0.3; kill -9 $! 2>/dev/null"
+	wait_for 10 test -S "$dir/$ns.sock"
+}
+
+sleepd_pid() { eval "echo \$SLEEPD_PID_$1"; }
+
+# sleepd_status NS DIR: the daemon's status (JSON).
+sleepd_status() {
+	"$VRDMACTL" sleep status socket "$2/$1.sock"
+}
+
+# jq-like: json_get JSON PYTHON-EXPRESSION (the JSON is "j").
+json_get() {
+	$PY -c 'import json,sys; j = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
+}
+
+# sleepd_q NS DIR EXPR: an expression over NS's status.
+sleepd_q() {
+	json_get "$(sleepd_status "$1" "$2")" "$3"
+}
+
+# peer_of NS DIR PEER FIELD: a field of PEER in NS's view.
+peer_of() {
+	sleepd_q "$1" "$2" "next((p.get('$4', '') for p in j['peers'] if p['name'] == '$3'), '')"
+}
+
+# All of NS... see each other awake: sleepd_all_awake DIR NS...
+sleepd_all_awake() {
+	local dir=$1 ns n
+	shift
+	n=$(($# - 1))
+	for ns in "$@"; do
+		[ "$(sleepd_q "$ns" "$dir" "sum(1 for p in j['peers'] if p['state'] == 'awake')")" = "$n" ] || return 1
+	done
+}
+
+# manager_of DIR SLEEPER NS...: which of NS... says it manages SLEEPER
+# (all of them, if several do); fails if none does.
+manager_of() {
+	local dir=$1 sl=$2 ns m=
+	shift 2
+	for ns in "$@"; do
+		[ "$(sleepd_q "$ns" "$dir" "'$sl' in j['self']['manages']")" = True ] &&
+			m="$m${m:+ }$ns"
+	done
+	[ -n "$m" ] && echo "$m"
+}
+
+# A TCP server in NS on PORT that answers "hello" to each connection.
+tcp_server() {
+	ip netns exec "$1" $PY - "$2" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('::', int(sys.argv[1])))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    c.sendall(b'hello\n')
+    c.close()
+EOF
+	defer "kill $! 2>/dev/null"
+}
+
+# log_has NS DIR EVENT [KEY VALUE]: NS's log has EVENT (with that field).
+log_has() {
+	$PY - "$2/$1.log" "$3" "${4:-}" "${5:-}" <<'EOF'
+import json, sys
+path, ev, k, v = sys.argv[1:5]
+for line in open(path):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get('event') == ev and (not k or str(r.get(k)) == v):
+        sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+# log_ts NS DIR EVENT [KEY VALUE]: the time of the first such event (s).
+log_ts() {
+	$PY - "$2/$1.log" "$3" "${4:-}" "${5:-}" <<'EOF'
+import json, sys
+path, ev, k, v = sys.argv[1:5]
+for line in open(path):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get('event') == ev and (not k or str(r.get(k)) == v):
+        print('%.3f' % r['ts'])
+        sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+# ms_between T0 T1: milliseconds from T0 to T1 (seconds).
+ms_between() { $PY -c "print(int(round((float('$2') - float('$1')) * 1000)))"; }
+
+# log_count NS DIR EVENT [KEY VALUE]
+log_count() {
+	$PY - "$2/$1.log" "$3" "${4:-}" "${5:-}" <<'EOF'
+import json, sys
+path, ev, k, v = sys.argv[1:5]
+n = 0
+for line in open(path):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get('event') == ev and (not k or str(r.get(k)) == v):
+        n += 1
+print(n)
+EOF
+}
+
+# Fails when a daemon's log shows an error or its stderr is not empty.
+logs_clean() {
+	local dir=$1 ns bad=0
+	shift
+	for ns in "$@"; do
+		if grep -q '"level":"error"' "$dir/$ns.log" 2>/dev/null || [ -s "$dir/$ns.err" ]; then
+			echo "$ns:"; grep '"level":"error"' "$dir/$ns.log"; cat "$dir/$ns.err"
+			bad=1
+		fi
+	done
+	return $bad
+}

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sockets and packets: the group socket (UDP, multicast or broadcast on
+ * the configured interface), Wake-on-LAN (raw Ethernet type 0x0842 and
+ * UDP port 9, both broadcast), this host's own announcement when it wakes
+ * (gratuitous ARP, unsolicited neighbour advertisements), the facts a host
+ * shares (addresses, MAC, listening TCP ports), and, in test mode, the
+ * reception of magic packets.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if_arp.h>
+#include <netinet/icmp6.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sleepd.h"
+
+#define ETH_P_WOL	0x0842
+#define WOL_PORT	9
+#define MAGIC_LEN	(6 + 16 * 6)
+
+bool ipv4_of(const struct in6_addr *a, struct in_addr *out)
+{
+	if (!IN6_IS_ADDR_V4MAPPED(a))
+		return false;
+	memcpy(out, &a->s6_addr[12], 4);
+	return true;
+}
+
+const char *addr_str(const struct in6_addr *a, char *buf, size_t len)
+{
+	struct in_addr a4;
+
+	if (ipv4_of(a, &a4))
+		return inet_ntop(AF_INET, &a4, buf, len);
+	return inet_ntop(AF_INET6, a, buf, len);
+}
+
+static void v4mapped(struct in_addr a4, struct in6_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->s6_addr[10] = 0xff;
+	a->s6_addr[11] = 0xff;
+	memcpy(&a->s6_addr[12], &a4, 4);
+}
+
+/*
+ * The interface's index, MAC, addresses (IPv4 first, then global IPv6)
+ * and IPv4 broadcast address.  Returns 0 or -1 (logged).
+ */
+int net_iface(struct sleepd *sd)
+{
+	struct host_info *h = &sd->self;
+	struct ifaddrs *ifa, *i;
+	struct ifreq ifr = { 0 };
+	int fd, pass;
+
+	sd->ifindex = if_nametoindex(sd->cfg.ifname);
+	if (!sd->ifindex) {
+		log_msg(sd, LOG_ERR, "config", "interface %s: %s",
+			sd->cfg.ifname, strerror(errno));
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	strcpy(ifr.ifr_name, sd->cfg.ifname);
+	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0 ||
+	    ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
+		log_msg(sd, LOG_ERR, "config", "interface %s: not Ethernet",
+			sd->cfg.ifname);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	memcpy(h->mac, ifr.ifr_hwaddr.sa_data, 6);
+
+	if (getifaddrs(&ifa) < 0)
+		return -1;
+	h->n_addrs = 0;
+	sd->ip4.s_addr = 0;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = ifa; i; i = i->ifa_next) {
+			if (!i->ifa_addr || strcmp(i->ifa_name, sd->cfg.ifname) ||
+			    h->n_addrs == SLEEPD_MAX_ADDRS)
+				continue;
+			if (pass == 0 && i->ifa_addr->sa_family == AF_INET) {
+				struct sockaddr_in *sin = (void *)i->ifa_addr;
+				struct sockaddr_in *bc = (void *)i->ifa_broadaddr;
+
+				if (!sd->ip4.s_addr) {
+					sd->ip4 = sin->sin_addr;
+					if (bc)
+						sd->bcast4 = bc->sin_addr;
+				}
+				v4mapped(sin->sin_addr, &h->addrs[h->n_addrs++]);
+			} else if (pass == 1 &&
+				   i->ifa_addr->sa_family == AF_INET6) {
+				struct sockaddr_in6 *sin6 = (void *)i->ifa_addr;
+
+				if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr))
+					continue;
+				h->addrs[h->n_addrs++] = sin6->sin6_addr;
+			}
+		}
+	}
+	freeifaddrs(ifa);
+	if (!sd->ip4.s_addr) {
+		log_msg(sd, LOG_ERR, "config", "interface %s has no IPv4 address",
+			sd->cfg.ifname);
+		return -1;
+	}
+	if (!sd->bcast4.s_addr)
+		sd->bcast4.s_addr = INADDR_BROADCAST;
+	return 0;
+}
+
+/* Listening TCP ports of this namespace (not bound to loopback). */
+static int ports_from(const char *path, uint16_t *ports, int n, int max)
+{
+	char line[512], local[128];
+	unsigned int port, state;
+	FILE *f;
+	int i;
+
+	f = fopen(path, "re");
+	if (!f)
+		return n;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return n;
+	}
+	while (n < max && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %*u: %127[0-9A-Fa-f]:%x %*s %x", local,
+			   &port, &state) != 3 || state != 0x0A || !port)
+			continue;
+		/* 127.x (0100007F) and ::1 are not reachable from peers. */
+		if (!strcmp(local + strlen(local) - 2, "7F") ||
+		    !strcmp(local, "00000000000000000000000001000000"))
+			continue;
+		for (i = 0; i < n && ports[i] != port; i++)
+			;
+		if (i == n)
+			ports[n++] = port;
+	}
+	fclose(f);
+	return n;
+}
+
+int net_ports(uint16_t *ports, int max)
+{
+	int n = ports_from("/proc/net/tcp", ports, 0, max);
+
+	return ports_from("/proc/net/tcp6", ports, n, max);
+}
+
+static int open_group(struct sleepd *sd)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(sd->cfg.port),
+	};
+	int one = 1, zero = 0, ttl = 1, fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sd->cfg.ifname,
+		       strlen(sd->cfg.ifname)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		goto err;
+	if (IN_MULTICAST(ntohl(sd->cfg.group.s_addr))) {
+		struct ip_mreqn mreq = {
+			.imr_multiaddr = sd->cfg.group,
+			.imr_ifindex = sd->ifindex,
+		};
+
+		if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq,
+			       sizeof(mreq)) < 0 ||
+		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mreq,
+			       sizeof(mreq)) < 0 ||
+		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero,
+			       sizeof(zero)) < 0 ||
+		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
+			       sizeof(ttl)) < 0)
+			goto err;
+	} else if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one,
+			      sizeof(one)) < 0) {
+		goto err;
+	}
+	return fd;
+err:
+	close(fd);
+	return -1;
+}
+
+/* Test mode: where magic packets come in while "asleep". */
+static int open_wol_rx(struct sleepd *sd)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_WOL),
+		.sll_ifindex = sd->ifindex,
+	};
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(WOL_PORT),
+	};
+	int one = 1;
+
+	sd->wol_raw_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC |
+				SOCK_NONBLOCK, htons(ETH_P_WOL));
+	if (sd->wol_raw_fd < 0 ||
+	    bind(sd->wol_raw_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return -1;
+	sd->wol_udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC |
+				SOCK_NONBLOCK, 0);
+	if (sd->wol_udp_fd < 0)
+		return -1;
+	setsockopt(sd->wol_udp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(sd->wol_udp_fd, SOL_SOCKET, SO_BINDTODEVICE,
+		       sd->cfg.ifname, strlen(sd->cfg.ifname)) < 0 ||
+	    bind(sd->wol_udp_fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		return -1;
+	return 0;
+}
+
+int net_open(struct sleepd *sd)
+{
+	sd->wol_raw_fd = -1;
+	sd->wol_udp_fd = -1;
+	sd->udp_fd = open_group(sd);
+	if (sd->udp_fd < 0) {
+		log_msg(sd, LOG_ERR, "socket", "group socket on %s port %u: %s",
+			sd->cfg.ifname, sd->cfg.port, strerror(errno));
+		return -1;
+	}
+	if (sd->cfg.test && open_wol_rx(sd) < 0) {
+		log_msg(sd, LOG_ERR, "socket", "magic packet sockets: %s",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int send_msg(struct sleepd *sd, struct msg_out *m,
+		    const struct sockaddr_in *to)
+{
+	if (sendto(sd->udp_fd, m->buf, m->len, 0, (const struct sockaddr *)to,
+		   sizeof(*to)) < 0) {
+		log_msg(sd, LOG_DEBUG, "send-failed", "%s", strerror(errno));
+		return -1;
+	}
+	sd->st.tx++;
+	sd->st.tx_bytes += m->len;
+	return 0;
+}
+
+int net_send_group(struct sleepd *sd, struct msg_out *m)
+{
+	struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(sd->cfg.port),
+		.sin_addr = sd->cfg.group,
+	};
+
+	return send_msg(sd, m, &to);
+}
+
+int net_send_to(struct sleepd *sd, struct msg_out *m,
+		const struct sockaddr_in *to)
+{
+	return send_msg(sd, m, to);
+}
+
+/* A magic packet for @mac, by raw Ethernet and by UDP, both broadcast. */
+void net_wol(struct sleepd *sd, const uint8_t *mac)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_WOL),
+		.sll_ifindex = sd->ifindex,
+		.sll_halen = 6,
+		.sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+	};
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(WOL_PORT),
+		.sin_addr = sd->bcast4,
+	};
+	uint8_t pkt[MAGIC_LEN];
+	int fd, i, one = 1;
+
+	memset(pkt, 0xff, 6);
+	for (i = 0; i < 16; i++)
+		memcpy(pkt + 6 + 6 * i, mac, 6);
+
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_WOL));
+	if (fd < 0 || sendto(fd, pkt, sizeof(pkt), 0,
+			     (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		log_msg(sd, LOG_WARN, "wol-failed", "raw: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sd->cfg.ifname,
+		       strlen(sd->cfg.ifname)) < 0 ||
+	    sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sin,
+		   sizeof(sin)) < 0)
+		log_msg(sd, LOG_WARN, "wol-failed", "udp: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Gratuitous ARP request for @ip, from this host's MAC. */
+static void send_garp(struct sleepd *sd, struct in_addr ip)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ARP),
+		.sll_ifindex = sd->ifindex,
+		.sll_halen = 6,
+		.sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+	};
+	struct {
+		struct arphdr h;
+		uint8_t sha[6], spa[4], tha[6], tpa[4];
+	} __attribute__((packed)) arp = {
+		.h = {
+			.ar_hrd = htons(ARPHRD_ETHER),
+			.ar_pro = htons(ETH_P_IP),
+			.ar_hln = 6,
+			.ar_pln = 4,
+			.ar_op = htons(ARPOP_REQUEST),
+		},
+	};
+	int fd;
+
+	memcpy(arp.sha, sd->self.mac, 6);
+	memcpy(arp.spa, &ip, 4);
+	memcpy(arp.tpa, &ip, 4);
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+	if (fd < 0 || sendto(fd, &arp, sizeof(arp), 0, (struct sockaddr *)&sll,
+			     sizeof(sll)) < 0)
+		log_msg(sd, LOG_WARN, "garp-failed", "%s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Unsolicited neighbour advertisement for @a to all nodes. */
+static void send_una(struct sleepd *sd, const struct in6_addr *a)
+{
+	struct sockaddr_in6 src = { .sin6_family = AF_INET6, .sin6_addr = *a };
+	struct sockaddr_in6 dst = {
+		.sin6_family = AF_INET6,
+		.sin6_scope_id = sd->ifindex,
+	};
+	struct {
+		struct nd_neighbor_advert na;
+		uint8_t opt[8];
+	} pkt = { 0 };
+	int fd, hops = 255;
+
+	inet_pton(AF_INET6, "ff02::1", &dst.sin6_addr);
+	pkt.na.nd_na_type = ND_NEIGHBOR_ADVERT;
+	pkt.na.nd_na_flags_reserved = ND_NA_FLAG_OVERRIDE;
+	pkt.na.nd_na_target = *a;
+	pkt.opt[0] = ND_OPT_TARGET_LINKADDR;
+	pkt.opt[1] = 1;
+	memcpy(&pkt.opt[2], sd->self.mac, 6);
+	fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	if (fd < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
+		       sizeof(hops)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &sd->ifindex,
+		       sizeof(sd->ifindex)) < 0 ||
+	    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&dst,
+		   sizeof(dst)) < 0)
+		log_msg(sd, LOG_DEBUG, "una-failed", "%s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* This host is back: every neighbour must send to its own MAC again. */
+void net_announce_self(struct sleepd *sd)
+{
+	struct in_addr a4;
+	int i;
+
+	for (i = 0; i < sd->self.n_addrs; i++) {
+		if (ipv4_of(&sd->self.addrs[i], &a4))
+			send_garp(sd, a4);
+		else
+			send_una(sd, &sd->self.addrs[i]);
+	}
+}
+
+/*
+ * Read one datagram from a magic packet socket; true if it is a magic
+ * packet for this host's MAC (@from: who sent it).
+ */
+bool net_magic_rx(struct sleepd *sd, int fd, char *from, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint8_t buf[1500];
+	ssize_t n, off;
+	int i;
+
+	n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
+	if (n < MAGIC_LEN)
+		return false;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+			  from, len);
+	else if (ss.ss_family == AF_PACKET) {
+		const uint8_t *m = ((struct sockaddr_ll *)&ss)->sll_addr;
+
+		snprintf(from, len, "%02x:%02x:%02x:%02x:%02x:%02x",
+			 m[0], m[1], m[2], m[3], m[4], m[5]);
+	} else {
+		snprintf(from, len, "?");
+	}
+	for (off = 0; off + MAGIC_LEN <= n; off++) {
+		if (memcmp(buf + off, "\xff\xff\xff\xff\xff\xff", 6))
+			continue;
+		for (i = 0; i < 16; i++)
+			if (memcmp(buf + off + 6 + 6 * i, sd->self.mac, 6))
+				break;
+		if (i == 16)
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Peer messages.
+ *
+ * A message is a 24-byte header, TLVs, and a 32-byte MAC:
+ *
+ *   0  magic "VSL1"   4  version 1, type   6  total length
+ *   8  sender id      12 sender's epoch (wakes counted)
+ *   16 sequence number (microseconds of the sender's real-time clock,
+ *      strictly increasing)
+ *   24 TLVs: type (16 bits), length (16 bits), value, padded to 4 bytes
+ *   .. MAC: HMAC-SHA-512-256 (libsodium crypto_auth) of everything before
+ *      it with the group key
+ *
+ * All integers are big-endian.  TLVs: NAME (1-31 printable bytes), MAC (6
+ * bytes), FLAGS (1 byte: bit 0 can manage), STATE (1 byte), ADDRS, RDMA,
+ * OVERLAY (lists of 16-byte addresses), PORTS (list of 16-bit ports),
+ * MANAGES (list of 32-bit ids), NONCE (8 bytes), SUBJECT, SUBJECT_EPOCH
+ * (4 bytes).  A TLV may appear once; unknown types are skipped (newer
+ * versions); a length that does not suit the type, a list longer than
+ * its limit, or a TLV that overruns the message rejects the message.
+ *
+ * The MAC is checked before anything else of the message is believed.
+ * Replays: a receiver keeps, per sender, the highest sequence number seen
+ * and the last 64 seen.  A message whose sequence number is more than the
+ * replay window away from the receiver's clock, or not above the highest
+ * and either among the last 64 or more than 2 s below the highest (more
+ * than reordering explains), is dropped.
+ */
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <endian.h>
+#include <string.h>
+
+#include "sleepd.h"
+
+struct msg_hdr {
+	uint32_t magic;
+	uint8_t version;
+	uint8_t type;
+	uint16_t len;
+	uint32_t sender;
+	uint32_t epoch;
+	uint64_t seq;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct msg_hdr) == 24, "header layout");
+
+#define MAC_LEN		crypto_auth_BYTES
+#define TLV_HDR		4
+
+void msg_start(struct msg_out *m, enum msg_type type, uint32_t sender,
+	       uint32_t epoch, uint64_t seq)
+{
+	struct msg_hdr *h = (struct msg_hdr *)m->buf;
+
+	memset(m->buf, 0, sizeof(*h));
+	h->magic = htonl(MSG_MAGIC);
+	h->version = MSG_VERSION;
+	h->type = type;
+	h->sender = htonl(sender);
+	h->epoch = htonl(epoch);
+	h->seq = htobe64(seq);
+	m->len = sizeof(*h);
+}
+
+/* Values that do not fit are dropped (callers stay within the limits). */
+void msg_put(struct msg_out *m, uint16_t type, const void *val, size_t len)
+{
+	size_t padded = (len + 3) & ~3UL;
+	uint16_t t = htons(type), l = htons(len);
+
+	if (len > 0xffff || m->len + TLV_HDR + padded + MAC_LEN > sizeof(m->buf))
+		return;
+	memcpy(m->buf + m->len, &t, 2);
+	memcpy(m->buf + m->len + 2, &l, 2);
+	memcpy(m->buf + m->len + TLV_HDR, val, len);
+	memset(m->buf + m->len + TLV_HDR + len, 0, padded - len);
+	m->len += TLV_HDR + padded;
+}
+
+void msg_put_u32(struct msg_out *m, uint16_t type, uint32_t v)
+{
+	v = htonl(v);
+	msg_put(m, type, &v, sizeof(v));
+}
+
+void msg_put_u64(struct msg_out *m, uint16_t type, uint64_t v)
+{
+	v = htobe64(v);
+	msg_put(m, type, &v, sizeof(v));
+}
+
+void msg_put_info(struct msg_out *m, const struct host_info *h,
+		  const uint32_t *manages, int n_manages)
+{
+	uint16_t ports[SLEEPD_MAX_PORTS];
+	uint32_t ids[SLEEPD_MAX_MANAGES];
+	uint8_t flags = h->can_manage ? 1 : 0;
+	int i;
+
+	msg_put(m, T_NAME, h->name, strlen(h->name));
+	msg_put(m, T_MAC, h->mac, 6);
+	msg_put(m, T_FLAGS, &flags, 1);
+	msg_put(m, T_STATE, &h->state, 1);
+	msg_put(m, T_ADDRS, h->addrs, h->n_addrs * sizeof(h->addrs[0]));
+	if (h->n_rdma)
+		msg_put(m, T_RDMA, h->rdma, h->n_rdma * sizeof(h->rdma[0]));
+	if (h->n_overlay)
+		msg_put(m, T_OVERLAY, h->overlay,
+			h->n_overlay * sizeof(h->overlay[0]));
+	for (i = 0; i < h->n_ports; i++)
+		ports[i] = htons(h->ports[i]);
+	if (h->n_ports)
+		msg_put(m, T_PORTS, ports, h->n_ports * 2);
+	for (i = 0; i < n_manages && i < SLEEPD_MAX_MANAGES; i++)
+		ids[i] = htonl(manages[i]);
+	if (i)
+		msg_put(m, T_MANAGES, ids, i * 4);
+}
+
+void msg_seal(struct msg_out *m, const uint8_t *key)
+{
+	struct msg_hdr *h = (struct msg_hdr *)m->buf;
+
+	h->len = htons(m->len + MAC_LEN);
+	crypto_auth(m->buf + m->len, m->buf, m->len, key);
+	m->len += MAC_LEN;
+}
+
+/* A list TLV of @size-byte items, at most @max. */
+static int get_list(const uint8_t *v, size_t len, size_t size, int max,
+		    void *out, int *n)
+{
+	if (len % size || len / size > (size_t)max)
+		return -1;
+	memcpy(out, v, len);
+	*n = len / size;
+	return 0;
+}
+
+static int parse_tlvs(const uint8_t *p, size_t len, struct msg *out)
+{
+	struct host_info *h = &out->info;
+	uint32_t seen = 0;
+	size_t off = 0;
+	int i, n;
+
+	while (off < len) {
+		uint16_t type, vlen;
+		const uint8_t *v;
+		size_t padded;
+
+		if (len - off < TLV_HDR)
+			return -1;
+		memcpy(&type, p + off, 2);
+		memcpy(&vlen, p + off + 2, 2);
+		type = ntohs(type);
+		vlen = ntohs(vlen);
+		padded = (vlen + 3) & ~3UL;
+		if (padded > len - off - TLV_HDR)
+			return -1;
+		v = p + off + TLV_HDR;
+		off += TLV_HDR + padded;
+
+		if (type < 32) {
+			if (seen & (1U << type))
+				return -1;	/* duplicate */
+			seen |= 1U << type;
+		}
+		switch (type) {
+		case T_NAME:
+			if (!vlen || vlen >= SLEEPD_NAME_LEN)
+				return -1;
+			for (i = 0; i < vlen; i++)
+				if (!isgraph(v[i]))
+					return -1;
+			memcpy(h->name, v, vlen);
+			h->name[vlen] = '\0';
+			break;
+		case T_MAC:
+			if (vlen != 6)
+				return -1;
+			memcpy(h->mac, v, 6);
+			break;
+		case T_FLAGS:
+			if (vlen != 1)
+				return -1;
+			h->can_manage = v[0] & 1;
+			break;
+		case T_STATE:
+			if (vlen != 1 || v[0] > HELLO_STATE_INTENT)
+				return -1;
+			h->state = v[0];
+			break;
+		case T_ADDRS:
+			if (get_list(v, vlen, 16, SLEEPD_MAX_ADDRS, h->addrs,
+				     &h->n_addrs))
+				return -1;
+			break;
+		case T_RDMA:
+			if (get_list(v, vlen, 16, SLEEPD_MAX_RDMA, h->rdma,
+				     &h->n_rdma))
+				return -1;
+			break;
+		case T_OVERLAY:
+			if (get_list(v, vlen, 16, SLEEPD_MAX_OVERLAY,
+				     h->overlay, &h->n_overlay))
+				return -1;
+			break;
+		case T_PORTS:
+			if (get_list(v, vlen, 2, SLEEPD_MAX_PORTS, h->ports,
+				     &h->n_ports))
+				return -1;
+			for (i = 0; i < h->n_ports; i++) {
+				h->ports[i] = ntohs(h->ports[i]);
+				if (!h->ports[i])
+					return -1;
+			}
+			break;
+		case T_MANAGES:
+			if (get_list(v, vlen, 4, SLEEPD_MAX_MANAGES,
+				     out->manages, &out->n_manages))
+				return -1;
+			for (i = 0; i < out->n_manages; i++)
+				out->manages[i] = ntohl(out->manages[i]);
+			break;
+		case T_NONCE:
+			if (vlen != 8)
+				return -1;
+			memcpy(&out->nonce, v, 8);
+			out->nonce = be64toh(out->nonce);
+			break;
+		case T_SUBJECT:
+		case T_SUBJECT_EPOCH:
+			if (vlen != 4)
+				return -1;
+			memcpy(&n, v, 4);
+			if (type == T_SUBJECT)
+				out->subject = ntohl(n);
+			else
+				out->subject_epoch = ntohl(n);
+			break;
+		default:
+			break;	/* a newer version's: skipped */
+		}
+	}
+
+	/* What each type needs. */
+	switch (out->type) {
+	case MSG_HELLO:
+		if (!(seen & (1U << T_NAME)) || !(seen & (1U << T_MAC)) ||
+		    !h->n_addrs)
+			return -1;
+		break;
+	case MSG_PROBE:
+	case MSG_PROBE_ACK:
+		if (!(seen & (1U << T_NONCE)))
+			return -1;
+		break;
+	case MSG_MANAGE:
+	case MSG_RELEASE:
+		if (!(seen & (1U << T_SUBJECT)) || !out->subject)
+			return -1;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+enum msg_err msg_parse(const uint8_t *buf, size_t len, const uint8_t *key,
+		       struct msg *out)
+{
+	struct msg_hdr h;
+
+	if (len < sizeof(h) + MAC_LEN)
+		return MSG_SHORT;
+	memcpy(&h, buf, sizeof(h));
+	if (ntohl(h.magic) != MSG_MAGIC || h.version != MSG_VERSION ||
+	    h.type < MSG_HELLO || h.type > MSG_TYPE_MAX ||
+	    ntohs(h.len) != len || !h.sender)
+		return MSG_BAD_HEADER;
+	if (crypto_auth_verify(buf + len - MAC_LEN, buf, len - MAC_LEN, key))
+		return MSG_BAD_AUTH;
+
+	memset(out, 0, sizeof(*out));
+	out->type = h.type;
+	out->sender = ntohl(h.sender);
+	out->epoch = ntohl(h.epoch);
+	out->seq = be64toh(h.seq);
+	out->info.id = out->sender;
+	if (parse_tlvs(buf + sizeof(h), len - sizeof(h) - MAC_LEN, out))
+		return MSG_MALFORMED;
+	return MSG_OK;
+}
+
+const char *replay_check(struct replay *r, uint64_t seq, uint64_t now_us,
+			 uint64_t window_us)
+{
+	unsigned int i;
+
+	if (seq + window_us < now_us)
+		return "stale";
+	if (seq > now_us + window_us)
+		return "from the future";
+	if (r->init && seq <= r->max) {
+		/* Late: accepted once, if recent enough to be reordering. */
+		if (r->max - seq > REPLAY_REORDER_US)
+			return "older than the reordering window";
+		/* Older than the oldest remembered: cannot tell. */
+		if (r->pos >= REPLAY_RECENT &&
+		    seq < r->recent[r->pos % REPLAY_RECENT])
+			return "older than the remembered window";
+		for (i = 0; i < REPLAY_RECENT; i++)
+			if (r->recent[i] == seq)
+				return "replayed";
+	}
+	if (!r->init || seq > r->max)
+		r->max = seq;
+	r->init = true;
+	r->recent[r->pos++ % REPLAY_RECENT] = seq;
+	return NULL;
+}

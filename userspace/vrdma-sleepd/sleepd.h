@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vrdma-sleepd: decentralized sleep management of a group of hosts on one
+ * subnet (Documentation/sleep.rst).
+ *
+ *   main.c    event loop, control socket, structured logs
+ *   config.c  the configuration file (inih)
+ *   proto.c   peer messages: encoding, parsing, authentication, replay
+ *   group.c   the group protocol: hellos, probes, takeover, wake, guardians
+ *   kernel.c  the vrdma module: peers, interception, events, activity
+ *   net.c     sockets, interface facts, Wake-on-LAN, gratuitous ARP/NA
+ *   sim.c     test mode: simulated sleep
+ */
+
+#ifndef VRDMA_SLEEPD_H
+#define VRDMA_SLEEPD_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sodium.h>
+
+#include "../vrdmactl/nl.h"
+
+#define PROG			"vrdma-sleepd"
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+#define SLEEPD_NAME_LEN		32	/* NUL included */
+#define SLEEPD_MAX_ADDRS	8	/* host addresses */
+#define SLEEPD_MAX_RDMA		8	/* RNIC addresses */
+#define SLEEPD_MAX_OVERLAY	32	/* container addresses */
+#define SLEEPD_MAX_PORTS	128	/* listening TCP ports shared */
+#define SLEEPD_MAX_MANAGES	64	/* sleepers listed in a hello */
+#define SLEEPD_MAX_PEERS	1024
+#define SLEEPD_KEY_LEN		crypto_auth_KEYBYTES
+#define SLEEPD_PATH_LEN		256
+#define SLEEPD_CMD_LEN		512
+
+/* ------------------------------------------------------------------ */
+/* config.c                                                             */
+
+struct config {
+	/* [daemon] */
+	char name[SLEEPD_NAME_LEN];
+	uint32_t id;			/* 0: from the interface's IPv4 address */
+	char ifname[IF_NAMESIZE];
+	char control[108];		/* unix socket path */
+	char log_path[SLEEPD_PATH_LEN];	/* "" or "-": stderr */
+	int log_level;			/* 0 error .. 3 debug */
+	/* [group] */
+	struct in_addr group;		/* multicast or broadcast address */
+	uint16_t port;
+	uint8_t key[SLEEPD_KEY_LEN];
+	bool has_key;
+	int replay_window_ms;
+	/* [timers] (milliseconds) */
+	int hello_ms;
+	int probe_ms;
+	int probes;			/* peers probed per period */
+	int probe_timeout_ms;
+	int dead_ms;			/* silent for this long: asleep or dead */
+	int intent_ms;			/* sleep intent: wait for objections */
+	/* [manage] */
+	bool can_manage;
+	int guardians;			/* awake manager-capable hosts kept */
+	int wake_interval_ms;		/* least interval between two wakes of a host */
+	int wakes_per_min;		/* most wakes of one host per minute */
+	int wake_timeout_ms;		/* a wake that does not come back in time failed */
+	/* [sleep] */
+	int idle_sleep_ms;		/* 0: only on request */
+	int activity_window_ms;		/* RDMA activity keeps the host awake */
+	char sleep_cmd[SLEEPD_CMD_LEN];
+	struct in6_addr rdma[SLEEPD_MAX_RDMA];
+	int n_rdma;			/* 0: the interface's addresses */
+	struct in6_addr overlay[SLEEPD_MAX_OVERLAY];
+	int n_overlay;
+	uint16_t ports[SLEEPD_MAX_PORTS];
+	int n_ports;			/* -1: auto (/proc/net/tcp*) */
+	/* [kernel] */
+	char phys[64];			/* physical RDMA device of this host */
+	int kernel_wake_timeout_ms;	/* -1: the module's default */
+	int event_interval_ms;
+	/* [test] */
+	bool test;
+	int resume_delay_ms;
+	bool freeze_netns;		/* SIGSTOP the namespace's processes */
+	char freeze_pidfile[SLEEPD_PATH_LEN];
+	bool drop;			/* tc: drop all but magic packets */
+	char sleep_hook[SLEEPD_CMD_LEN];
+	char wake_hook[SLEEPD_CMD_LEN];
+};
+
+int config_load(struct config *cfg, const char *path);
+
+/* ------------------------------------------------------------------ */
+/* proto.c                                                              */
+
+enum msg_type {
+	MSG_HELLO = 1,		/* state and facts, periodic, to the group */
+	MSG_PROBE,		/* are you there? unicast */
+	MSG_PROBE_ACK,		/* yes, unicast */
+	MSG_MANAGE,		/* I manage this sleeper, to the group */
+	MSG_RELEASE,		/* I no longer manage it */
+	MSG_SLEEP,		/* I go to sleep now */
+	MSG_INTENT,		/* I want to sleep: objections? */
+	MSG_LEAVE,		/* I leave the group (daemon stops) */
+	MSG_TYPE_MAX = MSG_LEAVE,
+};
+
+#define MSG_MAX_LEN		1400
+#define MSG_MAGIC		0x56534c31	/* "VSL1" */
+#define MSG_VERSION		1
+
+/* What a host tells about itself. */
+struct host_info {
+	uint32_t id;
+	char name[SLEEPD_NAME_LEN];
+	uint8_t mac[6];
+	bool can_manage;
+	uint8_t state;			/* HELLO_STATE_* */
+	int n_addrs, n_rdma, n_overlay, n_ports;
+	struct in6_addr addrs[SLEEPD_MAX_ADDRS];
+	struct in6_addr rdma[SLEEPD_MAX_RDMA];
+	struct in6_addr overlay[SLEEPD_MAX_OVERLAY];
+	uint16_t ports[SLEEPD_MAX_PORTS];
+};
+
+#define HELLO_STATE_AWAKE	0
+#define HELLO_STATE_INTENT	1
+
+/* A parsed, authenticated message. */
+struct msg {
+	enum msg_type type;
+	uint32_t sender;
+	uint32_t epoch;
+	uint64_t seq;
+	struct host_info info;		/* HELLO */
+	uint32_t manages[SLEEPD_MAX_MANAGES];
+	int n_manages;			/* HELLO */
+	uint64_t nonce;			/* PROBE, PROBE_ACK */
+	uint32_t subject;		/* MANAGE, RELEASE */
+	uint32_t subject_epoch;
+};
+
+/* Replay protection state of one sender. */
+#define REPLAY_RECENT		64
+#define REPLAY_REORDER_US	2000000	/* reordering accepted */
+struct replay {
+	uint64_t max;			/* highest sequence number seen */
+	uint64_t recent[REPLAY_RECENT];	/* the last ones seen, a ring */
+	unsigned int pos;
+	bool init;
+};
+
+enum msg_err {
+	MSG_OK,
+	MSG_SHORT,		/* shorter than header and MAC */
+	MSG_BAD_HEADER,		/* magic, version, type or length */
+	MSG_BAD_AUTH,		/* MAC does not verify */
+	MSG_MALFORMED,		/* bad TLVs */
+};
+
+struct msg_out {
+	uint8_t buf[MSG_MAX_LEN];
+	size_t len;
+};
+
+void msg_start(struct msg_out *m, enum msg_type type, uint32_t sender,
+	       uint32_t epoch, uint64_t seq);
+void msg_put(struct msg_out *m, uint16_t type, const void *val, size_t len);
+void msg_put_info(struct msg_out *m, const struct host_info *h,
+		  const uint32_t *manages, int n_manages);
+void msg_put_u32(struct msg_out *m, uint16_t type, uint32_t v);
+void msg_put_u64(struct msg_out *m, uint16_t type, uint64_t v);
+void msg_seal(struct msg_out *m, const uint8_t *key);
+enum msg_err msg_parse(const uint8_t *buf, size_t len, const uint8_t *key,
+		       struct msg *out);
+/* Seen before or too old/new?  Records it when not.  0 or a reason. */
+const char *replay_check(struct replay *r, uint64_t seq, uint64_t now_us,
+			 uint64_t window_us);
+
+/* TLV types (proto.c documents them). */
+enum {
+	T_NAME = 1, T_MAC, T_FLAGS, T_STATE, T_ADDRS, T_RDMA, T_OVERLAY,
+	T_PORTS, T_MANAGES, T_NONCE, T_SUBJECT, T_SUBJECT_EPOCH,
+};
+
+/* ------------------------------------------------------------------ */
+/* group.c                                                              */
+
+enum peer_state {
+	PEER_AWAKE,
+	PEER_ASLEEP,		/* silent: asleep or dead */
+	PEER_WAKING,		/* a magic packet went out */
+};
+
+struct peer {
+	struct host_info info;
+	bool known;			/* a hello was received */
+	enum peer_state state;
+	uint32_t epoch;
+	int64_t last_heard;		/* any authenticated message */
+	int64_t asleep_since;
+	bool announced;			/* it said it goes to sleep */
+	uint32_t manager;		/* its manager's id, 0 for none */
+	int64_t manager_seen;
+	int64_t managed_since;		/* manager == us: since when */
+	int64_t reannounce_at;
+	/* probes */
+	bool probe_pending;
+	bool probe_takeover;		/* the probe confirms silence before takeover */
+	int probe_fails;
+	uint64_t probe_nonce;
+	int64_t probe_sent;
+	/* wakes */
+	int64_t last_wol;
+	int64_t wol_window;
+	int wol_count;
+	int64_t waking_since;
+	/* sleep intent */
+	int64_t intent_at;
+	struct replay replay;
+	/* the module's copy */
+	char ksig[256];
+	bool in_kernel;
+	struct in6_addr kaddr;		/* key address in the module */
+};
+
+enum self_state {
+	SELF_AWAKE,
+	SELF_INTENT,		/* announced an intent, waiting */
+	SELF_ASLEEP,		/* (test mode) simulated sleep */
+};
+
+struct stats {
+	uint64_t rx, tx, rx_bytes, tx_bytes;
+	uint64_t auth_fail, replay, malformed, stale;
+	uint64_t probes, probe_timeouts, takeovers, releases, duplicates;
+	uint64_t wakes, wakes_limited, requests, sleeps, refusals;
+};
+
+struct sleepd {
+	struct config cfg;
+	struct host_info self;
+	enum self_state state;
+	uint32_t epoch;
+	uint64_t last_seq;
+	struct peer **peers;		/* each allocated on its own */
+	int n_peers;
+	/* interface */
+	int ifindex;
+	struct in_addr ip4, bcast4;
+	/* sockets */
+	int udp_fd, wol_raw_fd, wol_udp_fd, ctl_fd;
+	struct nl nl;			/* requests; owns the module's domain */
+	struct nl nl_ev;		/* events */
+	/* timers (monotonic ms) */
+	int64_t next_hello, next_probe, next_activity, next_guardian;
+	int64_t intent_deadline, intent_at;
+	int64_t resume_at;		/* test mode: woken, resuming */
+	int64_t garp_at;		/* our own second announcement */
+	int64_t sleep_retry_at;
+	int64_t next_reassert;
+	int64_t last_busy;		/* last time activity kept us awake */
+	bool sleep_requested;
+	const char *refusal;		/* why the last sleep attempt failed */
+	bool stop;
+	/* test mode */
+	int *frozen;
+	int n_frozen;
+	struct stats st;
+	int64_t started;
+};
+
+void group_init(struct sleepd *sd);
+void group_tick(struct sleepd *sd, int64_t now);
+void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
+	      const struct sockaddr_in *from, int64_t now);
+void group_leave(struct sleepd *sd);
+void group_request_wake(struct sleepd *sd, const struct in6_addr *addr,
+			const char *reason, int64_t now);
+struct peer *group_find_addr(struct sleepd *sd, const struct in6_addr *addr);
+struct peer *group_find_name(struct sleepd *sd, const char *name);
+void group_wake(struct sleepd *sd, struct peer *p, const char *reason,
+		int64_t now);
+void group_resume(struct sleepd *sd, const char *why, int64_t now);
+struct json_object *group_status(struct sleepd *sd, int64_t now);
+const char *peer_state_name(enum peer_state s);
+
+/* ------------------------------------------------------------------ */
+/* kernel.c                                                             */
+
+int kernel_open(struct sleepd *sd);
+void kernel_close(struct sleepd *sd);
+void kernel_sync_peer(struct sleepd *sd, struct peer *p, bool announce);
+void kernel_forget_peer(struct sleepd *sd, struct peer *p);
+void kernel_events(struct sleepd *sd, int64_t now);
+/* Is this host's RDMA in use?  Fills why. */
+bool kernel_busy(struct sleepd *sd, const char **why);
+
+/* ------------------------------------------------------------------ */
+/* net.c                                                                */
+
+int net_iface(struct sleepd *sd);
+int net_open(struct sleepd *sd);
+int net_ports(uint16_t *ports, int max);
+int net_send_group(struct sleepd *sd, struct msg_out *m);
+int net_send_to(struct sleepd *sd, struct msg_out *m,
+		const struct sockaddr_in *to);
+void net_wol(struct sleepd *sd, const uint8_t *mac);
+void net_announce_self(struct sleepd *sd);
+bool net_magic_rx(struct sleepd *sd, int fd, char *from, size_t len);
+bool ipv4_of(const struct in6_addr *a, struct in_addr *out);
+const char *addr_str(const struct in6_addr *a, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* sim.c                                                                */
+
+void sim_warmup(struct sleepd *sd);
+int sim_enter(struct sleepd *sd);
+void sim_leave(struct sleepd *sd);
+
+/* ------------------------------------------------------------------ */
+/* main.c                                                               */
+
+int64_t now_ms(void);
+uint64_t now_us_real(void);
+
+enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+struct json_object;
+/* Start a log record of @event; add fields; log_end() prints it. */
+struct json_object *log_start(struct sleepd *sd, int level, const char *event);
+void log_end(struct sleepd *sd, struct json_object *rec);
+void log_msg(struct sleepd *sd, int level, const char *event,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void jadd_str(struct json_object *o, const char *key, const char *val);
+void jadd_int(struct json_object *o, const char *key, int64_t val);
+void jadd_addr(struct json_object *o, const char *key,
+	       const struct in6_addr *a);
+int run_cmd(struct sleepd *sd, const char *cmd);
+
+#endif /* VRDMA_SLEEPD_H */
