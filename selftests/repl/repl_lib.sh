@@ -17,7 +17,7 @@
 . "$LIB_DIR/topo.sh"
 
 REPL_HOSTS=0
-REPL_MODPARAMS=${REPL_MODPARAMS:-dyndbg=+p}
+REPL_MODPARAMS=${REPL_MODPARAMS:-}
 REPL_DIR=
 
 repl_setup() {
@@ -74,3 +74,30 @@ repl_wait_active() {	# NAME N [TIMEOUT]
 
 # Show a group in the diagnostics.
 repl_diag() { ktap_diag "$("$VRDMACTL" -d repl group show "$1" 2>&1)"; }
+
+REPL_TOOL=$(cd "$(dirname "$0")" && pwd)/repl_tool
+
+# repl_field NAME INDEX KEY: a member's field (by configuration index)
+repl_field() {
+	repl_json "$1" | /usr/bin/python3 -c '
+import json, sys
+g = json.load(sys.stdin)[0]
+for m in g["members"]:
+    if m["index"] == int(sys.argv[1]):
+        print(m.get(sys.argv[2]))' "$2" "$3"
+}
+
+# The 64-bit little-endian word at OFFSET of FILE, in decimal.
+file_u64() { od -A n -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
+
+# Compare LEN bytes of FILE at OFFSET with SRC.
+file_has() {	# FILE OFFSET SRC
+	cmp -s -n "$(stat -c %s "$3")" <(tail -c +"$(($2 + 1))" "$1") "$3"
+}
+
+# The same, read with O_DIRECT (what is on the disk).
+file_has_direct() {	# FILE OFFSET(4K-aligned) SRC(4K multiple)
+	local n=$(($(stat -c %s "$3") / 4096))
+	dd if="$1" bs=4096 skip=$(($2 / 4096)) count="$n" iflag=direct \
+		status=none 2>/dev/null | cmp -s - "$3"
+}
