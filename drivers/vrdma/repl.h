@@ -25,8 +25,8 @@
  *
  * Locking (outermost first)
  * -------------------------
- *   vrdma_repl_lock (mutex)     the control plane: groups, their members,
- *                               agents and authorities, devices, every
+ *   vrdma_repl_lock (mutex)     the control plane: groups, their members
+ *                               and agents, devices, every
  *                               configuration change, link set-up and
  *                               teardown.  Control messages, timers and
  *                               device events run under it, one at a time.
@@ -85,6 +85,7 @@ struct sk_buff;
 #define REPL_AGENT_SLOTS	16	/* OPS send buffers of an agent */
 
 extern struct mutex vrdma_repl_lock;
+extern struct mutex repl_auth_lock;
 extern unsigned int repl_hb_ms;
 extern unsigned int repl_lease_ms;
 
@@ -410,9 +411,10 @@ struct repl_auth_member {
 /**
  * struct repl_authority - membership decisions for one group
  *
- * All under vrdma_repl_lock.
+ * All under repl_auth_lock (repl_group.c), never vrdma_repl_lock.
  */
 struct repl_authority {
+	struct list_head node;		/* repl_auths (repl_auth_lock) */
 	struct repl_group *g;
 	struct vrdma_ctrl_ep *ep;
 	struct repl_config cfg;
@@ -476,6 +478,7 @@ struct repl_chan *repl_chan_create(struct repl_devres *dr,
 				   u32 rxsize, u32 nsend);
 int repl_chan_connect(struct repl_chan *ch, struct repl_devres *dr,
 		      u32 peer_qpn, u32 peer_psn);
+int repl_peer_l2(struct repl_devres *dr, const struct in6_addr *peer);
 int repl_chan_post_recv(struct repl_chan *ch, struct repl_rxbuf *rxb);
 void repl_chan_destroy(struct repl_chan *ch);
 bool repl_devres_matches(struct ib_device *dev, const struct in6_addr *addr);

@@ -125,7 +125,7 @@ static bool repl_auth_check_lost(struct repl_authority *a)
  * repl_auth_tick() - periodic decisions
  * @a: the authority
  *
- * vrdma_repl_lock held.
+ * repl_auth_lock held.
  */
 void repl_auth_tick(struct repl_authority *a)
 {
@@ -136,7 +136,7 @@ void repl_auth_tick(struct repl_authority *a)
 	bool changed = false, joining = false;
 	unsigned int i, pos;
 
-	lockdep_assert_held(&vrdma_repl_lock);
+	lockdep_assert_held(&repl_auth_lock);
 	if (a->lost)
 		return;
 
@@ -198,7 +198,7 @@ void repl_auth_tick(struct repl_authority *a)
  * @src: its address (for members, checked against the configuration)
  * @hb: the heartbeat
  *
- * Answers with the configuration and a lease.  vrdma_repl_lock held.
+ * Answers with the configuration and a lease.  repl_auth_lock held.
  */
 void repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
 		  const struct vrdma_repl_c_hb *hb)
@@ -210,7 +210,7 @@ void repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
 	unsigned long oldest = jiffies;
 	u8 idx = hb->h.src_idx;
 
-	lockdep_assert_held(&vrdma_repl_lock);
+	lockdep_assert_held(&repl_auth_lock);
 	if (hb->h.src_role == VRDMA_REPL_R_AGENT) {
 		for (i = 0; i < REPL_AUTH_AGENTS; i++) {
 			if (a->agents[i].last &&
@@ -264,14 +264,14 @@ void repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
  * @a: the authority
  * @s: the report
  *
- * vrdma_repl_lock held.
+ * repl_auth_lock held.
  */
 void repl_auth_suspect(struct repl_authority *a,
 		       const struct vrdma_repl_c_suspect *s)
 {
 	unsigned long quiet = msecs_to_jiffies(2 * repl_hb_ms);
 
-	lockdep_assert_held(&vrdma_repl_lock);
+	lockdep_assert_held(&repl_auth_lock);
 	if (a->lost || s->idx >= a->g->nmembers ||
 	    le32_to_cpu(s->h.epoch) != a->cfg.epoch ||
 	    !a->m[s->idx].in_chain ||
@@ -299,6 +299,7 @@ struct repl_authority *repl_auth_create(struct repl_group *g)
 	if (!a)
 		return ERR_PTR(-ENOMEM);
 	a->g = g;
+	INIT_LIST_HEAD(&a->node);
 	a->ep = vrdma_ctrl_ep_get(&g->authority);
 	if (IS_ERR(a->ep)) {
 		long ret = PTR_ERR(a->ep);

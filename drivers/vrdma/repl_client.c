@@ -318,6 +318,8 @@ void repl_client_rep(struct repl_client *c,
 	if (!qpn || qpn > 0xffffff)
 		return;
 	ret = repl_chan_connect(ch, &c->dr, qpn, le32_to_cpu(rep->psn));
+	if (ret == -EAGAIN)
+		return;		/* resolving the head: the next request */
 	if (ret) {
 		pr_warn_ratelimited("repl %s: agent cannot connect to the head: %d\n",
 				    c->g->name, ret);

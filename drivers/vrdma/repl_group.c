@@ -8,11 +8,13 @@
  * The control loop
  * ----------------
  * One ordered workqueue runs, under vrdma_repl_lock, the control messages
+ * for members and agents
  * received by ctrl.c (queued by repl_ctrl_rx(), which never blocks on
  * vrdma_repl_lock, so that endpoints can be released under it) and a tick
  * every repl_hb_ms: heartbeats, authority decisions, leases, connection
  * retries, broken channels, members and agents waiting for their RDMA
- * device.  repl_kick() runs the tick at once.
+ * device.  repl_kick() runs the tick at once.  The authorities have their
+ * own lock, workqueue and tick (see repl_auth_lock).
  *
  * Control messages are wire input: the body sizes, the group name, the
  * region size (a cheap check that the hosts agree on the group), the
@@ -63,6 +65,20 @@ static LIST_HEAD(vrdma_repl_groups);		/* RCU; writers: vrdma_repl_lock */
 static struct workqueue_struct *repl_wq;
 static struct delayed_work repl_tick_work;
 static bool repl_running;
+
+/*
+ * The authorities run apart, under repl_auth_lock and on their own
+ * workqueue, as on a machine of their own: nothing a member or an agent
+ * does (even waiting) delays their decisions.  Order: vrdma_repl_lock ->
+ * repl_auth_lock; the authorities never take vrdma_repl_lock.
+ */
+DEFINE_MUTEX(repl_auth_lock);
+static LIST_HEAD(repl_auths);			/* repl_auth_lock */
+static struct workqueue_struct *repl_auth_wq;
+static struct delayed_work repl_auth_tick_work;
+
+static void repl_auth_start(struct repl_authority *a);
+static void repl_auth_stop(struct repl_authority *a);
 
 /**
  * repl_kick() - run the control loop's tick now
@@ -153,6 +169,8 @@ static void repl_group_shutdown(struct repl_group *g)
 		spin_unlock_bh(&g->client->lock);
 	}
 	WRITE_ONCE(g->dead, true);
+	if (g->auth)
+		repl_auth_stop(g->auth);
 	repl_auth_destroy(g->auth);
 	g->auth = NULL;
 	for (i = 0; i < g->nmembers; i++) {
@@ -196,9 +214,11 @@ struct repl_rxmsg {
 #define REPL_RXQ_MAX	4096
 
 static DEFINE_SPINLOCK(repl_rx_lock);
-static LIST_HEAD(repl_rx_list);
+static LIST_HEAD(repl_rx_list);		/* for members and agents */
+static LIST_HEAD(repl_auth_rx_list);	/* for authorities */
 static unsigned int repl_rx_count;
 static struct work_struct repl_rx_work;
+static struct work_struct repl_auth_rx_work;
 
 /* ctrl.c handler: queue the message for the control loop. */
 static void repl_ctrl_rx(struct vrdma_ctrl_ep *ep, const struct in6_addr *src,
@@ -223,10 +243,17 @@ static void repl_ctrl_rx(struct vrdma_ctrl_ep *ep, const struct in6_addr *src,
 		pr_warn_ratelimited("repl: control queue full, message dropped\n");
 		return;
 	}
-	list_add_tail(&msg->node, &repl_rx_list);
 	repl_rx_count++;
-	spin_unlock_bh(&repl_rx_lock);
-	queue_work(repl_wq, &repl_rx_work);
+	if (((const struct vrdma_repl_c_hdr *)body)->dst_role ==
+	    VRDMA_REPL_R_AUTHORITY) {
+		list_add_tail(&msg->node, &repl_auth_rx_list);
+		spin_unlock_bh(&repl_rx_lock);
+		queue_work(repl_auth_wq, &repl_auth_rx_work);
+	} else {
+		list_add_tail(&msg->node, &repl_rx_list);
+		spin_unlock_bh(&repl_rx_lock);
+		queue_work(repl_wq, &repl_rx_work);
+	}
 }
 
 static const size_t repl_c_sizes[] = {
@@ -265,50 +292,60 @@ static bool repl_config_parse(const struct repl_group *g,
 	return true;
 }
 
+/* Size and group name of a message; false if malformed. */
+static bool repl_msg_shape(const struct repl_rxmsg *msg)
+{
+	const struct vrdma_repl_c_hdr *h = (const void *)msg->body;
+
+	if (msg->type >= ARRAY_SIZE(repl_c_sizes) || !repl_c_sizes[msg->type])
+		return false;
+	if (msg->type == VRDMA_REPL_C_LINK_REP ?
+	    msg->len < repl_c_sizes[msg->type] :
+	    msg->len != repl_c_sizes[msg->type])
+		return false;
+	return memchr(h->group, 0, sizeof(h->group)) && h->group[0];
+}
+
+/* Does a message fit group @g: region size, sender's role and address. */
+static bool repl_msg_from(const struct repl_group *g,
+			  const struct repl_rxmsg *msg)
+{
+	const struct vrdma_repl_c_hdr *h = (const void *)msg->body;
+
+	if (le64_to_cpu(h->size) != g->size) {
+		pr_warn_ratelimited("repl %s: a message from %pI6c disagrees on the region size: are the hosts configured alike?\n",
+				    g->name, &msg->src);
+		return false;
+	}
+	switch (h->src_role) {
+	case VRDMA_REPL_R_MEMBER:
+		return h->src_idx < g->nmembers &&
+		       ipv6_addr_equal(&g->members[h->src_idx], &msg->src);
+	case VRDMA_REPL_R_AUTHORITY:
+		return ipv6_addr_equal(&g->authority, &msg->src);
+	case VRDMA_REPL_R_AGENT:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void repl_dispatch(struct repl_rxmsg *msg)
 {
 	const struct vrdma_repl_c_hdr *h = (const void *)msg->body;
 	struct repl_member *m = NULL;
 	struct repl_client *c = NULL;
-	struct repl_authority *a = NULL;
 	struct repl_config cfg;
 	struct repl_group *g;
-	char name[VRDMA_REPL_NAME_LEN];
 
 	lockdep_assert_held(&vrdma_repl_lock);
-	if (msg->type >= ARRAY_SIZE(repl_c_sizes) || !repl_c_sizes[msg->type])
-		return;
-	if (msg->type == VRDMA_REPL_C_LINK_REP ?
-	    msg->len < repl_c_sizes[msg->type] :
-	    msg->len != repl_c_sizes[msg->type])
+	if (!repl_msg_shape(msg))
 		goto bad;
-	if (!memchr(h->group, 0, sizeof(h->group)) || !h->group[0])
-		goto bad;
-	strscpy(name, h->group, sizeof(name));
-	g = repl_group_find_locked(name);
+	g = repl_group_find_locked(h->group);
 	if (!g || g->dead)
 		return;
-	if (le64_to_cpu(h->size) != g->size) {
-		pr_warn_ratelimited("repl %s: a message from %pI6c disagrees on the region size: are the hosts configured alike?\n",
-				    g->name, &msg->src);
-		return;
-	}
-
-	switch (h->src_role) {
-	case VRDMA_REPL_R_MEMBER:
-		if (h->src_idx >= g->nmembers ||
-		    !ipv6_addr_equal(&g->members[h->src_idx], &msg->src))
-			goto bad;
-		break;
-	case VRDMA_REPL_R_AUTHORITY:
-		if (!ipv6_addr_equal(&g->authority, &msg->src))
-			goto bad;
-		break;
-	case VRDMA_REPL_R_AGENT:
-		break;
-	default:
+	if (!repl_msg_from(g, msg))
 		goto bad;
-	}
 	switch (h->dst_role) {
 	case VRDMA_REPL_R_MEMBER:
 		if (h->dst_idx >= g->nmembers || !g->local[h->dst_idx] ||
@@ -321,25 +358,15 @@ static void repl_dispatch(struct repl_rxmsg *msg)
 			return;
 		c = g->client;
 		break;
-	case VRDMA_REPL_R_AUTHORITY:
-		if (!g->auth || !ipv6_addr_equal(&g->authority, &msg->local))
-			return;
-		a = g->auth;
-		break;
 	default:
 		goto bad;
 	}
 
 	switch (msg->type) {
-	case VRDMA_REPL_C_HB:
-		if (!a || h->src_role == VRDMA_REPL_R_AUTHORITY)
-			goto bad;
-		repl_auth_hb(a, &msg->src, (const void *)h);
-		return;
 	case VRDMA_REPL_C_CONFIG: {
 		const struct vrdma_repl_c_config *cm = (const void *)h;
 
-		if (h->src_role != VRDMA_REPL_R_AUTHORITY || a ||
+		if (h->src_role != VRDMA_REPL_R_AUTHORITY ||
 		    !repl_config_parse(g, cm, &cfg))
 			goto bad;
 		if (m)
@@ -349,11 +376,6 @@ static void repl_dispatch(struct repl_rxmsg *msg)
 			repl_client_config(c, &cfg);
 		return;
 	}
-	case VRDMA_REPL_C_SUSPECT:
-		if (!a || h->src_role != VRDMA_REPL_R_MEMBER)
-			goto bad;
-		repl_auth_suspect(a, (const void *)h);
-		return;
 	case VRDMA_REPL_C_LINK_REQ:
 		if (!m || h->src_role != VRDMA_REPL_R_MEMBER)
 			goto bad;
@@ -385,9 +407,10 @@ static void repl_rx_work_fn(struct work_struct *work)
 	struct repl_rxmsg *msg, *tmp;
 	LIST_HEAD(list);
 
+	unsigned int n = 0;
+
 	spin_lock_bh(&repl_rx_lock);
 	list_splice_init(&repl_rx_list, &list);
-	repl_rx_count = 0;
 	spin_unlock_bh(&repl_rx_lock);
 
 	mutex_lock(&vrdma_repl_lock);
@@ -395,8 +418,95 @@ static void repl_rx_work_fn(struct work_struct *work)
 		list_del(&msg->node);
 		repl_dispatch(msg);
 		kfree(msg);
+		n++;
 	}
 	mutex_unlock(&vrdma_repl_lock);
+	spin_lock_bh(&repl_rx_lock);
+	repl_rx_count -= min(n, repl_rx_count);
+	spin_unlock_bh(&repl_rx_lock);
+}
+
+/* Messages to authorities: HB and SUSPECT. */
+static void repl_auth_dispatch(struct repl_rxmsg *msg)
+{
+	const struct vrdma_repl_c_hdr *h = (const void *)msg->body;
+	struct repl_authority *a;
+
+	lockdep_assert_held(&repl_auth_lock);
+	if (!repl_msg_shape(msg))
+		goto bad;
+	list_for_each_entry(a, &repl_auths, node) {
+		if (strcmp(a->g->name, h->group) ||
+		    !ipv6_addr_equal(&a->g->authority, &msg->local))
+			continue;
+		if (!repl_msg_from(a->g, msg))
+			goto bad;
+		if (msg->type == VRDMA_REPL_C_HB &&
+		    (h->src_role == VRDMA_REPL_R_MEMBER ||
+		     h->src_role == VRDMA_REPL_R_AGENT))
+			repl_auth_hb(a, &msg->src, (const void *)h);
+		else if (msg->type == VRDMA_REPL_C_SUSPECT &&
+			 h->src_role == VRDMA_REPL_R_MEMBER)
+			repl_auth_suspect(a, (const void *)h);
+		else
+			goto bad;
+		return;
+	}
+	return;
+bad:
+	pr_debug_ratelimited("repl: invalid control message (type %u) from %pI6c\n",
+			     msg->type, &msg->src);
+}
+
+static void repl_auth_rx_work_fn(struct work_struct *work)
+{
+	struct repl_rxmsg *msg, *tmp;
+	LIST_HEAD(list);
+	unsigned int n = 0;
+
+	spin_lock_bh(&repl_rx_lock);
+	list_splice_init(&repl_auth_rx_list, &list);
+	spin_unlock_bh(&repl_rx_lock);
+
+	mutex_lock(&repl_auth_lock);
+	list_for_each_entry_safe(msg, tmp, &list, node) {
+		list_del(&msg->node);
+		repl_auth_dispatch(msg);
+		kfree(msg);
+		n++;
+	}
+	mutex_unlock(&repl_auth_lock);
+	spin_lock_bh(&repl_rx_lock);
+	repl_rx_count -= min(n, repl_rx_count);
+	spin_unlock_bh(&repl_rx_lock);
+}
+
+static void repl_auth_tick_fn(struct work_struct *work)
+{
+	struct repl_authority *a;
+
+	mutex_lock(&repl_auth_lock);
+	list_for_each_entry(a, &repl_auths, node)
+		repl_auth_tick(a);
+	mutex_unlock(&repl_auth_lock);
+	if (READ_ONCE(repl_running))
+		queue_delayed_work(repl_auth_wq, &repl_auth_tick_work,
+				   msecs_to_jiffies(repl_hb_ms));
+}
+
+/* Start and stop the decisions of an authority. */
+static void repl_auth_start(struct repl_authority *a)
+{
+	mutex_lock(&repl_auth_lock);
+	list_add_tail(&a->node, &repl_auths);
+	mutex_unlock(&repl_auth_lock);
+}
+
+static void repl_auth_stop(struct repl_authority *a)
+{
+	mutex_lock(&repl_auth_lock);
+	list_del_init(&a->node);
+	mutex_unlock(&repl_auth_lock);
 }
 
 static void repl_tick_fn(struct work_struct *work)
@@ -408,8 +518,6 @@ static void repl_tick_fn(struct work_struct *work)
 	list_for_each_entry(g, &vrdma_repl_groups, node) {
 		if (g->dead)
 			continue;
-		if (g->auth)
-			repl_auth_tick(g->auth);
 		for (i = 0; i < g->nmembers; i++)
 			if (g->local[i])
 				repl_member_tick(g->local[i]);
@@ -744,6 +852,8 @@ int vrdma_nl_repl_group_new_doit(struct sk_buff *skb, struct genl_info *info)
 		goto err;
 	}
 	list_add_tail_rcu(&g->node, &vrdma_repl_groups);
+	if (g->auth)
+		repl_auth_start(g->auth);
 	for (i = 0; i < g->nmembers; i++)
 		if (g->local[i])
 			repl_member_attach(g->local[i]);
@@ -830,19 +940,28 @@ int vrdma_nl_repl_group_set_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-/* The newest chain known here (authority, members, agent). */
-static const struct repl_config *repl_group_view(struct repl_group *g)
+/* The newest chain known here (authority, members, agent) into @cfg. */
+static const struct repl_config *repl_group_view(struct repl_group *g,
+						 struct repl_config *cfg)
 {
-	const struct repl_config *cfg = NULL;
+	const struct repl_config *best = NULL;
 	unsigned int i;
 
-	if (g->auth)
-		return &g->auth->cfg;
+	lockdep_assert_held(&vrdma_repl_lock);
+	if (g->auth) {
+		mutex_lock(&repl_auth_lock);
+		*cfg = g->auth->cfg;
+		mutex_unlock(&repl_auth_lock);
+		return cfg;
+	}
 	for (i = 0; i < g->nmembers; i++)
-		if (g->local[i] && (!cfg || g->local[i]->cfg.epoch > cfg->epoch))
-			cfg = &g->local[i]->cfg;
-	if (g->client && (!cfg || g->client->cfg.epoch > cfg->epoch))
-		cfg = &g->client->cfg;
+		if (g->local[i] && (!best || g->local[i]->cfg.epoch > best->epoch))
+			best = &g->local[i]->cfg;
+	if (g->client && (!best || g->client->cfg.epoch > best->epoch))
+		best = &g->client->cfg;
+	if (!best)
+		return NULL;
+	*cfg = *best;
 	return cfg;
 }
 
@@ -904,7 +1023,8 @@ cancel:
 static int repl_nl_fill(struct sk_buff *skb, struct repl_group *g,
 			bool admin)
 {
-	const struct repl_config *cfg = repl_group_view(g);
+	struct repl_config view;
+	const struct repl_config *cfg = repl_group_view(g, &view);
 	unsigned long done = 0;
 	unsigned int i;
 
@@ -1428,7 +1548,14 @@ int __init vrdma_repl_init(void)
 	repl_wq = alloc_ordered_workqueue("vrdma_repl", WQ_HIGHPRI);
 	if (!repl_wq)
 		return -ENOMEM;
+	repl_auth_wq = alloc_ordered_workqueue("vrdma_repl_auth", WQ_HIGHPRI);
+	if (!repl_auth_wq) {
+		destroy_workqueue(repl_wq);
+		return -ENOMEM;
+	}
 	INIT_WORK(&repl_rx_work, repl_rx_work_fn);
+	INIT_WORK(&repl_auth_rx_work, repl_auth_rx_work_fn);
+	INIT_DELAYED_WORK(&repl_auth_tick_work, repl_auth_tick_fn);
 	INIT_WORK(&repl_nl_work, repl_nl_work_fn);
 	INIT_DELAYED_WORK(&repl_tick_work, repl_tick_fn);
 	ret = vrdma_ctrl_register(VRDMA_CTRL_REPL_FIRST, VRDMA_CTRL_REPL_LAST,
@@ -1441,11 +1568,14 @@ int __init vrdma_repl_init(void)
 	WRITE_ONCE(repl_running, true);
 	queue_delayed_work(repl_wq, &repl_tick_work,
 			   msecs_to_jiffies(repl_hb_ms));
+	queue_delayed_work(repl_auth_wq, &repl_auth_tick_work,
+			   msecs_to_jiffies(repl_hb_ms));
 	return 0;
 
 err_ctrl:
 	vrdma_ctrl_unregister(VRDMA_CTRL_REPL_FIRST, VRDMA_CTRL_REPL_LAST);
 err_wq:
+	destroy_workqueue(repl_auth_wq);
 	destroy_workqueue(repl_wq);
 	return ret;
 }
@@ -1462,6 +1592,7 @@ void vrdma_repl_exit(void)
 
 	WRITE_ONCE(repl_running, false);
 	cancel_delayed_work_sync(&repl_tick_work);
+	cancel_delayed_work_sync(&repl_auth_tick_work);
 
 	mutex_lock(&vrdma_repl_lock);
 	while ((g = list_first_entry_or_null(&vrdma_repl_groups,
@@ -1476,12 +1607,18 @@ void vrdma_repl_exit(void)
 	/* Every endpoint is gone: no more control messages. */
 	vrdma_ctrl_unregister(VRDMA_CTRL_REPL_FIRST, VRDMA_CTRL_REPL_LAST);
 	flush_work(&repl_rx_work);
+	flush_work(&repl_auth_rx_work);
 	list_for_each_entry_safe(msg, tmp, &repl_rx_list, node) {
+		list_del(&msg->node);
+		kfree(msg);
+	}
+	list_for_each_entry_safe(msg, tmp, &repl_auth_rx_list, node) {
 		list_del(&msg->node);
 		kfree(msg);
 	}
 	repl_devs_exit();
 	flush_work(&repl_nl_work);
+	destroy_workqueue(repl_auth_wq);
 	destroy_workqueue(repl_wq);
 	rcu_barrier();
 }

@@ -1512,6 +1512,9 @@ void repl_member_link_req(struct repl_member *m, const struct in6_addr *src,
 
 	ch = m->pred;
 	if (!ch || ch->peer_qpn != qpn || ch->nonce != nonce || ch->dead) {
+		/* Not resolved yet: the predecessor asks again. */
+		if (repl_peer_l2(&m->dr, src))
+			return;
 		ch = repl_chan_create(&m->dr, REPL_CH_PRED, REPL_PRED_NRX,
 				      REPL_MSG_MAX, REPL_CHAN_NSEND);
 		if (IS_ERR(ch))
@@ -1619,6 +1622,11 @@ void repl_member_link_rep(struct repl_member *m,
 	}
 
 	ret = repl_chan_connect(ch, &m->dr, qpn, le32_to_cpu(rep->psn));
+	if (ret == -EAGAIN) {
+		/* Resolving the successor: the next LINK_REQ gets an answer. */
+		kfree(x);
+		return;
+	}
 	if (ret) {
 		pr_warn_ratelimited("repl %s: member %u: cannot connect to member %u: %d\n",
 				    m->g->name, m->idx, ch->peer_idx, ret);
@@ -1672,6 +1680,8 @@ void repl_member_client_req(struct repl_member *m, const struct in6_addr *src,
 		status = -ENODEV;
 	else if (m->pos != 0)
 		status = -ESTALE;
+	else if (repl_peer_l2(&m->dr, src))
+		return;		/* resolving: the agent asks again */
 
 	spin_lock_bh(&m->lock);
 	list_for_each_entry(c, &m->clients, node) {

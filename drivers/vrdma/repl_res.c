@@ -36,6 +36,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/etherdevice.h>
+#include <net/ip6_route.h>
+#include <net/neighbour.h>
+#include <net/route.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
@@ -52,8 +55,6 @@
 
 #include "audit.h"
 #include "repl.h"
-
-#define REPL_RESOLVE_TIMEOUT_MS	2000
 
 /* Registered memory */
 
@@ -667,68 +668,119 @@ void repl_devres_close(struct repl_devres *dr)
 
 /* Channels */
 
-struct repl_resolve {
-	struct completion done;
-	int status;
-};
-
-static void repl_resolve_done(int status, struct sockaddr *src_addr,
-			      struct rdma_dev_addr *addr, void *context)
-{
-	struct repl_resolve *r = context;
-
-	r->status = status;
-	complete(&r->done);
-}
-
 /*
- * The next hop's MAC address from our GID to @dgid and the route's hop
- * limit: route and neighbour lookup bound to the GID's netdev, as
- * ib_core's (unexported) ib_resolve_eth_dmac() and map.c do.
+ * The next hop's MAC address from our GID to @dgid, and the route's hop
+ * limit, without waiting: route lookup bound to the GID's netdev (as
+ * ib_core's ib_resolve_eth_dmac() and map.c do), then the neighbour
+ * table.  An unresolved neighbour is asked for (ARP, ND) and -EAGAIN
+ * returned: the caller retries later (connection requests are
+ * retransmitted), so that the control loop never waits for the network.
  */
 static int repl_resolve_l2(struct repl_devres *dr, const union ib_gid *dgid,
 			   u8 *dmac, int *hop_limit)
 {
-	union {
-		struct sockaddr_in in;
-		struct sockaddr_in6 in6;
-	} src, dst;
-	struct rdma_dev_addr dev_addr = {};
 	const struct ib_gid_attr *sattr;
-	struct repl_resolve r;
-	int ret;
+	struct net_device *ndev;
+	struct dst_entry *dst;
+	struct neighbour *n;
+	int ifindex = 0, ret;
+	const void *daddr;
+	struct flowi4 fl4;
+	struct flowi6 fl6;
 
 	if (!memcmp(dgid->raw, dr->gid.raw, sizeof(dgid->raw))) {
 		memcpy(dmac, dr->mac, ETH_ALEN);
 		*hop_limit = 64;
 		return 0;
 	}
+	if (ipv6_addr_v4mapped((const struct in6_addr *)dgid->raw) !=
+	    ipv6_addr_v4mapped((const struct in6_addr *)dr->gid.raw))
+		return -EAFNOSUPPORT;
 	sattr = rdma_get_gid_attr(dr->dev, dr->port, dr->gid_index);
 	if (IS_ERR(sattr))
 		return PTR_ERR(sattr);
-	rdma_gid2ip((struct sockaddr *)&src, &sattr->gid);
-	rdma_gid2ip((struct sockaddr *)&dst, dgid);
-	ret = -EAFNOSUPPORT;
-	if (src.in.sin_family != dst.in.sin_family)
+	rcu_read_lock();
+	ndev = rdma_read_gid_attr_ndev_rcu(sattr);
+	if (!IS_ERR(ndev))
+		ifindex = ndev->ifindex;
+	rcu_read_unlock();
+	ret = -ENETDOWN;
+	if (!ifindex)
 		goto out;
-	dev_addr.net = &init_net;
-	dev_addr.sgid_attr = sattr;
-	init_completion(&r.done);
-	ret = rdma_resolve_ip((struct sockaddr *)&src, (struct sockaddr *)&dst,
-			      &dev_addr, REPL_RESOLVE_TIMEOUT_MS,
-			      repl_resolve_done, true, &r);
-	if (ret)
+
+	if (ipv6_addr_v4mapped((const struct in6_addr *)dgid->raw)) {
+		struct rtable *rt;
+
+		memset(&fl4, 0, sizeof(fl4));
+		fl4.daddr = ((const struct in6_addr *)dgid->raw)->s6_addr32[3];
+		fl4.saddr = ((const struct in6_addr *)dr->gid.raw)->s6_addr32[3];
+		fl4.flowi4_oif = ifindex;
+		rt = ip_route_output_key(&init_net, &fl4);
+		if (IS_ERR(rt)) {
+			ret = PTR_ERR(rt);
+			goto out;
+		}
+		dst = &rt->dst;
+		daddr = &fl4.daddr;
+		*hop_limit = ip4_dst_hoplimit(dst);
+	} else if (IS_ENABLED(CONFIG_IPV6)) {
+		memset(&fl6, 0, sizeof(fl6));
+		memcpy(&fl6.daddr, dgid->raw, sizeof(fl6.daddr));
+		memcpy(&fl6.saddr, dr->gid.raw, sizeof(fl6.saddr));
+		fl6.flowi6_oif = ifindex;
+		dst = ip6_route_output(&init_net, NULL, &fl6);
+		if (dst->error) {
+			ret = dst->error;
+			dst_release(dst);
+			goto out;
+		}
+		daddr = &fl6.daddr;
+		*hop_limit = ip6_dst_hoplimit(dst);
+	} else {
+		ret = -EAFNOSUPPORT;
 		goto out;
-	wait_for_completion(&r.done);
-	ret = r.status;
-	if (!ret) {
-		ether_addr_copy(dmac, dev_addr.dst_dev_addr);
-		*hop_limit = dev_addr.hoplimit > 0 && dev_addr.hoplimit <= 255 ?
-			     dev_addr.hoplimit : 64;
 	}
+
+	if (dst->dev->ifindex != ifindex) {
+		ret = -ENETUNREACH;	/* not through our RNIC's netdev */
+	} else {
+		n = dst_neigh_lookup(dst, daddr);
+		if (!n) {
+			ret = -ENOMEM;
+		} else if (n->nud_state & NUD_VALID) {
+			neigh_ha_snapshot(dmac, n, dst->dev);
+			neigh_release(n);
+			ret = 0;
+		} else {
+			neigh_event_send(n, NULL);
+			neigh_release(n);
+			ret = -EAGAIN;
+		}
+	}
+	dst_release(dst);
 out:
 	rdma_put_gid_attr(sattr);
 	return ret;
+}
+
+/**
+ * repl_peer_l2() - is a peer's next hop resolved
+ * @dr: our device resources
+ * @peer: the peer's address
+ *
+ * Starts the resolution if needed.
+ *
+ * Return: 0, -EAGAIN (resolving: try again later) or another negative
+ * errno.
+ */
+int repl_peer_l2(struct repl_devres *dr, const struct in6_addr *peer)
+{
+	union ib_gid dgid;
+	u8 dmac[ETH_ALEN];
+	int hop_limit;
+
+	memcpy(dgid.raw, peer->s6_addr, sizeof(dgid.raw));
+	return repl_resolve_l2(dr, &dgid, dmac, &hop_limit);
 }
 
 /**
@@ -826,9 +878,11 @@ int repl_chan_post_recv(struct repl_chan *ch, struct repl_rxbuf *rxb)
  * @peer_qpn: the peer's QP
  * @peer_psn: the peer's first PSN
  *
- * Process context (address resolution may sleep).
+ * Process context.  Does not wait for the network: if the peer's next
+ * hop is not resolved yet, nothing changes and -EAGAIN is returned (try
+ * again later).
  *
- * Return: 0 or a negative errno.
+ * Return: 0, -EAGAIN or another negative errno.
  */
 int repl_chan_connect(struct repl_chan *ch, struct repl_devres *dr,
 		      u32 peer_qpn, u32 peer_psn)
