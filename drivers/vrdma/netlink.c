@@ -197,13 +197,11 @@ static const struct nla_policy vrdma_nl_map_del_policy[VRDMA_A_MAP_VNI + 1] = {
 #define VRDMA_NL_POLICY_REPL_NAME \
 	{ .type = NLA_NUL_STRING, .len = VRDMA_REPL_NAME_LEN - 1 }
 
-static const struct nla_policy
-vrdma_nl_repl_member_policy[VRDMA_A_REPL_MEMBER_ADDR + 1] = {
+static const struct nla_policy vrdma_nl_repl_member_policy[VRDMA_A_REPL_MEMBER_ADDR + 1] = {
 	[VRDMA_A_REPL_MEMBER_ADDR] = VRDMA_NL_POLICY_ADDR,
 };
 
-static const struct nla_policy
-vrdma_nl_repl_group_new_policy[VRDMA_A_REPL_NETNS_PID + 1] = {
+static const struct nla_policy vrdma_nl_repl_group_new_policy[VRDMA_A_REPL_NETNS_PID + 1] = {
 	[VRDMA_A_REPL_NAME]	= VRDMA_NL_POLICY_REPL_NAME,
 	[VRDMA_A_REPL_SIZE]	= { .type = NLA_U64 },
 	[VRDMA_A_REPL_FILE]	= { .type = NLA_NUL_STRING,
@@ -216,20 +214,17 @@ vrdma_nl_repl_group_new_policy[VRDMA_A_REPL_NETNS_PID + 1] = {
 };
 
 /* REPL_GROUP_DEL and REPL_GROUP_GET (whose dump takes no attribute). */
-static const struct nla_policy
-vrdma_nl_repl_name_policy[VRDMA_A_REPL_NAME + 1] = {
+static const struct nla_policy vrdma_nl_repl_name_policy[VRDMA_A_REPL_NAME + 1] = {
 	[VRDMA_A_REPL_NAME]	= VRDMA_NL_POLICY_REPL_NAME,
 };
 
-static const struct nla_policy
-vrdma_nl_repl_group_set_policy[VRDMA_A_REPL_NETNS_PID + 1] = {
+static const struct nla_policy vrdma_nl_repl_group_set_policy[VRDMA_A_REPL_NETNS_PID + 1] = {
 	[VRDMA_A_REPL_NAME]	= VRDMA_NL_POLICY_REPL_NAME,
 	[VRDMA_A_REPL_NETNS_FD]	= { .type = NLA_S32 },
 	[VRDMA_A_REPL_NETNS_PID] = { .type = NLA_U32 },
 };
 
-static const struct nla_policy
-vrdma_nl_repl_op_policy[VRDMA_A_REPL_COOKIE + 1] = {
+static const struct nla_policy vrdma_nl_repl_op_policy[VRDMA_A_REPL_COOKIE + 1] = {
 	[VRDMA_A_REPL_NAME]	= VRDMA_NL_POLICY_REPL_NAME,
 	[VRDMA_A_REPL_OPCODE]	= NLA_POLICY_RANGE(NLA_U32, VRDMA_REPL_OP_WRITE,
 						   VRDMA_REPL_OP_FLUSH),

@@ -761,6 +761,7 @@ int vrdma_nl_repl_group_new_doit(struct sk_buff *skb, struct genl_info *info)
 		if (vrdma_addr_local(&g->members[i]) >= 0)
 			nlocal++;
 	if (nlocal > 1 && !strstr(g->file, "%a") && !strstr(g->file, "%i")) {
+		ret = -EINVAL;
 		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_FILE],
 				    "several members are on this host: name their files apart with %a (address) or %i (index)");
 		goto err;

@@ -53,8 +53,11 @@ one() {
 	local rc=$?
 	wait $spid
 	[ $rc -eq 0 ] || { echo "$out" | sed 's/^/# /' >&2; return 1; }
-	# Lines: "step  total ms  max ms  min us  us / conn"
-	awk '$1 == "connect" { c = $NF } { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { t += $2; break } }
+	[ -n "$RAW_SHOWN" ] || { echo "$out" | sed 's/^/# raw: /' >&2; RAW_SHOWN=1; }
+	# A line per step: its name, then "total ms, max ms, min us, us/conn"
+	# (the last four fields): "connect" us/conn, and the steps' total.
+	awk 'NF >= 5 && $NF ~ /^[0-9.]+$/ && $(NF - 3) ~ /^[0-9.]+$/ {
+		t += $(NF - 3); if ($1 == "connect") c = $NF }
 	     END { print c, t }' <<< "$out"
 }
 

@@ -24,6 +24,8 @@
  *	(p50 p99 p99.9 in microseconds) and operations/s.
  *   repl_tool bad GROUP
  *	Malformed requests: each must be refused with the expected error.
+ *   repl_tool raw-write GROUP OFFSET
+ *	One write request straight on netlink; prints the kernel's answer.
  *
  * With REPL_AT=K and REPL_CMD=COMMAND in the environment, cas-chain and
  * shift run COMMAND (sh -c, not waited for) once K operations completed:
@@ -459,7 +461,7 @@ static int bad(const char *name)
 	mnl_attr_put_u32(nlh, VRDMA_A_REPL_OFFSET, 0);	/* u32, not u64 */
 	mnl_attr_put(nlh, VRDMA_A_REPL_DATA, 4, "abcd");
 	errs += expect("offset of the wrong size",
-		       raw_request(&r, nlh, NULL, NULL), -ERANGE);
+		       raw_request(&r, nlh, NULL, NULL), -EINVAL);
 
 	OP(VRDMA_REPL_OP_WRITE);
 	mnl_attr_put_u64(nlh, VRDMA_A_REPL_OFFSET, 0);
@@ -493,6 +495,32 @@ static int bad(const char *name)
 	return errs ? 1 : 0;
 }
 
+/* raw-write: one REPL_OP write straight on netlink; prints the answer. */
+static int raw_write(const char *name, uint64_t off)
+{
+	static struct raw r;
+	struct nlmsghdr *nlh;
+	int one = 1, ret;
+
+	r.sock = mnl_socket_open(NETLINK_GENERIC);
+	if (!r.sock || mnl_socket_bind(r.sock, 0, MNL_SOCKET_AUTOPID) < 0)
+		return fail("netlink: %s", strerror(errno));
+	mnl_socket_setsockopt(r.sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	nlh = raw_msg(&r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, VRDMA_FAMILY_NAME);
+	if (raw_request(&r, nlh, raw_ack_cb, &r.family) || !r.family)
+		return fail("no vrdma family");
+	nlh = raw_msg(&r, r.family, VRDMA_CMD_REPL_OP);
+	mnl_attr_put_strz(nlh, VRDMA_A_REPL_NAME, name);
+	mnl_attr_put_u32(nlh, VRDMA_A_REPL_OPCODE, VRDMA_REPL_OP_WRITE);
+	mnl_attr_put_u64(nlh, VRDMA_A_REPL_OFFSET, off);
+	mnl_attr_put(nlh, VRDMA_A_REPL_DATA, 4, "abcd");
+	ret = raw_request(&r, nlh, NULL, NULL);
+	printf("%s\n", ret ? strerror(-ret) : "accepted");
+	mnl_socket_close(r.sock);
+	return ret ? 1 : 0;
+}
+
 static uint64_t num(const char *s)
 {
 	char *end;
@@ -524,6 +552,8 @@ int main(int argc, char **argv)
 			   argc == 6 ? num(argv[5]) : 0);
 	if (!strcmp(cmd, "bad") && argc == 3)
 		return bad(argv[2]);
+	if (!strcmp(cmd, "raw-write") && argc == 4)
+		return raw_write(argv[2], num(argv[3]));
 	fprintf(stderr, "usage: repl_tool { cas-chain GROUP N [OFF] | contend GROUP N [OFF] |\n"
 		"                  shift GROUP N | verify-shift FILE N |\n"
 		"                  lat GROUP SIZE N [OFF] | bad GROUP }\n");

@@ -525,6 +525,12 @@ static int repl_wait(struct vrd *vrd, struct vrdma_repl *r, const char *cmd,
 			out_obj_end(o);
 		}
 	}
+	if (status == -ERANGE)
+		return vrd_fail("%s: %s: the range lies beyond the region",
+				cmd, strerror(-status));
+	if (status == -EPERM)
+		return vrd_fail("%s: %s: this network namespace may not use the group",
+				cmd, strerror(-status));
 	if (status)
 		return vrd_fail("%s: %s", cmd, strerror(-status));
 	return VRD_OK;
@@ -640,6 +646,14 @@ static int op_write(struct vrd *vrd)
 		free(data);
 		return ret;
 	}
+	if (off > vrdma_repl_size(r) || len > vrdma_repl_size(r) - off) {
+		uint64_t size = vrdma_repl_size(r);
+
+		free(data);
+		vrdma_repl_close(r);
+		return vrd_fail("repl write: %zu bytes at %" PRIu64 " lie beyond the region (%" PRIu64 " bytes)",
+				len, off, size);
+	}
 	for (done = 0; done < len; done += n) {
 		n = len - done > VRDMA_REPL_WRITE_MAX ? VRDMA_REPL_WRITE_MAX :
 		    len - done;
@@ -690,6 +704,8 @@ static int op_cas(struct vrd *vrd)
 	ret = op_args(vrd, "repl cas", &name, v, 3, "NAME OFFSET EXPECTED NEW");
 	if (ret)
 		return ret;
+	if (v[0] % 8)
+		return vrd_usage(vrd, "repl cas: OFFSET must be 8-byte aligned (alignment of a 64-bit word)");
 	ret = repl_open(vrd, "repl cas", name, &r);
 	if (ret)
 		return ret;
