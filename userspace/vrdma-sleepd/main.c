@@ -222,6 +222,7 @@ static void ctl_accept(struct sleepd *sd, int64_t now)
 	struct timeval tv = { .tv_sec = 1 };
 	struct json_object *o;
 	char line[256];
+	size_t len;
 	const char *s;
 	ssize_t n;
 	int fd;
@@ -231,9 +232,16 @@ static void ctl_accept(struct sleepd *sd, int64_t now)
 		return;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	n = recv(fd, line, sizeof(line) - 1, 0);
-	if (n > 0) {
-		line[n] = '\0';
+	/* Read the whole line: closing on unread bytes resets the peer. */
+	len = 0;
+	while (len < sizeof(line) - 1 &&
+	       (n = recv(fd, line + len, sizeof(line) - 1 - len, 0)) > 0) {
+		len += n;
+		if (memchr(line, '\n', len))
+			break;
+	}
+	if (len > 0) {
+		line[len] = '\0';
 		o = ctl_cmd(sd, line, now);
 		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						   JSON_C_TO_STRING_NOSLASHESCAPE);

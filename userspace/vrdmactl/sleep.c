@@ -91,9 +91,15 @@ static struct json_object *sleepd_call(const char *path, const char *cmd)
 			close(fd);
 		return NULL;
 	}
+	/*
+	 * One write for the command and its newline: the daemon answers
+	 * after the first read and closes, and a byte it left unread
+	 * would make that close reset the connection (ECONNRESET here).
+	 */
 	buf = malloc(cap + 1);
-	if (!buf || write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd) ||
-	    write(fd, "\n", 1) != 1) {
+	if (buf)
+		snprintf(buf, cap, "%s\n", cmd);
+	if (!buf || write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf)) {
 		vrd_fail("%s: %s", path, buf ? strerror(errno) : "out of memory");
 		close(fd);
 		free(buf);

@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guardians and failover, four simulated hosts (s1-s4), two guardians:
+#
+#  - every host asks to sleep at once: two sleep (the lowest ids go
+#    first), two refuse; the two sleepers are managed by the two awake;
+#  - a manager dies (daemon killed, link down): its module's interception
+#    goes with its daemon's socket; the others notice, take its sleeper
+#    over, and, one guardian short, wake a sleeping manager-capable host.
+. "$(dirname "$0")/../lib/lib.sh"
+. "$(dirname "$0")/sleep_lib.sh"
+require_root
+
+[ -x "$SLEEPD" ] || { echo "# $SLEEPD not built"; exit "$KSFT_SKIP"; }
+
+D=$(mktemp -d) || exit 1
+defer rm -rf "$D"
+HOSTS=(s1 s2 s3 s4)
+G2="[manage]
+guardians = 2"
+
+ktap_plan 9
+
+vrdma_load || { ktap_fail "vrdma loads"; ktap_finish; }
+snet_reset
+snet_bridge || { ktap_fail "bridge"; ktap_finish; }
+for i in 1 2 3 4; do
+	snet_host "s$i" "$i" && sleepd_start "s$i" "$i" "$D" "$G2" ||
+		{ ktap_fail "host s$i and its daemon"; ktap_finish; }
+done
+wait_for 15 sleepd_all_awake "$D" "${HOSTS[@]}" || { ktap_fail "four daemons see each other"; ktap_finish; }
+
+# ---- everyone tries to sleep ------------------------------------------------------
+reqs=()
+for h in "${HOSTS[@]}"; do
+	"$VRDMACTL" sleep request sleep socket "$D/$h.sock" > /dev/null &
+	reqs+=($!)
+done
+wait "${reqs[@]}"
+sleep 4
+state() { sleepd_q "$1" "$D" "j['self']['state']"; }
+asleep=() awake=()
+for h in "${HOSTS[@]}"; do
+	if [ "$(state "$h")" = asleep ]; then asleep+=("$h"); else awake+=("$h"); fi
+done
+ktap_diag "asleep: ${asleep[*]}; awake: ${awake[*]}"
+if [ "${#awake[@]}" -eq 2 ] && [ "${#asleep[@]}" -eq 2 ]; then
+	ktap_ok "all four asked to sleep: two guardians stay awake (${awake[*]})"
+else
+	ktap_fail "all four asked to sleep: two guardians stay awake (${awake[*]})"
+fi
+nref=0
+for h in "${awake[@]}"; do
+	log_has "$h" "$D" sleep-refused reason "too few guardians would stay awake" && nref=$((nref + 1))
+done
+ktap_check "the two awake refused for the guardians" [ "$nref" -eq 2 ]
+ok=1
+for h in "${asleep[@]}"; do
+	wait_for 5 manager_of "$D" "$h" "${awake[@]}" > /dev/null || ok=0
+	ktap_diag "$h: managed by $(manager_of "$D" "$h" "${awake[@]}")"
+done
+ktap_check "both sleepers are managed by the awake hosts" [ "$ok" -eq 1 ]
+
+# ---- a manager dies -------------------------------------------------------------
+victim=$(manager_of "$D" "${asleep[0]}" "${awake[@]}" | awk '{ print $1 }')
+survivor=${awake[0]}; [ "$survivor" = "$victim" ] && survivor=${awake[1]}
+orphan=${asleep[0]}
+ktap_diag "killing $victim (manager of $orphan); $survivor survives"
+t0=$(date +%s.%N)
+kill -9 "$(sleepd_pid "$victim")"
+wait "$(sleepd_pid "$victim")" 2> /dev/null
+ip -n "$victim" link set eth0 down
+if wait_for 3 bash -c "[ -z \"\$(ip netns exec $victim '$VRDMACTL' sleep peer show)\" ]"; then
+	ktap_ok "the dead daemon's domain was flushed by the module (its socket closed)"
+else
+	ktap_fail "the dead daemon's domain was flushed by the module"
+fi
+if wait_for 10 bash -c "$(declare -f manager_of sleepd_q sleepd_status json_get); VRDMACTL='$VRDMACTL' PY='$PY'; manager_of '$D' '$orphan' '$survivor' > /dev/null"; then
+	ms=$(ms_between "$t0" "$(date +%s.%N)")
+	ktap_ok "$survivor took $orphan over from the dead manager (${ms} ms, dead-after 2000 ms)"
+else
+	ktap_diag "$(sleepd_status "$survivor" "$D")"
+	ktap_fail "$survivor took $orphan over from the dead manager"
+fi
+if log_has "$survivor" "$D" manager-lost peer "$orphan"; then
+	ktap_ok "$survivor noticed that $orphan lost its manager"
+else
+	ktap_fail "$survivor noticed that $orphan lost its manager"
+fi
+# One guardian short: the lowest awake id wakes the lowest sleeping manager.
+first=$(printf '%s\n' "${asleep[@]}" | sort | head -n 1)
+if wait_for 10 log_has "$survivor" "$D" wake reason guardians &&
+   wait_for 10 bash -c "[ \"\$('$VRDMACTL' sleep status socket $D/$first.sock | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"self\"][\"state\"])')\" = awake ]"; then
+	ktap_ok "too few guardians: $survivor woke $first, which is awake again"
+else
+	ktap_fail "too few guardians: $survivor woke $first"
+fi
+if wait_for 10 bash -c "$(declare -f manager_of sleepd_q sleepd_status json_get); VRDMACTL='$VRDMACTL' PY='$PY'; manager_of '$D' '$victim' '$survivor' $first > /dev/null"; then
+	ktap_ok "the dead host itself is managed now ($(manager_of "$D" "$victim" "$survivor" "$first"))"
+else
+	ktap_fail "the dead host itself is managed now"
+fi
+alive=("$survivor" "$first")
+ktap_check "the daemons logged no error" logs_clean "$D" "${HOSTS[@]}"
+if [ "$KTAP_FAIL" -gt 0 ]; then
+	for h in "${HOSTS[@]}"; do ktap_diag "== $h" "$(grep -v '"hello"' "$D/$h.log" | tail -n 40)"; done
+fi
+ktap_finish
