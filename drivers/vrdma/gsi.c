@@ -56,6 +56,7 @@
 #include "gsi.h"
 #include "map.h"
 #include "phys.h"
+#include "sleep.h"
 #include "vdev.h"
 #include "verbs.h"
 
@@ -63,7 +64,12 @@ static unsigned short mad_port = 4794;
 module_param(mad_port, ushort, 0444);
 MODULE_PARM_DESC(mad_port, "UDP port of the MAD tunnel between hosts");
 
-#define VRDMA_GSI_MAGIC		0x76524d31	/* "vRM1" */
+/* The tunnel's UDP port (sleep_hook.c recognises connection requests). */
+u16 vrdma_gsi_port(void)
+{
+	return mad_port;
+}
+
 #define VRDMA_GSI_MAX_PAYLOAD	2048
 #define VRDMA_GSI_MAX_SGE	4
 #define VRDMA_GSI_MAX_WR	1024
@@ -777,6 +783,14 @@ static void vrdma_gsi_tx_work(struct work_struct *work)
 		ret = vrdma_map_host(vdev, &dgid, &host, &local);
 		if (!ret && local)
 			vrdma_gsi_deliver(vdev->phys, pkt->data, pkt->len);
+		else if (!ret && vrdma_sleep_poke(vdev, &dgid, &host))
+			/*
+			 * The host sleeps: its wire would drop the MAD.  The
+			 * wake-needed event is out; ib_cm resends after its
+			 * timeout, to a host that is awake by then.
+			 */
+			pr_debug("%s: MAD to %pI6: its host sleeps\n",
+				 dev_name(&vdev->ibdev.dev), dgid.raw);
 		else if (!ret)
 			ret = vrdma_tun_send(gsi->tun, &host, pkt->data,
 					     pkt->len) < 0 ? -EIO : 0;

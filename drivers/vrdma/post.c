@@ -353,6 +353,7 @@ static void vrdma_sq_drain_locked(struct vrdma_qp *qp)
 	if (!qp->sq_error && qp->state != IB_QPS_RTS && qp->state != IB_QPS_SQD)
 		return;
 	WRITE_ONCE(qp->vdev->last_activity, jiffies);
+	WRITE_ONCE(qp->last_activity, jiffies);
 
 	prod = vrdma_queue_user_prod(&qp->sq);
 	while ((qp->sq_cons & qp->sq.index_mask) != prod) {
@@ -1068,6 +1069,8 @@ static void vrdma_handle_wc(struct vrdma_cq *cq, const struct ib_wc *wc)
 
 	WRITE_ONCE(vdev->last_activity, jiffies);
 	qp = vrdma_qp_lookup_rcu(vdev, wc->qp);
+	if (qp)
+		WRITE_ONCE(qp->last_activity, jiffies);
 	switch (kind) {
 	case VRDMA_WRID_SQ:
 		if (qp)

@@ -55,6 +55,7 @@
 #include "audit.h"
 #include "ctrl.h"
 #include "repl.h"
+#include "sleep.h"
 
 #define REPL_PRED_NRX		16
 #define REPL_SUCC_NRX		32
@@ -2034,6 +2035,8 @@ struct repl_member *repl_member_create(struct repl_group *g, u8 idx,
 		goto err;
 	}
 	vrdma_audit_created(VRDMA_AUDIT_REPL_MEMBER);
+	/* A host that holds a replica must stay awake (sleep.c). */
+	vrdma_sleep_repl_groups_add(1);
 	return m;
 
 err:
@@ -2074,5 +2077,6 @@ void repl_member_destroy(struct repl_member *m)
 	vrdma_ctrl_ep_put(m->ep);
 	kfree(m->logent);
 	kfree(m);
+	vrdma_sleep_repl_groups_add(-1);
 	vrdma_audit_destroyed(VRDMA_AUDIT_REPL_MEMBER);
 }

@@ -21,10 +21,16 @@
  * virtual device's gate for read, as every verb does: a physical device
  * removal waits for it, at most VRDMA_SLEEP_WAKE_TIMEOUT_MAX_MS.
  *
+ * The connection manager's MADs cannot wait (the MAD tunnel's sender
+ * serves every connection of the device): vrdma_sleep_poke() emits the
+ * same event and the tunnel drops the MAD, as the sleeping host's wire
+ * would; ib_cm resends it after its timeout, to a host awake by then.
+ *
  * The fast path, when no peer of any domain sleeps, is one atomic read.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hashtable.h>
 #include <linux/jhash.h>
 #include <linux/jiffies.h>
 #include <linux/lockdep.h>
@@ -596,6 +602,41 @@ int vrdma_sleep_wait(struct vrdma_dev *vdev, const union ib_gid *dgid,
 	return ret;
 }
 
+/**
+ * vrdma_sleep_poke() - is a datagram's destination host asleep?
+ * @vdev: the virtual device sending it
+ * @dgid: the destination as the application gave it (overlay address)
+ * @host: the physical address of the host that runs it
+ *
+ * For datagrams that cannot wait, such as the connection manager's MADs:
+ * when @host is known not to be awake, a wake-needed event goes out (rate
+ * limited, as for vrdma_sleep_wait()) and the caller drops the datagram,
+ * as the sleeping host's wire would; the sender's retransmission reaches
+ * the host once it is awake.
+ *
+ * Context: process context.
+ * Return: true when @host is known not to be awake.
+ */
+bool vrdma_sleep_poke(struct vrdma_dev *vdev, const union ib_gid *dgid,
+		      const union ib_gid *host)
+{
+	struct vrdma_sleep_waiter w = {
+		.phys = dev_name(&vdev->pdev->dev),
+		.host = (const struct in6_addr *)host->raw,
+		.dgid = dgid,
+		.vni = vdev->vni,
+	};
+	bool blocked;
+
+	if (!atomic_read(&vrdma_sleep_not_awake))
+		return false;
+	might_sleep();
+	blocked = vrdma_sleep_blocked(&w, false, false, true);
+	if (w.net)
+		put_net(w.net);
+	return blocked;
+}
+
 /* ------------------------------------------------------------------ */
 /* Activity                                                             */
 
@@ -611,6 +652,8 @@ static int vrdma_sleep_activity_one(struct vrdma_dev *vdev, void *data)
 	struct vrdma_sleep_activity_arg *arg = data;
 	struct vrdma_sleep_activity *act = arg->act;
 	unsigned long last, idle;
+	struct vrdma_qp *qp;
+	int bkt;
 
 	if (arg->phys[0] &&
 	    strncmp(dev_name(&vdev->pdev->dev), arg->phys, VRDMA_NAME_LEN))
@@ -624,10 +667,17 @@ static int vrdma_sleep_activity_one(struct vrdma_dev *vdev, void *data)
 		act->idle = idle;
 		act->has_idle = true;
 	}
-	if (idle <= arg->window) {
-		act->active_devs++;
-		act->active_qps += atomic_read(&vdev->n_qp);
+	if (idle > arg->window)
+		return 0;
+	act->active_devs++;
+	/* The QPs that sent or completed something within the window. */
+	rcu_read_lock();
+	hash_for_each_rcu(vdev->qp_hash, bkt, qp, hnode) {
+		last = READ_ONCE(qp->last_activity);
+		if (last && arg->now - last <= arg->window)
+			act->active_qps++;
 	}
+	rcu_read_unlock();
 	return 0;
 }
 

@@ -51,12 +51,15 @@ void vrdma_sleep_exit(void);
 
 int vrdma_sleep_wait(struct vrdma_dev *vdev, const union ib_gid *dgid,
 		     const union ib_gid *host);
+bool vrdma_sleep_poke(struct vrdma_dev *vdev, const union ib_gid *dgid,
+		      const union ib_gid *host);
 
 /**
  * struct vrdma_sleep_activity - what keeps this host awake
  * @devs: virtual devices considered
  * @active_devs: those whose data path ran within the window
- * @active_qps: QPs of those devices
+ * @active_qps: QPs of those devices that sent or completed a work request
+ *	within the window
  * @idle: milliseconds since the data path of any of them last ran (if
  *	@has_idle)
  * @has_idle: some device ever ran its data path

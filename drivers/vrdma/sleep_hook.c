@@ -17,6 +17,7 @@
  *                    and dropped: a TCP SYN (no ACK, RST or FIN) to one of
  *                    the sleeper's listening ports, or a RoCE v2 CM MAD
  *                    (UDP 4791, BTH opcode UD SEND only, destination QP 1)
+ *                    or a MAD of vrdma's tunnel (UDP mad_port, gsi.c)
  *                    is a valid request and raises a REQUEST event (rate
  *                    limited per sleeper); anything else is ignored.
  *  IPv4/IPv6 local-out: this host's own connection attempts to a sleeper
@@ -54,6 +55,7 @@
 #include <net/ndisc.h>
 #include <rdma/ib_pack.h>
 
+#include "gsi.h"
 #include "sleep.h"
 
 /* After defragmentation, before connection tracking and raw tables. */
@@ -111,6 +113,8 @@ static u32 vrdma_sleep_classify(const struct vrdma_sleep_peer *peer,
 	const struct udphdr *uh;
 	struct tcphdr _th;
 	struct udphdr _uh;
+	const __be32 *magic;
+	__be32 _magic;
 	u32 dqpn;
 
 	switch (proto) {
@@ -130,6 +134,12 @@ static u32 vrdma_sleep_classify(const struct vrdma_sleep_peer *peer,
 			return 0;
 		*sport = ntohs(uh->source);
 		*dport = ntohs(uh->dest);
+		if (*dport == vrdma_gsi_port()) {
+			magic = skb_header_pointer(skb, off + sizeof(_uh),
+						   sizeof(_magic), &_magic);
+			return magic && be32_to_cpu(*magic) == VRDMA_GSI_MAGIC ?
+				VRDMA_SLEEP_REQUEST_RDMA_CM : 0;
+		}
 		if (*dport != VRDMA_SLEEP_ROCE_PORT)
 			return 0;
 		b = skb_header_pointer(skb, off, sizeof(_b), &_b);

@@ -588,6 +588,8 @@ struct vrdma_swqe {
  * @err_work: moves the physical QP to the error state (from atomic
  *	context, where ib_modify_qp() may not be called)
  * @hnode: entry in vdev->qp_hash
+ * @last_activity: jiffies of the QP's last send doorbell or completion
+ *	(post.c), 0: never; read by sleep.c
  * @unode: entry in the host's UD QP directory (qp.c), UD QPs only
  * @ud_last_valid: @ud_last_dgid and @ud_last_sgid_index are set
  * @ud_last_dgid: overlay destination of the last UD send
@@ -640,6 +642,7 @@ struct vrdma_qp {
 	enum ib_qp_state state;
 	struct work_struct err_work;
 	struct hlist_node hnode;
+	unsigned long last_activity;
 	struct hlist_node unode;
 	bool ud_last_valid;
 	union ib_gid ud_last_dgid;

@@ -8,7 +8,9 @@
 # wake-needed event and waits; host 1's daemon wakes host 2 (magic
 # packet); host 2 resumes and announces itself; the module lets the
 # client proceed, and the ping-pong completes.  When host 2 cannot wake,
-# the client fails with EHOSTDOWN after the configured wake timeout.
+# the client fails with EHOSTDOWN after the configured wake timeout.  An
+# rping (rdma_cm) to the sleeping host wakes it too: its connection
+# request MAD is dropped while the host sleeps and raises wake-needed.
 #
 #   RDMA ("physical") network, init_net:   h1 10.99.0.1 rxe1   h2 10.99.0.2 rxe2
 #   containers:                           c1_1 (vr1_1, on rxe1) c2_1 (vr2_1, on rxe2)
@@ -25,14 +27,16 @@
 require_root
 
 [ -x "$SLEEPD" ] || { echo "# $SLEEPD not built"; exit "$KSFT_SKIP"; }
-command -v ibv_rc_pingpong > /dev/null || { echo "# ibv_rc_pingpong not installed"; exit "$KSFT_SKIP"; }
+for p in ibv_rc_pingpong rping; do
+	command -v $p > /dev/null || { echo "# $p not installed"; exit "$KSFT_SKIP"; }
+done
 
 D=$(mktemp -d) || exit 1
 defer rm -rf "$D"
 PORT=18515
 H2DROP="nsenter --net=/proc/1/ns/net tc"
 
-ktap_plan 12
+ktap_plan 14
 
 snet_reset
 topo_reset
@@ -147,6 +151,38 @@ fi
 wait_for 5 bash -c "[ \"\$(tc filter show dev h2 ingress 2>/dev/null)\" = '' ]"
 ktap_check "host 2 is awake again for everyone" \
 	wait_for 5 bash -c "ip netns exec s3 '$VRDMACTL' sleep peer show | grep -q '^$(snet_addr 2) name s2 state awake'"
+
+# ---- an rdma_cm connection wakes it too ------------------------------------------
+# The connection request is a MAD through the module's tunnel: the module
+# drops it while host 2 sleeps (as the sleeping host's wire would), emits
+# wake-needed, and ib_cm's retransmission reaches host 2 once it is awake.
+sleep 1.5
+"$VRDMACTL" sleep request sleep socket "$D/s2.sock" > /dev/null
+wait_for 10 bash -c "ip netns exec s1 '$VRDMACTL' sleep peer show | grep -q '^$(snet_addr 2) name s2 state asleep'"
+ev0=$(json_get "$(ip netns exec s1 "$VRDMACTL" -j sleep peer show "$(snet_addr 2)")" "j[0]['events']")
+ip netns exec c2_1 timeout 90 rping -s -a "$(ct_addr 2 1)" -p 7471 -C 5 -v > "$D/rps.log" 2>&1 &
+spid=$!
+sleep 1
+start=$(date +%s%N)
+ip netns exec c1_1 timeout 60 rping -c -a "$(ct_addr 2 1)" -p 7471 -C 5 -v > "$D/rpc.log" 2>&1
+cli_rc=$?
+secs=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$cli_rc" -eq 0 ] || kill "$spid" 2>/dev/null
+wait "$spid"
+srv_rc=$?
+ev1=$(json_get "$(ip netns exec s1 "$VRDMACTL" -j sleep peer show "$(snet_addr 2)")" "j[0]['events']")
+if [ "$cli_rc" -eq 0 ] && [ "$srv_rc" -eq 0 ] && [ "$(grep -c 'ping data' "$D/rpc.log")" -eq 5 ]; then
+	ktap_ok "rping -v (rdma_cm) to the sleeping host's container completes (${secs} ms)"
+else
+	ktap_diag "client exit $cli_rc: $(tail -n 3 "$D/rpc.log")" "server exit $srv_rc: $(tail -n 3 "$D/rps.log")"
+	ktap_fail "rping -v (rdma_cm) to the sleeping host's container completes"
+fi
+if [ "${ev1:-0}" -gt "${ev0:-0}" ] && [ "$(log_count s2 "$D" resume)" -ge 2 ]; then
+	ktap_ok "its connection request raised wake-needed (events $ev0 -> $ev1) and host 2 resumed"
+else
+	ktap_fail "its connection request raised wake-needed (events $ev0 -> $ev1) and host 2 resumed"
+fi
+wait_for 10 bash -c "ip netns exec s1 '$VRDMACTL' sleep peer show | grep -q '^$(snet_addr 2) name s2 state awake'"
 
 # ---- activity keeps host 1 awake -------------------------------------------------
 "$VRDMACTL" sleep request sleep socket "$D/s1.sock" > /dev/null

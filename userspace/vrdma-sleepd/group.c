@@ -36,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -644,9 +646,21 @@ static void refuse(struct sleepd *sd, const char *why, int64_t now)
 		send_hello(sd, now);	/* cancels the intent */
 }
 
+/* Milliseconds this machine spent suspended since it booted. */
+static int64_t suspended_ms(void)
+{
+	struct timespec b, m;
+
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return (b.tv_sec - m.tv_sec) * 1000 +
+	       (b.tv_nsec - m.tv_nsec) / 1000000;
+}
+
 static void go_to_sleep(struct sleepd *sd, int64_t now)
 {
 	struct json_object *r;
+	int64_t suspended0;
 	int i;
 
 	for (i = 0; i < sd->n_peers; i++)
@@ -674,10 +688,31 @@ static void go_to_sleep(struct sleepd *sd, int64_t now)
 	sd->resume_at = 0;
 	if (sd->cfg.test)
 		return;
-	if (run_cmd(sd, sd->cfg.sleep_cmd))
+	suspended0 = suspended_ms();
+	if (run_cmd(sd, sd->cfg.sleep_cmd)) {
 		log_msg(sd, LOG_WARN, "sleep-command", "failed: %s",
 			sd->cfg.sleep_cmd);
-	group_resume(sd, "sleep command returned", now_ms());
+		group_resume(sd, "sleep command failed", now_ms());
+		return;
+	}
+	/*
+	 * "systemctl suspend" returns once the suspend is queued, before the
+	 * machine sleeps: wait until it did (the time spent suspended grew),
+	 * or give up after SLEEPD_SUSPEND_WAIT_MS.
+	 */
+	for (i = 0; i < SLEEPD_SUSPEND_WAIT_MS / 100; i++) {
+		if (suspended_ms() - suspended0 >= 500)
+			break;
+		usleep(100 * 1000);
+	}
+	if (suspended_ms() - suspended0 < 500) {
+		log_msg(sd, LOG_WARN, "sleep-command",
+			"returned, but the host did not suspend within %d ms: %s",
+			SLEEPD_SUSPEND_WAIT_MS, sd->cfg.sleep_cmd);
+		group_resume(sd, "the host did not suspend", now_ms());
+		return;
+	}
+	group_resume(sd, "resumed from suspend", now_ms());
 }
 
 void group_resume(struct sleepd *sd, const char *why, int64_t now)

@@ -11,6 +11,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,6 +103,20 @@ static int other_addrs(const struct peer *p, struct in6_addr *out)
 	return n;
 }
 
+#define FNV1A_INIT	0xcbf29ce484222325ULL
+
+/* FNV-1a over @len bytes: a change detector, not a defence. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const uint8_t *b = data;
+
+	while (len--) {
+		h ^= *b++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
 /*
  * Make the module's copy of @p match our view (nothing when unchanged);
  * @announce: gratuitous ARP/NA for it now (we just took it over).
@@ -115,6 +130,7 @@ void kernel_sync_peer(struct sleepd *sd, struct peer *p, bool announce)
 	struct nlmsghdr *nlh;
 	char sig[sizeof(p->ksig)];
 	int n, i, ret;
+	uint64_t h;
 
 	if (!p->known || !p->info.n_addrs)
 		return;
@@ -127,9 +143,13 @@ void kernel_sync_peer(struct sleepd *sd, struct peer *p, bool announce)
 				manager = &sd->peers[i]->info.addrs[0];
 	}
 	n = other_addrs(p, others);
-	snprintf(sig, sizeof(sig), "%u/%d/%d/%u/%d/%d/%s", kstate(p->state),
-		 managed, n, manager ? manager->s6_addr32[3] : 0,
-		 p->info.n_ports, p->info.n_ports ? p->info.ports[0] : 0,
+	/* Everything the module is told, so that any change is re-sent. */
+	h = fnv1a(FNV1A_INIT, others, n * sizeof(others[0]));
+	h = fnv1a(h, p->info.ports, p->info.n_ports * sizeof(p->info.ports[0]));
+	if (manager)
+		h = fnv1a(h, manager, sizeof(*manager));
+	snprintf(sig, sizeof(sig), "%u/%d/%d/%d/%016" PRIx64 "/%s",
+		 kstate(p->state), managed, n, p->info.n_ports, h,
 		 p->info.name);
 	if (!announce && p->in_kernel && !strcmp(sig, p->ksig) &&
 	    !memcmp(&p->kaddr, &p->info.addrs[0], sizeof(p->kaddr)))

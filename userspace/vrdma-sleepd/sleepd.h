@@ -37,6 +37,8 @@
 #define SLEEPD_KEY_LEN		crypto_auth_KEYBYTES
 #define SLEEPD_PATH_LEN		256
 #define SLEEPD_CMD_LEN		512
+/* How long the sleep command may take to really suspend the machine. */
+#define SLEEPD_SUSPEND_WAIT_MS	30000
 
 /* ------------------------------------------------------------------ */
 /* config.c                                                             */
