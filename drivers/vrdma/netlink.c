@@ -727,8 +727,11 @@ static const struct genl_ops vrdma_nl_ops[] = {
 	},
 	/*
 	 * REPL_*: repl_group.c.  Group changes: admin, init_net only.
-	 * REPL_GROUP_GET and REPL_OP: anyone, from init_net or from a
-	 * namespace the group allows (others do not see the group).
+	 * REPL_GROUP_GET: anyone, from init_net or from a namespace the
+	 * group allows (others do not see the group; file names and
+	 * namespaces only for init_net's administrators).  REPL_OP: the
+	 * same, with CAP_NET_ADMIN in the namespace's user namespace
+	 * (checked by the handler).
 	 */
 	{
 		.cmd		= VRDMA_CMD_REPL_GROUP_NEW,

@@ -400,6 +400,7 @@ struct repl_auth_member {
 	unsigned long last_hb;		/* jiffies of the last heartbeat */
 	u64 nonce;
 	u32 synced_epoch;
+	u32 join_epoch;			/* the epoch that appended it, SYNC */
 	u32 flags;			/* VRDMA_REPL_HB_* of the last one */
 	bool seen;
 	bool in_chain;

@@ -15,13 +15,16 @@
  *    lease ran out), at once when it reports that it has no RDMA device
  *    or that it restarted (a new nonce), when it reports it is not up to
  *    date although it is in the chain as such, and when a neighbour
- *    suspects it (its QP broke) and it missed two heartbeats;
+ *    suspects it (its QP broke) and it missed two heartbeats; silence
+ *    or suspicion never removes the last up-to-date member: the group
+ *    stalls until it is heard again;
  *  - a configured member outside the chain that heartbeats, has its
  *    device, is appended at the tail marked SYNC (joining) when no other
  *    member is joining and at least one member of the chain is up to
  *    date; its predecessor transfers the region to it;
- *  - a joining member that reports being up to date in the current epoch
- *    loses its SYNC mark (a new epoch).
+ *  - a joining member that reports being up to date, with the state
+ *    received in the epoch that appended it or later, loses its SYNC mark
+ *    (a new epoch).
  *
  * If no up-to-date member is left, the group is lost: the authority
  * stops changing the chain (Documentation/replication.rst).
@@ -106,6 +109,24 @@ static void repl_auth_remove(struct repl_authority *a, u8 idx,
 		a->g->name, idx, &a->g->members[idx], why);
 }
 
+/*
+ * Is member @idx the last up-to-date member of the chain?  Silence alone
+ * never removes it: without it the group would be lost for good, while a
+ * member that comes back (a link flap, a stalled host) resumes the chain.
+ * Until then the group stalls: the member's lease runs out and it fences
+ * itself.
+ */
+static bool repl_auth_last_up_to_date(const struct repl_authority *a, u8 idx)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->cfg.nchain; i++)
+		if (a->cfg.idx[i] != idx &&
+		    !(a->cfg.flags[i] & VRDMA_REPL_CE_SYNC))
+			return false;
+	return true;
+}
+
 static bool repl_auth_check_lost(struct repl_authority *a)
 {
 	unsigned int i;
@@ -142,7 +163,8 @@ void repl_auth_tick(struct repl_authority *a)
 
 	for (i = 0; i < g->nmembers; i++) {
 		if (a->m[i].in_chain &&
-		    time_after(now, a->m[i].last_hb + timeout)) {
+		    time_after(now, a->m[i].last_hb + timeout) &&
+		    !repl_auth_last_up_to_date(a, i)) {
 			repl_auth_remove(a, i, "no heartbeat");
 			changed = true;
 		}
@@ -157,8 +179,12 @@ void repl_auth_tick(struct repl_authority *a)
 		i = a->cfg.idx[pos];
 		if (!(a->cfg.flags[pos] & VRDMA_REPL_CE_SYNC))
 			continue;
+		/*
+		 * It received the state in this join (a member stays in sync
+		 * while it stays in the chain, through later epochs too).
+		 */
 		if ((a->m[i].flags & VRDMA_REPL_HB_IN_SYNC) &&
-		    a->m[i].synced_epoch == a->cfg.epoch) {
+		    a->m[i].synced_epoch >= a->m[i].join_epoch) {
 			a->cfg.flags[pos] &= ~VRDMA_REPL_CE_SYNC;
 			a->m[i].sync = false;
 			pr_info("repl %s: authority: member %u is up to date\n",
@@ -179,6 +205,7 @@ void repl_auth_tick(struct repl_authority *a)
 				continue;
 			a->m[i].in_chain = true;
 			a->m[i].sync = true;
+			a->m[i].join_epoch = a->cfg.epoch + 1;	/* published below */
 			a->cfg.idx[a->cfg.nchain] = i;
 			a->cfg.flags[a->cfg.nchain] = VRDMA_REPL_CE_SYNC;
 			a->cfg.nchain++;
@@ -275,7 +302,8 @@ void repl_auth_suspect(struct repl_authority *a,
 	if (a->lost || s->idx >= a->g->nmembers ||
 	    le32_to_cpu(s->h.epoch) != a->cfg.epoch ||
 	    !a->m[s->idx].in_chain ||
-	    !time_after(jiffies, a->m[s->idx].last_hb + quiet))
+	    !time_after(jiffies, a->m[s->idx].last_hb + quiet) ||
+	    repl_auth_last_up_to_date(a, s->idx))
 		return;
 	repl_auth_remove(a, s->idx, "suspected by a neighbour");
 	repl_auth_check_lost(a);

@@ -1073,7 +1073,9 @@ static int repl_nl_fill(struct sk_buff *skb, struct repl_group *g,
  */
 int vrdma_nl_repl_group_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	bool admin = net_eq(genl_info_net(info), &init_net);
+	/* File names and namespaces: for init_net's administrators only. */
+	bool admin = net_eq(genl_info_net(info), &init_net) &&
+		     netlink_capable(skb, CAP_NET_ADMIN);
 	char name[VRDMA_REPL_NAME_LEN];
 	struct repl_group *g;
 	struct sk_buff *msg;
@@ -1120,7 +1122,8 @@ int vrdma_nl_repl_group_get_dumpit(struct sk_buff *skb,
 				   struct netlink_callback *cb)
 {
 	struct net *net = sock_net(cb->skb->sk);
-	bool admin = net_eq(net, &init_net);
+	bool admin = net_eq(net, &init_net) &&
+		     netlink_capable(cb->skb, CAP_NET_ADMIN);
 	long skip = cb->args[0], i = 0;
 	struct repl_group *g;
 	void *hdr;
@@ -1292,6 +1295,13 @@ int vrdma_nl_repl_op_doit(struct sk_buff *skb, struct genl_info *info)
 	u64 len64 = 0;
 	int rem, ret;
 
+	/* Writing replicas is a privilege of the namespace's administrator. */
+	if (!netlink_ns_capable(skb, genl_info_net(info)->user_ns,
+				CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(extack,
+			       "submitting to a group needs CAP_NET_ADMIN in the network namespace");
+		return -EPERM;
+	}
 	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_NAME) ||
 	    GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_OPCODE) ||
 	    !repl_nl_name(info, name))
@@ -1504,7 +1514,8 @@ EXPORT_SYMBOL_GPL(vrdma_repl_size);
  * Operations submitted on one host are applied by every member in the
  * order of submission.
  *
- * Context: process context; any context with VRDMA_REPL_NOWAIT.
+ * Context: process context; with VRDMA_REPL_NOWAIT also softirq (never hard
+ * interrupts, nor a completion callback of this group: its lock is held).
  * Return: 0 (then @done is called exactly once), or -EINVAL, -ERANGE (an
  * invalid operation), -ENOTCONN (no client agent on this host),
  * -ENETDOWN (its RDMA device is missing), -ESHUTDOWN (the group was

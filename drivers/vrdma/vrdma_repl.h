@@ -95,8 +95,10 @@ struct vrdma_repl_completion {
  * @ctx: the submitter's context
  * @c: the completion (valid during the call only)
  *
- * Called once per submitted operation, in softirq context or from the
- * caller of vrdma_repl_close()/group deletion; must not sleep.
+ * Called once per submitted operation, in softirq context or when the
+ * group is deleted (operations in flight complete with -ESHUTDOWN); must
+ * not sleep, and must not call vrdma_repl_submit() (the agent's lock is
+ * held): hand the next submission to a work item.
  */
 typedef void (*vrdma_repl_done_t)(void *ctx,
 				  const struct vrdma_repl_completion *c);
