@@ -62,8 +62,9 @@ pair() {
 	for i in 1 2 3 4 5; do
 		sleep 1
 		out=$(in_ct "$cct" timeout $T "${cli[@]}" 2>&1) && { rc=0; break; }
-		# Retry only while the server is not listening yet.
-		grep -qiE 'reject|REJECTED|ECONNREFUSED|refused|error 111' <<< "$out" || break
+		# Retry only while the server is not listening yet (perftest
+		# prints the event's number: RDMA_CM_EVENT_REJECTED is 8).
+		grep -qiE 'reject|ECONNREFUSED|refused|error 111|CM event .* 8$' <<< "$out" || break
 	done
 	wait "$spid" || rc=1
 	if [ $rc -eq 0 ]; then
