@@ -278,12 +278,19 @@ static void logp(struct sleepd *sd, int level, const char *event,
 	log_end(sd, r);
 }
 
+/* @p has no manager from @now: the takeover ranks count from then. */
+static void unmanaged(struct peer *p, int64_t now)
+{
+	p->manager = 0;
+	p->unmanaged_since = now;
+}
+
 static void release(struct sleepd *sd, struct peer *p, const char *why,
 		    int64_t now)
 {
 	if (p->manager != sd->self.id)
 		return;
-	p->manager = 0;
+	unmanaged(p, now);
 	sd->st.releases++;
 	send_subject(sd, MSG_RELEASE, p);
 	kernel_sync_peer(sd, p, false);
@@ -305,7 +312,8 @@ static void takeover(struct sleepd *sd, struct peer *p, const char *why,
 	     now - p->asleep_since);
 }
 
-static void manager_lost(struct sleepd *sd, struct peer *p, const char *why)
+static void manager_lost(struct sleepd *sd, struct peer *p, const char *why,
+			 int64_t now)
 {
 	struct json_object *r = log_start(sd, LOG_INFO, "manager-lost");
 
@@ -315,7 +323,7 @@ static void manager_lost(struct sleepd *sd, struct peer *p, const char *why)
 		jadd_str(r, "reason", why);
 		log_end(sd, r);
 	}
-	p->manager = 0;
+	unmanaged(p, now);
 	kernel_sync_peer(sd, p, false);
 }
 
@@ -332,7 +340,7 @@ static void mark_asleep(struct sleepd *sd, struct peer *p, const char *why,
 	logp(sd, LOG_INFO, "peer-asleep", p, "reason", why, NULL, 0);
 	for (i = 0; i < sd->n_peers; i++)
 		if (sd->peers[i]->manager == p->info.id)
-			manager_lost(sd, sd->peers[i], "manager asleep");
+			manager_lost(sd, sd->peers[i], "manager asleep", now);
 	kernel_sync_peer(sd, p, false);
 }
 
@@ -447,7 +455,7 @@ static void rx_hello(struct sleepd *sd, struct peer *p, struct msg *msg,
 		for (listed = false, j = 0; j < msg->n_manages; j++)
 			listed |= msg->manages[j] == s->info.id;
 		if (!listed) {
-			s->manager = 0;
+			unmanaged(s, now);
 			kernel_sync_peer(sd, s, false);
 		}
 	}
@@ -537,7 +545,7 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 	case MSG_RELEASE:
 		s = peer_find(sd, msg.subject);
 		if (s && s->manager == p->info.id) {
-			s->manager = 0;
+			unmanaged(s, now);
 			kernel_sync_peer(sd, s, false);
 		}
 		break;
@@ -553,7 +561,7 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 		release(sd, p, "left", now);
 		for (int i = 0; i < sd->n_peers; i++)
 			if (sd->peers[i]->manager == p->info.id)
-				manager_lost(sd, sd->peers[i], "manager left");
+				manager_lost(sd, sd->peers[i], "manager left", now);
 		kernel_forget_peer(sd, p);
 		peer_remove(sd, p);
 		break;
@@ -802,9 +810,9 @@ static void check_liveness(struct sleepd *sd, int64_t now)
 			continue;
 		m = peer_find(sd, p->manager);
 		if (!m || m->state != PEER_AWAKE)
-			manager_lost(sd, p, "manager not awake");
+			manager_lost(sd, p, "manager not awake", now);
 		else if (now - p->manager_seen > sd->cfg.dead_ms)
-			manager_lost(sd, p, "claim not refreshed");
+			manager_lost(sd, p, "claim not refreshed", now);
 	}
 }
 
@@ -883,13 +891,20 @@ static void takeover_candidates(struct sleepd *sd, int64_t now)
 
 	for (i = 0; i < sd->n_peers; i++) {
 		struct peer *p = sd->peers[i];
-		int64_t wait;
+		int64_t wait, since;
 
 		if (!p->known || p->state == PEER_AWAKE || p->manager ||
 		    p->probe_pending)
 			continue;
+		/*
+		 * The ranks count from when it fell silent, or from when it
+		 * lost its manager (released, manager asleep or silent): else
+		 * every host would take over a long-time sleeper at once.
+		 */
+		since = p->asleep_since > p->unmanaged_since ?
+			p->asleep_since : p->unmanaged_since;
 		wait = (int64_t)rank_for(sd, p) * (sd->cfg.probe_timeout_ms + 300);
-		if (now - p->asleep_since >= wait)
+		if (now - since >= wait)
 			send_probe(sd, p, true, now);
 	}
 }

@@ -208,6 +208,7 @@ struct peer {
 	bool announced;			/* it said it goes to sleep */
 	uint32_t manager;		/* its manager's id, 0 for none */
 	int64_t manager_seen;
+	int64_t unmanaged_since;	/* when it last lost its manager */
 	int64_t managed_since;		/* manager == us: since when */
 	int64_t reannounce_at;
 	/* probes */
