@@ -529,7 +529,7 @@ static int repl_wait(struct vrd *vrd, struct vrdma_repl *r, const char *cmd,
 		return vrd_fail("%s: %s: the range lies beyond the region",
 				cmd, strerror(-status));
 	if (status == -EPERM)
-		return vrd_fail("%s: %s: this network namespace may not use the group",
+		return vrd_fail("%s: %s: submitting needs CAP_NET_ADMIN in a network namespace the group allows",
 				cmd, strerror(-status));
 	if (status)
 		return vrd_fail("%s: %s", cmd, strerror(-status));
