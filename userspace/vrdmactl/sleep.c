@@ -935,5 +935,8 @@ int cmd_sleep(struct vrd *vrd)
 		{ "help",	sleep_help },
 	};
 
+	/* "sleep socket PATH" is "sleep show socket PATH". */
+	if (vrd_arg(vrd) && !strcmp(vrd_arg(vrd), "socket"))
+		return sleep_show(vrd);
 	return vrd_exec(vrd, cmds, sleep_show);
 }
