@@ -357,6 +357,14 @@ static void vrdma_gsi_deliver(struct vrdma_phys *phys, const u8 *data,
  * address), so a host cannot speak for another.
  */
 #define VRDMA_UDA_MAGIC		0x76524431	/* "vRD1" */
+#define VRDMA_UDA_ACK_MAGIC	0x76524432	/* "vRD2": learned, from the receiver */
+
+/* Announcers wait here for the receiver's acknowledgment. */
+static DECLARE_WAIT_QUEUE_HEAD(vrdma_uda_wq);
+static unsigned int uda_ack_ms = 200;
+module_param(uda_ack_ms, uint, 0644);
+MODULE_PARM_DESC(uda_ack_ms,
+		 "How long a UD QP's first send to a host waits for that host to learn who it is (ms)");
 #define VRDMA_UDA_REFRESH	(10 * HZ)
 
 static unsigned int ud_senders_max = 16384;
@@ -414,8 +422,11 @@ static struct vrdma_ud_sender *vrdma_uds_find(const union ib_gid *host,
 	return NULL;
 }
 
-/* Softirq: an announcement arrived from @src (the datagram's source). */
-static void vrdma_uds_learn(const struct vrdma_uda_msg *m,
+/*
+ * Softirq: an announcement arrived from @src (the datagram's source).
+ * Return: true when it was learned.
+ */
+static bool vrdma_uds_learn(const struct vrdma_uda_msg *m,
 			    const union ib_gid *src)
 {
 	struct vrdma_ud_sender *e, *old;
@@ -425,10 +436,10 @@ static void vrdma_uds_learn(const struct vrdma_uda_msg *m,
 	if (memcmp(&host, src, sizeof(host)) || m->rsvd ||
 	    be32_to_cpu(m->vni) > VRDMA_VNI_MAX ||
 	    be32_to_cpu(m->qpn) & ~IB_QPN_MASK)
-		return;
+		return false;
 	e = kzalloc(sizeof(*e), GFP_ATOMIC);
 	if (!e)
-		return;
+		return false;
 	e->host = host;
 	e->qpn = be32_to_cpu(m->qpn);
 	e->vni = be32_to_cpu(m->vni);
@@ -454,6 +465,7 @@ static void vrdma_uds_learn(const struct vrdma_uda_msg *m,
 	list_add_tail(&e->lru, &vrdma_uds_lru);
 	vrdma_uds_nr++;
 	spin_unlock(&vrdma_uds_lock);
+	return true;
 }
 
 /**
@@ -500,6 +512,9 @@ void vrdma_ud_senders_exit(void)
 /* ------------------------------------------------------------------ */
 /* The tunnel                                                           */
 
+static int vrdma_tun_send(struct vrdma_tun *tun, const union ib_gid *host,
+			  const void *data, u32 len);
+
 static void vrdma_tun_rx_work(struct work_struct *work)
 {
 	struct vrdma_tun *tun = container_of(work, struct vrdma_tun, rx_work);
@@ -513,10 +528,69 @@ static void vrdma_tun_rx_work(struct work_struct *work)
 
 	while ((pkt = list_first_entry_or_null(&q, struct vrdma_gsi_pkt,
 					       node))) {
+		const struct vrdma_uda_msg *m = (const void *)pkt->data;
+
 		list_del(&pkt->node);
-		vrdma_gsi_deliver(tun->phys, pkt->data, pkt->len);
+		if (pkt->len == sizeof(*m) &&
+		    be32_to_cpu(m->magic) == VRDMA_UDA_ACK_MAGIC)
+			/* To the announcer (its address, validated). */
+			vrdma_tun_send(tun, (const union ib_gid *)m->host,
+				       pkt->data, pkt->len);
+		else
+			vrdma_gsi_deliver(tun->phys, pkt->data, pkt->len);
 		kfree(pkt);
 	}
+}
+
+/* Softirq: queue @pkt for vrdma_tun_rx_work(); false if the queue is full. */
+static bool vrdma_tun_queue(struct vrdma_tun *tun, struct vrdma_gsi_pkt *pkt)
+{
+	spin_lock(&tun->rx_lock);
+	if (tun->rx_len >= VRDMA_GSI_RX_BACKLOG) {
+		spin_unlock(&tun->rx_lock);
+		return false;
+	}
+	list_add_tail(&pkt->node, &tun->rxq);
+	tun->rx_len++;
+	spin_unlock(&tun->rx_lock);
+	queue_work(system_unbound_wq, &tun->rx_work);
+	return true;
+}
+
+/* Softirq: a UD announcement (learn it, acknowledge it) or its ack. */
+static void vrdma_tun_rcv_uda(struct vrdma_tun *tun, struct sk_buff *skb,
+			      struct vrdma_uda_msg *uda)
+{
+	struct vrdma_gsi_pkt *pkt;
+	struct vrdma_qp *qp;
+	union ib_gid src;
+
+	if (be32_to_cpu(uda->magic) == VRDMA_UDA_ACK_MAGIC) {
+		if (memcmp(uda->host, tun->addr.raw, sizeof(uda->host)))
+			return;
+		rcu_read_lock();
+		qp = vrdma_ud_qp_rcu(tun->phys->ibdev, be32_to_cpu(uda->qpn));
+		if (qp)
+			atomic_inc(&qp->uda_acks);
+		rcu_read_unlock();
+		wake_up_all(&vrdma_uda_wq);
+		return;
+	}
+	if (ip_hdr(skb)->version == 4)
+		ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr,
+				       (struct in6_addr *)&src);
+	else
+		memcpy(src.raw, &ipv6_hdr(skb)->saddr, sizeof(src));
+	if (!vrdma_uds_learn(uda, &src))
+		return;
+	pkt = kmalloc(struct_size(pkt, data, sizeof(*uda)), GFP_ATOMIC);
+	if (!pkt)
+		return;
+	uda->magic = cpu_to_be32(VRDMA_UDA_ACK_MAGIC);
+	pkt->len = sizeof(*uda);
+	memcpy(pkt->data, uda, sizeof(*uda));
+	if (!vrdma_tun_queue(tun, pkt))
+		kfree(pkt);
 }
 
 /* UDP encapsulation receive (softirq): copy the datagram out, queue it. */
@@ -529,15 +603,9 @@ static int vrdma_tun_rcv(struct sock *sk, struct sk_buff *skb)
 
 	if (tun && len == sizeof(uda) &&
 	    !skb_copy_bits(skb, sizeof(struct udphdr), &uda, sizeof(uda)) &&
-	    be32_to_cpu(uda.magic) == VRDMA_UDA_MAGIC) {
-		union ib_gid src;
-
-		if (ip_hdr(skb)->version == 4)
-			ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr,
-					       (struct in6_addr *)&src);
-		else
-			memcpy(src.raw, &ipv6_hdr(skb)->saddr, sizeof(src));
-		vrdma_uds_learn(&uda, &src);
+	    (be32_to_cpu(uda.magic) == VRDMA_UDA_MAGIC ||
+	     be32_to_cpu(uda.magic) == VRDMA_UDA_ACK_MAGIC)) {
+		vrdma_tun_rcv_uda(tun, skb, &uda);
 		goto drop;
 	}
 	if (!tun || len < (int)sizeof(struct vrdma_gsi_hdr) ||
@@ -551,16 +619,8 @@ static int vrdma_tun_rcv(struct sock *sk, struct sk_buff *skb)
 		kfree(pkt);
 		goto drop;
 	}
-	spin_lock(&tun->rx_lock);
-	if (tun->rx_len >= VRDMA_GSI_RX_BACKLOG) {
-		spin_unlock(&tun->rx_lock);
+	if (!vrdma_tun_queue(tun, pkt))
 		kfree(pkt);
-		goto drop;
-	}
-	list_add_tail(&pkt->node, &tun->rxq);
-	tun->rx_len++;
-	spin_unlock(&tun->rx_lock);
-	queue_work(system_unbound_wq, &tun->rx_work);
 drop:
 	kfree_skb(skb);
 	return 0;
@@ -740,6 +800,27 @@ int vrdma_tun_announce(struct vrdma_tun *tun, u32 vni, u32 qpn,
 	return ret < 0 ? ret : 0;
 }
 
+/**
+ * vrdma_tun_announce_wait() - wait until an announcement was learned
+ * @qp: the announcing UD QP
+ * @acks: @qp->uda_acks before the announcement
+ *
+ * The announcement travels through the tunnel, the QP's datagrams through
+ * the RNIC: without this wait, the first datagrams could reach the
+ * receiver first and show it an unknown sender.  At most uda_ack_ms (a
+ * host without vrdma never answers).  Process context.
+ *
+ * Return: 0 once acknowledged, -ETIMEDOUT.
+ */
+int vrdma_tun_announce_wait(struct vrdma_qp *qp, int acks)
+{
+	might_sleep();
+	return wait_event_timeout(vrdma_uda_wq,
+				  atomic_read(&qp->uda_acks) != acks,
+				  msecs_to_jiffies(READ_ONCE(uda_ack_ms))) ?
+	       0 : -ETIMEDOUT;
+}
+
 /* ------------------------------------------------------------------ */
 /* Sends                                                                */
 
@@ -773,6 +854,12 @@ static void vrdma_gsi_tx_work(struct work_struct *work)
 	spin_lock_bh(&gsi->tx_lock);
 	list_splice_init(&gsi->txq, &q);
 	spin_unlock_bh(&gsi->tx_lock);
+	/*
+	 * Receives have no doorbell: an application that posted some and
+	 * then accepts a connection (the REP or SIDR REP going out now)
+	 * expects them to catch the first datagrams its peer sends.
+	 */
+	vrdma_dev_rq_kick(vdev);
 
 	while ((pkt = list_first_entry_or_null(&q, struct vrdma_gsi_pkt,
 					       node))) {

@@ -37,6 +37,7 @@ struct vrdma_tun *vrdma_tun_get(struct vrdma_dev *vdev);
 void vrdma_tun_put(struct vrdma_tun *tun);
 int vrdma_tun_announce(struct vrdma_tun *tun, u32 vni, u32 qpn,
 		       const union ib_gid *overlay, const union ib_gid *host);
+int vrdma_tun_announce_wait(struct vrdma_qp *qp, int acks);
 int vrdma_ud_sender_rcu(const union ib_gid *host, u32 qpn, u32 *vni,
 			union ib_gid *overlay);
 void vrdma_ud_senders_exit(void);

@@ -490,6 +490,7 @@ static void vrdma_ud_announce(struct vrdma_qp *qp)
 		struct vrdma_ah *ah;
 		u32 sgid_index;
 		bool found;
+		int acks;
 
 		xa_lock_irq(&vdev->ahs);
 		ah = xa_load(&vdev->ahs, READ_ONCE(wqe->wr.wr.ud.ah_num));
@@ -503,6 +504,7 @@ static void vrdma_ud_announce(struct vrdma_qp *qp)
 			continue;
 		if (rdma_query_gid(&vdev->ibdev, 1, sgid_index, &overlay))
 			continue;
+		acks = atomic_read(&qp->uda_acks);
 		if (vrdma_tun_announce(qp->tun, vdev->vni, qp->ibqp.qp_num,
 				       &overlay, &host))
 			continue;
@@ -510,6 +512,8 @@ static void vrdma_ud_announce(struct vrdma_qp *qp)
 			qp->announced[qp->n_announced].host = host;
 			qp->announced[qp->n_announced].sgid_index = sgid_index;
 			qp->n_announced++;
+			/* Known to the receiver before the first datagram. */
+			vrdma_tun_announce_wait(qp, acks);
 		}
 	}
 	mutex_unlock(&qp->state_lock);

@@ -607,6 +607,7 @@ struct vrdma_swqe {
  *	under @state_lock
  * @n_announced: entries in @announced
  * @announced_at: when @announced was last emptied (jiffies)
+ * @uda_acks: acknowledgments of its announcements received (gsi.c)
  */
 struct vrdma_qp {
 	struct ib_qp ibqp;
@@ -664,6 +665,7 @@ struct vrdma_qp {
 	} announced[8];
 	u32 n_announced;
 	unsigned long announced_at;
+	atomic_t uda_acks;
 };
 
 static inline struct vrdma_qp *to_vqp(struct ib_qp *ibqp)
