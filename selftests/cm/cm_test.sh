@@ -63,8 +63,9 @@ pair() {
 		sleep 1
 		out=$(in_ct "$cct" timeout $T "${cli[@]}" 2>&1) && { rc=0; break; }
 		# Retry only while the server is not listening yet (perftest
-		# prints the event's number: RDMA_CM_EVENT_REJECTED is 8).
-		grep -qiE 'reject|ECONNREFUSED|refused|error 111|CM event .* 8$' <<< "$out" || break
+		# prints the event's number: RDMA_CM_EVENT_REJECTED is 8; a SIDR
+		# request without listener is unreachable with status 1).
+		grep -qiE 'reject|ECONNREFUSED|refused|error 111|CM event .* 8$|UNREACHABLE, error: 1$' <<< "$out" || break
 	done
 	wait "$spid" || rc=1
 	if [ $rc -eq 0 ]; then
