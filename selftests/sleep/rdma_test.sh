@@ -191,7 +191,7 @@ if wait_for 5 log_has s1 "$D" sleep-refused reason "RDMA traffic in the activity
 else
 	ktap_fail "host 1 refuses to sleep: RDMA traffic in its activity window ($(sleepd_q s1 "$D" "j['self'].get('last_refusal')"))"
 fi
-act=$(ip netns exec s1 "$VRDMACTL" -j sleep activity window 5000)
+act=$(ip netns exec s1 "$VRDMACTL" -j sleep activity window 30000)
 if [ "$(json_get "$act" "j[0]['phys']")" = rxe1 ] && [ "$(json_get "$act" "j[0]['active_devs']")" = 1 ]; then
 	ktap_ok "sleep activity of host 1 (rxe1): 1 active device"
 else
