@@ -99,7 +99,7 @@ else
 fi
 
 # Events: a monitor in s1, then requests from cl.
-ip netns exec s1 "$VRDMACTL" sleep monitor timeout 20 > "$tmp/ev" 2>&1 &
+ip netns exec s1 "$VRDMACTL" sleep monitor timeout 120 > "$tmp/ev" 2>&1 &
 mon=$!
 defer kill $mon
 # (the monitor may take a moment to join the group)
