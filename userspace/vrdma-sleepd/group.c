@@ -386,6 +386,7 @@ static void claim(struct sleepd *sd, struct peer *s, struct peer *m,
 			release(sd, s, "duplicate", now);
 			s->manager = m->info.id;
 			s->manager_seen = now;
+			kernel_sync_peer(sd, s, false);
 		} else if (now >= sd->next_reassert) {
 			send_subject(sd, MSG_MANAGE, s);
 			sd->next_reassert = now + 200;
@@ -990,8 +991,15 @@ void group_tick(struct sleepd *sd, int64_t now)
 	managed_upkeep(sd, now);
 	guardian_check(sd, now);
 	sleep_logic(sd, now);
-	if (sd->state == SELF_ASLEEP)
+	/*
+	 * Every change syncs the module's copy of its peer at once; this
+	 * is the safety net (a failed request is retried), once a second:
+	 * on every tick, it cost a formatted signature per peer up to
+	 * 40 times a second (ticks follow the received messages too).
+	 */
+	if (sd->state == SELF_ASLEEP || now < sd->next_resync)
 		return;
+	sd->next_resync = now + 1000;
 	for (i = 0; i < sd->n_peers; i++)
 		kernel_sync_peer(sd, sd->peers[i], false);
 }

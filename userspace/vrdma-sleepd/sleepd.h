@@ -266,6 +266,7 @@ struct sleepd {
 	int64_t garp_at;		/* our own second announcement */
 	int64_t sleep_retry_at;
 	int64_t next_reassert;
+	int64_t next_resync;		/* the module's copy, checked */
 	int64_t last_busy;		/* last time activity kept us awake */
 	bool sleep_requested;
 	const char *refusal;		/* why the last sleep attempt failed */
