@@ -387,9 +387,19 @@ static void claim(struct sleepd *sd, struct peer *s, struct peer *m,
 			s->manager = m->info.id;
 			s->manager_seen = now;
 			kernel_sync_peer(sd, s, false);
-		} else if (now >= sd->next_reassert) {
-			send_subject(sd, MSG_MANAGE, s);
-			sd->next_reassert = now + 200;
+		} else {
+			/*
+			 * The other's takeover moved the sleeper's neighbours
+			 * to its MAC address: announce it again once the
+			 * duplicates settle and the neighbours' locktime (1 s
+			 * by default) has passed, else they keep sending to a
+			 * host that no longer answers for it.
+			 */
+			s->reannounce_at = now + 1100;
+			if (now >= sd->next_reassert) {
+				send_subject(sd, MSG_MANAGE, s);
+				sd->next_reassert = now + 200;
+			}
 		}
 		return;
 	}
@@ -535,8 +545,15 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 		break;
 	case MSG_MANAGE:
 		if (msg.subject == sd->self.id) {
-			/* We are awake: say so at once. */
+			/*
+			 * We are awake: say so at once, and take our
+			 * neighbours back from the manager's MAC address
+			 * (its takeover announced the sleeper's addresses).
+			 */
 			send_hello(sd, now);
+			net_announce_self(sd);
+			/* after the neighbours' locktime (1 s by default) */
+			sd->garp_at = now + 1100;
 			break;
 		}
 		s = peer_get(sd, msg.subject, now);
