@@ -523,7 +523,13 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 		}
 		return;
 	}
-	p->last_heard = now;
+	/*
+	 * Any message is a sign of life but SLEEP: it comes twice, and a
+	 * second copy read after our takeover probe went out would pass
+	 * for an answer ("heard meanwhile"), costing one more probe.
+	 */
+	if (msg.type != MSG_SLEEP)
+		p->last_heard = now;
 
 	switch (msg.type) {
 	case MSG_HELLO:
