@@ -224,58 +224,40 @@ EOF
 	defer "kill $! 2>/dev/null"
 }
 
-# log_has NS DIR EVENT [KEY VALUE]: NS's log has EVENT (with that field).
-log_has() {
-	$PY - "$2/$1.log" "$3" "${4:-}" "${5:-}" <<'EOF'
+# log_query MODE NS DIR EVENT [KEY VALUE]: NS's log entries of EVENT (with
+# that field, if given).  MODE has: exit 0 if there is one; ts: print the
+# time of the first (s), exit 1 if none; count: print how many.
+log_query() {
+	$PY - "$1" "$3/$2.log" "$4" "${5:-}" "${6:-}" <<'EOF'
 import json, sys
-path, ev, k, v = sys.argv[1:5]
-for line in open(path):
-    try:
-        r = json.loads(line)
-    except ValueError:
-        continue
-    if r.get('event') == ev and (not k or str(r.get(k)) == v):
-        sys.exit(0)
-sys.exit(1)
-EOF
-}
-
-# log_ts NS DIR EVENT [KEY VALUE]: the time of the first such event (s).
-log_ts() {
-	$PY - "$2/$1.log" "$3" "${4:-}" "${5:-}" <<'EOF'
-import json, sys
-path, ev, k, v = sys.argv[1:5]
-for line in open(path):
-    try:
-        r = json.loads(line)
-    except ValueError:
-        continue
-    if r.get('event') == ev and (not k or str(r.get(k)) == v):
-        print('%.3f' % r['ts'])
-        sys.exit(0)
-sys.exit(1)
-EOF
-}
-
-# ms_between T0 T1: milliseconds from T0 to T1 (seconds).
-ms_between() { $PY -c "print(int(round((float('$2') - float('$1')) * 1000)))"; }
-
-# log_count NS DIR EVENT [KEY VALUE]
-log_count() {
-	$PY - "$2/$1.log" "$3" "${4:-}" "${5:-}" <<'EOF'
-import json, sys
-path, ev, k, v = sys.argv[1:5]
+mode, path, ev, k, v = sys.argv[1:6]
 n = 0
 for line in open(path):
     try:
         r = json.loads(line)
     except ValueError:
         continue
-    if r.get('event') == ev and (not k or str(r.get(k)) == v):
-        n += 1
-print(n)
+    if r.get('event') != ev or (k and str(r.get(k)) != v):
+        continue
+    if mode == 'has':
+        sys.exit(0)
+    if mode == 'ts':
+        print('%.3f' % r['ts'])
+        sys.exit(0)
+    n += 1
+if mode == 'count':
+    print(n)
+    sys.exit(0)
+sys.exit(1)
 EOF
 }
+
+log_has() { log_query has "$@"; }	# NS DIR EVENT [KEY VALUE]
+log_ts() { log_query ts "$@"; }		# NS DIR EVENT [KEY VALUE]
+log_count() { log_query count "$@"; }	# NS DIR EVENT [KEY VALUE]
+
+# ms_between T0 T1: milliseconds from T0 to T1 (seconds).
+ms_between() { $PY -c "print(int(round((float('$2') - float('$1')) * 1000)))"; }
 
 # Fails when a daemon's log shows an error or its stderr is not empty.
 logs_clean() {
