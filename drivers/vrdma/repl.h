@@ -487,6 +487,9 @@ int repl_slots_init(struct repl_mem *mem, struct repl_slot **slots,
 		    struct list_head *free, u32 n, u32 size,
 		    struct repl_devres *dr);
 void repl_slots_fini(struct repl_mem *mem, struct repl_slot **slots);
+int repl_msg_post(struct repl_chan *ch, struct repl_mem *mem, u32 off,
+		  u32 len, struct ib_cqe *cqe, u8 type, u16 count, u64 arg,
+		  u32 epoch);
 int repl_slot_post(struct repl_chan *ch, struct repl_mem *mem,
 		   struct repl_slot *s, u64 arg, u32 epoch);
 void *repl_slot_va(struct repl_mem *mem, struct repl_slot *s);

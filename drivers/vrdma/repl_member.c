@@ -559,52 +559,35 @@ static void repl_log_append(struct repl_member *m, struct repl_logent *e,
 	e->count++;
 }
 
+/* A send on @ch completed with @status.  m->lock held. */
+static void repl_chan_sent(struct repl_chan *ch, enum ib_wc_status status)
+{
+	lockdep_assert_held(&ch->m->lock);
+	ch->outstanding--;
+	if (status != IB_WC_SUCCESS) {
+		if (status != IB_WC_WR_FLUSH_ERR)
+			repl_chan_fail(ch, -EIO);
+	} else {
+		repl_member_run(ch->m);
+	}
+}
+
 static void repl_log_send_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct repl_chan *ch = wc->qp->qp_context;
 	struct repl_member *m = ch->m;
 
 	spin_lock_bh(&m->lock);
-	ch->outstanding--;
-	if (wc->status != IB_WC_SUCCESS) {
-		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			repl_chan_fail(ch, -EIO);
-	} else {
-		repl_member_run(m);
-	}
+	repl_chan_sent(ch, wc->status);
 	spin_unlock_bh(&m->lock);
 }
 
 static int repl_log_post(struct repl_member *m, struct repl_chan *ch,
 			 struct repl_logent *e)
 {
-	struct vrdma_repl_msg *msg = (void *)((u8 *)m->log.va + e->off);
-	struct ib_sge sge = {
-		.addr = repl_mem_addr(&m->log, e->off),
-		.length = e->len,
-		.lkey = repl_mem_lkey(&m->log, e->off),
-	};
-	struct ib_send_wr wr = {
-		.wr_cqe = &e->cqe,
-		.sg_list = &sge,
-		.num_sge = 1,
-		.opcode = IB_WR_SEND,
-		.send_flags = IB_SEND_SIGNALED,
-	};
-	int ret;
-
-	msg->magic = cpu_to_le32(VRDMA_REPL_MSG_MAGIC);
-	msg->version = VRDMA_REPL_MSG_VERSION;
-	msg->type = VRDMA_REPL_M_OPS;
-	msg->count = cpu_to_le16(e->count);
-	msg->len = cpu_to_le32(e->len);
-	msg->epoch = cpu_to_le32(m->cfg.epoch);
-	msg->arg = 0;
 	e->cqe.done = repl_log_send_done;
-	ret = ib_post_send(ch->qp, &wr, NULL);
-	if (!ret)
-		ch->outstanding++;
-	return ret;
+	return repl_msg_post(ch, &m->log, e->off, e->len, &e->cqe,
+			     VRDMA_REPL_M_OPS, e->count, 0, m->cfg.epoch);
 }
 
 /* Completion of an operation by the whole chain */
@@ -1148,13 +1131,7 @@ static void repl_member_slot_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	spin_lock_bh(&m->lock);
 	list_add(&s->node, &m->free_slots);
-	ch->outstanding--;
-	if (wc->status != IB_WC_SUCCESS) {
-		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			repl_chan_fail(ch, -EIO);
-	} else {
-		repl_member_run(m);
-	}
+	repl_chan_sent(ch, wc->status);
 	spin_unlock_bh(&m->lock);
 }
 

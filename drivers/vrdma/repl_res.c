@@ -998,6 +998,54 @@ void *repl_slot_va(struct repl_mem *mem, struct repl_slot *s)
 }
 
 /**
+ * repl_msg_post() - finish a message head in registered memory and send it
+ * @ch: the channel
+ * @mem: the memory holding the message
+ * @off: its offset in @mem
+ * @len: its length
+ * @cqe: the completion of the send
+ * @type: VRDMA_REPL_M_*
+ * @count: entries in it
+ * @arg: the message's arg field
+ * @epoch: the sender's epoch
+ *
+ * The owner's lock held.  Counts the send in ch->outstanding.
+ *
+ * Return: 0 or the error of ib_post_send().
+ */
+int repl_msg_post(struct repl_chan *ch, struct repl_mem *mem, u32 off,
+		  u32 len, struct ib_cqe *cqe, u8 type, u16 count, u64 arg,
+		  u32 epoch)
+{
+	struct vrdma_repl_msg *msg = (void *)((u8 *)mem->va + off);
+	struct ib_sge sge = {
+		.addr = repl_mem_addr(mem, off),
+		.length = len,
+		.lkey = repl_mem_lkey(mem, off),
+	};
+	struct ib_send_wr wr = {
+		.wr_cqe = cqe,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = IB_WR_SEND,
+		.send_flags = IB_SEND_SIGNALED,
+	};
+	int ret;
+
+	msg->magic = cpu_to_le32(VRDMA_REPL_MSG_MAGIC);
+	msg->version = VRDMA_REPL_MSG_VERSION;
+	msg->type = type;
+	msg->count = cpu_to_le16(count);
+	msg->len = cpu_to_le32(len);
+	msg->epoch = cpu_to_le32(epoch);
+	msg->arg = cpu_to_le64(arg);
+	ret = ib_post_send(ch->qp, &wr, NULL);
+	if (!ret)
+		ch->outstanding++;
+	return ret;
+}
+
+/**
  * repl_slot_post() - finish a slot's message head and send it
  * @ch: the channel
  * @mem: the slots' memory
@@ -1012,31 +1060,7 @@ void *repl_slot_va(struct repl_mem *mem, struct repl_slot *s)
 int repl_slot_post(struct repl_chan *ch, struct repl_mem *mem,
 		   struct repl_slot *s, u64 arg, u32 epoch)
 {
-	struct vrdma_repl_msg *msg = repl_slot_va(mem, s);
-	struct ib_sge sge = {
-		.addr = repl_mem_addr(mem, s->off),
-		.length = s->len,
-		.lkey = repl_mem_lkey(mem, s->off),
-	};
-	struct ib_send_wr wr = {
-		.wr_cqe = &s->cqe,
-		.sg_list = &sge,
-		.num_sge = 1,
-		.opcode = IB_WR_SEND,
-		.send_flags = IB_SEND_SIGNALED,
-	};
-	int ret;
-
-	msg->magic = cpu_to_le32(VRDMA_REPL_MSG_MAGIC);
-	msg->version = VRDMA_REPL_MSG_VERSION;
-	msg->type = s->type;
-	msg->count = cpu_to_le16(s->count);
-	msg->len = cpu_to_le32(s->len);
-	msg->epoch = cpu_to_le32(epoch);
-	msg->arg = cpu_to_le64(arg);
 	s->ch = ch;
-	ret = ib_post_send(ch->qp, &wr, NULL);
-	if (!ret)
-		ch->outstanding++;
-	return ret;
+	return repl_msg_post(ch, mem, s->off, s->len, &s->cqe, s->type,
+			     s->count, arg, epoch);
 }
