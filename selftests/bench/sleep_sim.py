@@ -237,7 +237,7 @@ def status(d, h, cmd='status'):
     s.settimeout(5)
     try:
         s.connect('%s/%s.sock' % (d, h))
-        s.sendall(cmd.encode())
+        s.sendall(cmd.encode() + b'\n')     # one write, the whole line
         buf = b''
         while True:
             b = s.recv(65536)
