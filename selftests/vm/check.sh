@@ -208,6 +208,15 @@ run_vm() {	# run_vm SERIES
 	if kvm_usable "$rel"; then accel="-accel kvm -cpu host"; fi
 	note "$series: booting $rel ($accel), $count tests, limit ${tmo}s"
 
+	# One VM at a time on this machine: runs from several checkouts wait
+	# for each other instead of sharing two CPUs (timing would suffer).
+	local lock=${VRDMA_VM_LOCK:-/tmp/vrdma-vm.lock}
+	exec {lockfd}>>"$lock"
+	if ! flock -n "$lockfd"; then
+		note "$series: waiting for the VM lock ($lock)"
+		flock "$lockfd"
+	fi
+
 	local t0=$SECONDS
 	timeout -k 10 "$tmo" qemu-system-x86_64 $accel -smp 2 -m 2048 \
 		-nodefaults -display none -no-reboot \
@@ -223,6 +232,7 @@ run_vm() {	# run_vm SERIES
 		-serial file:"$out/console.log" -serial file:"$out/tests.log" \
 		< /dev/null > "$out/qemu.log" 2>&1
 	local qrc=$?
+	exec {lockfd}>&-
 	note "$series: VM ran $((SECONDS - t0))s (qemu exit $qrc)"
 	judge "$series" "$out" "$qrc"
 }
