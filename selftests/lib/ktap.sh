@@ -1,23 +1,44 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# KTAP reporting for shell selftests.  Source it, declare the plan with
-# ktap_plan N, report each check with ktap_ok/ktap_fail/ktap_skip or
-# ktap_check "description" COMMAND..., and end with ktap_finish (exit 0 when
-# every check passed, 1 otherwise, 4 when everything was skipped).
+# KTAP reporting for shell selftests: the kernel's own
+# tools/testing/selftests/kselftest/ktap_helpers.sh (from Debian's
+# linux-source-6.12, extracted into .cache/ by scripts/deps.sh; the VM sees
+# it through the shared host root), plus what it lacks:
+#
+#   ktap_plan N                   header and plan
+#   ktap_ok DESC / ktap_fail DESC one result
+#   ktap_skip DESC [REASON]       a skipped check, with its reason
+#   ktap_diag LINE...             diagnostics, one "# " line each
+#   ktap_check DESC COMMAND...    passes when COMMAND succeeds (its output
+#                                 becomes diagnostics when it fails)
+#   ktap_check_fails DESC COMMAND...  passes when COMMAND fails
+#   ktap_finish                   totals; exit 0 when every check passed,
+#                                 1 when one failed, 4 (KSFT_SKIP) when
+#                                 all were skipped
+#
+# KTAP_FAIL is the number of failed checks so far.
 
-KTAP_N=0
-KTAP_PASS=0
+KTAP_HELPERS=${KTAP_HELPERS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." &&
+	pwd)/.cache/linux-source-6.12/tools/testing/selftests/kselftest/ktap_helpers.sh}
+if [ ! -f "$KTAP_HELPERS" ]; then
+	echo "Bail out! no $KTAP_HELPERS (run make deps)"
+	exit 1
+fi
+# shellcheck source=/dev/null
+. "$KTAP_HELPERS"
+
 KTAP_FAIL=0
-KTAP_SKIP=0
 
-ktap_plan() { echo "TAP version 13"; echo "1..$1"; }
-ktap_ok() { KTAP_N=$((KTAP_N + 1)); KTAP_PASS=$((KTAP_PASS + 1)); echo "ok $KTAP_N $*"; }
-ktap_fail() { KTAP_N=$((KTAP_N + 1)); KTAP_FAIL=$((KTAP_FAIL + 1)); echo "not ok $KTAP_N $*"; }
-ktap_skip() { KTAP_N=$((KTAP_N + 1)); KTAP_SKIP=$((KTAP_SKIP + 1)); echo "ok $KTAP_N $1 # SKIP ${2:-}"; }
+ktap_plan() { ktap_print_header; ktap_set_plan "$1"; }
+ktap_ok() { ktap_test_pass "$*"; }
+ktap_fail() { ktap_test_fail "$*"; KTAP_FAIL=$KTAP_CNT_FAIL; }
+# ktap_test_skip has no reason: the directive carries it here.
+ktap_skip() {
+	__ktap_test ok "$1" "SKIP${2:+ $2}"
+	KTAP_CNT_SKIP=$((KTAP_CNT_SKIP + 1))
+}
 ktap_diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 
-# ktap_check DESCRIPTION COMMAND...: passes when COMMAND succeeds; shows
-# its output as diagnostics when it fails.
 ktap_check() {
 	local desc=$1 out
 	shift
@@ -29,7 +50,6 @@ ktap_check() {
 	fi
 }
 
-# ktap_check_fails DESCRIPTION COMMAND...: passes when COMMAND fails.
 ktap_check_fails() {
 	local desc=$1 out
 	shift
@@ -41,9 +61,11 @@ ktap_check_fails() {
 	fi
 }
 
+# ktap_finished exits 1 unless pass + skip equals the plan; the tests
+# here also report "all skipped" as a skip.
 ktap_finish() {
-	echo "# $KTAP_PASS passed, $KTAP_FAIL failed, $KTAP_SKIP skipped"
-	[ "$KTAP_FAIL" -eq 0 ] || exit 1
-	[ "$KTAP_PASS" -eq 0 ] && [ "$KTAP_SKIP" -gt 0 ] && exit 4
-	exit 0
+	ktap_print_totals
+	[ "$KTAP_CNT_FAIL" -eq 0 ] || exit "$KSFT_FAIL"
+	[ "$KTAP_CNT_PASS" -eq 0 ] && [ "$KTAP_CNT_SKIP" -gt 0 ] && exit "$KSFT_SKIP"
+	exit "$KSFT_PASS"
 }

@@ -15,6 +15,7 @@
 
 vrdmactl_override=${VRDMACTL:-}
 . "$(dirname "$0")/../lib/lib.sh"
+. "$(dirname "$0")/../lib/vrdmactl.sh"
 . "$(dirname "$0")/../lib/topo.sh"
 VRDMACTL=${vrdmactl_override:-$VRDMACTL}
 PYTHON=/usr/bin/python3
@@ -32,50 +33,6 @@ readonly MAP_MAX_PARAM=/sys/module/vrdma/parameters/map_max
 
 tmp=$(mktemp -d) || exit 1
 defer rm -rf "$tmp"
-
-# run ARGS...: run vrdmactl; sets $rc, $out (stdout) and $err (stderr).
-run() {
-	"$VRDMACTL" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-}
-
-# run_as WRAPPER... -- ARGS...: run vrdmactl under a wrapper command.
-run_as() {
-	local wrapper=()
-
-	while [ "$1" != "--" ]; do
-		wrapper+=("$1")
-		shift
-	done
-	shift
-	"${wrapper[@]}" "$VRDMACTL" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-}
-
-diag() {
-	echo "# rc=$rc"
-	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# stdout: /'
-	[ -n "$err" ] && printf '%s\n' "$err" | sed 's/^/# stderr: /'
-	return 0
-}
-
-# json_check PYTHON-EXPR: evaluate EXPR with j = the JSON array of $out;
-# helper e(addr, vni) is the list of entries of that address and vni.
-json_check() {
-	printf '%s' "$out" | "$PYTHON" -c '
-import json, sys
-j = json.load(sys.stdin)
-def e(addr, vni=0):
-    return [x for x in j if x["addr"] == addr and x["vni"] == vni]
-if not (isinstance(j, list) and ('"$1"')):
-    sys.exit("JSON check failed: " + sys.argv[1])
-' "$1" 2>&1 | sed 's/^/# /'
-	return "${PIPESTATUS[1]}"
-}
 
 # map_json: $out = the map as JSON (fails the test on error).
 map_json() {
@@ -449,19 +406,5 @@ if [ "$rc" -eq 1 ] && [[ "$err" =~ Operation\ not\ supported ]]; then
 	exit "$KSFT_SKIP"
 fi
 
-ktap_plan "${#tests[@]}"
-for t in "${tests[@]}"; do
-	# Each test in a subshell, with its own deferred cleanup.
-	result=$( (__DEFERRED=(); trap run_deferred EXIT; "$t") )
-	ret=$?
-	desc=${t#test_}
-	if [ "$ret" -eq 0 ]; then
-		ktap_ok "$desc"
-	elif [ "$ret" -eq "$KSFT_SKIP" ]; then
-		ktap_skip "$desc" "${result##*SKIP }"
-	else
-		[ -n "$result" ] && printf '%s\n' "$result"
-		ktap_fail "$desc"
-	fi
-done
+run_tests "${tests[@]}"
 ktap_finish

@@ -12,6 +12,7 @@
 
 vrdmactl_override=${VRDMACTL:-}
 . "$(dirname "$0")/../lib/lib.sh"
+. "$(dirname "$0")/../lib/vrdmactl.sh"
 VRDMACTL=${vrdmactl_override:-$VRDMACTL}
 PYTHON=${PYTHON:-/usr/bin/python3}
 
@@ -21,48 +22,6 @@ readonly NO_SUCH_PHYS=vrdma-st-nodev
 
 tmp=$(mktemp -d) || exit 1
 defer rm -rf "$tmp"
-
-# run ARGS...: run vrdmactl; sets $rc, $out (stdout) and $err (stderr).
-run() {
-	"$VRDMACTL" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-}
-
-# run_as WRAPPER... -- ARGS...: run vrdmactl under a wrapper command.
-run_as() {
-	local wrapper=()
-
-	while [ "$1" != "--" ]; do
-		wrapper+=("$1")
-		shift
-	done
-	shift
-	"${wrapper[@]}" "$VRDMACTL" "$@" >"$tmp/out" 2>"$tmp/err"
-	rc=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-}
-
-# Diagnostics of the last run, as KTAP comments.
-diag() {
-	echo "# rc=$rc"
-	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# stdout: /'
-	[ -n "$err" ] && printf '%s\n' "$err" | sed 's/^/# stderr: /'
-	return 0
-}
-
-# json_check PYTHON-EXPR: evaluate EXPR with j = the JSON of $out.
-json_check() {
-	printf '%s' "$out" | "$PYTHON" -c '
-import json, sys
-j = json.load(sys.stdin)
-if not (isinstance(j, list) and ('"$1"')):
-    sys.exit("JSON check failed: " + sys.argv[1])
-' "$1" 2>&1 | sed 's/^/# /'
-	return "${PIPESTATUS[1]}"
-}
 
 have_python() {
 	[ -x "$PYTHON" ]
@@ -311,18 +270,5 @@ if [ ! -x "$VRDMACTL" ]; then
 	exit 1
 fi
 
-ktap_plan "${#tests[@]}"
-for t in "${tests[@]}"; do
-	result=$("$t")
-	ret=$?
-	desc=${t#test_}
-	if [ "$ret" -eq 0 ]; then
-		ktap_ok "$desc"
-	elif [ "$ret" -eq "$KSFT_SKIP" ]; then
-		ktap_skip "$desc" "${result##*SKIP }"
-	else
-		[ -n "$result" ] && printf '%s\n' "$result"
-		ktap_fail "$desc"
-	fi
-done
+run_tests "${tests[@]}"
 ktap_finish

@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make list" of a selftests directory: the programs the VM runner runs,
+# one per line, as the kselftest runner would (TEST_PROGS and
+# TEST_GEN_PROGS; TEST_GEN_PROGS_EXTENDED are helpers the tests call).
+# Their time limit is the directory's kselftest "settings" file
+# (timeout=SECONDS; 45 when there is none, kselftest's default).
+
+list:
+	@printf '%s\n' $(TEST_GEN_PROGS) $(TEST_PROGS)
+
+.PHONY: list
