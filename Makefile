@@ -80,14 +80,16 @@ install-userspace: userspace
 deps:
 	@$(SRCDIR)/scripts/deps.sh
 
-# KVER: space-separated kernel series to test on (default: both).
-KVER		?= 6.12 6.1
+# KVER: space-separated kernel series to test on: 6.12, 6.1, debug (the
+# debug kernel, scripts/debug-kernel.sh).  Default: 6.12 and 6.1, and for
+# a whole run (no T) the debug kernel over selftests/vm/debug-subset.
+KVER		?=
 T		?=
 check:
-	@$(SRCDIR)/selftests/vm/check.sh --kver "$(KVER)" $(if $(T),--tests "$(T)")
+	@$(SRCDIR)/selftests/vm/check.sh $(if $(KVER),--kver "$(KVER)") $(if $(T),--tests "$(T)")
 
 bench:
-	@$(SRCDIR)/selftests/vm/check.sh --bench --kver "$(firstword $(KVER))" $(if $(T),--tests "$(T)")
+	@$(SRCDIR)/selftests/vm/check.sh --bench $(if $(KVER),--kver "$(firstword $(KVER))") $(if $(T),--tests "$(T)")
 
 CHECKPATCH	?= $(LINUX_SRC)/scripts/checkpatch.pl
 KSRC_FILES	 = $(wildcard drivers/vrdma/*.[ch]) $(wildcard include/uapi/linux/*.h)

@@ -9,6 +9,8 @@
 #   kernels.sh candidate SERIES print the newest release apt offers
 #   kernels.sh kdir SERIES      print the headers directory of that release
 #
+# SERIES "debug" is the debug kernel built from source (debug-kernel.sh):
+# its release and build directory follow from its config.
 # The release booted by `make check` is always the one whose headers the
 # module was built against: deps.sh fetches exactly that image.
 set -eu
@@ -17,13 +19,21 @@ series_re() {
 	case "$1" in
 	6.12) echo '6\.12\.[0-9]+\+deb12-amd64' ;;
 	6.1) echo '6\.1\.0-[0-9]+-amd64' ;;
-	*) echo "kernels.sh: unknown kernel series '$1' (known: 6.12 6.1)" >&2; exit 2 ;;
+	*) echo "kernels.sh: unknown kernel series '$1' (known: 6.12 6.1 debug)" >&2; exit 2 ;;
 	esac
 }
 
 cmd=${1:-}
 series=${2:-}
 [ -n "$series" ] || { echo "usage: kernels.sh release|candidate|kdir SERIES" >&2; exit 2; }
+if [ "$series" = debug ]; then
+	debug=$(dirname "$0")/debug-kernel.sh
+	case "$cmd" in
+	release|candidate) exec "$debug" release ;;
+	kdir) exec "$debug" kdir ;;
+	*) echo "kernels.sh: unknown command '$cmd'" >&2; exit 2 ;;
+	esac
+fi
 re=$(series_re "$series")
 
 case "$cmd" in

@@ -6,7 +6,10 @@
 # run the selftests inside, and decide -- here, outside the VM -- whether
 # everything passed.  Prints KTAP and ends with "N passed, M failed, K skipped".
 #
-#   check.sh [--kver "6.12 6.1"] [--tests "core netlink/genl_test ..."] [--bench]
+#   check.sh [--kver "6.12 6.1 debug"] [--tests "core netlink/genl_test ..."] [--bench]
+#
+# "debug" is the debug kernel (KASAN, lockdep, kmemleak, UBSAN) built from
+# Debian's source by scripts/debug-kernel.sh, cached under .cache/.
 #
 # A VM run fails when a test fails, when the VM panics, hangs or times out
 # (no end-of-tests marker), or when the kernel log shows a problem listed in
@@ -16,11 +19,14 @@ set -uo pipefail
 
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${CACHE:-$SRCDIR/.cache}
+# The VM sees the host's root from its own root: a .cache that is a symlink
+# (a git worktree sharing another's) is passed resolved.
+[ -d "$CACHE" ] && CACHE=$(cd "$CACHE" && pwd -P)
 BUILD=${BUILD:-$SRCDIR/build}
 HERE=$SRCDIR/selftests/vm
 KERNELS=$SRCDIR/scripts/kernels.sh
 
-kvers="6.12 6.1"
+kvers=
 tests=""
 mode=check
 while [ $# -gt 0 ]; do
@@ -31,6 +37,17 @@ while [ $# -gt 0 ]; do
 	*) echo "check.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+# Without --kver: both Debian kernels; a whole run (no --tests) adds the
+# debug kernel over the tests listed in selftests/vm/debug-subset.
+debug_subset=
+if [ -z "$kvers" ]; then
+	kvers="6.12 6.1"
+	if [ "$mode" = check ] && [ -z "$tests" ] && [ "${VRDMA_DEBUG_LANE:-1}" != 0 ]; then
+		kvers="$kvers debug"
+		debug_subset=1
+	fi
+	[ "$mode" = bench ] && kvers=6.12
+fi
 
 passed=0 failed=0 skipped=0 num=0
 results=()
@@ -49,16 +66,29 @@ note() { echo "# $*"; }
 echo "KTAP version 1"
 
 # --- setup: whatever is missing is installed first -------------------------
-need_deps=
+# Debian's kernels (the host-side checks build against the first one)
+# and whether the debug kernel is wanted.
+deb_kvers= debug=
 for s in $kvers; do
+	case "$s" in debug) debug=1 ;; *) deb_kvers="$deb_kvers $s" ;; esac
+done
+deb_kvers=${deb_kvers# }
+host_kver=${deb_kvers%% *}
+host_kver=${host_kver:-6.12}
+# Test limits are multiplied by this on the debug kernel.
+DEBUG_TSCALE=${VRDMA_DEBUG_TSCALE:-8}
+
+need_deps=
+for s in $deb_kvers $host_kver; do
 	rel=$("$KERNELS" release "$s" 2>/dev/null)
 	{ [ -n "$rel" ] && [ -f "$CACHE/kernels/$rel/.complete" ]; } || need_deps=1
 done
-[ -f "$CACHE/linux-source-6.12/.complete" ] || need_deps=1
+{ [ -f "$CACHE/linux-source-6.12/.complete" ] &&
+  [ -f "$CACHE/linux-source-6.12/Makefile" ]; } || need_deps=1
 command -v qemu-system-x86_64 >/dev/null || need_deps=1
 if [ -n "$need_deps" ]; then
 	note "installing missing dependencies (scripts/deps.sh)"
-	VRDMA_SERIES="$kvers" "$SRCDIR/scripts/deps.sh" 2>&1 | sed 's/^/# /'
+	VRDMA_SERIES="$deb_kvers $host_kver" "$SRCDIR/scripts/deps.sh" 2>&1 | sed 's/^/# /'
 fi
 
 mkdir -p "$BUILD/logs"
@@ -85,7 +115,7 @@ no_warnings() {	# run a command; fail if it fails or prints a compiler warning
 install_check() {	# make install into a staging folder: everything lands there
 	local stage rel
 	stage=$(mktemp -d)
-	rel=$("$KERNELS" release "${kvers%% *}")
+	rel=$("$KERNELS" release "$host_kver")
 	make -C "$SRCDIR" install KDIR="/usr/src/linux-headers-$rel" \
 		DESTDIR="$stage" PREFIX=/usr &&
 	test -f "$stage/lib/modules/$rel/updates/vrdma.ko" &&
@@ -105,16 +135,34 @@ if [ "$mode" = check ] && [ -z "$tests" ]; then
 		make -C "$SRCDIR" checkpatch
 	host_step "sparse clean" "$BUILD/logs/sparse.log" \
 		make -C "$SRCDIR" sparse
-	rel=$("$KERNELS" release "${kvers%% *}")
+	rel=$("$KERNELS" release "$host_kver")
 	host_step "dkms add, build and install ($rel)" "$BUILD/logs/dkms.log" \
 		"$SRCDIR/scripts/dkms-check.sh" "$rel"
 	host_step "make install honours DESTDIR and PREFIX" \
 		"$BUILD/logs/install.log" install_check
 fi
 
+if [ -n "$debug" ]; then
+	t0=$SECONDS
+	if host_step "debug kernel $("$KERNELS" release debug) built (scripts/debug-kernel.sh)" \
+		"$BUILD/logs/debug-kernel.log" "$SRCDIR/scripts/debug-kernel.sh" build; then
+		note "debug kernel: $(tail -n 1 "$BUILD/logs/debug-kernel.log") ($((SECONDS - t0))s)"
+	else
+		kvers=$(printf '%s\n' $kvers | grep -vx debug | tr '\n' ' ')
+	fi
+fi
+
 # --- the list of tests ---------------------------------------------------------
 # Each selftests/<dir>/Makefile has a "list" target printing its test
-# programs ("prog [timeout]"); --tests takes dirs or dir/prog entries.
+# programs (selftests/lib/list.mk), and each directory a kselftest
+# "settings" file giving their time limit (timeout=SECONDS, 45 without
+# one, as in kselftest).  --tests takes dirs or dir/prog entries.
+# Prints "dir/prog timeout" lines.
+dir_timeout() {
+	local t
+	t=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' "$SRCDIR/selftests/$1/settings" 2>/dev/null)
+	echo "${t:-45}"
+}
 list_tests() {
 	local sel= d
 	if [ -z "$tests" ]; then
@@ -132,11 +180,11 @@ list_tests() {
 		t=${t#selftests/}; t=${t%/}
 		if [ -d "$SRCDIR/selftests/$t" ]; then
 			make -s --no-print-directory -C "$SRCDIR/selftests/$t" list |
-				sed "s|^|$t/|"
+				sed "s|^|$t/|;s|\$| $(dir_timeout "$t")|"
 		else
 			d=$(dirname "$t")
 			make -s --no-print-directory -C "$SRCDIR/selftests/$d" list |
-				sed "s|^|$d/|" | awk -v t="$t" '$1 == t'
+				sed "s|^|$d/|;s|\$| $(dir_timeout "$d")|" | awk -v t="$t" '$1 == t'
 		fi
 	done
 }
@@ -164,7 +212,8 @@ run_vm() {	# run_vm SERIES
 		report "not ok" "$series: kernel headers installed" "run make deps"
 		return
 	fi
-	local kdir=/usr/src/linux-headers-$rel
+	local kdir
+	kdir=$("$KERNELS" kdir "$series")
 	ktree=$CACHE/kernels/$rel
 	out=$BUILD/vm/$rel
 	rm -rf "$out"; mkdir -p "$out/share"
@@ -197,14 +246,24 @@ run_vm() {	# run_vm SERIES
 			{ report "not ok" "$series: initramfs" "see $out/mkinitramfs.log"; return; }
 	fi
 
-	printf '%s\n' "$test_list" > "$out/share/tests.txt"
+	if [ "$series" = debug ] && [ -n "$debug_subset" ]; then
+		printf '%s\n' "$test_list" |
+			awk 'NR == FNR { if ($1 !~ /^#/) want[$1] = 1; next } want[$1]' \
+				"$HERE/debug-subset" - > "$out/share/tests.txt"
+	else
+		printf '%s\n' "$test_list" > "$out/share/tests.txt"
+	fi
 	# A scratch disk (sparse) for tests that need a real block device.
 	truncate -s 4G "$out/scratch.img"
 	count=$(grep -c . "$out/share/tests.txt")
 	# Whole-run limit: the tests' own limits plus boot and teardown.
-	tmo=$(awk '{ t += ($2 ? $2 : 300) } END { print t + 180 }' "$out/share/tests.txt")
+	# The debug kernel runs everything several times slower: its tests'
+	# limits are scaled (the guest reads the factor from vmtest.tscale).
+	local tscale=1
+	[ "$series" = debug ] && tscale=$DEBUG_TSCALE
+	tmo=$(awk -v s="$tscale" '{ t += ($2 ? $2 : 300) * s } END { print t + 180 * s }' "$out/share/tests.txt")
 
-	accel="-accel tcg,thread=multi -cpu max"
+	accel="-accel tcg,thread=multi -cpu ${VRDMA_VM_CPU:-max}"
 	if kvm_usable "$rel"; then accel="-accel kvm -cpu host"; fi
 	note "$series: booting $rel ($accel), $count tests, limit ${tmo}s"
 
@@ -221,7 +280,7 @@ run_vm() {	# run_vm SERIES
 	timeout -k 10 "$tmo" qemu-system-x86_64 $accel -smp 2 -m 2048 \
 		-nodefaults -display none -no-reboot \
 		-kernel "$ktree/boot/vmlinuz-$rel" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 tsc=reliable mitigations=off log_buf_len=8M printk.time=1 vmtest.src=$SRCDIR vmtest.ktree=$ktree" \
+		-append "console=ttyS0 panic=-1 tsc=reliable mitigations=off log_buf_len=8M printk.time=1 printk.devkmsg=on vmtest.src=$SRCDIR vmtest.ktree=$ktree vmtest.tscale=$tscale ${VRDMA_VM_APPEND:-}" \
 		-fsdev local,id=root,path=/,readonly=on,multidevs=remap,security_model=none \
 		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
 		-fsdev local,id=src,path="$SRCDIR",readonly=on,multidevs=remap,security_model=none \

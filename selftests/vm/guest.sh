@@ -57,6 +57,54 @@ kernel_log_clean() {
 	return 1
 }
 
+# The debug kernel (KASAN, lockdep, ...) runs everything several times
+# slower: check.sh passes a factor for the tests' time limits.
+tscale=$(sed -n 's/.*vmtest\.tscale=\([0-9]*\).*/\1/p' /proc/cmdline)
+tscale=${tscale:-1}
+
+# kmemleak (debug kernel): what boot left unreferenced is not the tests'
+# doing; forget it, and scan again after the last test.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+if [ -w "$KMEMLEAK" ]; then
+	echo scan > "$KMEMLEAK"
+	echo clear > "$KMEMLEAK"
+fi
+
+# Each test runs in its own cgroup: whatever it leaves running when it
+# ends (a daemon in a namespace, the children of a test killed by its
+# time limit) is killed there, and the network namespaces it leaves are
+# removed, so that the next test starts from a clean machine.
+CGROOT=/sys/fs/cgroup
+grep -q "^cgroup2 $CGROOT " /proc/mounts || mount -t cgroup2 cgroup2 "$CGROOT"
+TESTCG=$CGROOT/vrdma-test
+cleanup_after_test() {
+	local left
+	if [ -f "$TESTCG/cgroup.kill" ]; then
+		left=$(wc -l < "$TESTCG/cgroup.procs")
+		if [ "$left" -gt 0 ]; then
+			echo "$1 left $left processes running: killed"
+			echo 1 > "$TESTCG/cgroup.kill"
+			wait_empty=50
+			while [ -s "$TESTCG/cgroup.procs" ] && [ $wait_empty -gt 0 ]; do
+				sleep 0.1; wait_empty=$((wait_empty - 1))
+			done
+		fi
+		rmdir "$TESTCG" 2>/dev/null
+	fi
+	left=$(ip netns list | awk '{ print $1 }')
+	if [ -n "$left" ]; then
+		echo "$1 left network namespaces:" $left "(removed)"
+		for ns in $left; do ip netns del "$ns"; done
+	fi
+}
+
+# "BUSY TOTAL" jiffies of all CPUs so far (to tell CPU-bound tests from
+# those that mostly wait).
+cpu_jiffies() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+		print t - $5 - $6, t; exit }' /proc/stat
+}
+
 mapfile -t tests < <(grep -v -e '^#' -e '^[[:space:]]*$' "$VRDMA_OUT/tests.txt")
 n=${#tests[@]}
 echo "KTAP version 1"
@@ -66,16 +114,26 @@ kernel_log_clean > /dev/null || true   # boot messages are judged by the host
 i=0
 for entry in "${tests[@]}"; do
 	i=$((i + 1))
-	read -r path tmo <<< "$entry"
-	tmo=${tmo:-300}
+	read -r path tmo _ <<< "$entry"
+	tmo=$(( ${tmo:-300} * tscale ))
 	dir=$SELFTESTS/$(dirname "$path")
 	prog=$(basename "$path")
 	echo "# $path: starting (timeout ${tmo}s)"
 	echo "vrdma-selftests: start $path" > /dev/kmsg
 	start=$(date +%s)
-	(cd "$dir" && exec timeout -k 10 "$tmo" "./$prog") 2>&1 | sed -u 's/^/# /'
+	read -r busy0 total0 < <(cpu_jiffies)
+	mkdir -p "$TESTCG" 2>/dev/null
+	# (cleaning up inside the pipeline: a leftover process holding its
+	# write end would keep it open)
+	(cd "$dir" && bash -c 'echo $$ > "$0/cgroup.procs" 2>/dev/null
+		exec timeout -k 10 "$1" "./$2"' "$TESTCG" "$tmo" "$prog"
+	 rc=$?
+	 cleanup_after_test "$path"
+	 exit $rc) 2>&1 | sed -u 's/^/# /'
 	rc=${PIPESTATUS[0]}
 	secs=$(( $(date +%s) - start ))
+	read -r busy1 total1 < <(cpu_jiffies)
+	echo "# $path: ${secs}s, CPUs busy $(( (busy1 - busy0) * 100 / (total1 - total0 + 1) ))%"
 	echo "vrdma-selftests: end $path rc=$rc" > /dev/kmsg
 	directive=
 	if ! kernel_log_clean; then
@@ -101,6 +159,20 @@ if grep -q '^vrdma ' /proc/modules; then
 	grep -q '^vrdma ' /proc/modules && msg=" # vrdma did not unload"
 fi
 sleep 1
+# kmemleak reports an object once it has been unreferenced for two scans;
+# its report goes to the kernel log, where check.sh judges it.
+if [ -w "$KMEMLEAK" ]; then
+	echo scan > "$KMEMLEAK"
+	echo scan > "$KMEMLEAK"
+	leaks=$(cat "$KMEMLEAK")
+	if [ -n "$leaks" ]; then
+		# one write per line (printk.devkmsg=on: not rate-limited)
+		while IFS= read -r line; do
+			echo "kmemleak report: $line" > /dev/kmsg
+		done <<< "$leaks"
+		echo "# kmemleak: $(grep -c 'unreferenced object' <<< "$leaks") unreferenced objects"
+	fi
+fi
 kernel_log_clean || msg=" # kernel log shows a problem"
 if [ -z "$msg" ]; then echo "ok $i unload and leak audit"; else echo "not ok $i unload and leak audit$msg"; fi
 

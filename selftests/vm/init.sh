@@ -10,6 +10,7 @@
 #   vmtest.src=PATH    source tree (mounted at the same path in the guest)
 #   vmtest.ktree=PATH  extracted kernel package (modules for modprobe -d)
 #   vmtest.probe=1     only prove that the VM boots (KVM probe), then stop
+#   vmtest.9pcache=M   9p cache mode of the read-only shares (default loose)
 
 PATH=/bin:/sbin
 export PATH
@@ -26,12 +27,13 @@ die() {
 	poweroff -f
 }
 
-src= ktree= probe=
+src= ktree= probe= cache=loose
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	vmtest.src=*) src=${arg#vmtest.src=} ;;
 	vmtest.ktree=*) ktree=${arg#vmtest.ktree=} ;;
 	vmtest.probe=*) probe=${arg#vmtest.probe=} ;;
+	vmtest.9pcache=*) cache=${arg#vmtest.9pcache=} ;;
 	esac
 done
 
@@ -46,7 +48,7 @@ done
 
 r=/newroot
 opts=trans=virtio,version=9p2000.L,msize=262144
-mount -t 9p -o "$opts,ro,cache=loose" hostroot $r || die "cannot mount the host root"
+mount -t 9p -o "$opts,ro,cache=$cache" hostroot $r || die "cannot mount the host root"
 for d in tmp run var/tmp; do
 	mount -t tmpfs -o mode=1777 tmpfs "$r/$d" || die "tmpfs on /$d"
 done
@@ -66,7 +68,7 @@ mount -t 9p -o "$opts,rw" vrdmaout $r/run/vrdma/out || die "cannot mount the out
 # The source tree, at the same path as on the host (also when it lies
 # under a tmpfs-covered path such as /tmp).
 mkdir -p "$r$src" 2>/dev/null
-mount -t 9p -o "$opts,ro,cache=loose" vrdmasrc "$r$src" || die "cannot mount the source tree"
+mount -t 9p -o "$opts,ro,cache=$cache" vrdmasrc "$r$src" || die "cannot mount the source tree"
 
 # This run's vrdma.ko, over the stand-in that depmod indexed (check.sh).
 slot=$r$ktree/lib/modules/$(uname -r)/updates/vrdma.ko
