@@ -94,17 +94,16 @@ for s in $SERIES; do
 	echo "$rel" > "$tree/.complete"
 done
 
-# 3. The parts of Debian's kernel source the project uses at build time
-#    (checkpatch.pl, kselftest headers, ynl).  Never copied into the tree.
+# 3. Debian's kernel source, whole: checkpatch.pl, the kselftest headers
+#    and helpers, ynl, and the debug kernel (scripts/debug-kernel.sh) built
+#    from it.  Never copied into the tree.  A tree extracted in part by an
+#    older deps.sh is completed in place (files already there are kept).
 src=$CACHE/linux-source-6.12
-if [ ! -f "$src/.complete" ]; then
-	log "extracting linux-source-6.12 (checkpatch, kselftest headers, ynl)"
-	rm -rf "$src"
-	tar -C "$CACHE" -xJf /usr/src/linux-source-6.12.tar.xz \
-		linux-source-6.12/scripts linux-source-6.12/tools/testing/selftests \
-		linux-source-6.12/tools/net/ynl linux-source-6.12/Documentation/netlink \
-		linux-source-6.12/include linux-source-6.12/drivers/infiniband/sw/rxe
-	touch "$src/.complete"
+if [ ! -f "$src/.complete" ] || [ ! -f "$src/Makefile" ]; then
+	log "extracting linux-source-6.12"
+	rm -f "$src/.complete"
+	tar -C "$CACHE" --skip-old-files -xJf /usr/src/linux-source-6.12.tar.xz
+	dpkg-query -W -f='${Version}\n' linux-source-6.12 > "$src/.complete"
 fi
 
 log "ok"
