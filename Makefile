@@ -81,8 +81,9 @@ deps:
 	@$(SRCDIR)/scripts/deps.sh
 
 # KVER: space-separated kernel series to test on: 6.12, 6.1, debug (the
-# debug kernel, scripts/debug-kernel.sh).  Default: 6.12 and 6.1, and for
-# a whole run (no T) the debug kernel over selftests/vm/debug-subset.
+# debug kernel, scripts/debug-kernel.sh).  Default: 6.12 and 6.1 (and with
+# VRDMA_DEBUG_LANE=1, for a whole run, the debug kernel over
+# selftests/vm/debug-subset).
 KVER		?=
 T		?=
 check:
