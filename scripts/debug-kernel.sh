@@ -14,16 +14,16 @@
 # Cached under .cache/ keyed by a hash of the config fragments, the
 # recipe's version (RECIPE, bumped when this script builds differently)
 # and the source's version: a change to any of them gives a new release
-# (6.12.N-vrdmadbg-HASH).  Its build starts from the previous build's
-# objects (kbuild rebuilds what the new config changes); older module
-# trees are removed.
+# (6.12.N-vrdmadbg-HASH), built once in its own tree.  Several worktrees
+# sharing one .cache may build and boot different ones at the same time:
+# a build never touches another's tree; builds unused for 3 days go.
 set -euo pipefail
 
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${CACHE:-$SRCDIR/.cache}
 LINUX_SRC=${LINUX_SRC:-$CACHE/linux-source-6.12}
 FRAGMENT=$SRCDIR/selftests/vm/debug.config
-RECIPE=1
+RECIPE=2
 
 die() { printf 'debug-kernel: error: %s\n' "$*" >&2; exit 1; }
 
@@ -60,23 +60,30 @@ build() {
 	local rel obj tree frags t0 missing
 	rel=$(release) obj=$(kdir) tree=$(ktree)
 	mkdir -p "$CACHE/debug-kernel"
+	# (cached: no need to wait for another config's build)
+	if [ -f "$tree/.complete" ]; then
+		touch "$tree/.complete"
+		echo "debug-kernel: $rel cached"
+		return 0
+	fi
 	exec {lockfd}>>"$CACHE/debug-kernel/.lock"
 	flock "$lockfd"
 	if [ -f "$tree/.complete" ]; then
+		touch "$tree/.complete"
 		echo "debug-kernel: $rel cached"
 		return 0
 	fi
 	t0=$SECONDS
 	echo "debug-kernel: building $rel in $obj"
-	# The newest older build becomes this one's starting point; the rest
-	# goes (large, and nothing runs them any more).
+	# Builds no run used for 3 days go (a run touches its .complete); a
+	# build of another config may be under way.
 	local old
-	old=$(ls -dt "$CACHE"/debug-kernel/obj-* 2>/dev/null | grep -vx "$obj" | head -n 1)
-	[ -n "$old" ] && [ ! -d "$obj" ] && mv "$old" "$obj"
-	find "$CACHE/debug-kernel" -mindepth 1 -maxdepth 1 -name 'obj-*' ! -path "$obj" \
-		-exec rm -rf {} +
-	find "$CACHE/kernels" -mindepth 1 -maxdepth 1 -name '*-vrdmadbg-*' ! -path "$tree" \
-		-exec rm -rf {} +
+	for old in "$CACHE"/kernels/*-vrdmadbg-*; do
+		[ -d "$old" ] && [ "$old" != "$tree" ] || continue
+		[ -n "$(find "$old/.complete" -mtime -3 2>/dev/null)" ] && continue
+		[ ! -f "$old/.complete" ] && [ -n "$(find "$old" -maxdepth 0 -mmin -600)" ] && continue
+		rm -rf "$old" "$CACHE/debug-kernel/obj-${old##*-vrdmadbg-}"
+	done
 	rm -rf "$tree"
 	mkdir -p "$obj"
 
