@@ -287,12 +287,22 @@ run_vm() {	# run_vm SERIES
 
 	# One VM at a time on this machine: runs from several checkouts wait
 	# for each other instead of sharing two CPUs (timing would suffer).
-	local lock=${VRDMA_VM_LOCK:-/tmp/vrdma-vm.lock}
-	exec {lockfd}>>"$lock"
-	if ! flock -n "$lockfd"; then
-		note "$series: waiting for the VM lock ($lock)"
-		flock "$lockfd"
-	fi
+	# VRDMA_VM_SLOTS (or the number in $lock.slots) allows that many
+	# VMs at once on a machine with spare CPUs; the default is one.
+	local lock=${VRDMA_VM_LOCK:-/tmp/vrdma-vm.lock} slots i slot waited=
+	slots=${VRDMA_VM_SLOTS:-$(cat "$lock.slots" 2>/dev/null || echo 1)}
+	[[ "$slots" =~ ^[1-9]$ ]] || slots=1
+	while :; do
+		for ((i = 1; i <= slots; i++)); do
+			slot=$lock; [ "$i" -gt 1 ] && slot=$lock.$i
+			exec {lockfd}>>"$slot"
+			flock -n "$lockfd" && break 2
+			exec {lockfd}>&-
+		done
+		[ -n "$waited" ] || note "$series: waiting for a VM slot ($lock, $slots)"
+		waited=1
+		sleep 5
+	done
 
 	local t0=$SECONDS
 	timeout -k 10 "$tmo" qemu-system-x86_64 $accel -smp 2 -m 2048 \
