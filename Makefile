@@ -8,6 +8,8 @@
 #   make bench               run the benchmarks in a VM
 #   make install [DESTDIR=] [PREFIX=]
 #   make checkpatch | sparse | clean
+#   make ynl-gen | ynl-check  regenerate the netlink code from its spec, or
+#                            check that it matches (scripts/ynl-gen.sh)
 #
 # The module is built in a shadow tree under build/<kernel release>/ so that
 # builds for several kernels never share objects.
@@ -33,7 +35,8 @@ MODDIR		 = $(BUILD)/$(KREL)
 W		?= 1
 
 .PHONY: all shadow modules userspace selftests install install-modules \
-	install-userspace deps check bench checkpatch sparse clean
+	install-userspace deps check bench checkpatch sparse ynl-gen ynl-check \
+	clean
 
 all: modules userspace
 
@@ -93,7 +96,8 @@ bench:
 	@$(SRCDIR)/selftests/vm/check.sh --bench $(if $(KVER),--kver "$(firstword $(KVER))") $(if $(T),--tests "$(T)")
 
 CHECKPATCH	?= $(LINUX_SRC)/scripts/checkpatch.pl
-KSRC_FILES	 = $(wildcard drivers/vrdma/*.[ch]) $(wildcard include/uapi/linux/*.h)
+# Generated files (scripts/ynl-gen.sh: "YNL-GEN" banner) are left out.
+KSRC_FILES	 = $(shell grep -L '^/\* YNL-GEN ' drivers/vrdma/*.[ch] include/uapi/linux/*.h)
 checkpatch:
 	@test -x $(CHECKPATCH) || { echo "checkpatch.pl not found: run 'make deps'" >&2; exit 1; }
 	$(CHECKPATCH) --strict --no-tree --show-types --terse -f $(KSRC_FILES)
@@ -101,6 +105,14 @@ checkpatch:
 sparse: shadow
 	$(MAKE) -C $(KDIR) M=$(MODDIR) C=2 W=$(W) modules 2>&1 | tee $(MODDIR)/sparse.log
 	@! grep -E 'warning:|error:' $(MODDIR)/sparse.log
+
+# include/uapi/linux/vrdma.h, drivers/vrdma/vrdma-nl.[ch] are generated
+# from Documentation/netlink/specs/vrdma.yaml: edit the spec, run ynl-gen.
+ynl-gen:
+	$(SRCDIR)/scripts/ynl-gen.sh $(LINUX_SRC)
+
+ynl-check:
+	$(SRCDIR)/scripts/ynl-gen.sh --check $(LINUX_SRC)
 
 clean:
 	rm -rf $(BUILD)

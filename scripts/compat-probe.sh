@@ -27,7 +27,8 @@ fi
 out=$1
 shift
 
-PROBES="create_cq_attr_bundle reg_user_mr_dmabuf_attr_bundle"
+PROBES="create_cq_attr_bundle reg_user_mr_dmabuf_attr_bundle genl_split_ops
+	nla_policy_const_range"
 
 # The headers every probe includes; also compiled alone as a sanity check.
 prologue() {
@@ -58,6 +59,25 @@ _Static_assert(__builtin_types_compatible_p(
 	typeof(((struct ib_device_ops *)0)->reg_user_mr_dmabuf),
 	struct ib_mr *(*)(struct ib_pd *, u64, u64, u64, int, int,
 			  struct uverbs_attr_bundle *)), "");
+EOC
+}
+
+# struct genl_split_ops, the type of the ops table the YNL generator writes
+# (6.2 and later; 6.1 has struct genl_ops only).
+probe_genl_split_ops() {
+	cat <<'EOC'
+_Static_assert(sizeof(struct genl_split_ops) > 0, "");
+_Static_assert(sizeof(((struct genl_family *)0)->split_ops) > 0, "");
+EOC
+}
+
+# nla_policy.range points to a const struct netlink_range_validation
+# (6.1: to a non-const one), as the generated policies assume.
+probe_nla_policy_const_range() {
+	cat <<'EOC'
+_Static_assert(__builtin_types_compatible_p(
+	typeof(((struct nla_policy *)0)->range),
+	const struct netlink_range_validation *), "");
 EOC
 }
 

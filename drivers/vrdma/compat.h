@@ -12,6 +12,8 @@
 
 #include "compat-autoconf.h"
 
+#include <net/genetlink.h>
+#include <net/netlink.h>
 #include <rdma/ib_verbs.h>
 
 /*
@@ -56,5 +58,47 @@ vrdma_reg_user_mr_dmabuf_udata(struct ib_udata *udata)
 	return udata;
 }
 #endif
+
+/*
+ * The generated netlink code (vrdma-nl.c, from the YNL generator) points
+ * its range policies at const struct netlink_range_validation; 6.1's
+ * nla_policy.range is a pointer to non-const (the core never writes
+ * through it).
+ */
+#ifndef VRDMA_HAVE_NLA_POLICY_CONST_RANGE
+#undef NLA_POLICY_FULL_RANGE
+#define NLA_POLICY_FULL_RANGE(tp, _range) {				\
+	.type = NLA_ENSURE_UINT_OR_BINARY_TYPE(tp),			\
+	.validation_type = NLA_VALIDATE_RANGE_PTR,			\
+	.range = (struct netlink_range_validation *)(_range),		\
+}
+#endif
+
+/*
+ * The generated ops table is an array of struct genl_split_ops: one entry
+ * per do and one per dump, each with its own policy (none: no attribute).
+ * 6.1 knows only struct genl_ops (a do and a dump of one command share an
+ * entry and its policy): there the type is declared here with the members
+ * the generator fills, and vrdma_genl_register_family() (compat.c) merges
+ * the table into genl_ops.  The dump of a command with a do then accepts
+ * the do's attributes, and ignores them.
+ */
+#ifndef VRDMA_HAVE_GENL_SPLIT_OPS
+struct genl_split_ops {
+	int (*doit)(struct sk_buff *skb, struct genl_info *info);
+	int (*start)(struct netlink_callback *cb);
+	int (*dumpit)(struct sk_buff *skb, struct netlink_callback *cb);
+	int (*done)(struct netlink_callback *cb);
+	const struct nla_policy *policy;
+	unsigned int maxattr;
+	u8 cmd;
+	u8 flags;
+};
+#endif
+
+int vrdma_genl_register_family(struct genl_family *family,
+			       const struct genl_split_ops *ops,
+			       unsigned int n_ops);
+void vrdma_genl_unregister_family(struct genl_family *family);
 
 #endif /* _VRDMA_COMPAT_H */

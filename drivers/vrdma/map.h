@@ -44,7 +44,7 @@ enum vrdma_map_addr_err {
 enum vrdma_map_addr_err vrdma_map_addr_check(const union ib_gid *gid,
 					     bool host);
 
-/* For the netlink operations (netlink.c). */
+/* For the netlink operations (vdev_nl.c). */
 int vrdma_map_add(u32 vni, const union ib_gid *addr, const union ib_gid *via);
 int vrdma_map_del(u32 vni, const union ib_gid *addr);
 unsigned int vrdma_map_count(void);

@@ -1,46 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The vrdma generic netlink family (netlink.c) and the interface between
- * it and the handlers of other files.
+ * The vrdma generic netlink family.  Documentation/netlink/specs/vrdma.yaml
+ * specifies it; the YNL generator writes from it the user ABI
+ * (include/uapi/linux/vrdma.h), the policies and the ops table
+ * (vrdma-nl.c) and the handler prototypes (vrdma-nl.h); netlink.c
+ * registers the family.  Each subsystem handles its own operations in one
+ * file: vdev_nl.c (INFO, PHYS, DEV, MAP), repl_nl.c (REPL), sleep_nl.c
+ * (SLEEP).  Include this header, not vrdma-nl.h: it adds the kernel
+ * compatibility that the generated code needs and what every handler
+ * file shares.
+ *
+ * Handlers are named by the generator: vrdma_nl_<op>_doit() and
+ * vrdma_nl_<op>_dumpit().  Each parses the request's attributes into a
+ * struct (vrdma_nl_<op>_parse(): presence, lengths, what the policy cannot
+ * say), then calls a plain function of its subsystem that validates the
+ * request against the state and builds the result; it then replies.
  */
 #ifndef _VRDMA_NETLINK_H
 #define _VRDMA_NETLINK_H
 
 #include <linux/types.h>
 #include <net/genetlink.h>
+#include <net/net_namespace.h>
+
+#include "compat.h"
+#include "vrdma-nl.h"
+
+extern struct genl_family vrdma_nl_family;
 
 int vrdma_netlink_init(void);
 void vrdma_netlink_exit(void);
 
-/*
- * DEV_* handlers (vdev.c).  netlink.c registers them with strict per-op
- * policies (the spec's: name <= 63 bytes, netdev <= 15, phys <= 63, vni
- * <= VRDMA_VNI_MAX, netns-pid u32, netns-fd s32, no other attribute) and
- * calls them only after these checks, each failure reported with extack:
- *
- *  dev_new: GENL_ADMIN_PERM; the request comes from init_net (else
- *	-EPERM); name and netdev are present and not empty, phys (if
- *	present) not empty; exactly one of netns-pid and netns-fd.
- *  dev_del: GENL_ADMIN_PERM; init_net; name present, not empty.
- *  dev_get (do): anyone, any netns; name present, not empty.
- *  dev_get (dump): anyone, any netns; no check (a dump from a netns other
- *	than init_net must list only that netns's devices).
- */
-int vrdma_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_nl_dev_del_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
-
-/*
- * For those handlers: the family (genlmsg_*() calls), and message headers
- * of the family.  vrdma_nl_put_reply_hdr() starts the reply to a do
- * request; vrdma_nl_dump_hdr() starts one object of a dump (the
- * requester's port and sequence number, NLM_F_MULTI, and the
- * NLM_F_DUMP_INTR consistency check against cb->seq).  They return the
- * user header for genlmsg_end()/genlmsg_cancel(), or NULL when the buffer
- * is too small.
- */
-const struct genl_family *vrdma_nl_family_get(void);
 void *vrdma_nl_put_hdr(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 		       u8 cmd);
 void *vrdma_nl_put_reply_hdr(struct sk_buff *skb, struct genl_info *info,
@@ -48,9 +38,30 @@ void *vrdma_nl_put_reply_hdr(struct sk_buff *skb, struct genl_info *info,
 void *vrdma_nl_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
 			u8 cmd);
 
-/* The family's multicast groups (group ids for genlmsg_multicast*()). */
-enum vrdma_nl_mcgrp {
-	VRDMA_NL_MCGRP_SLEEP,	/* VRDMA_MCGRP_SLEEP: sleep_nl.c's events */
-};
+/**
+ * vrdma_nl_init_net_only() - refuse a change of host-wide state from a
+ *	container
+ * @info: the request
+ * @msg: the extack message when it comes from another network namespace
+ *	(a string literal)
+ *
+ * Return: 0 if the request comes from init_net, else -EPERM.
+ */
+#define vrdma_nl_init_net_only(info, msg) ({				\
+	struct genl_info *__info = (info);				\
+	int __ret = 0;							\
+									\
+	if (!net_eq(genl_info_net(__info), &init_net)) {		\
+		NL_SET_ERR_MSG(__info->extack, msg);			\
+		__ret = -EPERM;						\
+	}								\
+	__ret;								\
+})
+
+int vrdma_nl_strscpy(struct genl_info *info, int type, char *buf,
+		     size_t size);
+struct net *vrdma_nl_netns_get(const struct nlattr *pid,
+			       const struct nlattr *fd,
+			       struct netlink_ext_ack *extack);
 
 #endif /* _VRDMA_NETLINK_H */

@@ -66,10 +66,9 @@
 #include "repl_wire.h"
 #include "vrdma_repl.h"
 
+struct net;
+struct netlink_ext_ack;
 struct vrdma_ctrl_ep;
-struct genl_info;
-struct netlink_callback;
-struct sk_buff;
 
 /* Sizes of the data path. */
 #define REPL_MSG_MAX		(128 * 1024)	/* OPS message, receive buffer */
@@ -453,10 +452,46 @@ struct repl_group {
 	struct repl_authority *auth;
 };
 
+/**
+ * struct repl_group_cfg - the configuration of a new group
+ * @name: its name
+ * @size: region size in bytes
+ * @file: backing file name template (see repl_path_expand())
+ * @nmembers: number of @members
+ * @members: member addresses, in configuration order
+ * @authority: address of the authority
+ * @client_addr: address of this host's client agent, if @has_client_addr
+ * @has_client_addr: else the first local member's address
+ * @netns: cookies of the namespaces allowed to use the group
+ * @nnetns: their number
+ */
+struct repl_group_cfg {
+	char name[VRDMA_REPL_NAME_LEN];
+	u64 size;
+	char file[VRDMA_REPL_PATH_MAX];
+	u8 nmembers;
+	struct in6_addr members[VRDMA_REPL_MAX_MEMBERS];
+	struct in6_addr authority;
+	struct in6_addr client_addr;
+	bool has_client_addr;
+	u64 netns[VRDMA_REPL_MAX_NETNS];
+	unsigned int nnetns;
+};
+
 /* repl_group.c */
+extern struct list_head vrdma_repl_groups;
 void repl_kick(void);
+struct repl_group *repl_group_get(const char *name);
+struct repl_group *repl_group_find_locked(const char *name);
+bool repl_group_allowed(const struct repl_group *g, const struct net *net);
 void repl_group_put(struct repl_group *g);
 void repl_dev_removed(struct ib_device *dev);
+int repl_path_expand(const char *tmpl, const struct in6_addr *addr,
+		     unsigned int idx, char *out, size_t size);
+int repl_group_new(const struct repl_group_cfg *cfg,
+		   struct netlink_ext_ack *extack);
+int repl_group_del(const char *name);
+int repl_group_set_netns(const char *name, const u64 *netns, unsigned int n);
 
 /* repl_res.c */
 int repl_devs_init(void);
@@ -541,14 +576,8 @@ void repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
 void repl_auth_suspect(struct repl_authority *a,
 		       const struct vrdma_repl_c_suspect *s);
 
-/* Netlink handlers (netlink.c registers them). */
-int vrdma_nl_repl_group_new_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_nl_repl_group_del_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_nl_repl_group_get_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_nl_repl_group_get_dumpit(struct sk_buff *skb,
-				   struct netlink_callback *cb);
-int vrdma_nl_repl_group_set_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_nl_repl_op_doit(struct sk_buff *skb, struct genl_info *info);
+/* repl_nl.c */
+void vrdma_nl_repl_exit(void);
 
 int vrdma_repl_init(void);
 void vrdma_repl_exit(void);

@@ -45,7 +45,6 @@
 #include "audit.h"
 #include "ctrl.h"
 #include "map.h"
-#include "netlink.h"
 #include "repl.h"
 
 unsigned int repl_hb_ms = 100;
@@ -61,7 +60,7 @@ MODULE_PARM_DESC(repl_lease_ms,
 /* The control plane of every group (repl.h, "Locking"). */
 DEFINE_MUTEX(vrdma_repl_lock);
 
-static LIST_HEAD(vrdma_repl_groups);		/* RCU; writers: vrdma_repl_lock */
+LIST_HEAD(vrdma_repl_groups);		/* RCU; writers: vrdma_repl_lock */
 static struct workqueue_struct *repl_wq;
 static struct delayed_work repl_tick_work;
 static bool repl_running;
@@ -116,8 +115,13 @@ void repl_group_put(struct repl_group *g)
 		kref_put(&g->ref, repl_group_release);
 }
 
-/* A reference to the live group @name, or NULL. */
-static struct repl_group *repl_group_get(const char *name)
+/**
+ * repl_group_get() - find a live group by name
+ * @name: its name
+ *
+ * Return: the group with a reference (repl_group_put() it), or NULL.
+ */
+struct repl_group *repl_group_get(const char *name)
 {
 	struct repl_group *g;
 
@@ -133,7 +137,14 @@ static struct repl_group *repl_group_get(const char *name)
 	return NULL;
 }
 
-static struct repl_group *repl_group_find_locked(const char *name)
+/**
+ * repl_group_find_locked() - find a group by name
+ * @name: its name
+ *
+ * Context: vrdma_repl_lock held.
+ * Return: the group (live or not), or NULL.
+ */
+struct repl_group *repl_group_find_locked(const char *name)
 {
 	struct repl_group *g;
 
@@ -144,8 +155,14 @@ static struct repl_group *repl_group_find_locked(const char *name)
 	return NULL;
 }
 
-static bool repl_group_allowed(const struct repl_group *g,
-			       const struct net *net)
+/**
+ * repl_group_allowed() - may a namespace use a group?
+ * @g: the group
+ * @net: the namespace
+ *
+ * Return: true for init_net and the namespaces the group allows.
+ */
+bool repl_group_allowed(const struct repl_group *g, const struct net *net)
 {
 	unsigned int i;
 
@@ -530,82 +547,21 @@ static void repl_tick_fn(struct work_struct *work)
 				   msecs_to_jiffies(repl_hb_ms));
 }
 
-/* Netlink: groups */
+/* Groups: creation, deletion, namespaces */
 
-static int repl_nl_addr(struct genl_info *info, const struct nlattr *attr,
-			struct in6_addr *addr)
-{
-	union ib_gid gid;
-
-	memcpy(gid.raw, nla_data(attr), sizeof(gid.raw));
-	if (vrdma_map_addr_check(&gid, true) != VRDMA_MAP_ADDR_OK) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr,
-				    "not a routable unicast address");
-		return -EINVAL;
-	}
-	memcpy(addr->s6_addr, gid.raw, sizeof(gid.raw));
-	return 0;
-}
-
-static bool repl_nl_name(struct genl_info *info, char *name)
-{
-	struct nlattr *attr = info->attrs[VRDMA_A_REPL_NAME];
-	size_t i, len;
-
-	nla_strscpy(name, attr, VRDMA_REPL_NAME_LEN);
-	len = strlen(name);
-	if (!len) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr, "empty group name");
-		return false;
-	}
-	for (i = 0; i < len; i++) {
-		if (!isalnum(name[i]) && !strchr("-_.", name[i])) {
-			NL_SET_ERR_MSG_ATTR(info->extack, attr,
-					    "group names use letters, digits, '-', '_' and '.'");
-			return false;
-		}
-	}
-	return true;
-}
-
-/* Allowed namespaces: every NETNS_FD and NETNS_PID attribute. */
-static int repl_nl_netns(struct genl_info *info, u64 *cookies,
-			 unsigned int *n)
-{
-	const struct nlattr *attr;
-	struct net *net;
-	int rem;
-
-	*n = 0;
-	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
-		int type = nla_type(attr);
-
-		if (type != VRDMA_A_REPL_NETNS_FD &&
-		    type != VRDMA_A_REPL_NETNS_PID)
-			continue;
-		if (*n >= VRDMA_REPL_MAX_NETNS) {
-			NL_SET_ERR_MSG_ATTR(info->extack, attr,
-					    "too many namespaces (at most 16)");
-			return -E2BIG;
-		}
-		if (type == VRDMA_A_REPL_NETNS_FD)
-			net = get_net_ns_by_fd(nla_get_s32(attr));
-		else
-			net = get_net_ns_by_pid(nla_get_u32(attr));
-		if (IS_ERR(net)) {
-			NL_SET_ERR_MSG_ATTR(info->extack, attr,
-					    "no such network namespace");
-			return PTR_ERR(net);
-		}
-		cookies[(*n)++] = net->net_cookie;
-		put_net(net);
-	}
-	return 0;
-}
-
-/* Expand the backing file template for member @idx into @out. */
-static int repl_path_expand(const char *tmpl, const struct in6_addr *addr,
-			    unsigned int idx, char *out, size_t size)
+/**
+ * repl_path_expand() - the backing file of a member
+ * @tmpl: the group's file name template (%a: the address, %i: the
+ *	index, %%: '%')
+ * @addr: the member's address
+ * @idx: its index
+ * @out: the file name
+ * @size: size of @out
+ *
+ * Return: 0, -EINVAL (an unknown %-sequence) or -ENAMETOOLONG.
+ */
+int repl_path_expand(const char *tmpl, const struct in6_addr *addr,
+		     unsigned int idx, char *out, size_t size)
 {
 	size_t n = 0;
 	const char *p;
@@ -654,27 +610,41 @@ static void repl_group_destroy_unlisted(struct repl_group *g)
 }
 
 /**
- * vrdma_nl_repl_group_new_doit() - REPL_GROUP_NEW
- * @skb: the request
- * @info: its attributes (policy-checked by netlink.c)
+ * repl_group_new() - create a group on this host
+ * @cfg: its configuration (parsed and checked by repl_nl.c)
+ * @extack: for errors
  *
- * Return: 0 or a negative errno (with an extack message).
+ * Validates what needs this host's state (several local members need
+ * their own files, the name is free), then builds: each local member
+ * with its backing file, the client agent (on the client address, or the
+ * first local member's), the authority if its address is local.
+ *
+ * Context: process context; takes vrdma_repl_lock.
+ * Return: 0 or a negative errno (-EEXIST: a group of that name exists;
+ * others with an extack message).
  */
-int vrdma_nl_repl_group_new_doit(struct sk_buff *skb, struct genl_info *info)
+int repl_group_new(const struct repl_group_cfg *cfg,
+		   struct netlink_ext_ack *extack)
 {
-	struct netlink_ext_ack *extack = info->extack;
-	struct nlattr *tb[VRDMA_A_REPL_MEMBER_MAX + 1];
 	char path[VRDMA_REPL_PATH_MAX];
-	const struct nlattr *attr;
-	unsigned int i, j, nlocal = 0;
+	unsigned int i, nlocal = 0;
 	struct repl_group *g;
-	int rem, ret;
+	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_NAME) ||
-	    GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_SIZE) ||
-	    GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_FILE) ||
-	    GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_MEMBER))
+	for (i = 0; i < cfg->nmembers; i++)
+		if (vrdma_addr_local(&cfg->members[i]) >= 0)
+			nlocal++;
+	if (nlocal > 1 && !strstr(cfg->file, "%a") &&
+	    !strstr(cfg->file, "%i")) {
+		NL_SET_ERR_MSG(extack,
+			       "several members are on this host: name their files apart with %a (address) or %i (index)");
 		return -EINVAL;
+	}
+	mutex_lock(&vrdma_repl_lock);
+	ret = repl_group_find_locked(cfg->name) ? -EEXIST : 0;
+	mutex_unlock(&vrdma_repl_lock);
+	if (ret)
+		return ret;
 
 	g = kzalloc(sizeof(*g), GFP_KERNEL);
 	if (!g) {
@@ -685,110 +655,16 @@ int vrdma_nl_repl_group_new_doit(struct sk_buff *skb, struct genl_info *info)
 	INIT_LIST_HEAD(&g->node);
 	get_fs_root(current->fs, &g->root);
 	vrdma_audit_created(VRDMA_AUDIT_REPL_GROUP);
-
-	ret = -EINVAL;
-	if (!repl_nl_name(info, g->name))
-		goto err;
-	g->size = nla_get_u64(info->attrs[VRDMA_A_REPL_SIZE]);
-	if (!g->size || g->size % PAGE_SIZE || g->size > REPL_SIZE_MAX) {
-		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_SIZE],
-				    "the size must be a multiple of 4096, at most 1 GiB");
-		goto err;
-	}
-	nla_strscpy(g->file, info->attrs[VRDMA_A_REPL_FILE], sizeof(g->file));
-	if (g->file[0] != '/') {
-		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_FILE],
-				    "the backing file must be an absolute path");
-		goto err;
-	}
-
-	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
-		if (nla_type(attr) != VRDMA_A_REPL_MEMBER)
-			continue;
-		if (g->nmembers >= VRDMA_REPL_MAX_MEMBERS) {
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "too many members (at most 8)");
-			ret = -E2BIG;
-			goto err;
-		}
-		ret = nla_parse_nested(tb, VRDMA_A_REPL_MEMBER_MAX, attr, NULL,
-				       extack);
-		if (ret)
-			goto err;
-		ret = -EINVAL;
-		if (!tb[VRDMA_A_REPL_MEMBER_ADDR]) {
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "a member needs an address");
-			goto err;
-		}
-		if (repl_nl_addr(info, tb[VRDMA_A_REPL_MEMBER_ADDR],
-				 &g->members[g->nmembers]))
-			goto err;
-		for (j = 0; j < g->nmembers; j++) {
-			if (ipv6_addr_equal(&g->members[j],
-					    &g->members[g->nmembers])) {
-				NL_SET_ERR_MSG_ATTR(extack, attr,
-						    "a member is listed twice");
-				goto err;
-			}
-		}
-		g->nmembers++;
-	}
-
-	g->authority = g->members[0];
-	if (info->attrs[VRDMA_A_REPL_AUTHORITY] &&
-	    repl_nl_addr(info, info->attrs[VRDMA_A_REPL_AUTHORITY],
-			 &g->authority))
-		goto err;
-	if (info->attrs[VRDMA_A_REPL_CLIENT]) {
-		if (repl_nl_addr(info, info->attrs[VRDMA_A_REPL_CLIENT],
-				 &g->client_addr))
-			goto err;
-		if (vrdma_addr_local(&g->client_addr) < 0) {
-			NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_CLIENT],
-					    "the client address is not an address of this host");
-			ret = -EADDRNOTAVAIL;
-			goto err;
-		}
-		g->has_client_addr = true;
-	}
-	ret = repl_nl_netns(info, g->netns, &g->nnetns);
-	if (ret)
-		goto err;
-
-	/* Members of this host, and the file name of each. */
-	for (i = 0; i < g->nmembers; i++)
-		if (vrdma_addr_local(&g->members[i]) >= 0)
-			nlocal++;
-	if (nlocal > 1 && !strstr(g->file, "%a") && !strstr(g->file, "%i")) {
-		ret = -EINVAL;
-		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_FILE],
-				    "several members are on this host: name their files apart with %a (address) or %i (index)");
-		goto err;
-	}
-	for (i = 0; i < g->nmembers; i++) {
-		ret = repl_path_expand(g->file, &g->members[i], i, path,
-				       sizeof(path));
-		if (ret == -EINVAL) {
-			NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_FILE],
-					    "unknown %-sequence in the file name (%a, %i, %%)");
-			goto err;
-		}
-		if (ret) {
-			NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_FILE],
-					    "file name too long");
-			goto err;
-		}
-	}
-
-	mutex_lock(&vrdma_repl_lock);
-	ret = repl_group_find_locked(g->name) ? -EEXIST : 0;
-	mutex_unlock(&vrdma_repl_lock);
-	if (ret) {
-		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_NAME],
-				    "a group of that name exists");
-		goto err;
-	}
+	strscpy(g->name, cfg->name, sizeof(g->name));
+	strscpy(g->file, cfg->file, sizeof(g->file));
+	g->size = cfg->size;
+	g->nmembers = cfg->nmembers;
+	memcpy(g->members, cfg->members, sizeof(g->members));
+	g->authority = cfg->authority;
+	g->client_addr = cfg->client_addr;
+	g->has_client_addr = cfg->has_client_addr;
+	memcpy(g->netns, cfg->netns, sizeof(g->netns));
+	g->nnetns = cfg->nnetns;
 
 	for (i = 0; i < g->nmembers; i++) {
 		struct repl_member *m;
@@ -847,8 +723,6 @@ int vrdma_nl_repl_group_new_doit(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&vrdma_repl_lock);
 	if (repl_group_find_locked(g->name)) {
 		mutex_unlock(&vrdma_repl_lock);
-		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_NAME],
-				    "a group of that name exists");
 		ret = -EEXIST;
 		goto err;
 	}
@@ -873,26 +747,23 @@ err:
 }
 
 /**
- * vrdma_nl_repl_group_del_doit() - REPL_GROUP_DEL
- * @skb: the request
- * @info: its attributes
+ * repl_group_del() - delete a group on this host
+ * @name: its name
  *
- * Return: 0 or a negative errno.
+ * Pending operations complete with -ESHUTDOWN; local replicas are written
+ * back to their files.
+ *
+ * Context: process context; takes vrdma_repl_lock.
+ * Return: 0, or -ENOENT.
  */
-int vrdma_nl_repl_group_del_doit(struct sk_buff *skb, struct genl_info *info)
+int repl_group_del(const char *name)
 {
-	char name[VRDMA_REPL_NAME_LEN];
 	struct repl_group *g;
 
-	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_NAME) ||
-	    !repl_nl_name(info, name))
-		return -EINVAL;
 	mutex_lock(&vrdma_repl_lock);
 	g = repl_group_find_locked(name);
 	if (!g) {
 		mutex_unlock(&vrdma_repl_lock);
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_REPL_NAME],
-				    "no such group");
 		return -ENOENT;
 	}
 	list_del_rcu(&g->node);
@@ -904,26 +775,19 @@ int vrdma_nl_repl_group_del_doit(struct sk_buff *skb, struct genl_info *info)
 }
 
 /**
- * vrdma_nl_repl_group_set_doit() - REPL_GROUP_SET: allowed namespaces
- * @skb: the request
- * @info: its attributes
+ * repl_group_set_netns() - replace the namespaces allowed to use a group
+ * @name: the group
+ * @netns: the namespaces' cookies
+ * @n: their number (at most VRDMA_REPL_MAX_NETNS; 0: init_net only)
  *
- * Return: 0 or a negative errno.
+ * Context: process context; takes vrdma_repl_lock.
+ * Return: 0, or -ENOENT.
  */
-int vrdma_nl_repl_group_set_doit(struct sk_buff *skb, struct genl_info *info)
+int repl_group_set_netns(const char *name, const u64 *netns, unsigned int n)
 {
-	char name[VRDMA_REPL_NAME_LEN];
-	u64 netns[VRDMA_REPL_MAX_NETNS];
 	struct repl_group *g;
-	unsigned int n, i;
-	int ret;
+	unsigned int i;
 
-	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_NAME) ||
-	    !repl_nl_name(info, name))
-		return -EINVAL;
-	ret = repl_nl_netns(info, netns, &n);
-	if (ret)
-		return ret;
 	mutex_lock(&vrdma_repl_lock);
 	g = repl_group_find_locked(name);
 	if (g) {
@@ -933,507 +797,7 @@ int vrdma_nl_repl_group_set_doit(struct sk_buff *skb, struct genl_info *info)
 		WRITE_ONCE(g->nnetns, n);
 	}
 	mutex_unlock(&vrdma_repl_lock);
-	if (!g) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_REPL_NAME],
-				    "no such group");
-		return -ENOENT;
-	}
-	return 0;
-}
-
-/* The newest chain known here (authority, members, agent) into @cfg. */
-static const struct repl_config *repl_group_view(struct repl_group *g,
-						 struct repl_config *cfg)
-{
-	const struct repl_config *best = NULL;
-	unsigned int i;
-
-	lockdep_assert_held(&vrdma_repl_lock);
-	if (g->auth) {
-		mutex_lock(&repl_auth_lock);
-		*cfg = g->auth->cfg;
-		mutex_unlock(&repl_auth_lock);
-		return cfg;
-	}
-	for (i = 0; i < g->nmembers; i++)
-		if (g->local[i] && (!best || g->local[i]->cfg.epoch > best->epoch))
-			best = &g->local[i]->cfg;
-	if (g->client && (!best || g->client->cfg.epoch > best->epoch))
-		best = &g->client->cfg;
-	if (!best)
-		return NULL;
-	*cfg = *best;
-	return cfg;
-}
-
-static enum vrdma_repl_role repl_role(const struct repl_config *cfg, u8 idx)
-{
-	unsigned int i;
-
-	if (!cfg)
-		return VRDMA_REPL_ROLE_OUT;
-	for (i = 0; i < cfg->nchain; i++) {
-		if (cfg->idx[i] != idx)
-			continue;
-		if (cfg->nchain == 1)
-			return VRDMA_REPL_ROLE_SOLE;
-		if (!i)
-			return VRDMA_REPL_ROLE_HEAD;
-		return i == cfg->nchain - 1 ? VRDMA_REPL_ROLE_TAIL :
-		       VRDMA_REPL_ROLE_MIDDLE;
-	}
-	return VRDMA_REPL_ROLE_OUT;
-}
-
-static int repl_nl_put_member(struct sk_buff *skb, struct repl_group *g,
-			      const struct repl_config *cfg, u8 idx,
-			      bool admin)
-{
-	struct repl_member *m = g->local[idx];
-	enum vrdma_repl_state state;
-	struct nlattr *nest;
-	u64 applied;
-	u32 epoch;
-
-	nest = nla_nest_start(skb, VRDMA_A_REPL_MEMBER);
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put(skb, VRDMA_A_REPL_MEMBER_ADDR, sizeof(g->members[idx]),
-		    &g->members[idx]) ||
-	    nla_put_u32(skb, VRDMA_A_REPL_MEMBER_INDEX, idx) ||
-	    nla_put_u32(skb, VRDMA_A_REPL_MEMBER_ROLE, repl_role(cfg, idx)))
-		goto cancel;
-	if (m) {
-		repl_member_info(m, &applied, &epoch, &state);
-		if (nla_put_flag(skb, VRDMA_A_REPL_MEMBER_LOCAL) ||
-		    nla_put_u32(skb, VRDMA_A_REPL_MEMBER_STATE, state) ||
-		    nla_put_u64_64bit(skb, VRDMA_A_REPL_MEMBER_APPLIED, applied,
-				      VRDMA_A_REPL_MEMBER_PAD) ||
-		    nla_put_u32(skb, VRDMA_A_REPL_MEMBER_EPOCH, epoch) ||
-		    (admin && nla_put_string(skb, VRDMA_A_REPL_MEMBER_FILE,
-					     m->path)))
-			goto cancel;
-	}
-	nla_nest_end(skb, nest);
-	return 0;
-cancel:
-	nla_nest_cancel(skb, nest);
-	return -EMSGSIZE;
-}
-
-static int repl_nl_fill(struct sk_buff *skb, struct repl_group *g,
-			bool admin)
-{
-	struct repl_config view;
-	const struct repl_config *cfg = repl_group_view(g, &view);
-	unsigned long done = 0;
-	unsigned int i;
-
-	lockdep_assert_held(&vrdma_repl_lock);
-	if (nla_put_string(skb, VRDMA_A_REPL_NAME, g->name) ||
-	    nla_put_u64_64bit(skb, VRDMA_A_REPL_SIZE, g->size,
-			      VRDMA_A_REPL_PAD) ||
-	    nla_put(skb, VRDMA_A_REPL_AUTHORITY, sizeof(g->authority),
-		    &g->authority) ||
-	    (g->auth && nla_put_flag(skb, VRDMA_A_REPL_AUTHORITY_LOCAL)) ||
-	    nla_put_u32(skb, VRDMA_A_REPL_EPOCH, cfg ? cfg->epoch : 0))
-		return -EMSGSIZE;
-	if (admin && nla_put_string(skb, VRDMA_A_REPL_FILE, g->file))
-		return -EMSGSIZE;
-	if (g->client &&
-	    (nla_put(skb, VRDMA_A_REPL_CLIENT, sizeof(g->client->addr),
-		     &g->client->addr) ||
-	     nla_put_u32(skb, VRDMA_A_REPL_CLIENT_STATE,
-			 !g->client->have_dev ? VRDMA_REPL_STATE_DOWN :
-			 g->client->ch && g->client->ch->up ?
-			 VRDMA_REPL_STATE_ACTIVE : VRDMA_REPL_STATE_WAITING)))
-		return -EMSGSIZE;
-	for (i = 0; admin && i < g->nnetns; i++)
-		if (nla_put_u64_64bit(skb, VRDMA_A_REPL_NETNS_COOKIE,
-				      g->netns[i], VRDMA_A_REPL_PAD))
-			return -EMSGSIZE;
-	/* The chain first, in order, then the others. */
-	for (i = 0; cfg && i < cfg->nchain; i++) {
-		if (repl_nl_put_member(skb, g, cfg, cfg->idx[i], admin))
-			return -EMSGSIZE;
-		done |= BIT(cfg->idx[i]);
-	}
-	for (i = 0; i < g->nmembers; i++)
-		if (!(done & BIT(i)) && repl_nl_put_member(skb, g, cfg, i, admin))
-			return -EMSGSIZE;
-	return 0;
-}
-
-/**
- * vrdma_nl_repl_group_get_doit() - REPL_GROUP_GET, one group
- * @skb: the request
- * @info: its attributes
- *
- * Return: 0 or a negative errno.
- */
-int vrdma_nl_repl_group_get_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	/* File names and namespaces: for init_net's administrators only. */
-	bool admin = net_eq(genl_info_net(info), &init_net) &&
-		     netlink_capable(skb, CAP_NET_ADMIN);
-	char name[VRDMA_REPL_NAME_LEN];
-	struct repl_group *g;
-	struct sk_buff *msg;
-	void *hdr;
-	int ret;
-
-	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_NAME) ||
-	    !repl_nl_name(info, name))
-		return -EINVAL;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg) {
-		NL_SET_ERR_MSG(info->extack, "out of memory");
-		return -ENOMEM;
-	}
-	mutex_lock(&vrdma_repl_lock);
-	g = repl_group_find_locked(name);
-	if (!g || !repl_group_allowed(g, genl_info_net(info))) {
-		mutex_unlock(&vrdma_repl_lock);
-		nlmsg_free(msg);
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_REPL_NAME],
-				    "no such group");
-		return -ENOENT;
-	}
-	hdr = vrdma_nl_put_reply_hdr(msg, info, VRDMA_CMD_REPL_GROUP_GET);
-	ret = hdr ? repl_nl_fill(msg, g, admin) : -EMSGSIZE;
-	mutex_unlock(&vrdma_repl_lock);
-	if (ret) {
-		nlmsg_free(msg);
-		NL_SET_ERR_MSG(info->extack, "reply message too small");
-		return ret;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-}
-
-/**
- * vrdma_nl_repl_group_get_dumpit() - REPL_GROUP_GET, every visible group
- * @skb: the dump buffer
- * @cb: the dump (cb->args[0]: groups already dumped)
- *
- * Return: the dump's length or a negative errno.
- */
-int vrdma_nl_repl_group_get_dumpit(struct sk_buff *skb,
-				   struct netlink_callback *cb)
-{
-	struct net *net = sock_net(cb->skb->sk);
-	bool admin = net_eq(net, &init_net) &&
-		     netlink_capable(cb->skb, CAP_NET_ADMIN);
-	long skip = cb->args[0], i = 0;
-	struct repl_group *g;
-	void *hdr;
-
-	mutex_lock(&vrdma_repl_lock);
-	list_for_each_entry(g, &vrdma_repl_groups, node) {
-		if (!repl_group_allowed(g, net))
-			continue;
-		if (i++ < skip)
-			continue;
-		hdr = vrdma_nl_dump_hdr(skb, cb, VRDMA_CMD_REPL_GROUP_GET);
-		if (!hdr || repl_nl_fill(skb, g, admin)) {
-			if (hdr)
-				genlmsg_cancel(skb, hdr);
-			i--;
-			break;
-		}
-		genlmsg_end(skb, hdr);
-	}
-	mutex_unlock(&vrdma_repl_lock);
-	cb->args[0] = i;
-	return skb->len;
-}
-
-/* Netlink: operations */
-
-/* A completion to report to a netlink socket. */
-struct repl_nl_done {
-	struct list_head node;
-	struct net *net;
-	u32 portid;
-	u64 cookie;
-	char group[VRDMA_REPL_NAME_LEN];
-	struct vrdma_repl_completion c;
-};
-
-static DEFINE_SPINLOCK(repl_nl_lock);
-static LIST_HEAD(repl_nl_list);
-static struct work_struct repl_nl_work;
-
-static void repl_nl_done_cb(void *ctx, const struct vrdma_repl_completion *c)
-{
-	struct repl_nl_done *d = ctx;
-	unsigned long flags;
-
-	d->c = *c;
-	spin_lock_irqsave(&repl_nl_lock, flags);
-	list_add_tail(&d->node, &repl_nl_list);
-	spin_unlock_irqrestore(&repl_nl_lock, flags);
-	queue_work(system_highpri_wq, &repl_nl_work);
-}
-
-static int repl_nl_put_done(struct sk_buff *skb, struct repl_nl_done *d)
-{
-	struct nlattr *nest;
-	unsigned int i;
-	void *hdr;
-
-	hdr = vrdma_nl_put_hdr(skb, 0, 0, 0, VRDMA_CMD_REPL_OP_DONE);
-	if (!hdr)
-		return -EMSGSIZE;
-	if (nla_put_string(skb, VRDMA_A_REPL_NAME, d->group) ||
-	    nla_put_u64_64bit(skb, VRDMA_A_REPL_COOKIE, d->cookie,
-			      VRDMA_A_REPL_PAD) ||
-	    nla_put_s32(skb, VRDMA_A_REPL_STATUS, d->c.status))
-		goto cancel;
-	for (i = 0; i < d->c.nres; i++) {
-		const struct vrdma_repl_result *r = &d->c.res[i];
-
-		nest = nla_nest_start(skb, VRDMA_A_REPL_RESULT);
-		if (!nest ||
-		    nla_put_u32(skb, VRDMA_A_REPL_RESULT_MEMBER, r->member) ||
-		    nla_put(skb, VRDMA_A_REPL_RESULT_ADDR, sizeof(r->addr),
-			    &r->addr) ||
-		    nla_put_u64_64bit(skb, VRDMA_A_REPL_RESULT_OLD, r->old,
-				      VRDMA_A_REPL_RESULT_PAD) ||
-		    nla_put_u8(skb, VRDMA_A_REPL_RESULT_SWAPPED, r->swapped))
-			goto cancel;
-		nla_nest_end(skb, nest);
-	}
-	genlmsg_end(skb, hdr);
-	return 0;
-cancel:
-	genlmsg_cancel(skb, hdr);
-	return -EMSGSIZE;
-}
-
-/* Send a batch of completions and drop its namespace reference. */
-static void repl_nl_send(struct sk_buff **skb, struct net **net, u32 portid)
-{
-	if (*skb)
-		genlmsg_unicast(*net, *skb, portid);	/* consumes it */
-	if (*net)
-		put_net(*net);
-	*skb = NULL;
-	*net = NULL;
-}
-
-/*
- * Deliver completions in order, several per datagram to the same socket.
- * A socket that is gone or full loses them (the library sizes its receive
- * buffer for REPL_WINDOW completions).
- */
-static void repl_nl_work_fn(struct work_struct *work)
-{
-	struct repl_nl_done *d, *tmp;
-	struct sk_buff *skb = NULL;
-	struct net *net = NULL;
-	u32 portid = 0;
-	LIST_HEAD(list);
-
-	spin_lock_irq(&repl_nl_lock);
-	list_splice_init(&repl_nl_list, &list);
-	spin_unlock_irq(&repl_nl_lock);
-
-	list_for_each_entry_safe(d, tmp, &list, node) {
-		list_del(&d->node);
-		if (skb && (d->net != net || d->portid != portid))
-			repl_nl_send(&skb, &net, portid);
-		if (skb && !repl_nl_put_done(skb, d)) {
-			put_net(d->net);	/* the batch holds one */
-			kfree(d);
-			continue;
-		}
-		repl_nl_send(&skb, &net, portid);
-		/* A new batch, which takes over this completion's reference. */
-		net = d->net;
-		portid = d->portid;
-		skb = genlmsg_new(16384, GFP_KERNEL);
-		if (!skb || repl_nl_put_done(skb, d)) {
-			pr_warn_ratelimited("repl: a completion was lost (out of memory)\n");
-			nlmsg_free(skb);
-			skb = NULL;
-			put_net(net);
-			net = NULL;
-		}
-		kfree(d);
-	}
-	repl_nl_send(&skb, &net, portid);
-}
-
-static int repl_nl_u64(struct genl_info *info, int type, u64 *val)
-{
-	if (GENL_REQ_ATTR_CHECK(info, type))
-		return -EINVAL;
-	*val = nla_get_u64(info->attrs[type]);
-	return 0;
-}
-
-/**
- * vrdma_nl_repl_op_doit() - REPL_OP: submit an operation
- * @skb: the request
- * @info: its attributes
- *
- * The request is acknowledged once queued; the completion comes later as
- * a REPL_OP_DONE message to the requesting socket.
- *
- * Return: 0 or a negative errno.
- */
-int vrdma_nl_repl_op_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	struct netlink_ext_ack *extack = info->extack;
-	struct vrdma_repl_op op = {};
-	char name[VRDMA_REPL_NAME_LEN];
-	const struct nlattr *attr;
-	struct repl_nl_done *d;
-	struct repl_group *g;
-	u8 *data = NULL;
-	u64 len64 = 0;
-	int rem, ret;
-
-	/* Writing replicas is a privilege of the namespace's administrator. */
-	if (!netlink_ns_capable(skb, genl_info_net(info)->user_ns,
-				CAP_NET_ADMIN)) {
-		NL_SET_ERR_MSG(extack,
-			       "submitting to a group needs CAP_NET_ADMIN in the network namespace");
-		return -EPERM;
-	}
-	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_NAME) ||
-	    GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_OPCODE) ||
-	    !repl_nl_name(info, name))
-		return -EINVAL;
-	op.opcode = nla_get_u32(info->attrs[VRDMA_A_REPL_OPCODE]);
-	if (info->attrs[VRDMA_A_REPL_LEN])
-		op.len = nla_get_u32(info->attrs[VRDMA_A_REPL_LEN]);
-	if (info->attrs[VRDMA_A_REPL_OFFSET])
-		op.offset = nla_get_u64(info->attrs[VRDMA_A_REPL_OFFSET]);
-
-	switch (op.opcode) {
-	case VRDMA_REPL_OP_WRITE:
-		if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_OFFSET) ||
-		    GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_DATA))
-			return -EINVAL;
-		nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem)
-			if (nla_type(attr) == VRDMA_A_REPL_DATA)
-				len64 += nla_len(attr);
-		if (!len64 || len64 > VRDMA_REPL_WRITE_MAX) {
-			NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_DATA],
-					    "a write carries 1 to 65536 bytes");
-			return -EINVAL;
-		}
-		if (info->attrs[VRDMA_A_REPL_LEN] && op.len != len64) {
-			NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_LEN],
-					    "len differs from the data's length");
-			return -EINVAL;
-		}
-		op.len = len64;
-		break;
-	case VRDMA_REPL_OP_MEMCPY:
-		if (repl_nl_u64(info, VRDMA_A_REPL_SRC, &op.src) ||
-		    GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_OFFSET) ||
-		    GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_LEN))
-			return -EINVAL;
-		break;
-	case VRDMA_REPL_OP_CAS:
-		if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_REPL_OFFSET) ||
-		    repl_nl_u64(info, VRDMA_A_REPL_EXPECTED, &op.expected) ||
-		    repl_nl_u64(info, VRDMA_A_REPL_NEW, &op.newval))
-			return -EINVAL;
-		break;
-	case VRDMA_REPL_OP_FLUSH:
-		break;
-	default:
-		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_OPCODE],
-				    "unknown operation");
-		return -EINVAL;
-	}
-	if (op.opcode != VRDMA_REPL_OP_WRITE &&
-	    info->attrs[VRDMA_A_REPL_DATA]) {
-		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_DATA],
-				    "only a write carries data");
-		return -EINVAL;
-	}
-
-	g = repl_group_get(name);
-	if (!g) {
-		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_NAME],
-				    "no such group");
-		return -ENOENT;
-	}
-	if (!repl_group_allowed(g, genl_info_net(info))) {
-		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VRDMA_A_REPL_NAME],
-				    "this network namespace may not use the group");
-		ret = -EPERM;
-		goto out;
-	}
-	ret = repl_op_check(g->size, op.opcode, op.offset, op.src, op.len);
-	if (ret) {
-		if (ret == -ERANGE)
-			NL_SET_ERR_MSG(extack, "the range lies beyond the region");
-		else
-			NL_SET_ERR_MSG(extack,
-				       "invalid operation (length, or alignment of a compare-and-swap: 8 bytes)");
-		goto out;
-	}
-	if (!g->client) {
-		NL_SET_ERR_MSG(extack,
-			       "no client address on this host: re-create the group with 'client ADDR'");
-		ret = -ENOTCONN;
-		goto out;
-	}
-
-	ret = -ENOMEM;
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
-	if (!d)
-		goto out_nomem;
-	if (op.opcode == VRDMA_REPL_OP_WRITE) {
-		u32 pos = 0;
-
-		data = kmalloc(op.len, GFP_KERNEL);
-		if (!data) {
-			kfree(d);
-			goto out_nomem;
-		}
-		nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
-			if (nla_type(attr) != VRDMA_A_REPL_DATA)
-				continue;
-			memcpy(data + pos, nla_data(attr), nla_len(attr));
-			pos += nla_len(attr);
-		}
-		op.data = data;
-	}
-	d->net = get_net(genl_info_net(info));
-	d->portid = info->snd_portid;
-	if (info->attrs[VRDMA_A_REPL_COOKIE])
-		d->cookie = nla_get_u64(info->attrs[VRDMA_A_REPL_COOKIE]);
-	strscpy(d->group, g->name, sizeof(d->group));
-
-	ret = repl_client_submit(g->client, &op, repl_nl_done_cb, d, false);
-	kfree(data);
-	if (ret) {
-		put_net(d->net);
-		kfree(d);
-		if (ret == -ENETDOWN)
-			NL_SET_ERR_MSG(extack,
-				       "no RDMA device for this host's client address");
-		else if (ret == -ESHUTDOWN)
-			NL_SET_ERR_MSG(extack, "the group is being deleted");
-		else if (ret == -EINTR)
-			NL_SET_ERR_MSG(extack, "interrupted");
-		else
-			NL_SET_ERR_MSG(extack, "cannot queue the operation");
-	}
-	goto out;
-
-out_nomem:
-	NL_SET_ERR_MSG(extack, "out of memory");
-out:
-	repl_group_put(g);
-	return ret;
+	return g ? 0 : -ENOENT;
 }
 
 /* The in-kernel API */
@@ -1568,7 +932,6 @@ int __init vrdma_repl_init(void)
 	INIT_WORK(&repl_rx_work, repl_rx_work_fn);
 	INIT_WORK(&repl_auth_rx_work, repl_auth_rx_work_fn);
 	INIT_DELAYED_WORK(&repl_auth_tick_work, repl_auth_tick_fn);
-	INIT_WORK(&repl_nl_work, repl_nl_work_fn);
 	INIT_DELAYED_WORK(&repl_tick_work, repl_tick_fn);
 	ret = vrdma_ctrl_register(VRDMA_CTRL_REPL_FIRST, VRDMA_CTRL_REPL_LAST,
 				  repl_ctrl_rx);
@@ -1629,7 +992,7 @@ void vrdma_repl_exit(void)
 		kfree(msg);
 	}
 	repl_devs_exit();
-	flush_work(&repl_nl_work);
+	vrdma_nl_repl_exit();
 	destroy_workqueue(repl_auth_wq);
 	destroy_workqueue(repl_wq);
 	rcu_barrier();

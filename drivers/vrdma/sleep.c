@@ -392,6 +392,165 @@ void vrdma_sleep_domain_flush(struct vrdma_sleep_domain *dom)
 	vrdma_sleep_state_changed();
 }
 
+/* Does @peer intercept exactly as @old does? */
+static bool vrdma_sleep_same_icpt(const struct vrdma_sleep_peer *old,
+				  const struct vrdma_sleep_peer *peer)
+{
+	unsigned int i;
+
+	if (old->managed != peer->managed || old->n_addrs != peer->n_addrs ||
+	    old->n_ports != peer->n_ports ||
+	    (peer->managed && old->ifindex != peer->ifindex))
+		return false;
+	for (i = 0; i < peer->n_addrs; i++)
+		if (!ipv6_addr_equal(&old->addrs[i].addr, &peer->addrs[i].addr))
+			return false;
+	return !memcmp(old->ports, peer->ports,
+		       peer->n_ports * sizeof(peer->ports[0]));
+}
+
+/**
+ * vrdma_sleep_peer_set() - add a peer to a namespace's domain, or change it
+ * @net: the namespace
+ * @peer: the peer as it should be (allocated by the caller, counted by the
+ *	audit; owned by this function)
+ * @announce: send gratuitous ARP and neighbour advertisements for it now
+ * @extack: for errors
+ *
+ * A peer with the same key address and the same interception is changed in
+ * place (name, manager, state); otherwise @peer replaces it
+ * (vrdma_sleep_peer_replace()).
+ *
+ * Context: process context; takes vrdma_sleep_lock.
+ * Return: 0 or a negative errno (with an extack message).
+ */
+int vrdma_sleep_peer_set(struct net *net, struct vrdma_sleep_peer *peer,
+			 bool announce, struct netlink_ext_ack *extack)
+{
+	struct vrdma_sleep_domain *dom;
+	struct vrdma_sleep_peer *old;
+	int ret = 0;
+
+	mutex_lock(&vrdma_sleep_lock);
+	dom = vrdma_sleep_domain_get(net, true);
+	if (IS_ERR(dom)) {
+		mutex_unlock(&vrdma_sleep_lock);
+		kfree(peer);
+		vrdma_audit_destroyed(VRDMA_AUDIT_SLEEP_PEER);
+		NL_SET_ERR_MSG(extack, "out of memory");
+		return PTR_ERR(dom);
+	}
+	old = vrdma_sleep_peer_find(dom, &peer->addr);
+	if (old && vrdma_sleep_same_icpt(old, peer)) {
+		/* Same interception: change the rest in place. */
+		strscpy(old->name, peer->name, sizeof(old->name));
+		old->manager = peer->manager;
+		old->has_manager = peer->has_manager;
+		if (old->state != peer->state)
+			vrdma_sleep_peer_set_state(old, peer->state);
+		kfree(peer);
+		vrdma_audit_destroyed(VRDMA_AUDIT_SLEEP_PEER);
+		peer = old;
+	} else {
+		ret = vrdma_sleep_peer_replace(dom, old, peer, extack);
+	}
+	if (!ret && announce)
+		vrdma_sleep_announce(dom, peer);
+	mutex_unlock(&vrdma_sleep_lock);
+	return ret;
+}
+
+/**
+ * vrdma_sleep_peer_del() - forget a peer of a namespace's domain
+ * @net: the namespace
+ * @addr: its key address
+ *
+ * Context: process context; takes vrdma_sleep_lock.
+ * Return: 0, or -ENOENT.
+ */
+int vrdma_sleep_peer_del(struct net *net, const struct in6_addr *addr)
+{
+	struct vrdma_sleep_peer *peer = NULL;
+	struct vrdma_sleep_domain *dom;
+
+	mutex_lock(&vrdma_sleep_lock);
+	dom = vrdma_sleep_domain_get(net, false);
+	if (dom)
+		peer = vrdma_sleep_peer_find(dom, addr);
+	if (peer)
+		vrdma_sleep_peer_remove(dom, peer);
+	mutex_unlock(&vrdma_sleep_lock);
+	return peer ? 0 : -ENOENT;
+}
+
+/**
+ * vrdma_sleep_domain_phys() - the physical device a domain decides for
+ * @net: the domain's namespace
+ * @phys: VRDMA_NAME_LEN bytes: its name, "" for none or no domain
+ *
+ * Context: process context; takes vrdma_sleep_lock.
+ */
+void vrdma_sleep_domain_phys(struct net *net, char *phys)
+{
+	struct vrdma_sleep_domain *dom;
+
+	phys[0] = '\0';
+	mutex_lock(&vrdma_sleep_lock);
+	dom = vrdma_sleep_domain_get(net, false);
+	if (dom)
+		strscpy(phys, dom->phys, VRDMA_NAME_LEN);
+	mutex_unlock(&vrdma_sleep_lock);
+}
+
+/**
+ * vrdma_sleep_config_set() - change a namespace's domain's configuration
+ * @net: the namespace (its domain is created if needed)
+ * @cfg: what to change; on return, the whole configuration
+ *
+ * Context: process context; takes vrdma_sleep_lock.
+ * Return: 0, -EBUSY (another domain claims @cfg->phys: nothing changed),
+ * or -ENOMEM.
+ */
+int vrdma_sleep_config_set(struct net *net, struct vrdma_sleep_config *cfg)
+{
+	struct vrdma_sleep_domain *dom;
+	int ret = 0;
+
+	mutex_lock(&vrdma_sleep_lock);
+	dom = vrdma_sleep_domain_get(net, true);
+	if (IS_ERR(dom)) {
+		ret = PTR_ERR(dom);
+		goto out;
+	}
+	if (cfg->has_phys && cfg->phys[0] &&
+	    vrdma_sleep_phys_claimed(dom, cfg->phys)) {
+		ret = -EBUSY;
+		goto out;
+	}
+
+	if (cfg->flush)
+		vrdma_sleep_domain_flush(dom);
+	if (cfg->has_wake_timeout)
+		WRITE_ONCE(dom->wake_timeout_ms, cfg->wake_timeout_ms);
+	if (cfg->has_event_interval)
+		WRITE_ONCE(dom->event_interval_ms, cfg->event_interval_ms);
+	if (cfg->has_phys)
+		strscpy(dom->phys, cfg->phys, sizeof(dom->phys));
+	if (cfg->owner)
+		dom->owner = cfg->owner;
+	vrdma_sleep_state_changed();
+
+	cfg->wake_timeout_ms = dom->wake_timeout_ms;
+	cfg->event_interval_ms = dom->event_interval_ms;
+	strscpy(cfg->phys, dom->phys, sizeof(cfg->phys));
+	cfg->owner = dom->owner;
+	cfg->peers = dom->n_peers;
+	cfg->managed = dom->n_managed;
+out:
+	mutex_unlock(&vrdma_sleep_lock);
+	return ret;
+}
+
 /*
  * The domain's namespace goes away, or the module: flush it, unlink it
  * and free it after a grace period.

@@ -83,26 +83,6 @@ void vrdma_sleep_activity(const char *phys, u32 window_ms,
  */
 void vrdma_sleep_repl_groups_add(int delta);
 
-/* Netlink handlers, registered by netlink.c with the policies below. */
-int vrdma_sleep_nl_activity_get_doit(struct sk_buff *skb,
-				     struct genl_info *info);
-int vrdma_sleep_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_sleep_nl_peer_del_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_sleep_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_sleep_nl_peer_get_dumpit(struct sk_buff *skb,
-				   struct netlink_callback *cb);
-int vrdma_sleep_nl_config_set_doit(struct sk_buff *skb,
-				   struct genl_info *info);
-
-extern const struct nla_policy
-	vrdma_sleep_activity_policy[VRDMA_A_SLEEP_ACTIVITY_PHYS + 1];
-extern const struct nla_policy
-	vrdma_sleep_peer_set_policy[VRDMA_A_SLEEP_ANNOUNCE + 1];
-extern const struct nla_policy
-	vrdma_sleep_peer_addr_policy[VRDMA_A_SLEEP_ADDR + 1];
-extern const struct nla_policy
-	vrdma_sleep_config_policy[VRDMA_A_SLEEP_CONFIG_FLUSH + 1];
-
 /* --- between sleep*.c ---------------------------------------------------- */
 
 /**
@@ -239,6 +219,39 @@ bool vrdma_sleep_phys_claimed(const struct vrdma_sleep_domain *self,
 			      const char *phys);
 bool vrdma_sleep_event_due(struct vrdma_sleep_domain *dom,
 			   struct vrdma_sleep_peer *peer);
+
+/**
+ * struct vrdma_sleep_config - a change of a domain's configuration, and
+ *	the configuration after it
+ * @wake_timeout_ms: see struct vrdma_sleep_domain (if @has_wake_timeout)
+ * @event_interval_ms: likewise (if @has_event_interval)
+ * @phys: likewise (if @has_phys)
+ * @owner: netlink port of the daemon that owns the domain (0: no change)
+ * @flush: forget every peer first
+ * @has_wake_timeout: set @wake_timeout_ms
+ * @has_event_interval: set @event_interval_ms
+ * @has_phys: set @phys
+ * @peers: after the change: number of peers
+ * @managed: after the change: number of managed peers
+ */
+struct vrdma_sleep_config {
+	u32 wake_timeout_ms;
+	u32 event_interval_ms;
+	char phys[VRDMA_NAME_LEN];
+	u32 owner;
+	bool flush;
+	bool has_wake_timeout;
+	bool has_event_interval;
+	bool has_phys;
+	u32 peers;
+	u32 managed;
+};
+
+void vrdma_sleep_domain_phys(struct net *net, char *phys);
+int vrdma_sleep_peer_set(struct net *net, struct vrdma_sleep_peer *peer,
+			 bool announce, struct netlink_ext_ack *extack);
+int vrdma_sleep_peer_del(struct net *net, const struct in6_addr *addr);
+int vrdma_sleep_config_set(struct net *net, struct vrdma_sleep_config *cfg);
 
 /* sleep_hook.c */
 int vrdma_sleep_hooks_update(struct vrdma_sleep_domain *dom);

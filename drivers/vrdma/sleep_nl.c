@@ -4,13 +4,14 @@
  * SLEEP_EVENT notifications of its "sleep" multicast group
  * (Documentation/netlink/specs/vrdma.yaml, Documentation/sleep.rst).
  *
- * netlink.c registers the operations with the policies below (strict
- * validation: unknown attributes, attributes of other operations, and
- * list items of the wrong kind are rejected by the core) and
- * GENL_ADMIN_PERM.  They work in any network namespace, on that
- * namespace's domain.  The handlers check what a policy cannot: required
- * attributes, unicast addresses, list lengths, duplicate addresses, the
- * interception's interface; every error comes with an extack message.
+ * The generated policies (netlink.h; strict validation: unknown attributes
+ * and attributes of other operations are rejected by the core) and
+ * GENL_ADMIN_PERM guard them.  They work in any network namespace, on that
+ * namespace's domain.  The handlers parse a request into a struct (a peer,
+ * a configuration) and check what a policy cannot: required attributes,
+ * unicast addresses, list items of the right kind, list lengths, duplicate
+ * addresses, the interception's interface; every error comes with an
+ * extack message.  sleep.c then applies it.
  *
  *  SLEEP_ACTIVITY_GET  the activity of this host's virtual devices (those
  *                      on the domain's physical device, or on "phys")
@@ -41,76 +42,6 @@
 #include "netlink.h"
 #include "sleep.h"
 
-/* Not const: 6.1's nla_policy.range is a pointer to non-const. */
-static struct netlink_range_validation vrdma_sleep_timeout_range __ro_after_init = {
-	.max = VRDMA_SLEEP_WAKE_TIMEOUT_MAX_MS,
-};
-
-static struct netlink_range_validation vrdma_sleep_interval_range __ro_after_init = {
-	.min = 10,
-	.max = 60000,
-};
-
-static struct netlink_range_validation vrdma_sleep_window_range __ro_after_init = {
-	.min = 1,
-	.max = 86400000,
-};
-
-#define VRDMA_SLEEP_POLICY_ADDR NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr))
-#define VRDMA_SLEEP_POLICY_NAME { .type = NLA_NUL_STRING, .len = VRDMA_NAME_LEN - 1 }
-
-static const struct nla_policy
-vrdma_sleep_list_addr_policy[VRDMA_A_SLEEP_LIST_ADDR + 1] = {
-	[VRDMA_A_SLEEP_LIST_ADDR]	= VRDMA_SLEEP_POLICY_ADDR,
-};
-
-static const struct nla_policy
-vrdma_sleep_list_port_policy[VRDMA_A_SLEEP_LIST_PORT + 1] = {
-	[VRDMA_A_SLEEP_LIST_ADDR]	= { .type = NLA_REJECT },
-	[VRDMA_A_SLEEP_LIST_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
-};
-
-const struct nla_policy
-vrdma_sleep_activity_policy[VRDMA_A_SLEEP_ACTIVITY_PHYS + 1] = {
-	[VRDMA_A_SLEEP_ACTIVITY_WINDOW_MS] =
-		NLA_POLICY_FULL_RANGE(NLA_U32, &vrdma_sleep_window_range),
-	[VRDMA_A_SLEEP_ACTIVITY_PHYS]	= VRDMA_SLEEP_POLICY_NAME,
-};
-
-const struct nla_policy
-vrdma_sleep_peer_set_policy[VRDMA_A_SLEEP_ANNOUNCE + 1] = {
-	[VRDMA_A_SLEEP_ADDR]		= VRDMA_SLEEP_POLICY_ADDR,
-	[VRDMA_A_SLEEP_NAME]		= VRDMA_SLEEP_POLICY_NAME,
-	[VRDMA_A_SLEEP_STATE]		=
-		NLA_POLICY_RANGE(NLA_U32, VRDMA_SLEEP_STATE_AWAKE,
-				 VRDMA_SLEEP_STATE_WAKING),
-	[VRDMA_A_SLEEP_MANAGER]		= VRDMA_SLEEP_POLICY_ADDR,
-	[VRDMA_A_SLEEP_MANAGED]		= { .type = NLA_FLAG },
-	[VRDMA_A_SLEEP_IFINDEX]		= NLA_POLICY_MIN(NLA_U32, 1),
-	[VRDMA_A_SLEEP_ADDRS]		=
-		NLA_POLICY_NESTED(vrdma_sleep_list_addr_policy),
-	[VRDMA_A_SLEEP_PORTS]		=
-		NLA_POLICY_NESTED(vrdma_sleep_list_port_policy),
-	[VRDMA_A_SLEEP_ANNOUNCE]	= { .type = NLA_FLAG },
-};
-
-/* SLEEP_PEER_DEL and SLEEP_PEER_GET (whose dump takes nothing). */
-const struct nla_policy
-vrdma_sleep_peer_addr_policy[VRDMA_A_SLEEP_ADDR + 1] = {
-	[VRDMA_A_SLEEP_ADDR]		= VRDMA_SLEEP_POLICY_ADDR,
-};
-
-const struct nla_policy
-vrdma_sleep_config_policy[VRDMA_A_SLEEP_CONFIG_FLUSH + 1] = {
-	[VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS] =
-		NLA_POLICY_FULL_RANGE(NLA_U32, &vrdma_sleep_timeout_range),
-	[VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS] =
-		NLA_POLICY_FULL_RANGE(NLA_U32, &vrdma_sleep_interval_range),
-	[VRDMA_A_SLEEP_CONFIG_PHYS]	= VRDMA_SLEEP_POLICY_NAME,
-	[VRDMA_A_SLEEP_CONFIG_OWNER]	= { .type = NLA_FLAG },
-	[VRDMA_A_SLEEP_CONFIG_FLUSH]	= { .type = NLA_FLAG },
-};
-
 static_assert(sizeof(union ib_gid) == sizeof(struct in6_addr));
 
 /* ------------------------------------------------------------------ */
@@ -124,8 +55,7 @@ static_assert(sizeof(union ib_gid) == sizeof(struct in6_addr));
  */
 bool vrdma_sleep_has_listeners(struct net *net)
 {
-	return genl_has_listeners(vrdma_nl_family_get(), net,
-				  VRDMA_NL_MCGRP_SLEEP);
+	return genl_has_listeners(&vrdma_nl_family, net, VRDMA_NLGRP_SLEEP);
 }
 
 #define VRDMA_SLEEP_EVENT_SIZE					\
@@ -140,8 +70,7 @@ static struct sk_buff *vrdma_sleep_event_new(u32 type, gfp_t gfp, void **hdr)
 	skb = genlmsg_new(VRDMA_SLEEP_EVENT_SIZE, gfp);
 	if (!skb)
 		return NULL;
-	*hdr = genlmsg_put(skb, 0, 0, vrdma_nl_family_get(), 0,
-			   VRDMA_CMD_SLEEP_EVENT);
+	*hdr = vrdma_nl_put_hdr(skb, 0, 0, 0, VRDMA_CMD_SLEEP_EVENT);
 	if (!*hdr || nla_put_u32(skb, VRDMA_A_SLEEP_EVENT_TYPE, type)) {
 		nlmsg_free(skb);
 		return NULL;
@@ -153,8 +82,8 @@ static void vrdma_sleep_event_send(struct net *net, struct sk_buff *skb,
 				   void *hdr, gfp_t gfp)
 {
 	genlmsg_end(skb, hdr);
-	genlmsg_multicast_netns(vrdma_nl_family_get(), net, skb, 0,
-				VRDMA_NL_MCGRP_SLEEP, gfp);
+	genlmsg_multicast_netns(&vrdma_nl_family, net, skb, 0,
+				VRDMA_NLGRP_SLEEP, gfp);
 }
 
 /**
@@ -244,27 +173,42 @@ int vrdma_sleep_event_wake_needed(struct net *net,
 	 nla_total_size_64bit(sizeof(u64)) +			\
 	 nla_total_size(VRDMA_NAME_LEN))
 
-int vrdma_sleep_nl_activity_get_doit(struct sk_buff *skb,
+static int vrdma_nl_sleep_activity_put(struct sk_buff *msg, u32 window_ms,
+				       const char *phys,
+				       const struct vrdma_sleep_activity *act)
+{
+	if (nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_WINDOW_MS, window_ms) ||
+	    (phys[0] &&
+	     nla_put_string(msg, VRDMA_A_SLEEP_ACTIVITY_PHYS, phys)) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_DEVS, act->devs) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_ACTIVE_DEVS,
+			act->active_devs) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_ACTIVE_QPS,
+			act->active_qps) ||
+	    (act->has_idle &&
+	     nla_put_u64_64bit(msg, VRDMA_A_SLEEP_ACTIVITY_IDLE_MS, act->idle,
+			       VRDMA_A_SLEEP_ACTIVITY_PAD)) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_REPL_GROUPS,
+			act->repl_groups))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int vrdma_nl_sleep_activity_get_doit(struct sk_buff *skb,
 				     struct genl_info *info)
 {
 	struct nlattr *phys_attr = info->attrs[VRDMA_A_SLEEP_ACTIVITY_PHYS];
 	struct nlattr *win = info->attrs[VRDMA_A_SLEEP_ACTIVITY_WINDOW_MS];
 	u32 window_ms = win ? nla_get_u32(win) : 60000;
-	struct vrdma_sleep_domain *dom;
 	struct vrdma_sleep_activity act;
 	char phys[VRDMA_NAME_LEN] = "";
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (phys_attr) {
+	if (phys_attr)
 		nla_strscpy(phys, phys_attr, sizeof(phys));
-	} else {
-		mutex_lock(&vrdma_sleep_lock);
-		dom = vrdma_sleep_domain_get(genl_info_net(info), false);
-		if (dom)
-			strscpy(phys, dom->phys, sizeof(phys));
-		mutex_unlock(&vrdma_sleep_lock);
-	}
+	else
+		vrdma_sleep_domain_phys(genl_info_net(info), phys);
 	vrdma_sleep_activity(phys, window_ms, &act);
 
 	msg = genlmsg_new(VRDMA_SLEEP_ACTIVITY_SIZE, GFP_KERNEL);
@@ -273,20 +217,7 @@ int vrdma_sleep_nl_activity_get_doit(struct sk_buff *skb,
 		return -ENOMEM;
 	}
 	hdr = vrdma_nl_put_reply_hdr(msg, info, VRDMA_CMD_SLEEP_ACTIVITY_GET);
-	if (!hdr ||
-	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_WINDOW_MS, window_ms) ||
-	    (phys[0] &&
-	     nla_put_string(msg, VRDMA_A_SLEEP_ACTIVITY_PHYS, phys)) ||
-	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_DEVS, act.devs) ||
-	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_ACTIVE_DEVS,
-			act.active_devs) ||
-	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_ACTIVE_QPS,
-			act.active_qps) ||
-	    (act.has_idle &&
-	     nla_put_u64_64bit(msg, VRDMA_A_SLEEP_ACTIVITY_IDLE_MS, act.idle,
-			       VRDMA_A_SLEEP_ACTIVITY_PAD)) ||
-	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_REPL_GROUPS,
-			act.repl_groups)) {
+	if (!hdr || vrdma_nl_sleep_activity_put(msg, window_ms, phys, &act)) {
 		nlmsg_free(msg);
 		NL_SET_ERR_MSG(info->extack, "reply message too small");
 		return -EMSGSIZE;
@@ -299,7 +230,8 @@ int vrdma_sleep_nl_activity_get_doit(struct sk_buff *skb,
 /* SLEEP_PEER_*                                                         */
 
 /* Copy an address attribute and check that it is a unicast address. */
-static int vrdma_sleep_nl_addr(const struct nlattr *attr, struct in6_addr *addr,
+static int vrdma_nl_sleep_addr(const struct nlattr *attr,
+			       struct in6_addr *addr,
 			       struct netlink_ext_ack *extack)
 {
 	nla_memcpy(addr, attr, sizeof(*addr));
@@ -312,6 +244,23 @@ static int vrdma_sleep_nl_addr(const struct nlattr *attr, struct in6_addr *addr,
 	return 0;
 }
 
+/* The key address of a request (required). */
+static int vrdma_nl_sleep_key(struct genl_info *info, struct in6_addr *addr)
+{
+	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_SLEEP_ADDR))
+		return -EINVAL;
+	return vrdma_nl_sleep_addr(info->attrs[VRDMA_A_SLEEP_ADDR], addr,
+				   info->extack);
+}
+
+/* An item of a list nest (addrs: addr items, ports: port items). */
+static int vrdma_nl_sleep_bad_item(const struct nlattr *item,
+				   struct netlink_ext_ack *extack)
+{
+	NL_SET_ERR_MSG_ATTR(extack, item, "an item of the wrong kind in the list");
+	return -EINVAL;
+}
+
 static int vrdma_sleep_cmp_port(const void *a, const void *b)
 {
 	return *(const u16 *)a - *(const u16 *)b;
@@ -320,11 +269,11 @@ static int vrdma_sleep_cmp_port(const void *a, const void *b)
 /* The listening ports: count them (@peer NULL), or fill, sort, dedup. */
 static_assert(VRDMA_SLEEP_PORTS_MAX == 1024 && VRDMA_SLEEP_ADDRS_MAX == 8);
 
-static int vrdma_sleep_nl_ports(struct genl_info *info,
+static int vrdma_nl_sleep_ports(struct genl_info *info,
 				struct vrdma_sleep_peer *peer,
 				unsigned int *count)
 {
-	struct nlattr *list = info->attrs[VRDMA_A_SLEEP_PORTS], *a;
+	const struct nlattr *list = info->attrs[VRDMA_A_SLEEP_PORTS], *a;
 	unsigned int n = 0, i, j;
 	int rem;
 
@@ -333,7 +282,7 @@ static int vrdma_sleep_nl_ports(struct genl_info *info,
 		return 0;
 	nla_for_each_nested(a, list, rem) {
 		if (nla_type(a) != VRDMA_A_SLEEP_LIST_PORT)
-			continue;
+			return vrdma_nl_sleep_bad_item(a, info->extack);
 		if (n == VRDMA_SLEEP_PORTS_MAX) {
 			NL_SET_ERR_MSG_ATTR(info->extack, a,
 					    "too many ports (at most 1024)");
@@ -355,10 +304,10 @@ static int vrdma_sleep_nl_ports(struct genl_info *info,
 }
 
 /* The addresses: the key first, then the list, without duplicates. */
-static int vrdma_sleep_nl_addrs(struct genl_info *info,
+static int vrdma_nl_sleep_addrs(struct genl_info *info,
 				struct vrdma_sleep_peer *peer)
 {
-	struct nlattr *list = info->attrs[VRDMA_A_SLEEP_ADDRS], *a;
+	const struct nlattr *list = info->attrs[VRDMA_A_SLEEP_ADDRS], *a;
 	struct in6_addr addr;
 	unsigned int i;
 	int rem, ret;
@@ -369,8 +318,8 @@ static int vrdma_sleep_nl_addrs(struct genl_info *info,
 		return 0;
 	nla_for_each_nested(a, list, rem) {
 		if (nla_type(a) != VRDMA_A_SLEEP_LIST_ADDR)
-			continue;
-		ret = vrdma_sleep_nl_addr(a, &addr, info->extack);
+			return vrdma_nl_sleep_bad_item(a, info->extack);
+		ret = vrdma_nl_sleep_addr(a, &addr, info->extack);
 		if (ret)
 			return ret;
 		for (i = 0; i < peer->n_addrs; i++)
@@ -391,7 +340,7 @@ static int vrdma_sleep_nl_addrs(struct genl_info *info,
 /* The interception's interface must exist in the namespace and be
  * Ethernet.
  */
-static int vrdma_sleep_nl_ifindex(struct genl_info *info, int ifindex)
+static int vrdma_nl_sleep_ifindex(struct genl_info *info, int ifindex)
 {
 	struct nlattr *attr = info->attrs[VRDMA_A_SLEEP_IFINDEX];
 	struct net_device *dev;
@@ -412,75 +361,62 @@ static int vrdma_sleep_nl_ifindex(struct genl_info *info, int ifindex)
 	return ret;
 }
 
-/* Does @peer intercept exactly as @old does? */
-static bool vrdma_sleep_same_icpt(const struct vrdma_sleep_peer *old,
-				  const struct vrdma_sleep_peer *peer)
+/* Free a peer that vrdma_nl_sleep_peer_parse() made. */
+static void vrdma_nl_sleep_peer_free(struct vrdma_sleep_peer *peer)
 {
-	unsigned int i;
-
-	if (old->managed != peer->managed || old->n_addrs != peer->n_addrs ||
-	    old->n_ports != peer->n_ports ||
-	    (peer->managed && old->ifindex != peer->ifindex))
-		return false;
-	for (i = 0; i < peer->n_addrs; i++)
-		if (!ipv6_addr_equal(&old->addrs[i].addr, &peer->addrs[i].addr))
-			return false;
-	return !memcmp(old->ports, peer->ports,
-		       peer->n_ports * sizeof(peer->ports[0]));
+	kfree(peer);
+	vrdma_audit_destroyed(VRDMA_AUDIT_SLEEP_PEER);
 }
 
-int vrdma_sleep_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
+/* SLEEP_PEER_SET's attributes: a new peer, not linked anywhere. */
+static struct vrdma_sleep_peer *
+vrdma_nl_sleep_peer_parse(struct genl_info *info, bool *announce)
 {
 	struct nlattr **tb = info->attrs;
-	struct vrdma_sleep_peer *peer, *old;
-	struct vrdma_sleep_domain *dom;
-	bool managed, announce;
+	struct vrdma_sleep_peer *peer;
 	unsigned int n_ports;
 	int ifindex = 0;
+	bool managed;
 	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_SLEEP_ADDR) ||
 	    GENL_REQ_ATTR_CHECK(info, VRDMA_A_SLEEP_STATE))
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	managed = nla_get_flag(tb[VRDMA_A_SLEEP_MANAGED]);
-	announce = nla_get_flag(tb[VRDMA_A_SLEEP_ANNOUNCE]);
+	*announce = nla_get_flag(tb[VRDMA_A_SLEEP_ANNOUNCE]);
 	if (managed) {
 		if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_SLEEP_IFINDEX))
-			return -EINVAL;
+			return ERR_PTR(-EINVAL);
 		ifindex = nla_get_u32(tb[VRDMA_A_SLEEP_IFINDEX]);
-		ret = vrdma_sleep_nl_ifindex(info, ifindex);
+		ret = vrdma_nl_sleep_ifindex(info, ifindex);
 		if (ret)
-			return ret;
+			return ERR_PTR(ret);
 	} else if (tb[VRDMA_A_SLEEP_IFINDEX] || tb[VRDMA_A_SLEEP_PORTS] ||
-		   announce) {
+		   *announce) {
 		NL_SET_ERR_MSG(info->extack,
 			       "ifindex, ports and announce are for a managed peer only");
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	}
-	ret = vrdma_sleep_nl_ports(info, NULL, &n_ports);
+	ret = vrdma_nl_sleep_ports(info, NULL, &n_ports);
 	if (ret)
-		return ret;
+		return ERR_PTR(ret);
 
 	peer = kzalloc(struct_size(peer, ports, n_ports), GFP_KERNEL);
 	if (!peer) {
 		NL_SET_ERR_MSG(info->extack, "out of memory");
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	}
 	vrdma_audit_created(VRDMA_AUDIT_SLEEP_PEER);
 	peer->n_ports = n_ports;
-	ret = vrdma_sleep_nl_ports(info, peer, &peer->n_ports);
-	if (!ret)
-		ret = vrdma_sleep_nl_addr(tb[VRDMA_A_SLEEP_ADDR], &peer->addr,
-					  info->extack);
-	if (!ret)
-		ret = vrdma_sleep_nl_addrs(info, peer);
+	ret = vrdma_nl_sleep_ports(info, peer, &peer->n_ports) ?:
+	      vrdma_nl_sleep_key(info, &peer->addr) ?:
+	      vrdma_nl_sleep_addrs(info, peer);
 	if (!ret && tb[VRDMA_A_SLEEP_MANAGER])
-		ret = vrdma_sleep_nl_addr(tb[VRDMA_A_SLEEP_MANAGER],
+		ret = vrdma_nl_sleep_addr(tb[VRDMA_A_SLEEP_MANAGER],
 					  &peer->manager, info->extack);
 	if (ret) {
-		kfree(peer);
-		vrdma_audit_destroyed(VRDMA_AUDIT_SLEEP_PEER);
-		return ret;
+		vrdma_nl_sleep_peer_free(peer);
+		return ERR_PTR(ret);
 	}
 	peer->has_manager = !!tb[VRDMA_A_SLEEP_MANAGER];
 	if (tb[VRDMA_A_SLEEP_NAME])
@@ -489,66 +425,37 @@ int vrdma_sleep_nl_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
 	peer->state = nla_get_u32(tb[VRDMA_A_SLEEP_STATE]);
 	peer->managed = managed;
 	peer->ifindex = ifindex;
-
-	mutex_lock(&vrdma_sleep_lock);
-	dom = vrdma_sleep_domain_get(genl_info_net(info), true);
-	if (IS_ERR(dom)) {
-		mutex_unlock(&vrdma_sleep_lock);
-		kfree(peer);
-		vrdma_audit_destroyed(VRDMA_AUDIT_SLEEP_PEER);
-		NL_SET_ERR_MSG(info->extack, "out of memory");
-		return PTR_ERR(dom);
-	}
-	old = vrdma_sleep_peer_find(dom, &peer->addr);
-	if (old && vrdma_sleep_same_icpt(old, peer)) {
-		/* Same interception: change the rest in place. */
-		strscpy(old->name, peer->name, sizeof(old->name));
-		old->manager = peer->manager;
-		old->has_manager = peer->has_manager;
-		if (old->state != peer->state)
-			vrdma_sleep_peer_set_state(old, peer->state);
-		kfree(peer);
-		vrdma_audit_destroyed(VRDMA_AUDIT_SLEEP_PEER);
-		peer = old;
-	} else {
-		ret = vrdma_sleep_peer_replace(dom, old, peer, info->extack);
-	}
-	if (!ret && announce)
-		vrdma_sleep_announce(dom, peer);
-	mutex_unlock(&vrdma_sleep_lock);
-	return ret;
+	return peer;
 }
 
-int vrdma_sleep_nl_peer_del_doit(struct sk_buff *skb, struct genl_info *info)
+int vrdma_nl_sleep_peer_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct vrdma_sleep_domain *dom;
-	struct vrdma_sleep_peer *peer = NULL;
+	struct vrdma_sleep_peer *peer;
+	bool announce;
+
+	peer = vrdma_nl_sleep_peer_parse(info, &announce);
+	if (IS_ERR(peer))
+		return PTR_ERR(peer);
+	return vrdma_sleep_peer_set(genl_info_net(info), peer, announce,
+				    info->extack);
+}
+
+int vrdma_nl_sleep_peer_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
 	struct in6_addr addr;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_SLEEP_ADDR))
-		return -EINVAL;
-	ret = vrdma_sleep_nl_addr(info->attrs[VRDMA_A_SLEEP_ADDR], &addr,
-				  info->extack);
+	ret = vrdma_nl_sleep_key(info, &addr);
 	if (ret)
 		return ret;
-
-	mutex_lock(&vrdma_sleep_lock);
-	dom = vrdma_sleep_domain_get(genl_info_net(info), false);
-	if (dom)
-		peer = vrdma_sleep_peer_find(dom, &addr);
-	if (peer)
-		vrdma_sleep_peer_remove(dom, peer);
-	mutex_unlock(&vrdma_sleep_lock);
-	if (!peer) {
+	ret = vrdma_sleep_peer_del(genl_info_net(info), &addr);
+	if (ret)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_SLEEP_ADDR],
 				    "no such peer in this network namespace");
-		return -ENOENT;
-	}
-	return 0;
+	return ret;
 }
 
-static size_t vrdma_sleep_peer_size(const struct vrdma_sleep_peer *peer)
+static size_t vrdma_nl_sleep_peer_size(const struct vrdma_sleep_peer *peer)
 {
 	return nla_total_size(sizeof(struct in6_addr)) * 2 +
 	       nla_total_size(VRDMA_NAME_LEN) +
@@ -560,39 +467,37 @@ static size_t vrdma_sleep_peer_size(const struct vrdma_sleep_peer *peer)
 	       nla_total_size(0) + 6 * nla_total_size_64bit(sizeof(u64));
 }
 
-static int vrdma_sleep_put_stats(struct sk_buff *skb,
-				 const struct vrdma_sleep_stats *st)
+static int vrdma_nl_sleep_put_stats(struct sk_buff *skb,
+				    const struct vrdma_sleep_stats *st)
 {
+	const struct {
+		int type;
+		const atomic64_t *val;
+	} c[] = {
+		{ VRDMA_A_SLEEP_STATS_VALID, &st->valid },
+		{ VRDMA_A_SLEEP_STATS_IGNORED, &st->ignored },
+		{ VRDMA_A_SLEEP_STATS_EVENTS, &st->events },
+		{ VRDMA_A_SLEEP_STATS_ARP_REPLIES, &st->arp_replies },
+		{ VRDMA_A_SLEEP_STATS_WAITS, &st->waits },
+		{ VRDMA_A_SLEEP_STATS_WAIT_TIMEOUTS, &st->wait_timeouts },
+	};
 	struct nlattr *nest;
+	unsigned int i;
 
 	nest = nla_nest_start(skb, VRDMA_A_SLEEP_STATS);
-	if (!nest ||
-	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_VALID,
-			      atomic64_read(&st->valid),
-			      VRDMA_A_SLEEP_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_IGNORED,
-			      atomic64_read(&st->ignored),
-			      VRDMA_A_SLEEP_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_EVENTS,
-			      atomic64_read(&st->events),
-			      VRDMA_A_SLEEP_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_ARP_REPLIES,
-			      atomic64_read(&st->arp_replies),
-			      VRDMA_A_SLEEP_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_WAITS,
-			      atomic64_read(&st->waits),
-			      VRDMA_A_SLEEP_STATS_PAD) ||
-	    nla_put_u64_64bit(skb, VRDMA_A_SLEEP_STATS_WAIT_TIMEOUTS,
-			      atomic64_read(&st->wait_timeouts),
-			      VRDMA_A_SLEEP_STATS_PAD))
+	if (!nest)
 		return -EMSGSIZE;
+	for (i = 0; i < ARRAY_SIZE(c); i++)
+		if (nla_put_u64_64bit(skb, c[i].type, atomic64_read(c[i].val),
+				      VRDMA_A_SLEEP_STATS_PAD))
+			return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
 }
 
 /* The peer's attributes, after the message header. */
-static int vrdma_sleep_put_peer(struct sk_buff *skb,
-				const struct vrdma_sleep_peer *peer)
+static int vrdma_nl_sleep_put_peer(struct sk_buff *skb,
+				   const struct vrdma_sleep_peer *peer)
 {
 	struct nlattr *nest;
 	unsigned int i;
@@ -630,10 +535,10 @@ static int vrdma_sleep_put_peer(struct sk_buff *skb,
 				return -EMSGSIZE;
 		nla_nest_end(skb, nest);
 	}
-	return vrdma_sleep_put_stats(skb, &peer->stats);
+	return vrdma_nl_sleep_put_stats(skb, &peer->stats);
 }
 
-int vrdma_sleep_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
+int vrdma_nl_sleep_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct vrdma_sleep_peer *peer = NULL;
 	struct vrdma_sleep_domain *dom;
@@ -642,10 +547,7 @@ int vrdma_sleep_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_SLEEP_ADDR))
-		return -EINVAL;
-	ret = vrdma_sleep_nl_addr(info->attrs[VRDMA_A_SLEEP_ADDR], &addr,
-				  info->extack);
+	ret = vrdma_nl_sleep_key(info, &addr);
 	if (ret)
 		return ret;
 
@@ -659,14 +561,14 @@ int vrdma_sleep_nl_peer_get_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOENT;
 		goto out;
 	}
-	msg = genlmsg_new(vrdma_sleep_peer_size(peer), GFP_KERNEL);
+	msg = genlmsg_new(vrdma_nl_sleep_peer_size(peer), GFP_KERNEL);
 	if (!msg) {
 		NL_SET_ERR_MSG(info->extack, "out of memory");
 		ret = -ENOMEM;
 		goto out;
 	}
 	hdr = vrdma_nl_put_reply_hdr(msg, info, VRDMA_CMD_SLEEP_PEER_GET);
-	if (!hdr || vrdma_sleep_put_peer(msg, peer)) {
+	if (!hdr || vrdma_nl_sleep_put_peer(msg, peer)) {
 		nlmsg_free(msg);
 		msg = NULL;
 		NL_SET_ERR_MSG(info->extack, "reply message too small");
@@ -686,7 +588,7 @@ out:
  * dumped.  Peers that come and go between the parts of a dump may be
  * missed or repeated.
  */
-int vrdma_sleep_nl_peer_get_dumpit(struct sk_buff *skb,
+int vrdma_nl_sleep_peer_get_dumpit(struct sk_buff *skb,
 				   struct netlink_callback *cb)
 {
 	struct vrdma_sleep_domain *dom;
@@ -706,7 +608,7 @@ int vrdma_sleep_nl_peer_get_dumpit(struct sk_buff *skb,
 				continue;
 			hdr = vrdma_nl_dump_hdr(skb, cb,
 						VRDMA_CMD_SLEEP_PEER_GET);
-			if (!hdr || vrdma_sleep_put_peer(skb, peer)) {
+			if (!hdr || vrdma_nl_sleep_put_peer(skb, peer)) {
 				if (hdr)
 					genlmsg_cancel(skb, hdr);
 				if (!skb->len) {
@@ -733,87 +635,82 @@ out:
 	(nla_total_size(sizeof(u32)) * 5 + nla_total_size(0) +	\
 	 nla_total_size(VRDMA_NAME_LEN))
 
-/* A physical device is decided for by one domain at most. */
-static int vrdma_sleep_nl_phys(struct vrdma_sleep_domain *dom,
-			       struct genl_info *info, char *phys)
+/* SLEEP_CONFIG_SET's attributes: what to change. */
+static void vrdma_nl_sleep_config_parse(struct genl_info *info,
+					struct vrdma_sleep_config *cfg)
 {
-	struct nlattr *attr = info->attrs[VRDMA_A_SLEEP_CONFIG_PHYS];
+	struct nlattr **tb = info->attrs;
 
-	lockdep_assert_held(&vrdma_sleep_lock);
+	*cfg = (struct vrdma_sleep_config) {
+		.has_wake_timeout = !!tb[VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS],
+		.has_event_interval =
+			!!tb[VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS],
+		.has_phys = !!tb[VRDMA_A_SLEEP_CONFIG_PHYS],
+		.owner = tb[VRDMA_A_SLEEP_CONFIG_OWNER] ? info->snd_portid : 0,
+		.flush = nla_get_flag(tb[VRDMA_A_SLEEP_CONFIG_FLUSH]),
+	};
+	if (cfg->has_wake_timeout)
+		cfg->wake_timeout_ms =
+			nla_get_u32(tb[VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS]);
+	if (cfg->has_event_interval)
+		cfg->event_interval_ms =
+			nla_get_u32(tb[VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS]);
+	if (cfg->has_phys)
+		nla_strscpy(cfg->phys, tb[VRDMA_A_SLEEP_CONFIG_PHYS],
+			    sizeof(cfg->phys));
+}
 
-	nla_strscpy(phys, attr, VRDMA_NAME_LEN);
-	if (phys[0] && vrdma_sleep_phys_claimed(dom, phys)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr,
-				    "another network namespace's sleep domain decides for this physical device");
-		return -EBUSY;
-	}
+static int vrdma_nl_sleep_config_put(struct sk_buff *msg,
+				     const struct vrdma_sleep_config *cfg)
+{
+	if (nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS,
+			cfg->wake_timeout_ms) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS,
+			cfg->event_interval_ms) ||
+	    (cfg->phys[0] &&
+	     nla_put_string(msg, VRDMA_A_SLEEP_CONFIG_PHYS, cfg->phys)) ||
+	    (cfg->owner && nla_put_flag(msg, VRDMA_A_SLEEP_CONFIG_OWNER)) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_PEERS, cfg->peers) ||
+	    nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_MANAGED, cfg->managed))
+		return -EMSGSIZE;
 	return 0;
 }
 
-int vrdma_sleep_nl_config_set_doit(struct sk_buff *skb,
+int vrdma_nl_sleep_config_set_doit(struct sk_buff *skb,
 				   struct genl_info *info)
 {
-	struct nlattr **tb = info->attrs;
-	struct vrdma_sleep_domain *dom;
-	char phys[VRDMA_NAME_LEN];
+	struct vrdma_sleep_config cfg;
 	struct sk_buff *msg;
 	void *hdr;
 	int ret;
+
+	vrdma_nl_sleep_config_parse(info, &cfg);
 
 	msg = genlmsg_new(VRDMA_SLEEP_CONFIG_SIZE, GFP_KERNEL);
 	if (!msg) {
 		NL_SET_ERR_MSG(info->extack, "out of memory");
 		return -ENOMEM;
 	}
-
-	mutex_lock(&vrdma_sleep_lock);
-	dom = vrdma_sleep_domain_get(genl_info_net(info), true);
-	if (IS_ERR(dom)) {
+	ret = vrdma_sleep_config_set(genl_info_net(info), &cfg);
+	if (ret == -EBUSY)
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VRDMA_A_SLEEP_CONFIG_PHYS],
+				    "another network namespace's sleep domain decides for this physical device");
+	else if (ret)
 		NL_SET_ERR_MSG(info->extack, "out of memory");
-		ret = PTR_ERR(dom);
+	if (ret)
 		goto err;
-	}
-	if (tb[VRDMA_A_SLEEP_CONFIG_PHYS]) {
-		ret = vrdma_sleep_nl_phys(dom, info, phys);
-		if (ret)
-			goto err;
-	}
-
-	if (tb[VRDMA_A_SLEEP_CONFIG_FLUSH])
-		vrdma_sleep_domain_flush(dom);
-	if (tb[VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS])
-		WRITE_ONCE(dom->wake_timeout_ms,
-			   nla_get_u32(tb[VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS]));
-	if (tb[VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS])
-		WRITE_ONCE(dom->event_interval_ms,
-			   nla_get_u32(tb[VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS]));
-	if (tb[VRDMA_A_SLEEP_CONFIG_PHYS])
-		strscpy(dom->phys, phys, sizeof(dom->phys));
-	if (tb[VRDMA_A_SLEEP_CONFIG_OWNER])
-		dom->owner = info->snd_portid;
-	vrdma_sleep_state_changed();
 
 	hdr = vrdma_nl_put_reply_hdr(msg, info, VRDMA_CMD_SLEEP_CONFIG_SET);
-	if (!hdr ||
-	    nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS,
-			dom->wake_timeout_ms) ||
-	    nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS,
-			dom->event_interval_ms) ||
-	    (dom->phys[0] &&
-	     nla_put_string(msg, VRDMA_A_SLEEP_CONFIG_PHYS, dom->phys)) ||
-	    (dom->owner && nla_put_flag(msg, VRDMA_A_SLEEP_CONFIG_OWNER)) ||
-	    nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_PEERS, dom->n_peers) ||
-	    nla_put_u32(msg, VRDMA_A_SLEEP_CONFIG_MANAGED, dom->n_managed)) {
+	if (!hdr || vrdma_nl_sleep_config_put(msg, &cfg)) {
 		NL_SET_ERR_MSG(info->extack, "reply message too small");
 		ret = -EMSGSIZE;
 		goto err;
 	}
-	mutex_unlock(&vrdma_sleep_lock);
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
 
 err:
-	mutex_unlock(&vrdma_sleep_lock);
 	nlmsg_free(msg);
 	return ret;
 }

@@ -43,7 +43,6 @@
 #include <uapi/linux/vrdma.h>
 
 #include "audit.h"
-#include "netlink.h"
 #include "phys.h"
 #include "vdev.h"
 #include "verbs.h"
@@ -354,13 +353,16 @@ static enum rdma_link_layer vrdma_get_link_layer(struct ib_device *ibdev,
 	return IB_LINK_LAYER_ETHERNET;
 }
 
-/*
- * The netdev whose addresses are the port's GIDs.  ib_core calls it under
- * RCU or RTNL and releases the reference it returns.
+/**
+ * vrdma_dev_netdev() - the container's netdev, whose addresses are the GIDs
+ * @vdev: the device
+ *
+ * Context: any; takes a spinlock.
+ * Return: the netdev with a reference (dev_put() it), or NULL once it is
+ * gone.
  */
-static struct net_device *vrdma_get_netdev(struct ib_device *ibdev, u32 port)
+struct net_device *vrdma_dev_netdev(struct vrdma_dev *vdev)
 {
-	struct vrdma_dev *vdev = to_vdev(ibdev);
 	struct net_device *ndev;
 	unsigned long flags;
 
@@ -370,6 +372,12 @@ static struct net_device *vrdma_get_netdev(struct ib_device *ibdev, u32 port)
 		dev_hold(ndev);
 	spin_unlock_irqrestore(&vdev->ndev_lock, flags);
 	return ndev;
+}
+
+/* ib_core calls it under RCU or RTNL and releases the reference. */
+static struct net_device *vrdma_get_netdev(struct ib_device *ibdev, u32 port)
+{
+	return vrdma_dev_netdev(to_vdev(ibdev));
 }
 
 static int vrdma_alloc_ucontext(struct ib_ucontext *uctx,
@@ -697,8 +705,13 @@ unsigned int vrdma_devs_count(void)
 	return n;
 }
 
-/* A reference (ib_device_try_get) to the device named @name, or NULL. */
-static struct vrdma_dev *vrdma_dev_get_by_name(const char *name)
+/**
+ * vrdma_dev_get_by_name() - find a virtual device by name
+ * @name: its ib_device name
+ *
+ * Return: the device with a reference (ib_device_put() it), or NULL.
+ */
+struct vrdma_dev *vrdma_dev_get_by_name(const char *name)
 {
 	struct vrdma_dev *vdev;
 
@@ -713,6 +726,51 @@ static struct vrdma_dev *vrdma_dev_get_by_name(const char *name)
 	}
 	mutex_unlock(&vrdma_devs_lock);
 	return NULL;
+}
+
+/**
+ * vrdma_dev_get_next() - iterate over the virtual devices
+ * @index: the lowest ib_device index wanted
+ *
+ * Return: the first device (in creation order) whose index is @index or
+ * more, with a reference (ib_device_put() it), or NULL.
+ */
+struct vrdma_dev *vrdma_dev_get_next(u32 index)
+{
+	struct vrdma_dev *vdev;
+
+	mutex_lock(&vrdma_devs_lock);
+	list_for_each_entry(vdev, &vrdma_devs, node) {
+		if (vdev->ibdev.index >= index &&
+		    ib_device_try_get(&vdev->ibdev)) {
+			mutex_unlock(&vrdma_devs_lock);
+			return vdev;
+		}
+	}
+	mutex_unlock(&vrdma_devs_lock);
+	return NULL;
+}
+
+/**
+ * vrdma_dev_visible() - may a requester in a namespace see a device?
+ * @vdev: the device
+ * @net: the requester's namespace
+ *
+ * Return: true from init_net, else only for the namespace of the device's
+ * netdev.
+ */
+bool vrdma_dev_visible(struct vrdma_dev *vdev, struct net *net)
+{
+	struct net_device *ndev;
+	bool visible;
+
+	if (net_eq(net, &init_net))
+		return true;
+	ndev = vrdma_dev_netdev(vdev);
+	visible = ndev && net_eq(dev_net(ndev), net);
+	if (ndev)
+		dev_put(ndev);
+	return visible;
 }
 
 static void vrdma_dev_unreg_work(struct work_struct *work)
@@ -822,336 +880,6 @@ static int vrdma_netdev_event(struct notifier_block *nb, unsigned long event,
 static struct notifier_block vrdma_netdev_nb = {
 	.notifier_call = vrdma_netdev_event,
 };
-
-/* ------------------------------------------------------------------ */
-/* Netlink: DEV_NEW, DEV_DEL, DEV_GET                                   */
-
-static struct net *vrdma_nl_get_netns(struct genl_info *info)
-{
-	struct nlattr **tb = info->attrs;
-	struct net *net;
-
-	if (tb[VRDMA_A_DEV_NETNS_PID] && tb[VRDMA_A_DEV_NETNS_FD]) {
-		NL_SET_ERR_MSG(info->extack,
-			       "give the namespace as a pid or as a file descriptor, not both");
-		return ERR_PTR(-EINVAL);
-	}
-	if (tb[VRDMA_A_DEV_NETNS_PID]) {
-		net = get_net_ns_by_pid(nla_get_u32(tb[VRDMA_A_DEV_NETNS_PID]));
-		if (IS_ERR(net))
-			NL_SET_ERR_MSG_ATTR(info->extack,
-					    tb[VRDMA_A_DEV_NETNS_PID],
-					    "no process with that pid");
-		return net;
-	}
-	if (tb[VRDMA_A_DEV_NETNS_FD]) {
-		net = get_net_ns_by_fd(nla_get_s32(tb[VRDMA_A_DEV_NETNS_FD]));
-		if (IS_ERR(net))
-			NL_SET_ERR_MSG_ATTR(info->extack,
-					    tb[VRDMA_A_DEV_NETNS_FD],
-					    "not a network namespace file descriptor");
-		return net;
-	}
-	NL_SET_ERR_MSG(info->extack,
-		       "missing network namespace (netns-pid or netns-fd)");
-	return ERR_PTR(-EINVAL);
-}
-
-static int vrdma_nl_fill_dev(struct sk_buff *skb, struct vrdma_dev *vdev,
-			     struct net *req_net, u32 portid, u32 seq,
-			     int flags, u8 cmd)
-{
-	struct net_device *ndev;
-	void *hdr;
-
-	hdr = vrdma_nl_put_hdr(skb, portid, seq, flags, cmd);
-	if (!hdr)
-		return -EMSGSIZE;
-
-	if (nla_put_string(skb, VRDMA_A_DEV_NAME, dev_name(&vdev->ibdev.dev)) ||
-	    nla_put_u32(skb, VRDMA_A_DEV_INDEX, vdev->ibdev.index) ||
-	    nla_put_string(skb, VRDMA_A_DEV_PHYS, dev_name(&vdev->pdev->dev)) ||
-	    nla_put_u32(skb, VRDMA_A_DEV_VNI, vdev->vni) ||
-	    nla_put_u32(skb, VRDMA_A_DEV_MAX_QP, vdev->limits.max_qp) ||
-	    nla_put_u32(skb, VRDMA_A_DEV_MAX_CQ, vdev->limits.max_cq) ||
-	    nla_put_u32(skb, VRDMA_A_DEV_MAX_MR, vdev->limits.max_mr) ||
-	    nla_put_u64_64bit(skb, VRDMA_A_DEV_MAX_PINNED,
-			      vdev->limits.max_pinned, VRDMA_A_DEV_PAD))
-		goto cancel;
-
-	ndev = vrdma_get_netdev(&vdev->ibdev, 1);
-	if (ndev) {
-		int id = peernet2id(req_net, dev_net(ndev));
-		int err;
-
-		err = nla_put_string(skb, VRDMA_A_DEV_NETDEV, ndev->name) ||
-		      nla_put_u32(skb, VRDMA_A_DEV_IFINDEX, ndev->ifindex) ||
-		      nla_put_s32(skb, VRDMA_A_DEV_NETNS_ID, id);
-		dev_put(ndev);
-		if (err)
-			goto cancel;
-	}
-
-	genlmsg_end(skb, hdr);
-	return 0;
-
-cancel:
-	genlmsg_cancel(skb, hdr);
-	return -EMSGSIZE;
-}
-
-/* Whether a requester in @net may see @vdev (its own namespace's only). */
-static bool vrdma_dev_visible(struct vrdma_dev *vdev, struct net *net)
-{
-	struct net_device *ndev;
-	bool visible;
-
-	if (net_eq(net, &init_net))
-		return true;
-	ndev = vrdma_get_netdev(&vdev->ibdev, 1);
-	visible = ndev && net_eq(dev_net(ndev), net);
-	if (ndev)
-		dev_put(ndev);
-	return visible;
-}
-
-/**
- * vrdma_nl_dev_new_doit() - DEV_NEW: create a virtual device
- * @skb: request
- * @info: request info
- *
- * Return: 0 or a negative errno (with an extack message).
- */
-int vrdma_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	struct nlattr **tb = info->attrs;
-	struct vrdma_dev_params params = {};
-	char name[IB_DEVICE_NAME_MAX];
-	char ifname[IFNAMSIZ];
-	struct vrdma_phys *phys;
-	struct net_device *ndev;
-	struct vrdma_dev *vdev;
-	struct sk_buff *msg;
-	struct net *net;
-	int ret;
-
-	if (!net_eq(genl_info_net(info), &init_net)) {
-		NL_SET_ERR_MSG(info->extack,
-			       "devices are created from the initial network namespace");
-		return -EPERM;
-	}
-	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_DEV_NAME) ||
-	    GENL_REQ_ATTR_CHECK(info, VRDMA_A_DEV_NETDEV))
-		return -EINVAL;
-	nla_strscpy(name, tb[VRDMA_A_DEV_NAME], sizeof(name));
-	nla_strscpy(ifname, tb[VRDMA_A_DEV_NETDEV], sizeof(ifname));
-	if (!name[0]) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[VRDMA_A_DEV_NAME],
-				    "empty device name");
-		return -EINVAL;
-	}
-
-	net = vrdma_nl_get_netns(info);
-	if (IS_ERR(net))
-		return PTR_ERR(net);
-
-	ndev = dev_get_by_name(net, ifname);
-	if (!ndev) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[VRDMA_A_DEV_NETDEV],
-				    "no such netdev in that network namespace");
-		ret = -ENODEV;
-		goto out_net;
-	}
-	if (ndev->type != ARPHRD_ETHER) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[VRDMA_A_DEV_NETDEV],
-				    "not an Ethernet netdev");
-		ret = -EINVAL;
-		goto out_ndev;
-	}
-
-	if (tb[VRDMA_A_DEV_PHYS]) {
-		char pname[IB_DEVICE_NAME_MAX];
-
-		nla_strscpy(pname, tb[VRDMA_A_DEV_PHYS], sizeof(pname));
-		phys = vrdma_phys_get_by_name(pname);
-		if (!phys)
-			NL_SET_ERR_MSG_ATTR(info->extack, tb[VRDMA_A_DEV_PHYS],
-					    "no such physical RoCE device");
-	} else {
-		phys = vrdma_phys_get_default();
-		if (!phys)
-			NL_SET_ERR_MSG(info->extack,
-				       "no physical device given and no default set");
-	}
-	if (!phys) {
-		ret = -ENODEV;
-		goto out_ndev;
-	}
-
-	params.name = name;
-	params.ndev = ndev;
-	params.phys = phys;
-	params.vni = tb[VRDMA_A_DEV_VNI] ? nla_get_u32(tb[VRDMA_A_DEV_VNI]) : 0;
-	if (tb[VRDMA_A_DEV_MAX_QP])
-		params.limits.max_qp = nla_get_u32(tb[VRDMA_A_DEV_MAX_QP]);
-	if (tb[VRDMA_A_DEV_MAX_CQ])
-		params.limits.max_cq = nla_get_u32(tb[VRDMA_A_DEV_MAX_CQ]);
-	if (tb[VRDMA_A_DEV_MAX_MR])
-		params.limits.max_mr = nla_get_u32(tb[VRDMA_A_DEV_MAX_MR]);
-	if (tb[VRDMA_A_DEV_MAX_PINNED])
-		params.limits.max_pinned =
-			nla_get_u64(tb[VRDMA_A_DEV_MAX_PINNED]);
-
-	ret = vrdma_dev_create(&params, &vdev);
-	if (ret == -EEXIST || ret == -ENFILE)
-		NL_SET_ERR_MSG(info->extack, "device name in use");
-	else if (ret)
-		NL_SET_ERR_MSG(info->extack, "cannot create the device");
-	if (ret)
-		goto out_phys;
-
-	/* Reply with the device, as DEV_GET would. */
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg) {
-		ret = -ENOMEM;
-		goto out_phys;
-	}
-	if (!ib_device_try_get(&vdev->ibdev)) {
-		nlmsg_free(msg);
-		ret = -ENODEV;
-		goto out_phys;
-	}
-	ret = vrdma_nl_fill_dev(msg, vdev, genl_info_net(info),
-				info->snd_portid, info->snd_seq, 0,
-				VRDMA_CMD_DEV_NEW);
-	ib_device_put(&vdev->ibdev);
-	if (ret) {
-		nlmsg_free(msg);
-		goto out_phys;
-	}
-	ret = genlmsg_reply(msg, info);
-
-out_phys:
-	vrdma_phys_put(phys);
-out_ndev:
-	dev_put(ndev);
-out_net:
-	put_net(net);
-	return ret;
-}
-
-/**
- * vrdma_nl_dev_del_doit() - DEV_DEL: delete a virtual device
- * @skb: request
- * @info: request info
- *
- * Return: 0 or a negative errno (with an extack message).
- */
-int vrdma_nl_dev_del_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	char name[IB_DEVICE_NAME_MAX];
-	struct vrdma_dev *vdev;
-
-	if (!net_eq(genl_info_net(info), &init_net)) {
-		NL_SET_ERR_MSG(info->extack,
-			       "devices are deleted from the initial network namespace");
-		return -EPERM;
-	}
-	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_DEV_NAME))
-		return -EINVAL;
-	nla_strscpy(name, info->attrs[VRDMA_A_DEV_NAME], sizeof(name));
-
-	vdev = vrdma_dev_get_by_name(name);
-	if (!vdev) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_DEV_NAME],
-				    "no such vrdma device");
-		return -ENODEV;
-	}
-	ib_unregister_device_and_put(&vdev->ibdev);
-	return 0;
-}
-
-/**
- * vrdma_nl_dev_get_doit() - DEV_GET: one virtual device
- * @skb: request
- * @info: request info
- *
- * Return: 0 or a negative errno (with an extack message).
- */
-int vrdma_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	char name[IB_DEVICE_NAME_MAX];
-	struct vrdma_dev *vdev;
-	struct sk_buff *msg;
-	int ret;
-
-	if (GENL_REQ_ATTR_CHECK(info, VRDMA_A_DEV_NAME))
-		return -EINVAL;
-	nla_strscpy(name, info->attrs[VRDMA_A_DEV_NAME], sizeof(name));
-
-	vdev = vrdma_dev_get_by_name(name);
-	if (vdev && !vrdma_dev_visible(vdev, genl_info_net(info))) {
-		ib_device_put(&vdev->ibdev);
-		vdev = NULL;
-	}
-	if (!vdev) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_DEV_NAME],
-				    "no such vrdma device");
-		return -ENODEV;
-	}
-
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = vrdma_nl_fill_dev(msg, vdev, genl_info_net(info),
-				info->snd_portid, info->snd_seq, 0,
-				VRDMA_CMD_DEV_GET);
-	if (ret) {
-		nlmsg_free(msg);
-		goto out;
-	}
-	ret = genlmsg_reply(msg, info);
-out:
-	ib_device_put(&vdev->ibdev);
-	return ret;
-}
-
-/**
- * vrdma_nl_dev_get_dumpit() - DEV_GET dump: the devices the requester sees
- * @skb: reply
- * @cb: dump state; cb->args[0] is the next ib_device index
- *
- * Return: the reply's length, 0 when done, or a negative errno.
- */
-int vrdma_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
-{
-	struct net *net = sock_net(skb->sk);
-	struct vrdma_dev *vdev;
-	u32 next = cb->args[0];
-	int ret = 0;
-
-	mutex_lock(&vrdma_devs_lock);
-	list_for_each_entry(vdev, &vrdma_devs, node) {
-		if (vdev->ibdev.index < next)
-			continue;
-		if (!vrdma_dev_visible(vdev, net))
-			continue;
-		ret = vrdma_nl_fill_dev(skb, vdev, net,
-					NETLINK_CB(cb->skb).portid,
-					cb->nlh->nlmsg_seq, NLM_F_MULTI,
-					VRDMA_CMD_DEV_GET);
-		if (ret)
-			break;
-		cb->args[0] = vdev->ibdev.index + 1;
-	}
-	mutex_unlock(&vrdma_devs_lock);
-
-	if (ret == -EMSGSIZE && skb->len)
-		return skb->len;
-	return ret ?: skb->len;
-}
 
 /* ------------------------------------------------------------------ */
 

@@ -7,7 +7,6 @@
 #define _VRDMA_VDEV_H
 
 #include <linux/netdevice.h>
-#include <net/genetlink.h>
 
 #include "verbs.h"
 
@@ -36,9 +35,9 @@ int vrdma_devs_for_each(int (*fn)(struct vrdma_dev *vdev, void *arg),
 void vrdma_devs_phys_removed(struct vrdma_phys *phys);
 unsigned int vrdma_devs_count(void);
 
-int vrdma_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_nl_dev_del_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info);
-int vrdma_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+struct vrdma_dev *vrdma_dev_get_by_name(const char *name);
+struct vrdma_dev *vrdma_dev_get_next(u32 index);
+struct net_device *vrdma_dev_netdev(struct vrdma_dev *vdev);
+bool vrdma_dev_visible(struct vrdma_dev *vdev, struct net *net);
 
 #endif /* _VRDMA_VDEV_H */

@@ -70,6 +70,7 @@ struct family {
 	uint32_t op_flags[VRDMA_CMD_MAX + 1];
 	int nr_unknown_ops;	/* ops outside 1..VRDMA_CMD_MAX */
 	uint32_t unknown_op;
+	uint32_t mcgrp_sleep;	/* id of the "sleep" group, 0 if none */
 };
 
 /* Netlink plumbing. */
@@ -276,6 +277,25 @@ static int family_op_cb(const struct nlattr *op, struct family *fam)
 	return 0;
 }
 
+static int family_mcgrp_cb(const struct nlattr *grp, struct family *fam)
+{
+	const struct nlattr *attr;
+	const char *name = NULL;
+	uint32_t id = 0;
+
+	mnl_attr_for_each_nested(attr, grp) {
+		if (mnl_attr_get_type(attr) == CTRL_ATTR_MCAST_GRP_NAME &&
+		    !mnl_attr_validate(attr, MNL_TYPE_NUL_STRING))
+			name = mnl_attr_get_str(attr);
+		if (mnl_attr_get_type(attr) == CTRL_ATTR_MCAST_GRP_ID &&
+		    !get_u32(attr, &id))
+			return -1;
+	}
+	if (name && !strcmp(name, VRDMA_MCGRP_SLEEP))
+		fam->mcgrp_sleep = id;
+	return 0;
+}
+
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct family *fam = data;
@@ -305,6 +325,11 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 		case CTRL_ATTR_OPS:
 			mnl_attr_for_each_nested(op, attr)
 				if (family_op_cb(op, fam))
+					goto bad;
+			break;
+		case CTRL_ATTR_MCAST_GROUPS:
+			mnl_attr_for_each_nested(op, attr)
+				if (family_mcgrp_cb(op, fam))
 					goto bad;
 			break;
 		}
@@ -504,6 +529,7 @@ struct req {
 	const char *phys_name;		/* VRDMA_A_PHYS_NAME, if set */
 	bool map;			/* ::ffff:10.0.0.1 via ::ffff:10.0.0.2 */
 	bool map_addr;			/* ::ffff:10.0.0.1 alone (MAP_DEL) */
+	bool join_sleep;		/* join the "sleep" group, no request */
 };
 
 static void req_build(struct nlmsghdr *nlh, const struct req *req)
@@ -519,6 +545,15 @@ static void req_build(struct nlmsghdr *nlh, const struct req *req)
 		addr.s6_addr[15] = 2;
 		mnl_attr_put(nlh, VRDMA_A_MAP_VIA, sizeof(addr), &addr);
 	}
+}
+
+/* Join a multicast group: 0 or -errno. */
+static int join_group(struct genl *g, uint32_t grp)
+{
+	if (mnl_socket_setsockopt(g->sock, NETLINK_ADD_MEMBERSHIP, &grp,
+				  sizeof(grp)))
+		return -errno;
+	return 0;
 }
 
 enum identity {
@@ -572,9 +607,13 @@ static void child(enum identity who, const struct req *req,
 	STEP("malloc", g ? 0 : -ENOMEM);
 	STEP("socket", genl_open(g));
 	STEP("resolve family", family_get(g, &fam));
-	nlh = genl_msg(g, fam.id, req->cmd, req->flags);
-	req_build(nlh, req);
-	STEP("request", genl_run(g, nlh, NULL, NULL, &rep->ans));
+	if (req->join_sleep) {
+		rep->ans.err = join_group(g, fam.mcgrp_sleep);
+	} else {
+		nlh = genl_msg(g, fam.id, req->cmd, req->flags);
+		req_build(nlh, req);
+		STEP("request", genl_run(g, nlh, NULL, NULL, &rep->ans));
+	}
 	rep->step[0] = '\0';
 	genl_close(g);
 	free(g);
@@ -1256,6 +1295,18 @@ TEST_F(vrdma, admin_ops_need_cap_net_admin)
 		}
 		ASSERT_EQ(-EPERM, self->ans.err);
 	}
+}
+
+/* The "sleep" group (admin-perm in the spec) is the administrator's. */
+TEST_F(vrdma, sleep_mcgrp_needs_cap_net_admin)
+{
+	struct req req = { .join_sleep = true };
+
+	NEED_ROOT();
+	ASSERT_NE(0U, self->fam.mcgrp_sleep);
+	run_as(_metadata, NO_CAP_NET_ADMIN, &req, &self->ans);
+	ASSERT_EQ(-EPERM, self->ans.err);
+	ASSERT_EQ(0, join_group(&self->g, self->fam.mcgrp_sleep));
 }
 
 TEST_F(vrdma, phys_set_as_nobody)

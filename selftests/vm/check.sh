@@ -136,6 +136,7 @@ if [ "$mode" = check ] && [ -z "$tests" ]; then
 		make -C "$SRCDIR" checkpatch
 	host_step "sparse clean" "$BUILD/logs/sparse.log" \
 		make -C "$SRCDIR" sparse
+	host_step "netlink code generated from its spec (make ynl-check)" "$BUILD/logs/ynl-check.log" make -C "$SRCDIR" ynl-check
 	rel=$("$KERNELS" release "$host_kver")
 	host_step "dkms add, build and install ($rel)" "$BUILD/logs/dkms.log" \
 		"$SRCDIR/scripts/dkms-check.sh" "$rel"

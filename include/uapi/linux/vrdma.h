@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
-/*
- * User ABI of the vrdma generic netlink family.
- *
- * Documentation/netlink/specs/vrdma.yaml is the specification; keep this
- * header in sync with it (the selftests drive the family through the spec).
- */
+/* Do not edit directly, auto-generated from: */
+/*	Documentation/netlink/specs/vrdma.yaml */
+/* YNL-GEN uapi header */
 
 #ifndef _UAPI_LINUX_VRDMA_H
 #define _UAPI_LINUX_VRDMA_H
@@ -12,11 +9,105 @@
 #define VRDMA_FAMILY_NAME	"vrdma"
 #define VRDMA_FAMILY_VERSION	1
 
-#define VRDMA_VNI_MAX		16777215
-#define VRDMA_NAME_LEN		64
+#define VRDMA_VNI_MAX	16777215
+#define VRDMA_NAME_LEN	64
 
+/**
+ * enum vrdma_map_flags
+ * @VRDMA_MAP_FLAGS_LOCAL: The address belongs to a vrdma device of this host.
+ */
 enum vrdma_map_flags {
 	VRDMA_MAP_FLAGS_LOCAL = 1,
+};
+
+#define VRDMA_REPL_NAME_LEN	32
+#define VRDMA_REPL_MAX_MEMBERS	8
+#define VRDMA_REPL_WRITE_MAX	65536
+#define VRDMA_REPL_PATH_MAX	256
+#define VRDMA_REPL_MAX_NETNS	16
+
+/**
+ * enum vrdma_repl_opcode
+ * @VRDMA_REPL_OP_WRITE: Write data at offset on every replica.
+ * @VRDMA_REPL_OP_MEMCPY: Copy len bytes from src to offset within every
+ *   replica.
+ * @VRDMA_REPL_OP_CAS: Compare-and-swap the 8-byte aligned little-endian 64-bit
+ *   word at offset on every replica.
+ * @VRDMA_REPL_OP_FLUSH: Make len bytes at offset durable on every replica
+ *   (offset and len 0: the whole region).
+ */
+enum vrdma_repl_opcode {
+	VRDMA_REPL_OP_WRITE = 1,
+	VRDMA_REPL_OP_MEMCPY,
+	VRDMA_REPL_OP_CAS,
+	VRDMA_REPL_OP_FLUSH,
+};
+
+enum vrdma_repl_role {
+	VRDMA_REPL_ROLE_OUT,
+	VRDMA_REPL_ROLE_HEAD,
+	VRDMA_REPL_ROLE_MIDDLE,
+	VRDMA_REPL_ROLE_TAIL,
+	VRDMA_REPL_ROLE_SOLE,
+};
+
+/**
+ * enum vrdma_repl_state
+ * @VRDMA_REPL_STATE_DOWN: No RDMA device holds the member's address.
+ * @VRDMA_REPL_STATE_WAITING: No configuration from the authority yet.
+ * @VRDMA_REPL_STATE_OUT: Alive, not in the chain.
+ * @VRDMA_REPL_STATE_SYNCING: In the chain, waiting for a state transfer.
+ * @VRDMA_REPL_STATE_ACTIVE: In the chain, up to date.
+ * @VRDMA_REPL_STATE_FENCED: Its lease from the authority expired; it applies
+ *   nothing.
+ */
+enum vrdma_repl_state {
+	VRDMA_REPL_STATE_DOWN,
+	VRDMA_REPL_STATE_WAITING,
+	VRDMA_REPL_STATE_OUT,
+	VRDMA_REPL_STATE_SYNCING,
+	VRDMA_REPL_STATE_ACTIVE,
+	VRDMA_REPL_STATE_FENCED,
+};
+
+#define VRDMA_SLEEP_ADDRS_MAX		8
+#define VRDMA_SLEEP_PORTS_MAX		1024
+#define VRDMA_SLEEP_WAKE_TIMEOUT_MAX_MS	60000
+#define VRDMA_SLEEP_ROCE_PORT		4791
+
+/**
+ * enum vrdma_sleep_state - State of a host of the sleep group.
+ * @VRDMA_SLEEP_STATE_WAKING: A wake-up was sent; connection set-ups still
+ *   wait.
+ */
+enum vrdma_sleep_state {
+	VRDMA_SLEEP_STATE_AWAKE = 1,
+	VRDMA_SLEEP_STATE_ASLEEP,
+	VRDMA_SLEEP_STATE_WAKING,
+};
+
+/**
+ * enum vrdma_sleep_event_type
+ * @VRDMA_SLEEP_EVENT_WAKE_NEEDED: A local RDMA connection set-up (modify_qp to
+ *   RTR, create_ah) to an overlay address waits for the sleeping host that
+ *   runs it.
+ * @VRDMA_SLEEP_EVENT_REQUEST: A valid request for a sleeper this host manages.
+ */
+enum vrdma_sleep_event_type {
+	VRDMA_SLEEP_EVENT_WAKE_NEEDED = 1,
+	VRDMA_SLEEP_EVENT_REQUEST,
+};
+
+/**
+ * enum vrdma_sleep_request - What made a request valid.
+ * @VRDMA_SLEEP_REQUEST_TCP_SYN: A TCP SYN (no ACK, RST or FIN) to one of the
+ *   sleeper's listening ports.
+ * @VRDMA_SLEEP_REQUEST_RDMA_CM: A RoCE v2 CM MAD (UDP 4791, BTH UD SEND only
+ *   to QP 1).
+ */
+enum vrdma_sleep_request {
+	VRDMA_SLEEP_REQUEST_TCP_SYN = 1,
+	VRDMA_SLEEP_REQUEST_RDMA_CM,
 };
 
 enum {
@@ -69,135 +160,63 @@ enum {
 	VRDMA_A_MAP_MAX = (__VRDMA_A_MAP_MAX - 1)
 };
 
-/*
- * Replication chains (repl*.c, Documentation/replication.rst).  A group is
- * an ordered chain of member hosts, each named by the address of its
- * physical RNIC, holding a replica of a region backed by a file.
- */
-#define VRDMA_REPL_NAME_LEN	32	/* group name buffer, NUL included */
-#define VRDMA_REPL_MAX_MEMBERS	8
-#define VRDMA_REPL_WRITE_MAX	65536	/* bytes of one gWRITE */
-#define VRDMA_REPL_PATH_MAX	256	/* backing file template, NUL included */
-#define VRDMA_REPL_MAX_NETNS	16	/* namespaces allowed to open a group */
-
-enum vrdma_repl_opcode {
-	VRDMA_REPL_OP_WRITE = 1,	/* offset, data */
-	VRDMA_REPL_OP_MEMCPY,		/* src, offset (destination), len */
-	VRDMA_REPL_OP_CAS,		/* offset, expected, new: 64-bit word */
-	VRDMA_REPL_OP_FLUSH,		/* offset, len */
-};
-
-/* Role of a member in the chain of the current epoch. */
-enum vrdma_repl_role {
-	VRDMA_REPL_ROLE_OUT,		/* not in the chain */
-	VRDMA_REPL_ROLE_HEAD,
-	VRDMA_REPL_ROLE_MIDDLE,
-	VRDMA_REPL_ROLE_TAIL,
-	VRDMA_REPL_ROLE_SOLE,		/* head and tail */
-};
-
-/* State of a member instance of this host (or of the client agent). */
-enum vrdma_repl_state {
-	VRDMA_REPL_STATE_DOWN,		/* no RDMA device for its address */
-	VRDMA_REPL_STATE_WAITING,	/* no configuration from the authority yet */
-	VRDMA_REPL_STATE_OUT,		/* alive, not in the chain */
-	VRDMA_REPL_STATE_SYNCING,	/* in the chain, waiting for its state */
-	VRDMA_REPL_STATE_ACTIVE,	/* in the chain, up to date */
-	VRDMA_REPL_STATE_FENCED,	/* lease from the authority expired */
-};
-
 enum {
-	VRDMA_A_REPL_NAME = 1,		/* string, group name */
-	VRDMA_A_REPL_SIZE,		/* u64, region size in bytes */
-	VRDMA_A_REPL_FILE,		/* string, backing file (template) */
-	VRDMA_A_REPL_MEMBER,		/* nest (repl-member), multi-attr */
-	VRDMA_A_REPL_AUTHORITY,		/* binary 16, address of the authority */
-	VRDMA_A_REPL_CLIENT,		/* binary 16, address of this host's client */
-	VRDMA_A_REPL_NETNS_FD,		/* s32, multi-attr: allowed namespace */
-	VRDMA_A_REPL_NETNS_PID,		/* u32, multi-attr: allowed namespace */
-	VRDMA_A_REPL_NETNS_COOKIE,	/* u64, multi-attr: allowed namespace */
-	VRDMA_A_REPL_EPOCH,		/* u32, newest epoch known here */
-	VRDMA_A_REPL_CLIENT_STATE,	/* u32, enum vrdma_repl_state */
-	VRDMA_A_REPL_OPCODE,		/* u32, enum vrdma_repl_opcode */
-	VRDMA_A_REPL_OFFSET,		/* u64 */
-	VRDMA_A_REPL_SRC,		/* u64 */
-	VRDMA_A_REPL_LEN,		/* u32 */
-	VRDMA_A_REPL_DATA,		/* binary, multi-attr: pieces concatenated */
-	VRDMA_A_REPL_EXPECTED,		/* u64 */
-	VRDMA_A_REPL_NEW,		/* u64 */
-	VRDMA_A_REPL_COOKIE,		/* u64, the client's, echoed in OP_DONE */
-	VRDMA_A_REPL_STATUS,		/* s32, 0 or a negative errno */
-	VRDMA_A_REPL_RESULT,		/* nest (repl-result), multi-attr */
-	VRDMA_A_REPL_AUTHORITY_LOCAL,	/* flag: the authority runs here */
+	VRDMA_A_REPL_NAME = 1,
+	VRDMA_A_REPL_SIZE,
+	VRDMA_A_REPL_FILE,
+	VRDMA_A_REPL_MEMBER,
+	VRDMA_A_REPL_AUTHORITY,
+	VRDMA_A_REPL_CLIENT,
+	VRDMA_A_REPL_NETNS_FD,
+	VRDMA_A_REPL_NETNS_PID,
+	VRDMA_A_REPL_NETNS_COOKIE,
+	VRDMA_A_REPL_EPOCH,
+	VRDMA_A_REPL_CLIENT_STATE,
+	VRDMA_A_REPL_OPCODE,
+	VRDMA_A_REPL_OFFSET,
+	VRDMA_A_REPL_SRC,
+	VRDMA_A_REPL_LEN,
+	VRDMA_A_REPL_DATA,
+	VRDMA_A_REPL_EXPECTED,
+	VRDMA_A_REPL_NEW,
+	VRDMA_A_REPL_COOKIE,
+	VRDMA_A_REPL_STATUS,
+	VRDMA_A_REPL_RESULT,
+	VRDMA_A_REPL_AUTHORITY_LOCAL,
 	VRDMA_A_REPL_PAD,
 
 	__VRDMA_A_REPL_MAX,
 	VRDMA_A_REPL_MAX = (__VRDMA_A_REPL_MAX - 1)
 };
 
-/* A member, in configuration order (requests) or chain order (replies). */
 enum {
-	VRDMA_A_REPL_MEMBER_ADDR = 1,	/* binary 16, RNIC address */
-	VRDMA_A_REPL_MEMBER_INDEX,	/* u32, position in the configuration */
-	VRDMA_A_REPL_MEMBER_ROLE,	/* u32, enum vrdma_repl_role */
-	VRDMA_A_REPL_MEMBER_LOCAL,	/* flag: the member is on this host */
-	VRDMA_A_REPL_MEMBER_STATE,	/* u32, enum vrdma_repl_state (local) */
-	VRDMA_A_REPL_MEMBER_APPLIED,	/* u64, last applied sequence number */
-	VRDMA_A_REPL_MEMBER_EPOCH,	/* u32, epoch the local member is in */
-	VRDMA_A_REPL_MEMBER_FILE,	/* string, its backing file (local) */
+	VRDMA_A_REPL_MEMBER_ADDR = 1,
+	VRDMA_A_REPL_MEMBER_INDEX,
+	VRDMA_A_REPL_MEMBER_ROLE,
+	VRDMA_A_REPL_MEMBER_LOCAL,
+	VRDMA_A_REPL_MEMBER_STATE,
+	VRDMA_A_REPL_MEMBER_APPLIED,
+	VRDMA_A_REPL_MEMBER_EPOCH,
+	VRDMA_A_REPL_MEMBER_FILE,
 	VRDMA_A_REPL_MEMBER_PAD,
 
 	__VRDMA_A_REPL_MEMBER_MAX,
 	VRDMA_A_REPL_MEMBER_MAX = (__VRDMA_A_REPL_MEMBER_MAX - 1)
 };
 
-/* One replica's result of a gCAS. */
 enum {
-	VRDMA_A_REPL_RESULT_MEMBER = 1,	/* u32, configuration index */
-	VRDMA_A_REPL_RESULT_ADDR,	/* binary 16 */
-	VRDMA_A_REPL_RESULT_OLD,	/* u64, the word before */
-	VRDMA_A_REPL_RESULT_SWAPPED,	/* u8, 1 if it swapped */
+	VRDMA_A_REPL_RESULT_MEMBER = 1,
+	VRDMA_A_REPL_RESULT_ADDR,
+	VRDMA_A_REPL_RESULT_OLD,
+	VRDMA_A_REPL_RESULT_SWAPPED,
 	VRDMA_A_REPL_RESULT_PAD,
 
 	__VRDMA_A_REPL_RESULT_MAX,
 	VRDMA_A_REPL_RESULT_MAX = (__VRDMA_A_REPL_RESULT_MAX - 1)
 };
 
-/*
- * Sleep management (sleep*.c, Documentation/sleep.rst).  The sleep daemon
- * of a network namespace tells the module which hosts of its group sleep
- * and which of them this host manages (SLEEP_PEER_*), configures its
- * namespace (SLEEP_CONFIG_SET), reads the activity that keeps this host
- * awake (SLEEP_ACTIVITY_GET) and listens to the "sleep" multicast group
- * (SLEEP_EVENT).
- */
-#define VRDMA_SLEEP_ADDRS_MAX		8	/* addresses of one host */
-#define VRDMA_SLEEP_PORTS_MAX		1024	/* listening ports of one host */
-#define VRDMA_SLEEP_WAKE_TIMEOUT_MAX_MS	60000
-#define VRDMA_SLEEP_ROCE_PORT		4791
-
-enum vrdma_sleep_state {
-	VRDMA_SLEEP_STATE_AWAKE = 1,
-	VRDMA_SLEEP_STATE_ASLEEP,
-	VRDMA_SLEEP_STATE_WAKING,
-};
-
-enum vrdma_sleep_event_type {
-	/* A local RDMA connection set-up waits for a sleeping host. */
-	VRDMA_SLEEP_EVENT_WAKE_NEEDED = 1,
-	/* A valid request for a sleeper this host manages. */
-	VRDMA_SLEEP_EVENT_REQUEST,
-};
-
-enum vrdma_sleep_request {
-	VRDMA_SLEEP_REQUEST_TCP_SYN = 1,	/* SYN to a listening port */
-	VRDMA_SLEEP_REQUEST_RDMA_CM,		/* RoCE v2 CM MAD (QP1) */
-};
-
-/* Attributes of a peer (SLEEP_PEER_SET, _DEL, _GET). */
 enum {
-	VRDMA_A_SLEEP_UNSPEC,
-	VRDMA_A_SLEEP_ADDR,
+	VRDMA_A_SLEEP_ADDR = 1,
 	VRDMA_A_SLEEP_NAME,
 	VRDMA_A_SLEEP_STATE,
 	VRDMA_A_SLEEP_MANAGER,
@@ -213,20 +232,16 @@ enum {
 	VRDMA_A_SLEEP_MAX = (__VRDMA_A_SLEEP_MAX - 1)
 };
 
-/* Items of the lists VRDMA_A_SLEEP_ADDRS and VRDMA_A_SLEEP_PORTS. */
 enum {
-	VRDMA_A_SLEEP_LIST_UNSPEC,
-	VRDMA_A_SLEEP_LIST_ADDR,
+	VRDMA_A_SLEEP_LIST_ADDR = 1,
 	VRDMA_A_SLEEP_LIST_PORT,
 
 	__VRDMA_A_SLEEP_LIST_MAX,
 	VRDMA_A_SLEEP_LIST_MAX = (__VRDMA_A_SLEEP_LIST_MAX - 1)
 };
 
-/* Counters of a peer (VRDMA_A_SLEEP_STATS, read-only). */
 enum {
-	VRDMA_A_SLEEP_STATS_UNSPEC,
-	VRDMA_A_SLEEP_STATS_VALID,
+	VRDMA_A_SLEEP_STATS_VALID = 1,
 	VRDMA_A_SLEEP_STATS_IGNORED,
 	VRDMA_A_SLEEP_STATS_EVENTS,
 	VRDMA_A_SLEEP_STATS_ARP_REPLIES,
@@ -238,10 +253,8 @@ enum {
 	VRDMA_A_SLEEP_STATS_MAX = (__VRDMA_A_SLEEP_STATS_MAX - 1)
 };
 
-/* SLEEP_ACTIVITY_GET. */
 enum {
-	VRDMA_A_SLEEP_ACTIVITY_UNSPEC,
-	VRDMA_A_SLEEP_ACTIVITY_WINDOW_MS,
+	VRDMA_A_SLEEP_ACTIVITY_WINDOW_MS = 1,
 	VRDMA_A_SLEEP_ACTIVITY_PHYS,
 	VRDMA_A_SLEEP_ACTIVITY_DEVS,
 	VRDMA_A_SLEEP_ACTIVITY_ACTIVE_DEVS,
@@ -254,10 +267,8 @@ enum {
 	VRDMA_A_SLEEP_ACTIVITY_MAX = (__VRDMA_A_SLEEP_ACTIVITY_MAX - 1)
 };
 
-/* SLEEP_CONFIG_SET (request and reply). */
 enum {
-	VRDMA_A_SLEEP_CONFIG_UNSPEC,
-	VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS,
+	VRDMA_A_SLEEP_CONFIG_WAKE_TIMEOUT_MS = 1,
 	VRDMA_A_SLEEP_CONFIG_EVENT_INTERVAL_MS,
 	VRDMA_A_SLEEP_CONFIG_PHYS,
 	VRDMA_A_SLEEP_CONFIG_OWNER,
@@ -269,10 +280,8 @@ enum {
 	VRDMA_A_SLEEP_CONFIG_MAX = (__VRDMA_A_SLEEP_CONFIG_MAX - 1)
 };
 
-/* SLEEP_EVENT notifications. */
 enum {
-	VRDMA_A_SLEEP_EVENT_UNSPEC,
-	VRDMA_A_SLEEP_EVENT_TYPE,
+	VRDMA_A_SLEEP_EVENT_TYPE = 1,
 	VRDMA_A_SLEEP_EVENT_ADDR,
 	VRDMA_A_SLEEP_EVENT_REQUEST,
 	VRDMA_A_SLEEP_EVENT_SRC,
@@ -287,8 +296,6 @@ enum {
 	VRDMA_A_SLEEP_EVENT_MAX = (__VRDMA_A_SLEEP_EVENT_MAX - 1)
 };
 
-#define VRDMA_MCGRP_SLEEP	"sleep"
-
 enum {
 	VRDMA_CMD_INFO_GET = 1,
 	VRDMA_CMD_PHYS_GET,
@@ -299,16 +306,12 @@ enum {
 	VRDMA_CMD_MAP_NEW,
 	VRDMA_CMD_MAP_DEL,
 	VRDMA_CMD_MAP_GET,
-
-	/* Replication chains (repl*.c); numbers 10-15 are theirs. */
 	VRDMA_CMD_REPL_GROUP_NEW,
 	VRDMA_CMD_REPL_GROUP_DEL,
 	VRDMA_CMD_REPL_GROUP_GET,
 	VRDMA_CMD_REPL_GROUP_SET,
 	VRDMA_CMD_REPL_OP,
 	VRDMA_CMD_REPL_OP_DONE,
-
-	/* Sleep management (sleep*.c); numbers 16-21 are theirs. */
 	VRDMA_CMD_SLEEP_ACTIVITY_GET,
 	VRDMA_CMD_SLEEP_PEER_SET,
 	VRDMA_CMD_SLEEP_PEER_DEL,
@@ -319,5 +322,7 @@ enum {
 	__VRDMA_CMD_MAX,
 	VRDMA_CMD_MAX = (__VRDMA_CMD_MAX - 1)
 };
+
+#define VRDMA_MCGRP_SLEEP	"sleep"
 
 #endif /* _UAPI_LINUX_VRDMA_H */
