@@ -3,14 +3,19 @@
  * Replication chain engine: internal interfaces (Documentation/
  * replication.rst describes the protocol and the guarantees).
  *
- *   repl_group.c      groups, netlink operations, the exported API, the
- *                     control loop, RDMA device tracking (ib_client)
- *   repl_member.c     a member of this host: links, the data path
- *                     (apply, forward, acknowledge), state transfer
+ *   repl_group.c      groups: lookup, creation, deletion, namespaces
+ *   repl_loop.c       the control loop that runs every member, agent and
+ *                     authority of this host: message dispatch, ticks
+ *   repl_member.c     a member of this host: lifecycle, configuration,
+ *                     links, state transfer
+ *   repl_data.c       a member's data path: apply, forward log,
+ *                     acknowledgments
  *   repl_client.c     the client agent of this host (talks to the head)
  *   repl_authority.c  the membership authority (epochs, leases)
  *   repl_res.c        registered memory, the backing file, device
  *                     resources and RC QP helpers
+ *   repl_api.c        the exported in-kernel client API (vrdma_repl.h)
+ *   repl_nl.c         the REPL_* netlink operations
  *
  * Objects
  * -------
@@ -82,6 +87,14 @@ struct vrdma_ctrl_ep;
 #define REPL_LOG_ENTRIES	1024
 #define REPL_NSLOTS		64	/* small send buffers of a member */
 #define REPL_AGENT_SLOTS	16	/* OPS send buffers of an agent */
+#define REPL_PRED_NRX		16	/* receive buffers from the predecessor */
+#define REPL_SUCC_NRX		32	/* ... from the successor */
+#define REPL_CLIENT_NRX		16	/* ... from a client agent */
+#define REPL_CHAN_NSEND		64	/* send queue of a member's channel */
+#define REPL_MEMBER_CQE		4096	/* CQ of a member */
+#define REPL_XFER_CHUNK		(256 * 1024)	/* one write of a state transfer */
+#define REPL_XFER_DEPTH		4	/* its writes in flight */
+#define REPL_CAS_KEEP		REPL_WINDOW	/* gCAS results kept per client */
 
 extern struct mutex vrdma_repl_lock;
 extern struct mutex repl_auth_lock;
@@ -273,6 +286,24 @@ struct repl_config {
 	u8 nchain;
 	u8 idx[VRDMA_REPL_MAX_MEMBERS];
 	u8 flags[VRDMA_REPL_MAX_MEMBERS];
+};
+
+/* A gCAS result a member keeps for a client's retransmission. */
+struct repl_cas_res {
+	struct list_head node;
+	u64 op_id;
+	u8 nres;
+	struct vrdma_repl_wres res[VRDMA_REPL_MAX_MEMBERS];
+};
+
+/* What a member keeps per client agent (struct repl_member.cstates). */
+struct repl_cs {
+	struct hlist_node node;
+	u64 client;
+	u64 last_id;
+	u64 acked_id;
+	struct list_head cas;		/* struct repl_cas_res, oldest first */
+	unsigned int ncas;
 };
 
 /**
@@ -478,9 +509,13 @@ struct repl_group_cfg {
 	unsigned int nnetns;
 };
 
+/* repl_loop.c */
+void repl_kick(void);
+void repl_auth_start(struct repl_authority *a);
+void repl_auth_stop(struct repl_authority *a);
+
 /* repl_group.c */
 extern struct list_head vrdma_repl_groups;
-void repl_kick(void);
 struct repl_group *repl_group_get(const char *name);
 struct repl_group *repl_group_find_locked(const char *name);
 bool repl_group_allowed(const struct repl_group *g, const struct net *net);
@@ -492,6 +527,7 @@ int repl_group_new(const struct repl_group_cfg *cfg,
 		   struct netlink_ext_ack *extack);
 int repl_group_del(const char *name);
 int repl_group_set_netns(const char *name, const u64 *netns, unsigned int n);
+void repl_groups_exit(void);
 
 /* repl_res.c */
 int repl_devs_init(void);
@@ -528,6 +564,22 @@ int repl_msg_post(struct repl_chan *ch, struct repl_mem *mem, u32 off,
 int repl_slot_post(struct repl_chan *ch, struct repl_mem *mem,
 		   struct repl_slot *s, u64 arg, u32 epoch);
 void *repl_slot_va(struct repl_mem *mem, struct repl_slot *s);
+
+/* repl_data.c: a member's data path, for its control (repl_member.c) */
+size_t repl_wop_size(const struct vrdma_repl_wop *w, bool data);
+struct repl_cs *repl_cs_get(struct repl_member *m, u64 client,
+			    gfp_t gfp);
+void repl_cs_free_all(struct repl_member *m);
+void repl_chan_fail(struct repl_chan *ch, int err);
+void repl_member_unlink_chan(struct repl_member *m,
+			     struct repl_chan *ch);
+struct repl_logent *repl_log_ent(struct repl_member *m, u32 i);
+void repl_log_release_first(struct repl_member *m);
+bool repl_op_acked(struct repl_member *m, const struct vrdma_repl_wop *w,
+		   u64 seq, const struct vrdma_repl_wres *res, u8 nres);
+void repl_member_flush_work(struct work_struct *work);
+void repl_member_slot_done(struct ib_cq *cq, struct ib_wc *wc);
+void repl_member_run(struct repl_member *m);
 
 /* repl_member.c */
 struct repl_member *repl_member_create(struct repl_group *g, u8 idx,
