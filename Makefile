@@ -53,14 +53,18 @@ shadow:
 	@if [ -L $(MODDIR)/drivers ]; then rm -f $(MODDIR)/drivers; fi
 	@for f in Kbuild include scripts; do \
 		ln -sfn $(SRCDIR)/$$f $(MODDIR)/$$f; done
-	@cd $(SRCDIR) && find drivers -type f \( -name '*.[ch]' -o -name Kbuild \) \
+	@cd $(SRCDIR) && find drivers $(TEST_MODULES) -type f \( -name '*.[ch]' -o -name Kbuild \) \
 		! -name '*.mod.c' ! -name compat-autoconf.h | \
 	while read -r f; do \
 		mkdir -p $(MODDIR)/$${f%/*} && ln -sfn $(SRCDIR)/$$f $(MODDIR)/$$f; \
 	done
 
+# Test modules that kbuild builds with vrdma.ko (VRDMA_TEST_MODULES in
+# Kbuild): they use its exports.
+TEST_MODULES	:= selftests/repl/kclient
+
 modules: shadow
-	$(MAKE) -C $(KDIR) M=$(MODDIR) W=$(W) modules
+	$(MAKE) -C $(KDIR) M=$(MODDIR) W=$(W) VRDMA_TEST_MODULES=m modules
 	@echo "built $(MODDIR)/drivers/vrdma/vrdma.ko"
 
 userspace:
@@ -97,13 +101,14 @@ bench:
 
 CHECKPATCH	?= $(LINUX_SRC)/scripts/checkpatch.pl
 # Generated files (scripts/ynl-gen.sh: "YNL-GEN" banner) are left out.
-KSRC_FILES	 = $(shell grep -L '^/\* YNL-GEN ' drivers/vrdma/*.[ch] include/uapi/linux/*.h)
+KSRC_FILES	 = $(shell grep -L '^/\* YNL-GEN ' drivers/vrdma/*.[ch] include/uapi/linux/*.h) \
+		   $(wildcard $(addsuffix /*.c,$(TEST_MODULES)))
 checkpatch:
 	@test -x $(CHECKPATCH) || { echo "checkpatch.pl not found: run 'make deps'" >&2; exit 1; }
 	$(CHECKPATCH) --strict --no-tree --show-types --terse -f $(KSRC_FILES)
 
 sparse: shadow
-	$(MAKE) -C $(KDIR) M=$(MODDIR) C=2 W=$(W) modules 2>&1 | tee $(MODDIR)/sparse.log
+	$(MAKE) -C $(KDIR) M=$(MODDIR) C=2 W=$(W) VRDMA_TEST_MODULES=m modules 2>&1 | tee $(MODDIR)/sparse.log
 	@! grep -E 'warning:|error:' $(MODDIR)/sparse.log
 
 # include/uapi/linux/vrdma.h, drivers/vrdma/vrdma-nl.[ch] are generated
