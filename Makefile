@@ -3,6 +3,8 @@
 # vrdma top-level Makefile.
 #
 #   make [KDIR=...]          build vrdma.ko and all of userspace
+#   make VRDMA_REPL=n VRDMA_SLEEP=n  vrdma.ko without replication, without
+#                            sleep management (Documentation/architecture.rst)
 #   make deps                install build/test dependencies (Debian 12)
 #   make check [KVER=..] [T=..]  run the selftests in a VM (see README.md)
 #   make bench               run the benchmarks in a VM

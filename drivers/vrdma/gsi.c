@@ -54,9 +54,9 @@
 
 #include "audit.h"
 #include "gsi.h"
+#include "hooks.h"
 #include "map.h"
 #include "phys.h"
-#include "sleep.h"
 #include "vdev.h"
 #include "verbs.h"
 
@@ -870,7 +870,7 @@ static void vrdma_gsi_tx_work(struct work_struct *work)
 		ret = vrdma_map_host(vdev, &dgid, &host, &local);
 		if (!ret && local)
 			vrdma_gsi_deliver(vdev->phys, pkt->data, pkt->len);
-		else if (!ret && vrdma_sleep_poke(vdev, &dgid, &host))
+		else if (!ret && vrdma_wake_poke(vdev, &dgid, &host))
 			/*
 			 * The host sleeps: its wire would drop the MAD.  The
 			 * wake-needed event is out; ib_cm resends after its

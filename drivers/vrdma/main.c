@@ -7,7 +7,9 @@
  * file only initialises and tears them down, in reverse order; the netlink
  * family comes last so that userspace sees the module only once everything
  * behind it is ready.  Virtual devices are deleted before the physical
- * devices are let go.
+ * devices are let go.  Replication and sleep management are optional parts
+ * of the module (Kbuild VRDMA_REPL, VRDMA_SLEEP): hooks.h declares their
+ * entry points, stubs when they are left out.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -19,14 +21,12 @@
 #include <uapi/linux/vrdma.h>
 
 #include "audit.h"
-#include "ctrl.h"
 #include "gsi.h"
+#include "hooks.h"
 #include "link.h"
 #include "map.h"
 #include "netlink.h"
 #include "phys.h"
-#include "repl.h"
-#include "sleep.h"
 #include "vdev.h"
 #include "version.h"
 
@@ -53,10 +53,6 @@ static int __init vrdma_init(void)
 
 	vrdma_link_init();
 
-	ret = vrdma_ctrl_init();
-	if (ret)
-		goto err_ctrl;
-
 	ret = vrdma_repl_init();
 	if (ret)
 		goto err_repl;
@@ -77,8 +73,6 @@ err_netlink:
 err_sleep:
 	vrdma_repl_exit();
 err_repl:
-	vrdma_ctrl_exit();
-err_ctrl:
 	vrdma_link_exit();
 	vrdma_dev_exit();
 err_dev:
@@ -95,7 +89,6 @@ static void __exit vrdma_exit(void)
 	vrdma_netlink_exit();
 	vrdma_sleep_exit();
 	vrdma_repl_exit();
-	vrdma_ctrl_exit();
 	vrdma_link_exit();
 	vrdma_dev_exit();
 	vrdma_ud_senders_exit();

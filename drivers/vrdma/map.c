@@ -68,8 +68,8 @@
 #include <rdma/ib_cache.h>
 #include <uapi/linux/vrdma.h>
 
+#include "hooks.h"
 #include "map.h"
-#include "sleep.h"
 #include "vdev.h"
 #include "verbs.h"
 
@@ -594,7 +594,7 @@ int vrdma_map_resolve(struct vrdma_dev *vdev, const union ib_gid *dgid,
 	} else {
 		if (!vrdma_map_lookup(vdev->vni, dgid, &host))
 			return -EHOSTUNREACH;
-		ret = vrdma_sleep_wait(vdev, dgid, &host);
+		ret = vrdma_wake_wait(vdev, dgid, &host);
 		if (ret)
 			return ret;
 		family = vrdma_gid_family(&host);

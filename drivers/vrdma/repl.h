@@ -24,7 +24,7 @@
  * each configured member address that is local (held by a netdev of
  * init_net), a client agent (the host's entry point for operations) and,
  * on the host that holds the authority address, the authority.  Each of
- * them uses only its own control endpoint (ctrl.c, its own address), its
+ * them uses only its own control endpoint (repl_ctrl.c, its own address), its
  * own RDMA device (the one whose RoCE GID is its address) and messages:
  * several members in one kernel behave exactly as on separate machines.
  *
@@ -68,6 +68,7 @@
 #include <rdma/ib_verbs.h>
 #include <uapi/linux/vrdma.h>
 
+#include "hooks.h"
 #include "repl_wire.h"
 #include "vrdma_repl.h"
 
@@ -630,8 +631,5 @@ void repl_auth_suspect(struct repl_authority *a,
 
 /* repl_nl.c */
 void vrdma_nl_repl_exit(void);
-
-int vrdma_repl_init(void);
-void vrdma_repl_exit(void);
 
 #endif /* _VRDMA_REPL_H */

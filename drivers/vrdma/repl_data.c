@@ -46,9 +46,8 @@
 #include <linux/slab.h>
 
 #include "audit.h"
-#include "ctrl.h"
+#include "repl_ctrl.h"
 #include "repl.h"
-#include "sleep.h"
 
 static void repl_member_push(struct repl_member *m);
 

@@ -21,7 +21,7 @@
 #include <net/netlink.h>
 
 #include "audit.h"
-#include "ctrl.h"
+#include "repl_ctrl.h"
 #include "repl.h"
 
 /* The control plane of every group (repl.h, "Locking"). */

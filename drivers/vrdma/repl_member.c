@@ -21,9 +21,9 @@
 #include <linux/slab.h>
 
 #include "audit.h"
-#include "ctrl.h"
+#include "repl_ctrl.h"
+#include "hooks.h"
 #include "repl.h"
-#include "sleep.h"
 
 /* State transfer to a joining successor */
 
@@ -890,7 +890,7 @@ struct repl_member *repl_member_create(struct repl_group *g, u8 idx,
 	}
 	vrdma_audit_created(VRDMA_AUDIT_REPL_MEMBER);
 	/* A host that holds a replica must stay awake (sleep.c). */
-	vrdma_sleep_repl_groups_add(1);
+	vrdma_activity_hold(1);
 	return m;
 
 err:
@@ -931,6 +931,6 @@ void repl_member_destroy(struct repl_member *m)
 	vrdma_ctrl_ep_put(m->ep);
 	kfree(m->logent);
 	kfree(m);
-	vrdma_sleep_repl_groups_add(-1);
+	vrdma_activity_hold(-1);
 	vrdma_audit_destroyed(VRDMA_AUDIT_REPL_MEMBER);
 }

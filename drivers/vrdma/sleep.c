@@ -2,15 +2,15 @@
 /*
  * Sleep management, kernel side: the domains (one per network namespace
  * where a sleep daemon runs), their peer tables, the wait of a connection
- * set-up for a sleeping host, and the activity that keeps this host awake.
+ * set-up for a sleeping host (the core's wake hooks, hooks.h).
  * sleep_nl.c holds the netlink operations and events, sleep_hook.c the
  * interception of managed sleepers.  Design: Documentation/sleep.rst;
  * structures and locking: sleep.h.
  *
  * Waiting for a sleeper
  * ---------------------
- * vrdma_map_resolve() calls vrdma_sleep_wait() with the destination's host
- * address.  When the domain that decides for the virtual device's
+ * vrdma_map_resolve() calls the wake hook's wait, vrdma_sleep_wait(), with
+ * the destination's host address (hooks.h).  When the domain that decides for the virtual device's
  * physical device says that host sleeps (or is waking), the caller emits
  * a WAKE_NEEDED event to the domain's daemon (again every
  * event_interval_ms, at least every second, in case one is lost) and
@@ -22,7 +22,8 @@
  * removal waits for it, at most VRDMA_SLEEP_WAKE_TIMEOUT_MAX_MS.
  *
  * The connection manager's MADs cannot wait (the MAD tunnel's sender
- * serves every connection of the device): vrdma_sleep_poke() emits the
+ * serves every connection of the device): the wake hook's poke,
+ * vrdma_sleep_poke(), emits the
  * same event and the tunnel drops the MAD, as the sleeping host's wire
  * would; ib_cm resends it after its timeout, to a host awake by then.
  *
@@ -44,9 +45,8 @@
 #include <net/netns/generic.h>
 
 #include "audit.h"
+#include "hooks.h"
 #include "sleep.h"
-#include "vdev.h"
-#include "verbs.h"
 
 static unsigned int sleep_wake_timeout_ms = 30000;
 module_param(sleep_wake_timeout_ms, uint, 0644);
@@ -73,19 +73,11 @@ static atomic_t vrdma_sleep_not_awake = ATOMIC_INIT(0);
 /* Woken whenever a peer's state may have changed. */
 static DECLARE_WAIT_QUEUE_HEAD(vrdma_sleep_wq);
 
-/* Replication groups this host is a member of (repl*.c). */
-static atomic_t vrdma_sleep_repl_groups = ATOMIC_INIT(0);
-
 static unsigned int vrdma_sleep_net_id __read_mostly;
 
 struct vrdma_sleep_net {
 	struct vrdma_sleep_domain __rcu *dom;
 };
-
-void vrdma_sleep_repl_groups_add(int delta)
-{
-	atomic_add(delta, &vrdma_sleep_repl_groups);
-}
 
 static u32 vrdma_sleep_hash(const struct in6_addr *addr)
 {
@@ -691,13 +683,9 @@ static bool vrdma_sleep_unblocked(struct vrdma_sleep_waiter *w)
 	return !vrdma_sleep_blocked(w, false, false, false);
 }
 
-/**
- * vrdma_sleep_wait() - wait until a connection's destination host is awake
- * @vdev: the virtual device setting up the connection (the caller holds
- *	its gate for read)
- * @dgid: the destination as the application gave it (overlay address)
- * @host: the physical address of the host that runs it (the map's via)
- *
+/*
+ * The wake hook's wait (struct vrdma_wake_ops): wait until a connection's
+ * destination host is awake.
  * See the top of this file.
  *
  * Context: process context; sleeps.
@@ -705,14 +693,13 @@ static bool vrdma_sleep_unblocked(struct vrdma_sleep_waiter *w)
  * it did not wake in time or no sleep daemon can wake it; -EINTR on a
  * signal.
  */
-int vrdma_sleep_wait(struct vrdma_dev *vdev, const union ib_gid *dgid,
-		     const union ib_gid *host)
+static int vrdma_sleep_wait(const struct vrdma_wake_dest *dest)
 {
 	struct vrdma_sleep_waiter w = {
-		.phys = dev_name(&vdev->pdev->dev),
-		.host = (const struct in6_addr *)host->raw,
-		.dgid = dgid,
-		.vni = vdev->vni,
+		.phys = dest->phys,
+		.host = (const struct in6_addr *)dest->host->raw,
+		.dgid = dest->dgid,
+		.vni = dest->vni,
 	};
 	unsigned long deadline, now, left;
 	long ret;
@@ -720,7 +707,6 @@ int vrdma_sleep_wait(struct vrdma_dev *vdev, const union ib_gid *dgid,
 	if (!atomic_read(&vrdma_sleep_not_awake))
 		return 0;
 	might_sleep();
-	lockdep_assert_held(&vdev->gate);
 
 	if (!vrdma_sleep_blocked(&w, true, false, false))
 		return 0;
@@ -761,12 +747,9 @@ int vrdma_sleep_wait(struct vrdma_dev *vdev, const union ib_gid *dgid,
 	return ret;
 }
 
-/**
- * vrdma_sleep_poke() - is a datagram's destination host asleep?
- * @vdev: the virtual device sending it
- * @dgid: the destination as the application gave it (overlay address)
- * @host: the physical address of the host that runs it
- *
+/*
+ * The wake hook's poke (struct vrdma_wake_ops): is a datagram's
+ * destination host asleep?
  * For datagrams that cannot wait, such as the connection manager's MADs:
  * when @host is known not to be awake, a wake-needed event goes out (rate
  * limited, as for vrdma_sleep_wait()) and the caller drops the datagram,
@@ -776,14 +759,13 @@ int vrdma_sleep_wait(struct vrdma_dev *vdev, const union ib_gid *dgid,
  * Context: process context.
  * Return: true when @host is known not to be awake.
  */
-bool vrdma_sleep_poke(struct vrdma_dev *vdev, const union ib_gid *dgid,
-		      const union ib_gid *host)
+static bool vrdma_sleep_poke(const struct vrdma_wake_dest *dest)
 {
 	struct vrdma_sleep_waiter w = {
-		.phys = dev_name(&vdev->pdev->dev),
-		.host = (const struct in6_addr *)host->raw,
-		.dgid = dgid,
-		.vni = vdev->vni,
+		.phys = dest->phys,
+		.host = (const struct in6_addr *)dest->host->raw,
+		.dgid = dest->dgid,
+		.vni = dest->vni,
 	};
 	bool blocked;
 
@@ -796,73 +778,10 @@ bool vrdma_sleep_poke(struct vrdma_dev *vdev, const union ib_gid *dgid,
 	return blocked;
 }
 
-/* ------------------------------------------------------------------ */
-/* Activity                                                             */
-
-struct vrdma_sleep_activity_arg {
-	const char *phys;
-	unsigned long window;
-	unsigned long now;
-	struct vrdma_sleep_activity *act;
+static const struct vrdma_wake_ops vrdma_sleep_wake_ops = {
+	.wait	= vrdma_sleep_wait,
+	.poke	= vrdma_sleep_poke,
 };
-
-static int vrdma_sleep_activity_one(struct vrdma_dev *vdev, void *data)
-{
-	struct vrdma_sleep_activity_arg *arg = data;
-	struct vrdma_sleep_activity *act = arg->act;
-	unsigned long last, idle;
-	struct vrdma_qp *qp;
-	int bkt;
-
-	if (arg->phys[0] &&
-	    strncmp(dev_name(&vdev->pdev->dev), arg->phys, VRDMA_NAME_LEN))
-		return 0;
-	act->devs++;
-	last = READ_ONCE(vdev->last_activity);
-	if (!last)
-		return 0;
-	idle = arg->now - last;
-	if (!act->has_idle || idle < act->idle) {
-		act->idle = idle;
-		act->has_idle = true;
-	}
-	if (idle > arg->window)
-		return 0;
-	act->active_devs++;
-	/* The QPs that sent or completed something within the window. */
-	rcu_read_lock();
-	hash_for_each_rcu(vdev->qp_hash, bkt, qp, hnode) {
-		last = READ_ONCE(qp->last_activity);
-		if (last && arg->now - last <= arg->window)
-			act->active_qps++;
-	}
-	rcu_read_unlock();
-	return 0;
-}
-
-/**
- * vrdma_sleep_activity() - the activity that keeps this host awake
- * @phys: only the virtual devices on this physical device ("" for all)
- * @window_ms: a device is active if its data path ran in this window
- * @act: the result
- *
- * Context: process context (takes vrdma_devs_lock).
- */
-void vrdma_sleep_activity(const char *phys, u32 window_ms,
-			  struct vrdma_sleep_activity *act)
-{
-	struct vrdma_sleep_activity_arg arg = {
-		.phys = phys,
-		.window = msecs_to_jiffies(window_ms),
-		.now = jiffies,
-		.act = act,
-	};
-
-	memset(act, 0, sizeof(*act));
-	vrdma_devs_for_each(vrdma_sleep_activity_one, &arg);
-	act->idle = jiffies_to_msecs(act->idle);
-	act->repl_groups = max(atomic_read(&vrdma_sleep_repl_groups), 0);
-}
 
 /* ------------------------------------------------------------------ */
 /* Namespaces, owner sockets, module init                               */
@@ -923,6 +842,7 @@ int __init vrdma_sleep_init(void)
 	ret = netlink_register_notifier(&vrdma_sleep_netlink_nb);
 	if (ret)
 		goto err_hook;
+	vrdma_wake_ops_set(&vrdma_sleep_wake_ops);
 	return 0;
 
 err_hook:
@@ -935,6 +855,7 @@ err_pernet:
 /* After the netlink family is gone: no handler runs any more. */
 void vrdma_sleep_exit(void)
 {
+	vrdma_wake_ops_set(NULL);
 	netlink_unregister_notifier(&vrdma_sleep_netlink_nb);
 	/*
 	 * Flushes and frees every domain (their hooks and multicast

@@ -42,46 +42,9 @@
 #include <rdma/ib_verbs.h>
 #include <uapi/linux/vrdma.h>
 
-struct vrdma_dev;
+#include "hooks.h"
 
-/* --- for the rest of the module ---------------------------------------- */
-
-int vrdma_sleep_init(void);
-void vrdma_sleep_exit(void);
-
-int vrdma_sleep_wait(struct vrdma_dev *vdev, const union ib_gid *dgid,
-		     const union ib_gid *host);
-bool vrdma_sleep_poke(struct vrdma_dev *vdev, const union ib_gid *dgid,
-		      const union ib_gid *host);
-
-/**
- * struct vrdma_sleep_activity - what keeps this host awake
- * @devs: virtual devices considered
- * @active_devs: those whose data path ran within the window
- * @active_qps: QPs of those devices that sent or completed a work request
- *	within the window
- * @idle: milliseconds since the data path of any of them last ran (if
- *	@has_idle)
- * @has_idle: some device ever ran its data path
- * @repl_groups: replication groups this host is a member of
- */
-struct vrdma_sleep_activity {
-	u32 devs;
-	u32 active_devs;
-	u32 active_qps;
-	u64 idle;
-	bool has_idle;
-	u32 repl_groups;
-};
-
-void vrdma_sleep_activity(const char *phys, u32 window_ms,
-			  struct vrdma_sleep_activity *act);
-
-/*
- * Replication (repl*.c) counts the replication groups this host is a
- * member of: a member must stay awake.  Call with +1 on join, -1 on leave.
- */
-void vrdma_sleep_repl_groups_add(int delta);
+/* --- for the rest of the module: hooks.h (vrdma_sleep_init(), _exit()) */
 
 /* --- between sleep*.c ---------------------------------------------------- */
 

@@ -15,7 +15,8 @@
  *
  *  SLEEP_ACTIVITY_GET  the activity of this host's virtual devices (those
  *                      on the domain's physical device, or on "phys")
- *                      and its replication groups.
+ *                      and its replication members (the core's
+ *                      vrdma_activity_get(), hooks.h).
  *  SLEEP_PEER_SET      add or change a peer: its state, manager, and,
  *                      when "managed", the interception of its addresses
  *                      on "ifindex" with its listening "ports"; "announce"
@@ -175,7 +176,7 @@ int vrdma_sleep_event_wake_needed(struct net *net,
 
 static int vrdma_nl_sleep_activity_put(struct sk_buff *msg, u32 window_ms,
 				       const char *phys,
-				       const struct vrdma_sleep_activity *act)
+				       const struct vrdma_activity *act)
 {
 	if (nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_WINDOW_MS, window_ms) ||
 	    (phys[0] &&
@@ -188,8 +189,7 @@ static int vrdma_nl_sleep_activity_put(struct sk_buff *msg, u32 window_ms,
 	    (act->has_idle &&
 	     nla_put_u64_64bit(msg, VRDMA_A_SLEEP_ACTIVITY_IDLE_MS, act->idle,
 			       VRDMA_A_SLEEP_ACTIVITY_PAD)) ||
-	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_REPL_GROUPS,
-			act->repl_groups))
+	    nla_put_u32(msg, VRDMA_A_SLEEP_ACTIVITY_REPL_GROUPS, act->holds))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -200,7 +200,7 @@ int vrdma_nl_sleep_activity_get_doit(struct sk_buff *skb,
 	struct nlattr *phys_attr = info->attrs[VRDMA_A_SLEEP_ACTIVITY_PHYS];
 	struct nlattr *win = info->attrs[VRDMA_A_SLEEP_ACTIVITY_WINDOW_MS];
 	u32 window_ms = win ? nla_get_u32(win) : 60000;
-	struct vrdma_sleep_activity act;
+	struct vrdma_activity act;
 	char phys[VRDMA_NAME_LEN] = "";
 	struct sk_buff *msg;
 	void *hdr;
@@ -209,7 +209,7 @@ int vrdma_nl_sleep_activity_get_doit(struct sk_buff *skb,
 		nla_strscpy(phys, phys_attr, sizeof(phys));
 	else
 		vrdma_sleep_domain_phys(genl_info_net(info), phys);
-	vrdma_sleep_activity(phys, window_ms, &act);
+	vrdma_activity_get(phys, window_ms, &act);
 
 	msg = genlmsg_new(VRDMA_SLEEP_ACTIVITY_SIZE, GFP_KERNEL);
 	if (!msg) {

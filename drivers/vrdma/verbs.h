@@ -204,7 +204,7 @@ struct vrdma_dev {
 	u32 rq_idle;
 
 	unsigned long last_activity;	/* jiffies of the data path's last run
-					 * (post.c), 0: never; sleep.c
+					 * (post.c), 0: never; hooks.c
 					 */
 };
 
@@ -589,7 +589,7 @@ struct vrdma_swqe {
  *	context, where ib_modify_qp() may not be called)
  * @hnode: entry in vdev->qp_hash
  * @last_activity: jiffies of the QP's last send doorbell or completion
- *	(post.c), 0: never; read by sleep.c
+ *	(post.c), 0: never; read by hooks.c
  * @unode: entry in the host's UD QP directory (qp.c), UD QPs only
  * @ud_last_valid: @ud_last_dgid and @ud_last_sgid_index are set
  * @ud_last_dgid: overlay destination of the last UD send

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Module-to-module control channel: see ctrl.h for the model.
+ * Module-to-module control channel: see repl_ctrl.h for the model.
  *
  * Endpoints
  * ---------
@@ -14,7 +14,7 @@
  * Validation of every datagram, before any handler sees it: length at
  * least a header, magic, version, a known type range, no unknown flag,
  * zero reserved field, body length consistent with the datagram and at
- * most VRDMA_CTRL_BODY_MAX, not truncated, and the MAC (see ctrl.h).
+ * most VRDMA_CTRL_BODY_MAX, not truncated, and the MAC (see repl_ctrl.h).
  * Dropped datagrams are counted and logged (rate limited, debug).
  *
  * Locking
@@ -47,7 +47,7 @@
 #include <net/udp_tunnel.h>
 
 #include "audit.h"
-#include "ctrl.h"
+#include "repl_ctrl.h"
 
 static ushort ctrl_port = 4793;
 module_param(ctrl_port, ushort, 0444);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Module-to-module control channel (ctrl.c): typed, length-checked,
- * versioned datagrams between the vrdma modules of several hosts, over
- * kernel UDP sockets in init_net.
+ * The module-to-module control channel of replication (repl_ctrl.c):
+ * typed, length-checked, versioned datagrams between the vrdma modules of
+ * several hosts, over kernel UDP sockets in init_net.
  *
  * An endpoint is one local address (IPv4 or IPv6, held as a 16-byte
  * IPv4-mapped or IPv6 address, the GID format): a UDP socket bound to that
@@ -26,8 +26,8 @@
  * input and must be validated by the handler.  A handler must not drop
  * the last reference to its own endpoint.
  */
-#ifndef _VRDMA_CTRL_H
-#define _VRDMA_CTRL_H
+#ifndef _VRDMA_REPL_CTRL_H
+#define _VRDMA_REPL_CTRL_H
 
 #include <linux/in6.h>
 #include <linux/types.h>
@@ -98,4 +98,4 @@ int vrdma_ctrl_send(struct vrdma_ctrl_ep *ep, const struct in6_addr *dst,
 bool vrdma_addr_is_v4(const struct in6_addr *addr);
 int vrdma_addr_local(const struct in6_addr *addr);
 
-#endif /* _VRDMA_CTRL_H */
+#endif /* _VRDMA_REPL_CTRL_H */
