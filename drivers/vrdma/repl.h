@@ -98,9 +98,9 @@ struct vrdma_ctrl_ep;
 #define REPL_CAS_KEEP		REPL_WINDOW	/* gCAS results kept per client */
 
 extern struct mutex vrdma_repl_lock;
-extern struct mutex repl_auth_lock;
-extern unsigned int repl_hb_ms;
-extern unsigned int repl_lease_ms;
+extern struct mutex vrdma_repl_auth_lock;
+extern unsigned int vrdma_repl_hb_ms;
+extern unsigned int vrdma_repl_lease_ms;
 
 /**
  * struct repl_mem - pages registered with an RDMA device, in chunks
@@ -443,10 +443,10 @@ struct repl_auth_member {
 /**
  * struct repl_authority - membership decisions for one group
  *
- * All under repl_auth_lock (repl_group.c), never vrdma_repl_lock.
+ * All under vrdma_repl_auth_lock (repl_group.c), never vrdma_repl_lock.
  */
 struct repl_authority {
-	struct list_head node;		/* repl_auths (repl_auth_lock) */
+	struct list_head node;		/* repl_auths (vrdma_repl_auth_lock) */
 	struct repl_group *g;
 	struct vrdma_ctrl_ep *ep;
 	struct repl_config cfg;
@@ -488,7 +488,7 @@ struct repl_group {
  * struct repl_group_cfg - the configuration of a new group
  * @name: its name
  * @size: region size in bytes
- * @file: backing file name template (see repl_path_expand())
+ * @file: backing file name template (see vrdma_repl_path_expand())
  * @nmembers: number of @members
  * @members: member addresses, in configuration order
  * @authority: address of the authority
@@ -511,123 +511,123 @@ struct repl_group_cfg {
 };
 
 /* repl_loop.c */
-void repl_kick(void);
-void repl_auth_start(struct repl_authority *a);
-void repl_auth_stop(struct repl_authority *a);
+void vrdma_repl_kick(void);
+void vrdma_repl_auth_start(struct repl_authority *a);
+void vrdma_repl_auth_stop(struct repl_authority *a);
 
 /* repl_group.c */
 extern struct list_head vrdma_repl_groups;
-struct repl_group *repl_group_get(const char *name);
-struct repl_group *repl_group_find_locked(const char *name);
-bool repl_group_allowed(const struct repl_group *g, const struct net *net);
-void repl_group_put(struct repl_group *g);
-void repl_dev_removed(struct ib_device *dev);
-int repl_path_expand(const char *tmpl, const struct in6_addr *addr,
-		     unsigned int idx, char *out, size_t size);
-int repl_group_new(const struct repl_group_cfg *cfg,
-		   struct netlink_ext_ack *extack);
-int repl_group_del(const char *name);
-int repl_group_set_netns(const char *name, const u64 *netns, unsigned int n);
-void repl_groups_exit(void);
+struct repl_group *vrdma_repl_group_get(const char *name);
+struct repl_group *vrdma_repl_group_find_locked(const char *name);
+bool vrdma_repl_group_allowed(const struct repl_group *g, const struct net *net);
+void vrdma_repl_group_put(struct repl_group *g);
+void vrdma_repl_dev_removed(struct ib_device *dev);
+int vrdma_repl_path_expand(const char *tmpl, const struct in6_addr *addr,
+			   unsigned int idx, char *out, size_t size);
+int vrdma_repl_group_new(const struct repl_group_cfg *cfg,
+			 struct netlink_ext_ack *extack);
+int vrdma_repl_group_del(const char *name);
+int vrdma_repl_group_set_netns(const char *name, const u64 *netns, unsigned int n);
+void vrdma_repl_groups_exit(void);
 
 /* repl_res.c */
-int repl_devs_init(void);
-void repl_devs_exit(void);
-void repl_chan_event(struct ib_event *ev, void *ctx);
-void repl_chan_rx_done(struct ib_cq *cq, struct ib_wc *wc);
-int repl_mem_alloc(struct repl_mem *m, size_t size);
-int repl_mem_pin_file(struct repl_mem *m, struct file *file, u64 size);
-void repl_mem_free(struct repl_mem *m);
-int repl_mem_reg(struct repl_mem *m, struct repl_devres *dr, int access);
-void repl_mem_unreg(struct repl_mem *m);
-struct file *repl_file_open(struct repl_group *g, const char *path, u64 size);
-int repl_file_writeback(struct file *file, struct repl_mem *region,
-			unsigned long *dirty, u64 off, u64 len, bool sync);
-int repl_devres_open(struct repl_devres *dr, const struct in6_addr *addr,
-		     int ncqe, void *owner);
-void repl_devres_close(struct repl_devres *dr);
-struct repl_chan *repl_chan_create(struct repl_devres *dr,
-				   enum repl_chan_kind kind, u32 nrx,
+int vrdma_repl_devs_init(void);
+void vrdma_repl_devs_exit(void);
+void vrdma_repl_chan_event(struct ib_event *ev, void *ctx);
+void vrdma_repl_chan_rx_done(struct ib_cq *cq, struct ib_wc *wc);
+int vrdma_repl_mem_alloc(struct repl_mem *m, size_t size);
+int vrdma_repl_mem_pin_file(struct repl_mem *m, struct file *file, u64 size);
+void vrdma_repl_mem_free(struct repl_mem *m);
+int vrdma_repl_mem_reg(struct repl_mem *m, struct repl_devres *dr, int access);
+void vrdma_repl_mem_unreg(struct repl_mem *m);
+struct file *vrdma_repl_file_open(struct repl_group *g, const char *path, u64 size);
+int vrdma_repl_file_writeback(struct file *file, struct repl_mem *region,
+			      unsigned long *dirty, u64 off, u64 len, bool sync);
+int vrdma_repl_devres_open(struct repl_devres *dr, const struct in6_addr *addr,
+			   int ncqe, void *owner);
+void vrdma_repl_devres_close(struct repl_devres *dr);
+struct repl_chan *vrdma_repl_chan_create(struct repl_devres *dr,
+					 enum repl_chan_kind kind, u32 nrx,
 				   u32 rxsize, u32 nsend);
-int repl_chan_connect(struct repl_chan *ch, struct repl_devres *dr,
-		      u32 peer_qpn, u32 peer_psn);
-int repl_peer_l2(struct repl_devres *dr, const struct in6_addr *peer);
-int repl_chan_post_recv(struct repl_chan *ch, struct repl_rxbuf *rxb);
-void repl_chan_destroy(struct repl_chan *ch);
-bool repl_devres_matches(struct ib_device *dev, const struct in6_addr *addr);
-int repl_slots_init(struct repl_mem *mem, struct repl_slot **slots,
-		    struct list_head *free, u32 n, u32 size,
+int vrdma_repl_chan_connect(struct repl_chan *ch, struct repl_devres *dr,
+			    u32 peer_qpn, u32 peer_psn);
+int vrdma_repl_peer_l2(struct repl_devres *dr, const struct in6_addr *peer);
+int vrdma_repl_chan_post_recv(struct repl_chan *ch, struct repl_rxbuf *rxb);
+void vrdma_repl_chan_destroy(struct repl_chan *ch);
+bool vrdma_repl_devres_matches(struct ib_device *dev, const struct in6_addr *addr);
+int vrdma_repl_slots_init(struct repl_mem *mem, struct repl_slot **slots,
+			  struct list_head *free, u32 n, u32 size,
 		    struct repl_devres *dr);
-void repl_slots_fini(struct repl_mem *mem, struct repl_slot **slots);
-int repl_msg_post(struct repl_chan *ch, struct repl_mem *mem, u32 off,
-		  u32 len, struct ib_cqe *cqe, u8 type, u16 count, u64 arg,
+void vrdma_repl_slots_fini(struct repl_mem *mem, struct repl_slot **slots);
+int vrdma_repl_msg_post(struct repl_chan *ch, struct repl_mem *mem, u32 off,
+			u32 len, struct ib_cqe *cqe, u8 type, u16 count, u64 arg,
 		  u32 epoch);
-int repl_slot_post(struct repl_chan *ch, struct repl_mem *mem,
-		   struct repl_slot *s, u64 arg, u32 epoch);
-void *repl_slot_va(struct repl_mem *mem, struct repl_slot *s);
+int vrdma_repl_slot_post(struct repl_chan *ch, struct repl_mem *mem,
+			 struct repl_slot *s, u64 arg, u32 epoch);
+void *vrdma_repl_slot_va(struct repl_mem *mem, struct repl_slot *s);
 
 /* repl_data.c: a member's data path, for its control (repl_member.c) */
-size_t repl_wop_size(const struct vrdma_repl_wop *w, bool data);
-struct repl_cs *repl_cs_get(struct repl_member *m, u64 client,
-			    gfp_t gfp);
-void repl_cs_free_all(struct repl_member *m);
-void repl_chan_fail(struct repl_chan *ch, int err);
-void repl_member_unlink_chan(struct repl_member *m,
-			     struct repl_chan *ch);
-struct repl_logent *repl_log_ent(struct repl_member *m, u32 i);
-void repl_log_release_first(struct repl_member *m);
-bool repl_op_acked(struct repl_member *m, const struct vrdma_repl_wop *w,
-		   u64 seq, const struct vrdma_repl_wres *res, u8 nres);
-void repl_member_flush_work(struct work_struct *work);
-void repl_member_slot_done(struct ib_cq *cq, struct ib_wc *wc);
-void repl_member_run(struct repl_member *m);
+size_t vrdma_repl_wop_size(const struct vrdma_repl_wop *w, bool data);
+struct repl_cs *vrdma_repl_cs_get(struct repl_member *m, u64 client,
+				  gfp_t gfp);
+void vrdma_repl_cs_free_all(struct repl_member *m);
+void vrdma_repl_chan_fail(struct repl_chan *ch, int err);
+void vrdma_repl_member_unlink_chan(struct repl_member *m,
+				   struct repl_chan *ch);
+struct repl_logent *vrdma_repl_log_ent(struct repl_member *m, u32 i);
+void vrdma_repl_log_release_first(struct repl_member *m);
+bool vrdma_repl_op_acked(struct repl_member *m, const struct vrdma_repl_wop *w,
+			 u64 seq, const struct vrdma_repl_wres *res, u8 nres);
+void vrdma_repl_member_flush_work(struct work_struct *work);
+void vrdma_repl_member_slot_done(struct ib_cq *cq, struct ib_wc *wc);
+void vrdma_repl_member_run(struct repl_member *m);
 
 /* repl_member.c */
-struct repl_member *repl_member_create(struct repl_group *g, u8 idx,
-				       const char *path);
-void repl_member_destroy(struct repl_member *m);
-void repl_member_attach(struct repl_member *m);
-void repl_member_detach(struct repl_member *m);
-void repl_member_tick(struct repl_member *m);
-void repl_member_config(struct repl_member *m, const struct repl_config *cfg,
-			u64 echo, u32 lease_ms);
-void repl_member_link_req(struct repl_member *m, const struct in6_addr *src,
-			  const struct vrdma_repl_c_link_req *req);
-void repl_member_link_rep(struct repl_member *m,
-			  const struct vrdma_repl_c_link_rep *rep, size_t len);
-void repl_member_client_req(struct repl_member *m, const struct in6_addr *src,
-			    const struct vrdma_repl_c_client_req *req);
-void repl_member_info(struct repl_member *m, u64 *applied, u32 *epoch,
-		      enum vrdma_repl_state *state);
-void repl_hdr_fill(struct vrdma_repl_c_hdr *h, const struct repl_group *g,
-		   u32 epoch, u8 src_role, u8 src_idx, u8 dst_role,
+struct repl_member *vrdma_repl_member_create(struct repl_group *g, u8 idx,
+					     const char *path);
+void vrdma_repl_member_destroy(struct repl_member *m);
+void vrdma_repl_member_attach(struct repl_member *m);
+void vrdma_repl_member_detach(struct repl_member *m);
+void vrdma_repl_member_tick(struct repl_member *m);
+void vrdma_repl_member_config(struct repl_member *m, const struct repl_config *cfg,
+			      u64 echo, u32 lease_ms);
+void vrdma_repl_member_link_req(struct repl_member *m, const struct in6_addr *src,
+				const struct vrdma_repl_c_link_req *req);
+void vrdma_repl_member_link_rep(struct repl_member *m,
+				const struct vrdma_repl_c_link_rep *rep, size_t len);
+void vrdma_repl_member_client_req(struct repl_member *m, const struct in6_addr *src,
+				  const struct vrdma_repl_c_client_req *req);
+void vrdma_repl_member_info(struct repl_member *m, u64 *applied, u32 *epoch,
+			    enum vrdma_repl_state *state);
+void vrdma_repl_hdr_fill(struct vrdma_repl_c_hdr *h, const struct repl_group *g,
+			 u32 epoch, u8 src_role, u8 src_idx, u8 dst_role,
 		   u8 dst_idx);
-int repl_op_check(u64 size, u8 opcode, u64 offset, u64 src, u32 len);
+int vrdma_repl_op_check(u64 size, u8 opcode, u64 offset, u64 src, u32 len);
 
 /* repl_client.c */
-struct repl_client *repl_client_create(struct repl_group *g,
-				       const struct in6_addr *addr);
-void repl_client_shutdown(struct repl_client *c);
-void repl_client_destroy(struct repl_client *c);
-void repl_client_rx(struct repl_chan *ch, struct repl_rxbuf *rxb,
-		    struct ib_wc *wc);
-void repl_client_attach(struct repl_client *c);
-void repl_client_detach(struct repl_client *c);
-void repl_client_tick(struct repl_client *c);
-void repl_client_config(struct repl_client *c, const struct repl_config *cfg);
-void repl_client_rep(struct repl_client *c,
-		     const struct vrdma_repl_c_client_rep *rep);
-int repl_client_submit(struct repl_client *c, const struct vrdma_repl_op *op,
-		       vrdma_repl_done_t done, void *ctx, bool nowait);
+struct repl_client *vrdma_repl_client_create(struct repl_group *g,
+					     const struct in6_addr *addr);
+void vrdma_repl_client_shutdown(struct repl_client *c);
+void vrdma_repl_client_destroy(struct repl_client *c);
+void vrdma_repl_client_rx(struct repl_chan *ch, struct repl_rxbuf *rxb,
+			  struct ib_wc *wc);
+void vrdma_repl_client_attach(struct repl_client *c);
+void vrdma_repl_client_detach(struct repl_client *c);
+void vrdma_repl_client_tick(struct repl_client *c);
+void vrdma_repl_client_config(struct repl_client *c, const struct repl_config *cfg);
+void vrdma_repl_client_rep(struct repl_client *c,
+			   const struct vrdma_repl_c_client_rep *rep);
+int vrdma_repl_client_submit(struct repl_client *c, const struct vrdma_repl_op *op,
+			     vrdma_repl_done_t done, void *ctx, bool nowait);
 
 /* repl_authority.c */
-struct repl_authority *repl_auth_create(struct repl_group *g);
-void repl_auth_destroy(struct repl_authority *a);
-void repl_auth_tick(struct repl_authority *a);
-void repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
-		  const struct vrdma_repl_c_hb *hb);
-void repl_auth_suspect(struct repl_authority *a,
-		       const struct vrdma_repl_c_suspect *s);
+struct repl_authority *vrdma_repl_auth_create(struct repl_group *g);
+void vrdma_repl_auth_destroy(struct repl_authority *a);
+void vrdma_repl_auth_tick(struct repl_authority *a);
+void vrdma_repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
+			const struct vrdma_repl_c_hb *hb);
+void vrdma_repl_auth_suspect(struct repl_authority *a,
+			     const struct vrdma_repl_c_suspect *s);
 
 /* repl_nl.c */
 void vrdma_nl_repl_exit(void);

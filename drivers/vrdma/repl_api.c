@@ -31,16 +31,16 @@ struct vrdma_repl *vrdma_repl_open(const char *name, struct net *net)
 	struct vrdma_repl *r;
 	struct repl_group *g;
 
-	g = repl_group_get(name);
+	g = vrdma_repl_group_get(name);
 	if (!g)
 		return ERR_PTR(-ENOENT);
-	if (!repl_group_allowed(g, net)) {
-		repl_group_put(g);
+	if (!vrdma_repl_group_allowed(g, net)) {
+		vrdma_repl_group_put(g);
 		return ERR_PTR(-EPERM);
 	}
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r) {
-		repl_group_put(g);
+		vrdma_repl_group_put(g);
 		return ERR_PTR(-ENOMEM);
 	}
 	r->g = g;
@@ -58,7 +58,7 @@ void vrdma_repl_close(struct vrdma_repl *r)
 {
 	if (IS_ERR_OR_NULL(r))
 		return;
-	repl_group_put(r->g);
+	vrdma_repl_group_put(r->g);
 	kfree(r);
 }
 EXPORT_SYMBOL_GPL(vrdma_repl_close);
@@ -103,14 +103,14 @@ int vrdma_repl_submit(struct vrdma_repl *r, const struct vrdma_repl_op *op,
 
 	if (flags & ~VRDMA_REPL_NOWAIT)
 		return -EINVAL;
-	ret = repl_op_check(g->size, op->opcode, op->offset, op->src, op->len);
+	ret = vrdma_repl_op_check(g->size, op->opcode, op->offset, op->src, op->len);
 	if (ret)
 		return ret;
 	if (op->opcode == VRDMA_REPL_OP_WRITE && !op->data)
 		return -EINVAL;
 	if (!g->client)
 		return -ENOTCONN;
-	return repl_client_submit(g->client, op, done, ctx,
+	return vrdma_repl_client_submit(g->client, op, done, ctx,
 				  flags & VRDMA_REPL_NOWAIT);
 }
 EXPORT_SYMBOL_GPL(vrdma_repl_submit);

@@ -11,7 +11,7 @@
  *
  *  - epoch 1 is every configured member in configuration order;
  *  - a member of the chain is removed when its heartbeats stop for
- *    repl_lease_ms + 2 * repl_hb_ms (by then it has fenced itself: its
+ *    vrdma_repl_lease_ms + 2 * vrdma_repl_hb_ms (by then it has fenced itself: its
  *    lease ran out), at once when it reports that it has no RDMA device
  *    or that it restarted (a new nonce), when it reports it is not up to
  *    date although it is in the chain as such, and when a neighbour
@@ -50,10 +50,10 @@ static void repl_auth_send(struct repl_authority *a, const struct in6_addr *dst,
 	struct vrdma_repl_c_config cfg = {};
 	unsigned int i;
 
-	repl_hdr_fill(&cfg.h, a->g, a->cfg.epoch, VRDMA_REPL_R_AUTHORITY,
-		      VRDMA_REPL_NO_IDX, role, idx);
+	vrdma_repl_hdr_fill(&cfg.h, a->g, a->cfg.epoch, VRDMA_REPL_R_AUTHORITY,
+			    VRDMA_REPL_NO_IDX, role, idx);
 	cfg.echo = cpu_to_le64(echo);
-	cfg.lease_ms = cpu_to_le32(repl_lease_ms);
+	cfg.lease_ms = cpu_to_le32(vrdma_repl_lease_ms);
 	cfg.nchain = a->cfg.nchain;
 	for (i = 0; i < a->cfg.nchain; i++) {
 		cfg.idx[i] = a->cfg.idx[i];
@@ -143,21 +143,21 @@ static bool repl_auth_check_lost(struct repl_authority *a)
 }
 
 /**
- * repl_auth_tick() - periodic decisions
+ * vrdma_repl_auth_tick() - periodic decisions
  * @a: the authority
  *
- * repl_auth_lock held.
+ * vrdma_repl_auth_lock held.
  */
-void repl_auth_tick(struct repl_authority *a)
+void vrdma_repl_auth_tick(struct repl_authority *a)
 {
 	unsigned long now = jiffies;
-	unsigned long timeout = msecs_to_jiffies(repl_lease_ms + 2 * repl_hb_ms);
-	unsigned long recent = msecs_to_jiffies(3 * repl_hb_ms + 100);
+	unsigned long timeout = msecs_to_jiffies(vrdma_repl_lease_ms + 2 * vrdma_repl_hb_ms);
+	unsigned long recent = msecs_to_jiffies(3 * vrdma_repl_hb_ms + 100);
 	struct repl_group *g = a->g;
 	bool changed = false, joining = false;
 	unsigned int i, pos;
 
-	lockdep_assert_held(&repl_auth_lock);
+	lockdep_assert_held(&vrdma_repl_auth_lock);
 	if (a->lost)
 		return;
 
@@ -220,15 +220,15 @@ void repl_auth_tick(struct repl_authority *a)
 }
 
 /**
- * repl_auth_hb() - a heartbeat from a member or an agent
+ * vrdma_repl_auth_hb() - a heartbeat from a member or an agent
  * @a: the authority
  * @src: its address (for members, checked against the configuration)
  * @hb: the heartbeat
  *
- * Answers with the configuration and a lease.  repl_auth_lock held.
+ * Answers with the configuration and a lease.  vrdma_repl_auth_lock held.
  */
-void repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
-		  const struct vrdma_repl_c_hb *hb)
+void vrdma_repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
+			const struct vrdma_repl_c_hb *hb)
 {
 	u32 flags = le32_to_cpu(hb->flags);
 	u64 nonce = le64_to_cpu(hb->nonce);
@@ -237,7 +237,7 @@ void repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
 	unsigned long oldest = jiffies;
 	u8 idx = hb->h.src_idx;
 
-	lockdep_assert_held(&repl_auth_lock);
+	lockdep_assert_held(&vrdma_repl_auth_lock);
 	if (hb->h.src_role == VRDMA_REPL_R_AGENT) {
 		for (i = 0; i < REPL_AUTH_AGENTS; i++) {
 			if (a->agents[i].last &&
@@ -287,18 +287,18 @@ void repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
 }
 
 /**
- * repl_auth_suspect() - a member's QP to a neighbour broke
+ * vrdma_repl_auth_suspect() - a member's QP to a neighbour broke
  * @a: the authority
  * @s: the report
  *
- * repl_auth_lock held.
+ * vrdma_repl_auth_lock held.
  */
-void repl_auth_suspect(struct repl_authority *a,
-		       const struct vrdma_repl_c_suspect *s)
+void vrdma_repl_auth_suspect(struct repl_authority *a,
+			     const struct vrdma_repl_c_suspect *s)
 {
-	unsigned long quiet = msecs_to_jiffies(2 * repl_hb_ms);
+	unsigned long quiet = msecs_to_jiffies(2 * vrdma_repl_hb_ms);
 
-	lockdep_assert_held(&repl_auth_lock);
+	lockdep_assert_held(&vrdma_repl_auth_lock);
 	if (a->lost || s->idx >= a->g->nmembers ||
 	    le32_to_cpu(s->h.epoch) != a->cfg.epoch ||
 	    !a->m[s->idx].in_chain ||
@@ -311,14 +311,14 @@ void repl_auth_suspect(struct repl_authority *a,
 }
 
 /**
- * repl_auth_create() - the authority of a group (on this host)
+ * vrdma_repl_auth_create() - the authority of a group (on this host)
  * @g: the group
  *
  * Called without vrdma_repl_lock (the group is not visible yet).
  *
  * Return: the authority or an ERR_PTR.
  */
-struct repl_authority *repl_auth_create(struct repl_group *g)
+struct repl_authority *vrdma_repl_auth_create(struct repl_group *g)
 {
 	struct repl_authority *a;
 	unsigned int i;
@@ -348,10 +348,10 @@ struct repl_authority *repl_auth_create(struct repl_group *g)
 }
 
 /**
- * repl_auth_destroy() - the authority goes away with its group
+ * vrdma_repl_auth_destroy() - the authority goes away with its group
  * @a: the authority, or NULL
  */
-void repl_auth_destroy(struct repl_authority *a)
+void vrdma_repl_auth_destroy(struct repl_authority *a)
 {
 	if (!a)
 		return;

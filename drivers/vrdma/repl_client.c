@@ -82,7 +82,7 @@ static void repl_client_slot_done(struct ib_cq *cq, struct ib_wc *wc)
 		if (wc->status != IB_WC_WR_FLUSH_ERR && !ch->dead) {
 			ch->dead = true;
 			ch->up = false;
-			repl_kick();
+			vrdma_repl_kick();
 		}
 	} else {
 		repl_client_push(c);
@@ -96,7 +96,7 @@ static void repl_client_fail_chan(struct repl_client *c, struct repl_chan *ch)
 		return;
 	ch->dead = true;
 	ch->up = false;
-	repl_kick();
+	vrdma_repl_kick();
 }
 
 /* DONE messages from the head. */
@@ -151,13 +151,13 @@ static void repl_client_process(struct repl_client *c, struct repl_chan *ch,
 }
 
 /**
- * repl_client_rx() - receive completion of the agent's channel
+ * vrdma_repl_client_rx() - receive completion of the agent's channel
  * @ch: the channel
  * @rxb: the buffer
  * @wc: the completion
  */
-void repl_client_rx(struct repl_chan *ch, struct repl_rxbuf *rxb,
-		    struct ib_wc *wc)
+void vrdma_repl_client_rx(struct repl_chan *ch, struct repl_rxbuf *rxb,
+			  struct ib_wc *wc)
 {
 	struct repl_client *c = ch->c;
 
@@ -171,7 +171,7 @@ void repl_client_rx(struct repl_chan *ch, struct repl_rxbuf *rxb,
 		goto out;
 	rxb->len = wc->byte_len;
 	repl_client_process(c, ch, rxb);
-	if (!ch->dead && repl_chan_post_recv(ch, rxb))
+	if (!ch->dead && vrdma_repl_chan_post_recv(ch, rxb))
 		repl_client_fail_chan(c, ch);
 	repl_client_push(c);
 out:
@@ -188,7 +188,7 @@ static bool repl_client_encode(struct repl_client *c, struct repl_slot *s,
 
 	if (s->len + sizeof(*w) + dlen > REPL_MSG_MAX)
 		return false;
-	at = (u8 *)repl_slot_va(&c->slots, s) + s->len;
+	at = (u8 *)vrdma_repl_slot_va(&c->slots, s) + s->len;
 	w = (struct vrdma_repl_wop *)at;
 	memset(w, 0, sizeof(*w));
 	w->client = cpu_to_le64(c->id);
@@ -227,7 +227,7 @@ static void repl_client_push(struct repl_client *c)
 			c->send_next = list_is_last(&c->send_next->node,
 						    &c->pending) ? NULL :
 				       list_next_entry(c->send_next, node);
-		if (repl_slot_post(ch, &c->slots, s, 0, c->cfg.epoch)) {
+		if (vrdma_repl_slot_post(ch, &c->slots, s, 0, c->cfg.epoch)) {
 			list_add(&s->node, &c->free_slots);
 			repl_client_fail_chan(c, ch);
 			return;
@@ -239,14 +239,14 @@ static void repl_client_send_req(struct repl_client *c)
 {
 	struct vrdma_repl_c_client_req req;
 
-	repl_hdr_fill(&req.h, c->g, c->cfg.epoch, VRDMA_REPL_R_AGENT,
-		      VRDMA_REPL_NO_IDX, VRDMA_REPL_R_MEMBER, c->head_idx);
+	vrdma_repl_hdr_fill(&req.h, c->g, c->cfg.epoch, VRDMA_REPL_R_AGENT,
+			    VRDMA_REPL_NO_IDX, VRDMA_REPL_R_MEMBER, c->head_idx);
 	req.client = cpu_to_le64(c->id);
 	req.qpn = cpu_to_le32(c->ch->qp->qp_num);
 	req.psn = cpu_to_le32(c->ch->psn);
 	vrdma_ctrl_send(c->ep, &c->g->members[c->head_idx],
 			VRDMA_REPL_C_CLIENT_REQ, &req, sizeof(req));
-	c->retry_at = jiffies + msecs_to_jiffies(max(repl_hb_ms, 100U) * 3);
+	c->retry_at = jiffies + msecs_to_jiffies(max(vrdma_repl_hb_ms, 100U) * 3);
 }
 
 /* Tear the channel down (vrdma_repl_lock held). */
@@ -262,7 +262,7 @@ static void repl_client_drop_chan(struct repl_client *c)
 		ch->up = false;
 	}
 	spin_unlock_bh(&c->lock);
-	repl_chan_destroy(ch);
+	vrdma_repl_chan_destroy(ch);
 }
 
 static void repl_client_connect(struct repl_client *c)
@@ -272,8 +272,8 @@ static void repl_client_connect(struct repl_client *c)
 	lockdep_assert_held(&vrdma_repl_lock);
 	if (!c->have_dev || c->head_idx < 0)
 		return;
-	ch = repl_chan_create(&c->dr, REPL_CH_HEAD, REPL_AGENT_NRX,
-			      REPL_SMALL_MAX, 64);
+	ch = vrdma_repl_chan_create(&c->dr, REPL_CH_HEAD, REPL_AGENT_NRX,
+				    REPL_SMALL_MAX, 64);
 	if (IS_ERR(ch)) {
 		c->retry_at = jiffies + msecs_to_jiffies(1000);
 		return;
@@ -289,14 +289,14 @@ static void repl_client_connect(struct repl_client *c)
 }
 
 /**
- * repl_client_rep() - the head answers our connection request
+ * vrdma_repl_client_rep() - the head answers our connection request
  * @c: the agent
  * @rep: the answer
  *
  * vrdma_repl_lock held.
  */
-void repl_client_rep(struct repl_client *c,
-		     const struct vrdma_repl_c_client_rep *rep)
+void vrdma_repl_client_rep(struct repl_client *c,
+			   const struct vrdma_repl_c_client_rep *rep)
 {
 	struct repl_chan *ch = c->ch;
 	s32 status = le32_to_cpu(rep->status);
@@ -312,12 +312,12 @@ void repl_client_rep(struct repl_client *c,
 		pr_debug("repl %s: the head refused the agent: %d\n",
 			 c->g->name, status);
 		repl_client_drop_chan(c);
-		c->retry_at = jiffies + msecs_to_jiffies(max(repl_hb_ms, 100U));
+		c->retry_at = jiffies + msecs_to_jiffies(max(vrdma_repl_hb_ms, 100U));
 		return;
 	}
 	if (!qpn || qpn > 0xffffff)
 		return;
-	ret = repl_chan_connect(ch, &c->dr, qpn, le32_to_cpu(rep->psn));
+	ret = vrdma_repl_chan_connect(ch, &c->dr, qpn, le32_to_cpu(rep->psn));
 	if (ret == -EAGAIN)
 		return;		/* resolving the head: the next request */
 	if (ret) {
@@ -338,13 +338,13 @@ void repl_client_rep(struct repl_client *c,
 }
 
 /**
- * repl_client_config() - a configuration from the authority
+ * vrdma_repl_client_config() - a configuration from the authority
  * @c: the agent
  * @cfg: the configuration
  *
  * vrdma_repl_lock held.
  */
-void repl_client_config(struct repl_client *c, const struct repl_config *cfg)
+void vrdma_repl_client_config(struct repl_client *c, const struct repl_config *cfg)
 {
 	int head = cfg->nchain ? cfg->idx[0] : -1;
 
@@ -360,20 +360,20 @@ void repl_client_config(struct repl_client *c, const struct repl_config *cfg)
 }
 
 /**
- * repl_client_tick() - periodic work of the agent
+ * vrdma_repl_client_tick() - periodic work of the agent
  * @c: the agent
  *
  * Heartbeat to the authority (it answers with the configuration),
  * reconnection.  vrdma_repl_lock held.
  */
-void repl_client_tick(struct repl_client *c)
+void vrdma_repl_client_tick(struct repl_client *c)
 {
 	struct vrdma_repl_c_hb hb = {};
 	bool dead;
 
 	lockdep_assert_held(&vrdma_repl_lock);
 	if (!c->have_dev)
-		repl_client_attach(c);
+		vrdma_repl_client_attach(c);
 	if (c->have_dev) {
 		spin_lock_bh(&c->lock);
 		dead = c->ch && c->ch->dead;
@@ -388,8 +388,8 @@ void repl_client_tick(struct repl_client *c)
 			repl_client_send_req(c);
 	}
 
-	repl_hdr_fill(&hb.h, c->g, c->cfg.epoch, VRDMA_REPL_R_AGENT,
-		      VRDMA_REPL_NO_IDX, VRDMA_REPL_R_AUTHORITY,
+	vrdma_repl_hdr_fill(&hb.h, c->g, c->cfg.epoch, VRDMA_REPL_R_AGENT,
+			    VRDMA_REPL_NO_IDX, VRDMA_REPL_R_AUTHORITY,
 		      VRDMA_REPL_NO_IDX);
 	hb.nonce = cpu_to_le64(c->id);
 	hb.echo = cpu_to_le64(jiffies);
@@ -399,12 +399,12 @@ void repl_client_tick(struct repl_client *c)
 }
 
 /**
- * repl_client_attach() - set up the agent's RDMA resources
+ * vrdma_repl_client_attach() - set up the agent's RDMA resources
  * @c: the agent
  *
  * vrdma_repl_lock held.
  */
-void repl_client_attach(struct repl_client *c)
+void vrdma_repl_client_attach(struct repl_client *c)
 {
 	u32 i;
 	int ret;
@@ -412,13 +412,13 @@ void repl_client_attach(struct repl_client *c)
 	lockdep_assert_held(&vrdma_repl_lock);
 	if (c->have_dev)
 		return;
-	ret = repl_devres_open(&c->dr, &c->addr, REPL_AGENT_CQE, c);
+	ret = vrdma_repl_devres_open(&c->dr, &c->addr, REPL_AGENT_CQE, c);
 	if (ret)
 		return;
-	ret = repl_slots_init(&c->slots, &c->slot, &c->free_slots,
-			      REPL_AGENT_SLOTS, REPL_MSG_MAX, &c->dr);
+	ret = vrdma_repl_slots_init(&c->slots, &c->slot, &c->free_slots,
+				    REPL_AGENT_SLOTS, REPL_MSG_MAX, &c->dr);
 	if (ret) {
-		repl_devres_close(&c->dr);
+		vrdma_repl_devres_close(&c->dr);
 		return;
 	}
 	for (i = 0; i < REPL_AGENT_SLOTS; i++)
@@ -435,13 +435,13 @@ void repl_client_attach(struct repl_client *c)
 }
 
 /**
- * repl_client_detach() - release the agent's RDMA resources
+ * vrdma_repl_client_detach() - release the agent's RDMA resources
  * @c: the agent
  *
  * Operations in flight stay pending until the device comes back (or the
  * group goes away).  vrdma_repl_lock held.
  */
-void repl_client_detach(struct repl_client *c)
+void vrdma_repl_client_detach(struct repl_client *c)
 {
 	lockdep_assert_held(&vrdma_repl_lock);
 	if (!c->have_dev)
@@ -450,14 +450,14 @@ void repl_client_detach(struct repl_client *c)
 	c->can_submit = false;
 	spin_unlock_bh(&c->lock);
 	repl_client_drop_chan(c);
-	repl_slots_fini(&c->slots, &c->slot);
-	repl_devres_close(&c->dr);
+	vrdma_repl_slots_fini(&c->slots, &c->slot);
+	vrdma_repl_devres_close(&c->dr);
 	c->have_dev = false;
 	wake_up_all(&c->wait);
 }
 
 /**
- * repl_client_submit() - submit an operation
+ * vrdma_repl_client_submit() - submit an operation
  * @c: the agent
  * @op: the operation (checked against the region by the caller)
  * @done: completion callback
@@ -468,8 +468,8 @@ void repl_client_detach(struct repl_client *c)
  * agent's address), -ESHUTDOWN (the group is deleted), -EAGAIN, -EINTR,
  * -ENOMEM.
  */
-int repl_client_submit(struct repl_client *c, const struct vrdma_repl_op *op,
-		       vrdma_repl_done_t done, void *ctx, bool nowait)
+int vrdma_repl_client_submit(struct repl_client *c, const struct vrdma_repl_op *op,
+			     vrdma_repl_done_t done, void *ctx, bool nowait)
 {
 	gfp_t gfp = nowait ? GFP_ATOMIC : GFP_KERNEL;
 	struct repl_pending *p, *oldest;
@@ -547,7 +547,7 @@ err:
 }
 
 /**
- * repl_client_create() - the agent of a group on this host
+ * vrdma_repl_client_create() - the agent of a group on this host
  * @g: the group
  * @addr: the agent's address (a local RNIC's)
  *
@@ -555,8 +555,8 @@ err:
  *
  * Return: the agent or an ERR_PTR.
  */
-struct repl_client *repl_client_create(struct repl_group *g,
-				       const struct in6_addr *addr)
+struct repl_client *vrdma_repl_client_create(struct repl_group *g,
+					     const struct in6_addr *addr)
 {
 	struct repl_client *c;
 	int ret;
@@ -596,17 +596,17 @@ err:
 }
 
 /**
- * repl_client_shutdown() - stop the agent (the group is deleted)
+ * vrdma_repl_client_shutdown() - stop the agent (the group is deleted)
  * @c: the agent
  *
  * Completes every pending operation with -ESHUTDOWN.  vrdma_repl_lock
  * held, or the group never visible.
  */
-void repl_client_shutdown(struct repl_client *c)
+void vrdma_repl_client_shutdown(struct repl_client *c)
 {
 	struct repl_pending *p;
 
-	repl_client_detach(c);
+	vrdma_repl_client_detach(c);
 	spin_lock_bh(&c->lock);
 	c->can_submit = false;
 	while ((p = list_first_entry_or_null(&c->pending, struct repl_pending,
@@ -619,10 +619,10 @@ void repl_client_shutdown(struct repl_client *c)
 }
 
 /**
- * repl_client_destroy() - free the agent (after repl_client_shutdown())
+ * vrdma_repl_client_destroy() - free the agent (after vrdma_repl_client_shutdown())
  * @c: the agent, or NULL
  */
-void repl_client_destroy(struct repl_client *c)
+void vrdma_repl_client_destroy(struct repl_client *c)
 {
 	if (!c)
 		return;

@@ -8,7 +8,7 @@
  * Operations arrive as OPS messages: from client agents at the head (one
  * channel per agent), from the predecessor elsewhere.  Received messages
  * wait in member->rxq and are processed in order, entry by entry, by
- * repl_member_run(), which runs after every completion and every event
+ * vrdma_repl_member_run(), which runs after every completion and every event
  * that can unblock it.  For each operation a member
  *
  *   - drops it if its sequence number is not new (a retransmission after
@@ -54,7 +54,7 @@ static void repl_member_push(struct repl_member *m);
 /* Operations */
 
 /**
- * repl_op_check() - is an operation valid for a region
+ * vrdma_repl_op_check() - is an operation valid for a region
  * @size: region size
  * @opcode: enum vrdma_repl_opcode
  * @offset: offset (destination of MEMCPY)
@@ -64,7 +64,7 @@ static void repl_member_push(struct repl_member *m);
  * Return: 0, -EINVAL (unknown opcode, bad length or alignment) or -ERANGE
  * (beyond the region).
  */
-int repl_op_check(u64 size, u8 opcode, u64 offset, u64 src, u32 len)
+int vrdma_repl_op_check(u64 size, u8 opcode, u64 offset, u64 src, u32 len)
 {
 	switch (opcode) {
 	case VRDMA_REPL_OP_WRITE:
@@ -96,7 +96,7 @@ int repl_op_check(u64 size, u8 opcode, u64 offset, u64 src, u32 len)
 	return 0;
 }
 
-size_t repl_wop_size(const struct vrdma_repl_wop *w, bool data)
+size_t vrdma_repl_wop_size(const struct vrdma_repl_wop *w, bool data)
 {
 	size_t n = sizeof(*w) + w->nres * sizeof(struct vrdma_repl_wres);
 
@@ -118,7 +118,7 @@ static size_t repl_wop_parse(const void *p, size_t left, bool data)
 	    w->pad || (data && w->opcode == VRDMA_REPL_OP_WRITE &&
 		       le32_to_cpu(w->len) > VRDMA_REPL_WRITE_MAX))
 		return 0;
-	n = repl_wop_size(w, data);
+	n = vrdma_repl_wop_size(w, data);
 	return n <= left ? n : 0;
 }
 
@@ -154,8 +154,8 @@ static struct repl_cs *repl_cs_find(struct repl_member *m, u64 client)
 	return NULL;
 }
 
-struct repl_cs *repl_cs_get(struct repl_member *m, u64 client,
-			    gfp_t gfp)
+struct repl_cs *vrdma_repl_cs_get(struct repl_member *m, u64 client,
+				  gfp_t gfp)
 {
 	struct repl_cs *cs = repl_cs_find(m, client);
 
@@ -171,7 +171,7 @@ struct repl_cs *repl_cs_get(struct repl_member *m, u64 client,
 	return cs;
 }
 
-void repl_cs_free_all(struct repl_member *m)
+void vrdma_repl_cs_free_all(struct repl_member *m)
 {
 	struct repl_cas_res *r, *tmp;
 	struct hlist_node *n;
@@ -267,7 +267,7 @@ static void repl_slot_add(struct repl_member *m, struct repl_slot *s,
 			  const struct vrdma_repl_wop *w,
 			  const struct vrdma_repl_wres *res, u8 nres)
 {
-	u8 *p = (u8 *)repl_slot_va(&m->slots, s) + s->len;
+	u8 *p = (u8 *)vrdma_repl_slot_va(&m->slots, s) + s->len;
 	struct vrdma_repl_wop *o = (struct vrdma_repl_wop *)p;
 
 	*o = *w;
@@ -292,7 +292,7 @@ static void repl_chan_return_slots(struct repl_member *m,
 
 /* Channels */
 
-void repl_chan_fail(struct repl_chan *ch, int err)
+void vrdma_repl_chan_fail(struct repl_chan *ch, int err)
 {
 	if (ch->dead)
 		return;
@@ -300,15 +300,15 @@ void repl_chan_fail(struct repl_chan *ch, int err)
 	ch->up = false;
 	pr_debug("repl: channel (kind %d, peer %u) failed: %d\n", ch->kind,
 		 ch->peer_idx, err);
-	repl_kick();
+	vrdma_repl_kick();
 }
 
 /**
- * repl_chan_event() - QP events of every channel
+ * vrdma_repl_chan_event() - QP events of every channel
  * @ev: the event
  * @ctx: the channel
  */
-void repl_chan_event(struct ib_event *ev, void *ctx)
+void vrdma_repl_chan_event(struct ib_event *ev, void *ctx)
 {
 	struct repl_chan *ch = ctx;
 	unsigned long flags;
@@ -324,7 +324,7 @@ void repl_chan_event(struct ib_event *ev, void *ctx)
 	case IB_EVENT_QP_ACCESS_ERR:
 	case IB_EVENT_DEVICE_FATAL:
 		spin_lock_irqsave(lock, flags);
-		repl_chan_fail(ch, -EIO);
+		vrdma_repl_chan_fail(ch, -EIO);
 		spin_unlock_irqrestore(lock, flags);
 		break;
 	default:
@@ -333,11 +333,11 @@ void repl_chan_event(struct ib_event *ev, void *ctx)
 }
 
 /**
- * repl_chan_rx_done() - receive completion of every channel
+ * vrdma_repl_chan_rx_done() - receive completion of every channel
  * @cq: the CQ
  * @wc: the completion
  */
-void repl_chan_rx_done(struct ib_cq *cq, struct ib_wc *wc)
+void vrdma_repl_chan_rx_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct repl_rxbuf *rxb = container_of(wc->wr_cqe, struct repl_rxbuf,
 					      cqe);
@@ -345,13 +345,13 @@ void repl_chan_rx_done(struct ib_cq *cq, struct ib_wc *wc)
 	struct repl_member *m = ch->m;
 
 	if (!m) {
-		repl_client_rx(ch, rxb, wc);
+		vrdma_repl_client_rx(ch, rxb, wc);
 		return;
 	}
 	spin_lock_bh(&m->lock);
 	if (wc->status != IB_WC_SUCCESS) {
 		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			repl_chan_fail(ch, -EIO);
+			vrdma_repl_chan_fail(ch, -EIO);
 		goto out;
 	}
 	if (ch->dead)
@@ -363,7 +363,7 @@ void repl_chan_rx_done(struct ib_cq *cq, struct ib_wc *wc)
 	} else {
 		list_add_tail(&rxb->node, &m->rxq);
 	}
-	repl_member_run(m);
+	vrdma_repl_member_run(m);
 out:
 	spin_unlock_bh(&m->lock);
 }
@@ -374,8 +374,8 @@ static void repl_member_repost(struct repl_member *m, struct repl_rxbuf *rxb)
 
 	if (ch->dead)
 		return;
-	if (repl_chan_post_recv(ch, rxb))
-		repl_chan_fail(ch, -EIO);
+	if (vrdma_repl_chan_post_recv(ch, rxb))
+		vrdma_repl_chan_fail(ch, -EIO);
 }
 
 /* Drop what a channel received and nobody processed. */
@@ -400,8 +400,8 @@ static void repl_member_drop_rx(struct repl_member *m, struct repl_chan *ch)
  * Take a channel away from the data path (lock held): it sends and
  * receives nothing more; the caller destroys it after unlocking.
  */
-void repl_member_unlink_chan(struct repl_member *m,
-			     struct repl_chan *ch)
+void vrdma_repl_member_unlink_chan(struct repl_member *m,
+				   struct repl_chan *ch)
 {
 	ch->dead = true;
 	ch->up = false;
@@ -422,14 +422,14 @@ void repl_member_unlink_chan(struct repl_member *m,
 
 /* The forward log */
 
-struct repl_logent *repl_log_ent(struct repl_member *m, u32 i)
+struct repl_logent *vrdma_repl_log_ent(struct repl_member *m, u32 i)
 {
 	return &m->logent[(m->log_first + i) % REPL_LOG_ENTRIES];
 }
 
 static struct repl_logent *repl_log_last(struct repl_member *m)
 {
-	return m->log_n ? repl_log_ent(m, m->log_n - 1) : NULL;
+	return m->log_n ? vrdma_repl_log_ent(m, m->log_n - 1) : NULL;
 }
 
 static void repl_log_close(struct repl_member *m, struct repl_logent *e)
@@ -463,7 +463,7 @@ static struct repl_logent *repl_log_reserve(struct repl_member *m,
 	pad = pad < REPL_MSG_MAX ? pad : 0;
 	if (m->log_used + pad + REPL_MSG_MAX > REPL_LOG_BYTES)
 		return NULL;
-	e = repl_log_ent(m, m->log_n);
+	e = vrdma_repl_log_ent(m, m->log_n);
 	memset(e, 0, sizeof(*e));
 	e->off = (off + pad) % REPL_LOG_BYTES;
 	e->pad = pad;
@@ -476,9 +476,9 @@ static struct repl_logent *repl_log_reserve(struct repl_member *m,
 	return e;
 }
 
-void repl_log_release_first(struct repl_member *m)
+void vrdma_repl_log_release_first(struct repl_member *m)
 {
-	struct repl_logent *e = repl_log_ent(m, 0);
+	struct repl_logent *e = vrdma_repl_log_ent(m, 0);
 
 	if (e->open)
 		repl_log_close(m, e);
@@ -532,9 +532,9 @@ static void repl_chan_sent(struct repl_chan *ch, enum ib_wc_status status)
 	ch->outstanding--;
 	if (status != IB_WC_SUCCESS) {
 		if (status != IB_WC_WR_FLUSH_ERR)
-			repl_chan_fail(ch, -EIO);
+			vrdma_repl_chan_fail(ch, -EIO);
 	} else {
-		repl_member_run(ch->m);
+		vrdma_repl_member_run(ch->m);
 	}
 }
 
@@ -552,7 +552,7 @@ static int repl_log_post(struct repl_member *m, struct repl_chan *ch,
 			 struct repl_logent *e)
 {
 	e->cqe.done = repl_log_send_done;
-	return repl_msg_post(ch, &m->log, e->off, e->len, &e->cqe,
+	return vrdma_repl_msg_post(ch, &m->log, e->off, e->len, &e->cqe,
 			     VRDMA_REPL_M_OPS, e->count, 0, m->cfg.epoch);
 }
 
@@ -563,8 +563,8 @@ static int repl_log_post(struct repl_member *m, struct repl_chan *ch,
  * member: remember it, report it to the agent (head) or to the
  * predecessor.  Returns false if no send buffer is free (nothing done).
  */
-bool repl_op_acked(struct repl_member *m, const struct vrdma_repl_wop *w,
-		   u64 seq, const struct vrdma_repl_wres *res, u8 nres)
+bool vrdma_repl_op_acked(struct repl_member *m, const struct vrdma_repl_wop *w,
+			 u64 seq, const struct vrdma_repl_wres *res, u8 nres)
 {
 	u64 client = le64_to_cpu(w->client), op_id = le64_to_cpu(w->op_id);
 	bool cas = w->opcode == VRDMA_REPL_OP_CAS;
@@ -593,7 +593,7 @@ bool repl_op_acked(struct repl_member *m, const struct vrdma_repl_wop *w,
 		o.len = w->opcode == VRDMA_REPL_OP_WRITE ? 0 : w->len;
 		repl_slot_add(m, s, &o, res, nres);
 	}
-	cs = repl_cs_get(m, client, GFP_ATOMIC);
+	cs = vrdma_repl_cs_get(m, client, GFP_ATOMIC);
 	if (cs) {
 		cs->acked_id = max(cs->acked_id, op_id);
 		if (cas)
@@ -660,7 +660,7 @@ static void repl_flush_start(struct repl_member *m, u64 seq,
 	queue_work(system_highpri_wq, &m->flush_work);
 }
 
-void repl_member_flush_work(struct work_struct *work)
+void vrdma_repl_member_flush_work(struct work_struct *work)
 {
 	struct repl_member *m = container_of(work, struct repl_member,
 					     flush_work);
@@ -672,14 +672,14 @@ void repl_member_flush_work(struct work_struct *work)
 	len = m->flush_len;
 	spin_unlock_bh(&m->lock);
 
-	ret = repl_file_writeback(m->file, &m->region, m->dirty, off, len,
-				  true);
+	ret = vrdma_repl_file_writeback(m->file, &m->region, m->dirty, off, len,
+					true);
 
 	spin_lock_bh(&m->lock);
 	m->flush_status = ret;
 	m->flush_done = true;
 	m->flush_pending = false;
-	repl_member_run(m);
+	vrdma_repl_member_run(m);
 	spin_unlock_bh(&m->lock);
 }
 
@@ -714,15 +714,15 @@ static int repl_apply_entry(struct repl_member *m, struct repl_chan *ch,
 	if (from_client) {
 		if (client != ch->client || w->nres || w->seq)
 			return -EPROTO;
-		cs = repl_cs_get(m, client, GFP_ATOMIC);
+		cs = vrdma_repl_cs_get(m, client, GFP_ATOMIC);
 		if (cs && op_id <= cs->last_id) {
 			m->stat_dups++;
 			if (op_id > cs->acked_id)
 				return 0;	/* in flight: it will complete */
 			return repl_done_dup(m, ch, cs, w) ? 0 : -EAGAIN;
 		}
-		ret = repl_op_check(m->g->size, w->opcode, off,
-				    le64_to_cpu(w->src), len);
+		ret = vrdma_repl_op_check(m->g->size, w->opcode, off,
+					  le64_to_cpu(w->src), len);
 		if (ret)
 			return repl_done_err(m, ch, w, ret) ? 0 : -EAGAIN;
 		if (repl_member_paused(m))
@@ -739,16 +739,16 @@ static int repl_apply_entry(struct repl_member *m, struct repl_chan *ch,
 			if (w->opcode == VRDMA_REPL_OP_CAS && cs) {
 				struct repl_cas_res *r = repl_cs_lookup(cs, op_id);
 
-				if (r && !repl_op_acked(m, w, seq, r->res,
-							r->nres))
+				if (r && !vrdma_repl_op_acked(m, w, seq, r->res,
+							      r->nres))
 					return -EAGAIN;
 			}
 			m->ack_need = true;
 			return 0;
 		}
 		if (seq != m->applied + 1 ||
-		    repl_op_check(m->g->size, w->opcode, off,
-				  le64_to_cpu(w->src), len))
+		    vrdma_repl_op_check(m->g->size, w->opcode, off,
+					le64_to_cpu(w->src), len))
 			return -EPROTO;
 		if (repl_member_paused(m))
 			return -EAGAIN;
@@ -756,7 +756,7 @@ static int repl_apply_entry(struct repl_member *m, struct repl_chan *ch,
 
 	/* Room for what this operation produces: a log entry or an ACK. */
 	if (!m->tail) {
-		e = repl_log_reserve(m, repl_wop_size(w, true) +
+		e = repl_log_reserve(m, vrdma_repl_wop_size(w, true) +
 				     sizeof(struct vrdma_repl_wres));
 		if (!e) {
 			m->log_full = true;
@@ -810,7 +810,7 @@ static int repl_apply_entry(struct repl_member *m, struct repl_chan *ch,
 
 	m->applied = seq;
 	m->stat_ops++;
-	cs = repl_cs_get(m, client, GFP_ATOMIC);
+	cs = vrdma_repl_cs_get(m, client, GFP_ATOMIC);
 	if (cs)
 		cs->last_id = max(cs->last_id, op_id);
 	else
@@ -822,7 +822,7 @@ static int repl_apply_entry(struct repl_member *m, struct repl_chan *ch,
 		/* Applied by every member: complete it. */
 		m->acked = seq;
 		m->walked = seq;
-		if (!repl_op_acked(m, w, seq, res, nres))
+		if (!vrdma_repl_op_acked(m, w, seq, res, nres))
 			pr_warn_ratelimited("repl %s: member %u: lost a completion (no send buffer)\n",
 					    m->g->name, m->idx);
 	} else {
@@ -844,7 +844,7 @@ static bool repl_process_ops(struct repl_member *m, struct repl_rxbuf *rxb,
 	while (m->rx_done < count) {
 		n = repl_wop_parse(base + m->rx_pos, rxb->len - m->rx_pos, true);
 		if (!n) {
-			repl_chan_fail(ch, -EPROTO);
+			vrdma_repl_chan_fail(ch, -EPROTO);
 			return true;
 		}
 		ret = repl_apply_entry(m, ch, (void *)(base + m->rx_pos));
@@ -853,14 +853,14 @@ static bool repl_process_ops(struct repl_member *m, struct repl_rxbuf *rxb,
 		if (ret) {
 			pr_warn_ratelimited("repl %s: member %u: bad operation from %pI6c\n",
 					    m->g->name, m->idx, &ch->peer_addr);
-			repl_chan_fail(ch, ret);
+			vrdma_repl_chan_fail(ch, ret);
 			return true;
 		}
 		m->rx_pos += n;
 		m->rx_done++;
 	}
 	if (m->rx_pos != rxb->len)
-		repl_chan_fail(ch, -EPROTO);
+		vrdma_repl_chan_fail(ch, -EPROTO);
 	return true;
 }
 
@@ -873,11 +873,11 @@ static void repl_process_state(struct repl_member *m, struct repl_rxbuf *rxb,
 	struct repl_cs *cs;
 
 	if (!m->syncing || rxb->len != sizeof(*msg) + count * sizeof(*wc)) {
-		repl_chan_fail(rxb->ch, -EPROTO);
+		vrdma_repl_chan_fail(rxb->ch, -EPROTO);
 		return;
 	}
 	for (i = 0; i < count; i++) {
-		cs = repl_cs_get(m, le64_to_cpu(wc[i].client), GFP_ATOMIC);
+		cs = vrdma_repl_cs_get(m, le64_to_cpu(wc[i].client), GFP_ATOMIC);
 		if (!cs)
 			continue;
 		cs->last_id = max(cs->last_id, le64_to_cpu(wc[i].last_id));
@@ -893,7 +893,7 @@ static void repl_process_state(struct repl_member *m, struct repl_rxbuf *rxb,
 	m->ack_need = true;
 	pr_info("repl %s: member %u (%pI6c) received the state at sequence number %llu\n",
 		m->g->name, m->idx, &m->addr, m->applied);
-	repl_kick();	/* tell the authority soon */
+	vrdma_repl_kick();	/* tell the authority soon */
 }
 
 /* Process one ACK from the successor; false if it must be resumed. */
@@ -909,18 +909,18 @@ static bool repl_process_ack(struct repl_member *m, struct repl_rxbuf *rxb)
 	size_t n;
 
 	if (!msg || msg->type != VRDMA_REPL_M_ACK) {
-		repl_chan_fail(ch, -EPROTO);
+		vrdma_repl_chan_fail(ch, -EPROTO);
 		return true;
 	}
 	last = le64_to_cpu(msg->arg);
 	count = le16_to_cpu(msg->count);
 	if (last > m->applied) {
-		repl_chan_fail(ch, -EPROTO);
+		vrdma_repl_chan_fail(ch, -EPROTO);
 		return true;
 	}
 
 	while (m->log_n && m->walked < last) {
-		struct repl_logent *e = repl_log_ent(m, 0);
+		struct repl_logent *e = vrdma_repl_log_ent(m, 0);
 		u8 *p = (u8 *)m->log.va + e->off + sizeof(struct vrdma_repl_msg);
 		u8 *end = (u8 *)m->log.va + e->off + e->len;
 
@@ -936,7 +936,7 @@ static bool repl_process_ack(struct repl_member *m, struct repl_rxbuf *rxb)
 			u64 seq = le64_to_cpu(w->seq);
 			u8 nres;
 
-			p += repl_wop_size(w, true);
+			p += vrdma_repl_wop_size(w, true);
 			if (seq <= m->walked)
 				continue;
 			if (seq > last)
@@ -946,7 +946,7 @@ static bool repl_process_ack(struct repl_member *m, struct repl_rxbuf *rxb)
 				n = repl_wop_parse(base + apos, rxb->len - apos,
 						   false);
 				if (!n) {
-					repl_chan_fail(ch, -EPROTO);
+					vrdma_repl_chan_fail(ch, -EPROTO);
 					return true;
 				}
 				aw = (const void *)(base + apos);
@@ -965,15 +965,15 @@ static bool repl_process_ack(struct repl_member *m, struct repl_rxbuf *rxb)
 						      aw->nres);
 				if (aw->status && !tmp.status)
 					tmp.status = aw->status;
-				if (!repl_op_acked(m, &tmp, seq, merged, nres))
+				if (!vrdma_repl_op_acked(m, &tmp, seq, merged, nres))
 					return false;
-			} else if (!repl_op_acked(m, w, seq, merged, nres)) {
+			} else if (!vrdma_repl_op_acked(m, w, seq, merged, nres)) {
 				return false;
 			}
 			m->walked = seq;
 		}
 		if (e->last <= m->walked)
-			repl_log_release_first(m);
+			vrdma_repl_log_release_first(m);
 		else
 			break;
 	}
@@ -986,7 +986,7 @@ out:
 
 /* The engine */
 
-void repl_member_slot_done(struct ib_cq *cq, struct ib_wc *wc)
+void vrdma_repl_member_slot_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct repl_slot *s = container_of(wc->wr_cqe, struct repl_slot, cqe);
 	struct repl_chan *ch = wc->qp->qp_context;
@@ -1028,10 +1028,10 @@ static void repl_push_slots(struct repl_member *m, struct repl_chan *ch,
 		} else {
 			return;
 		}
-		if (repl_slot_post(ch, &m->slots, s, pred ? m->acked : 0,
-				   m->cfg.epoch)) {
+		if (vrdma_repl_slot_post(ch, &m->slots, s, pred ? m->acked : 0,
+					 m->cfg.epoch)) {
 			list_add(&s->node, &m->free_slots);
-			repl_chan_fail(ch, -EIO);
+			vrdma_repl_chan_fail(ch, -EIO);
 			return;
 		}
 		if (pred)
@@ -1046,7 +1046,7 @@ static void repl_member_push(struct repl_member *m)
 	if (ch && ch->up && !ch->dead && !ch->xfer) {
 		while (ch->outstanding < REPL_SEND_CREDITS &&
 		       ch->cursor < m->log_n) {
-			struct repl_logent *e = repl_log_ent(m, ch->cursor);
+			struct repl_logent *e = vrdma_repl_log_ent(m, ch->cursor);
 
 			if (e->open) {
 				if (!e->count)
@@ -1054,7 +1054,7 @@ static void repl_member_push(struct repl_member *m)
 				repl_log_close(m, e);
 			}
 			if (repl_log_post(m, ch, e)) {
-				repl_chan_fail(ch, -EIO);
+				vrdma_repl_chan_fail(ch, -EIO);
 				break;
 			}
 			ch->cursor++;
@@ -1070,7 +1070,7 @@ static void repl_member_push(struct repl_member *m)
  * Run the member's engine (lock held): acknowledgements first, then the
  * operations received, then send what can be sent.
  */
-void repl_member_run(struct repl_member *m)
+void vrdma_repl_member_run(struct repl_member *m)
 {
 	const struct vrdma_repl_msg *msg;
 	struct repl_rxbuf *rxb;
@@ -1091,7 +1091,7 @@ void repl_member_run(struct repl_member *m)
 		rxb = list_first_entry(&m->rxq, struct repl_rxbuf, node);
 		msg = repl_msg_check((u8 *)rxb->ch->rx.va + rxb->off, rxb->len);
 		if (!msg) {
-			repl_chan_fail(rxb->ch, -EPROTO);
+			vrdma_repl_chan_fail(rxb->ch, -EPROTO);
 		} else if (msg->type == VRDMA_REPL_M_OPS) {
 			if (!m->rx_pos) {
 				m->rx_pos = sizeof(*msg);
@@ -1103,7 +1103,7 @@ void repl_member_run(struct repl_member *m)
 			   rxb->ch->kind == REPL_CH_PRED) {
 			repl_process_state(m, rxb, msg);
 		} else {
-			repl_chan_fail(rxb->ch, -EPROTO);
+			vrdma_repl_chan_fail(rxb->ch, -EPROTO);
 		}
 		m->rx_pos = 0;
 		m->rx_done = 0;

@@ -38,29 +38,29 @@ static void repl_group_release(struct kref *ref)
 {
 	struct repl_group *g = container_of(ref, struct repl_group, ref);
 
-	repl_client_destroy(g->client);
+	vrdma_repl_client_destroy(g->client);
 	path_put(&g->root);
 	call_rcu(&g->rcu, repl_group_free_rcu);
 	vrdma_audit_destroyed(VRDMA_AUDIT_REPL_GROUP);
 }
 
 /**
- * repl_group_put() - drop a reference to a group
+ * vrdma_repl_group_put() - drop a reference to a group
  * @g: the group (may be NULL)
  */
-void repl_group_put(struct repl_group *g)
+void vrdma_repl_group_put(struct repl_group *g)
 {
 	if (g)
 		kref_put(&g->ref, repl_group_release);
 }
 
 /**
- * repl_group_get() - find a live group by name
+ * vrdma_repl_group_get() - find a live group by name
  * @name: its name
  *
- * Return: the group with a reference (repl_group_put() it), or NULL.
+ * Return: the group with a reference (vrdma_repl_group_put() it), or NULL.
  */
-struct repl_group *repl_group_get(const char *name)
+struct repl_group *vrdma_repl_group_get(const char *name)
 {
 	struct repl_group *g;
 
@@ -77,13 +77,13 @@ struct repl_group *repl_group_get(const char *name)
 }
 
 /**
- * repl_group_find_locked() - find a group by name
+ * vrdma_repl_group_find_locked() - find a group by name
  * @name: its name
  *
  * Context: vrdma_repl_lock held.
  * Return: the group (live or not), or NULL.
  */
-struct repl_group *repl_group_find_locked(const char *name)
+struct repl_group *vrdma_repl_group_find_locked(const char *name)
 {
 	struct repl_group *g;
 
@@ -95,13 +95,13 @@ struct repl_group *repl_group_find_locked(const char *name)
 }
 
 /**
- * repl_group_allowed() - may a namespace use a group?
+ * vrdma_repl_group_allowed() - may a namespace use a group?
  * @g: the group
  * @net: the namespace
  *
  * Return: true for init_net and the namespaces the group allows.
  */
-bool repl_group_allowed(const struct repl_group *g, const struct net *net)
+bool vrdma_repl_group_allowed(const struct repl_group *g, const struct net *net)
 {
 	unsigned int i;
 
@@ -126,19 +126,19 @@ static void repl_group_shutdown(struct repl_group *g)
 	}
 	WRITE_ONCE(g->dead, true);
 	if (g->auth)
-		repl_auth_stop(g->auth);
-	repl_auth_destroy(g->auth);
+		vrdma_repl_auth_stop(g->auth);
+	vrdma_repl_auth_destroy(g->auth);
 	g->auth = NULL;
 	for (i = 0; i < g->nmembers; i++) {
-		repl_member_destroy(g->local[i]);
+		vrdma_repl_member_destroy(g->local[i]);
 		g->local[i] = NULL;
 	}
 	if (g->client)
-		repl_client_shutdown(g->client);
+		vrdma_repl_client_shutdown(g->client);
 }
 
 /* Every instance using @dev releases it (ib_client remove()). */
-void repl_dev_removed(struct ib_device *dev)
+void vrdma_repl_dev_removed(struct ib_device *dev)
 {
 	struct repl_group *g;
 	unsigned int i;
@@ -148,18 +148,18 @@ void repl_dev_removed(struct ib_device *dev)
 		for (i = 0; i < g->nmembers; i++)
 			if (g->local[i] && g->local[i]->have_dev &&
 			    g->local[i]->dr.dev == dev)
-				repl_member_detach(g->local[i]);
+				vrdma_repl_member_detach(g->local[i]);
 		if (g->client && g->client->have_dev &&
 		    g->client->dr.dev == dev)
-			repl_client_detach(g->client);
+			vrdma_repl_client_detach(g->client);
 	}
-	repl_kick();
+	vrdma_repl_kick();
 }
 
 /* Creation, deletion, namespaces */
 
 /**
- * repl_path_expand() - the backing file of a member
+ * vrdma_repl_path_expand() - the backing file of a member
  * @tmpl: the group's file name template (%a: the address, %i: the
  *	index, %%: '%')
  * @addr: the member's address
@@ -169,8 +169,8 @@ void repl_dev_removed(struct ib_device *dev)
  *
  * Return: 0, -EINVAL (an unknown %-sequence) or -ENAMETOOLONG.
  */
-int repl_path_expand(const char *tmpl, const struct in6_addr *addr,
-		     unsigned int idx, char *out, size_t size)
+int vrdma_repl_path_expand(const char *tmpl, const struct in6_addr *addr,
+			   unsigned int idx, char *out, size_t size)
 {
 	size_t n = 0;
 	const char *p;
@@ -207,19 +207,19 @@ static void repl_group_destroy_unlisted(struct repl_group *g)
 {
 	unsigned int i;
 
-	repl_auth_destroy(g->auth);
+	vrdma_repl_auth_destroy(g->auth);
 	g->auth = NULL;
 	for (i = 0; i < g->nmembers; i++) {
-		repl_member_destroy(g->local[i]);
+		vrdma_repl_member_destroy(g->local[i]);
 		g->local[i] = NULL;
 	}
 	if (g->client)
-		repl_client_shutdown(g->client);
-	repl_group_put(g);
+		vrdma_repl_client_shutdown(g->client);
+	vrdma_repl_group_put(g);
 }
 
 /**
- * repl_group_new() - create a group on this host
+ * vrdma_repl_group_new() - create a group on this host
  * @cfg: its configuration (parsed and checked by repl_nl.c)
  * @extack: for errors
  *
@@ -232,8 +232,8 @@ static void repl_group_destroy_unlisted(struct repl_group *g)
  * Return: 0 or a negative errno (-EEXIST: a group of that name exists;
  * others with an extack message).
  */
-int repl_group_new(const struct repl_group_cfg *cfg,
-		   struct netlink_ext_ack *extack)
+int vrdma_repl_group_new(const struct repl_group_cfg *cfg,
+			 struct netlink_ext_ack *extack)
 {
 	char path[VRDMA_REPL_PATH_MAX];
 	unsigned int i, nlocal = 0;
@@ -250,7 +250,7 @@ int repl_group_new(const struct repl_group_cfg *cfg,
 		return -EINVAL;
 	}
 	mutex_lock(&vrdma_repl_lock);
-	ret = repl_group_find_locked(cfg->name) ? -EEXIST : 0;
+	ret = vrdma_repl_group_find_locked(cfg->name) ? -EEXIST : 0;
 	mutex_unlock(&vrdma_repl_lock);
 	if (ret)
 		return ret;
@@ -280,8 +280,8 @@ int repl_group_new(const struct repl_group_cfg *cfg,
 
 		if (vrdma_addr_local(&g->members[i]) < 0)
 			continue;
-		repl_path_expand(g->file, &g->members[i], i, path, sizeof(path));
-		m = repl_member_create(g, i, path);
+		vrdma_repl_path_expand(g->file, &g->members[i], i, path, sizeof(path));
+		m = vrdma_repl_member_create(g, i, path);
 		if (IS_ERR(m)) {
 			ret = PTR_ERR(m);
 			pr_warn("repl %s: member %u: cannot set up %s: %d\n",
@@ -309,7 +309,7 @@ int repl_group_new(const struct repl_group_cfg *cfg,
 		}
 	}
 	if (g->has_client_addr) {
-		g->client = repl_client_create(g, &g->client_addr);
+		g->client = vrdma_repl_client_create(g, &g->client_addr);
 		if (IS_ERR(g->client)) {
 			ret = PTR_ERR(g->client);
 			g->client = NULL;
@@ -319,7 +319,7 @@ int repl_group_new(const struct repl_group_cfg *cfg,
 		}
 	}
 	if (vrdma_addr_local(&g->authority) >= 0) {
-		g->auth = repl_auth_create(g);
+		g->auth = vrdma_repl_auth_create(g);
 		if (IS_ERR(g->auth)) {
 			ret = PTR_ERR(g->auth);
 			g->auth = NULL;
@@ -330,24 +330,24 @@ int repl_group_new(const struct repl_group_cfg *cfg,
 	}
 
 	mutex_lock(&vrdma_repl_lock);
-	if (repl_group_find_locked(g->name)) {
+	if (vrdma_repl_group_find_locked(g->name)) {
 		mutex_unlock(&vrdma_repl_lock);
 		ret = -EEXIST;
 		goto err;
 	}
 	list_add_tail_rcu(&g->node, &vrdma_repl_groups);
 	if (g->auth)
-		repl_auth_start(g->auth);
+		vrdma_repl_auth_start(g->auth);
 	for (i = 0; i < g->nmembers; i++)
 		if (g->local[i])
-			repl_member_attach(g->local[i]);
+			vrdma_repl_member_attach(g->local[i]);
 	if (g->client)
-		repl_client_attach(g->client);
+		vrdma_repl_client_attach(g->client);
 	mutex_unlock(&vrdma_repl_lock);
 	pr_info("repl %s: group created: %u members (%u here), %llu bytes%s\n",
 		g->name, g->nmembers, nlocal, g->size,
 		g->auth ? ", authority here" : "");
-	repl_kick();
+	vrdma_repl_kick();
 	return 0;
 
 err:
@@ -356,7 +356,7 @@ err:
 }
 
 /**
- * repl_group_del() - delete a group on this host
+ * vrdma_repl_group_del() - delete a group on this host
  * @name: its name
  *
  * Pending operations complete with -ESHUTDOWN; local replicas are written
@@ -365,12 +365,12 @@ err:
  * Context: process context; takes vrdma_repl_lock.
  * Return: 0, or -ENOENT.
  */
-int repl_group_del(const char *name)
+int vrdma_repl_group_del(const char *name)
 {
 	struct repl_group *g;
 
 	mutex_lock(&vrdma_repl_lock);
-	g = repl_group_find_locked(name);
+	g = vrdma_repl_group_find_locked(name);
 	if (!g) {
 		mutex_unlock(&vrdma_repl_lock);
 		return -ENOENT;
@@ -379,12 +379,12 @@ int repl_group_del(const char *name)
 	repl_group_shutdown(g);
 	mutex_unlock(&vrdma_repl_lock);
 	pr_info("repl %s: group deleted\n", g->name);
-	repl_group_put(g);
+	vrdma_repl_group_put(g);
 	return 0;
 }
 
 /**
- * repl_group_set_netns() - replace the namespaces allowed to use a group
+ * vrdma_repl_group_set_netns() - replace the namespaces allowed to use a group
  * @name: the group
  * @netns: the namespaces' cookies
  * @n: their number (at most VRDMA_REPL_MAX_NETNS; 0: init_net only)
@@ -392,13 +392,13 @@ int repl_group_del(const char *name)
  * Context: process context; takes vrdma_repl_lock.
  * Return: 0, or -ENOENT.
  */
-int repl_group_set_netns(const char *name, const u64 *netns, unsigned int n)
+int vrdma_repl_group_set_netns(const char *name, const u64 *netns, unsigned int n)
 {
 	struct repl_group *g;
 	unsigned int i;
 
 	mutex_lock(&vrdma_repl_lock);
-	g = repl_group_find_locked(name);
+	g = vrdma_repl_group_find_locked(name);
 	if (g) {
 		WRITE_ONCE(g->nnetns, 0);
 		for (i = 0; i < n; i++)
@@ -410,11 +410,11 @@ int repl_group_set_netns(const char *name, const u64 *netns, unsigned int n)
 }
 
 /**
- * repl_groups_exit() - delete every group (module unload)
+ * vrdma_repl_groups_exit() - delete every group (module unload)
  *
  * The netlink family is gone already (no new request).
  */
-void repl_groups_exit(void)
+void vrdma_repl_groups_exit(void)
 {
 	struct repl_group *g;
 
@@ -424,7 +424,7 @@ void repl_groups_exit(void)
 		list_del_rcu(&g->node);
 		repl_group_shutdown(g);
 		pr_info("repl %s: group deleted (module unload)\n", g->name);
-		repl_group_put(g);
+		vrdma_repl_group_put(g);
 	}
 	mutex_unlock(&vrdma_repl_lock);
 }

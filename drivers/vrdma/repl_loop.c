@@ -6,11 +6,11 @@
  * One ordered workqueue runs, under vrdma_repl_lock, the control messages
  * for members and agents received by repl_ctrl.c (queued by repl_ctrl_rx(),
  * which never blocks on vrdma_repl_lock, so that endpoints can be released
- * under it) and a tick every repl_hb_ms: heartbeats, leases, connection
+ * under it) and a tick every vrdma_repl_hb_ms: heartbeats, leases, connection
  * retries, broken channels, members and agents waiting for their RDMA
- * device.  repl_kick() runs the tick at once.  The authorities run apart,
+ * device.  vrdma_repl_kick() runs the tick at once.  The authorities run apart,
  * with their own lock, workqueue, message queue and tick (see
- * repl_auth_lock).
+ * vrdma_repl_auth_lock).
  *
  * Control messages are wire input: the body sizes, the group name, the
  * region size (a cheap check that the hosts agree on the group), the
@@ -29,13 +29,13 @@
 #include "repl_ctrl.h"
 #include "repl.h"
 
-unsigned int repl_hb_ms = 100;
-module_param(repl_hb_ms, uint, 0444);
+unsigned int vrdma_repl_hb_ms = 100;
+module_param_named(repl_hb_ms, vrdma_repl_hb_ms, uint, 0444);
 MODULE_PARM_DESC(repl_hb_ms,
 		 "Replication: heartbeat interval in ms (default 100)");
 
-unsigned int repl_lease_ms = 1000;
-module_param(repl_lease_ms, uint, 0444);
+unsigned int vrdma_repl_lease_ms = 1000;
+module_param_named(repl_lease_ms, vrdma_repl_lease_ms, uint, 0444);
 MODULE_PARM_DESC(repl_lease_ms,
 		 "Replication: lease of a member from the authority in ms (default 1000)");
 
@@ -44,20 +44,20 @@ static struct delayed_work repl_tick_work;
 static bool repl_running;
 
 /*
- * The authorities run apart, under repl_auth_lock and on their own
+ * The authorities run apart, under vrdma_repl_auth_lock and on their own
  * workqueue, as on a machine of their own: nothing a member or an agent
  * does (even waiting) delays their decisions.  Order: vrdma_repl_lock ->
- * repl_auth_lock; the authorities never take vrdma_repl_lock.
+ * vrdma_repl_auth_lock; the authorities never take vrdma_repl_lock.
  */
-DEFINE_MUTEX(repl_auth_lock);
-static LIST_HEAD(repl_auths);			/* repl_auth_lock */
+DEFINE_MUTEX(vrdma_repl_auth_lock);
+static LIST_HEAD(repl_auths);			/* vrdma_repl_auth_lock */
 static struct workqueue_struct *repl_auth_wq;
 static struct delayed_work repl_auth_tick_work;
 
 /**
- * repl_kick() - run the control loop's tick now
+ * vrdma_repl_kick() - run the control loop's tick now
  */
-void repl_kick(void)
+void vrdma_repl_kick(void)
 {
 	if (READ_ONCE(repl_running))
 		mod_delayed_work(repl_wq, &repl_tick_work, 0);
@@ -105,7 +105,7 @@ static struct repl_rxq repl_auth_rxq = {
 	.list		= LIST_HEAD_INIT(repl_auth_rxq.list),
 	.work		= __WORK_INITIALIZER(repl_auth_rxq.work,
 					     repl_rxq_work_fn),
-	.lock		= &repl_auth_lock,
+	.lock		= &vrdma_repl_auth_lock,
 	.dispatch	= repl_auth_dispatch,
 };
 
@@ -227,7 +227,7 @@ static void repl_dispatch(struct repl_rxmsg *msg)
 	lockdep_assert_held(&vrdma_repl_lock);
 	if (!repl_msg_shape(msg))
 		goto bad;
-	g = repl_group_find_locked(h->group);
+	g = vrdma_repl_group_find_locked(h->group);
 	if (!g || g->dead)
 		return;
 	if (!repl_msg_from(g, msg))
@@ -256,31 +256,31 @@ static void repl_dispatch(struct repl_rxmsg *msg)
 		    !repl_config_parse(g, cm, &cfg))
 			goto bad;
 		if (m)
-			repl_member_config(m, &cfg, le64_to_cpu(cm->echo),
-					   le32_to_cpu(cm->lease_ms));
+			vrdma_repl_member_config(m, &cfg, le64_to_cpu(cm->echo),
+						 le32_to_cpu(cm->lease_ms));
 		else
-			repl_client_config(c, &cfg);
+			vrdma_repl_client_config(c, &cfg);
 		return;
 	}
 	case VRDMA_REPL_C_LINK_REQ:
 		if (!m || h->src_role != VRDMA_REPL_R_MEMBER)
 			goto bad;
-		repl_member_link_req(m, &msg->src, (const void *)h);
+		vrdma_repl_member_link_req(m, &msg->src, (const void *)h);
 		return;
 	case VRDMA_REPL_C_LINK_REP:
 		if (!m || h->src_role != VRDMA_REPL_R_MEMBER)
 			goto bad;
-		repl_member_link_rep(m, (const void *)h, msg->len);
+		vrdma_repl_member_link_rep(m, (const void *)h, msg->len);
 		return;
 	case VRDMA_REPL_C_CLIENT_REQ:
 		if (!m || h->src_role != VRDMA_REPL_R_AGENT)
 			goto bad;
-		repl_member_client_req(m, &msg->src, (const void *)h);
+		vrdma_repl_member_client_req(m, &msg->src, (const void *)h);
 		return;
 	case VRDMA_REPL_C_CLIENT_REP:
 		if (!c || h->src_role != VRDMA_REPL_R_MEMBER)
 			goto bad;
-		repl_client_rep(c, (const void *)h);
+		vrdma_repl_client_rep(c, (const void *)h);
 		return;
 	}
 bad:
@@ -294,7 +294,7 @@ static void repl_auth_dispatch(struct repl_rxmsg *msg)
 	const struct vrdma_repl_c_hdr *h = (const void *)msg->body;
 	struct repl_authority *a;
 
-	lockdep_assert_held(&repl_auth_lock);
+	lockdep_assert_held(&vrdma_repl_auth_lock);
 	if (!repl_msg_shape(msg))
 		goto bad;
 	list_for_each_entry(a, &repl_auths, node) {
@@ -306,10 +306,10 @@ static void repl_auth_dispatch(struct repl_rxmsg *msg)
 		if (msg->type == VRDMA_REPL_C_HB &&
 		    (h->src_role == VRDMA_REPL_R_MEMBER ||
 		     h->src_role == VRDMA_REPL_R_AGENT))
-			repl_auth_hb(a, &msg->src, (const void *)h);
+			vrdma_repl_auth_hb(a, &msg->src, (const void *)h);
 		else if (msg->type == VRDMA_REPL_C_SUSPECT &&
 			 h->src_role == VRDMA_REPL_R_MEMBER)
-			repl_auth_suspect(a, (const void *)h);
+			vrdma_repl_auth_suspect(a, (const void *)h);
 		else
 			goto bad;
 		return;
@@ -360,35 +360,35 @@ static void repl_auth_tick_fn(struct work_struct *work)
 {
 	struct repl_authority *a;
 
-	mutex_lock(&repl_auth_lock);
+	mutex_lock(&vrdma_repl_auth_lock);
 	list_for_each_entry(a, &repl_auths, node)
-		repl_auth_tick(a);
-	mutex_unlock(&repl_auth_lock);
+		vrdma_repl_auth_tick(a);
+	mutex_unlock(&vrdma_repl_auth_lock);
 	if (READ_ONCE(repl_running))
 		queue_delayed_work(repl_auth_wq, &repl_auth_tick_work,
-				   msecs_to_jiffies(repl_hb_ms));
+				   msecs_to_jiffies(vrdma_repl_hb_ms));
 }
 
 /**
- * repl_auth_start() - start the decisions of an authority
+ * vrdma_repl_auth_start() - start the decisions of an authority
  * @a: the authority (its group is listed)
  */
-void repl_auth_start(struct repl_authority *a)
+void vrdma_repl_auth_start(struct repl_authority *a)
 {
-	mutex_lock(&repl_auth_lock);
+	mutex_lock(&vrdma_repl_auth_lock);
 	list_add_tail(&a->node, &repl_auths);
-	mutex_unlock(&repl_auth_lock);
+	mutex_unlock(&vrdma_repl_auth_lock);
 }
 
 /**
- * repl_auth_stop() - stop the decisions of an authority
+ * vrdma_repl_auth_stop() - stop the decisions of an authority
  * @a: the authority
  */
-void repl_auth_stop(struct repl_authority *a)
+void vrdma_repl_auth_stop(struct repl_authority *a)
 {
-	mutex_lock(&repl_auth_lock);
+	mutex_lock(&vrdma_repl_auth_lock);
 	list_del_init(&a->node);
-	mutex_unlock(&repl_auth_lock);
+	mutex_unlock(&vrdma_repl_auth_lock);
 }
 
 static void repl_tick_fn(struct work_struct *work)
@@ -402,14 +402,14 @@ static void repl_tick_fn(struct work_struct *work)
 			continue;
 		for (i = 0; i < g->nmembers; i++)
 			if (g->local[i])
-				repl_member_tick(g->local[i]);
+				vrdma_repl_member_tick(g->local[i]);
 		if (g->client)
-			repl_client_tick(g->client);
+			vrdma_repl_client_tick(g->client);
 	}
 	mutex_unlock(&vrdma_repl_lock);
 	if (READ_ONCE(repl_running))
 		queue_delayed_work(repl_wq, &repl_tick_work,
-				   msecs_to_jiffies(repl_hb_ms));
+				   msecs_to_jiffies(vrdma_repl_hb_ms));
 }
 
 /* Module init and exit */
@@ -423,8 +423,8 @@ int __init vrdma_repl_init(void)
 {
 	int ret;
 
-	if (!repl_hb_ms || repl_hb_ms > 10000 ||
-	    repl_lease_ms < 2 * repl_hb_ms || repl_lease_ms > 600000) {
+	if (!vrdma_repl_hb_ms || vrdma_repl_hb_ms > 10000 ||
+	    vrdma_repl_lease_ms < 2 * vrdma_repl_hb_ms || vrdma_repl_lease_ms > 600000) {
 		pr_err("repl: need 0 < repl_hb_ms <= 10000 and 2 * repl_hb_ms <= repl_lease_ms <= 600000\n");
 		return -EINVAL;
 	}
@@ -448,14 +448,14 @@ int __init vrdma_repl_init(void)
 				  repl_ctrl_rx);
 	if (ret)
 		goto err_wq;
-	ret = repl_devs_init();
+	ret = vrdma_repl_devs_init();
 	if (ret)
 		goto err_ctrl;
 	WRITE_ONCE(repl_running, true);
 	queue_delayed_work(repl_wq, &repl_tick_work,
-			   msecs_to_jiffies(repl_hb_ms));
+			   msecs_to_jiffies(vrdma_repl_hb_ms));
 	queue_delayed_work(repl_auth_wq, &repl_auth_tick_work,
-			   msecs_to_jiffies(repl_hb_ms));
+			   msecs_to_jiffies(vrdma_repl_hb_ms));
 	return 0;
 
 err_ctrl:
@@ -478,13 +478,13 @@ void vrdma_repl_exit(void)
 	WRITE_ONCE(repl_running, false);
 	cancel_delayed_work_sync(&repl_tick_work);
 	cancel_delayed_work_sync(&repl_auth_tick_work);
-	repl_groups_exit();
+	vrdma_repl_groups_exit();
 
 	/* Every endpoint is gone: no more control messages. */
 	vrdma_ctrl_unregister(VRDMA_CTRL_REPL_FIRST, VRDMA_CTRL_REPL_LAST);
 	repl_rxq_drain(&repl_rxq);
 	repl_rxq_drain(&repl_auth_rxq);
-	repl_devs_exit();
+	vrdma_repl_devs_exit();
 	vrdma_nl_repl_exit();
 	destroy_workqueue(repl_auth_wq);
 	destroy_workqueue(repl_wq);

@@ -54,7 +54,7 @@ static void repl_xfer_post(struct repl_member *m, struct repl_chan *ch)
 				 off % x->chunk_bytes;
 		wr.rkey = le32_to_cpu(x->chunks[c].rkey);
 		if (ib_post_send(ch->qp, &wr.wr, NULL)) {
-			repl_chan_fail(ch, -EIO);
+			vrdma_repl_chan_fail(ch, -EIO);
 			return;
 		}
 		x->inflight++;
@@ -76,7 +76,7 @@ static void repl_xfer_finish(struct repl_member *m, struct repl_chan *ch)
 		ch->open = NULL;
 	}
 	if (list_empty(&m->free_slots)) {
-		repl_chan_fail(ch, -ENOBUFS);
+		vrdma_repl_chan_fail(ch, -ENOBUFS);
 		return;
 	}
 	s = list_first_entry(&m->free_slots, struct repl_slot, node);
@@ -87,16 +87,16 @@ static void repl_xfer_finish(struct repl_member *m, struct repl_chan *ch)
 	hash_for_each(m->cstates, bkt, cs, node) {
 		if (s->len + sizeof(*wc) > REPL_SMALL_MAX)
 			break;
-		wc = (void *)((u8 *)repl_slot_va(&m->slots, s) + s->len);
+		wc = (void *)((u8 *)vrdma_repl_slot_va(&m->slots, s) + s->len);
 		wc->client = cpu_to_le64(cs->client);
 		wc->last_id = cpu_to_le64(cs->last_id);
 		wc->acked_id = cpu_to_le64(cs->acked_id);
 		s->len += sizeof(*wc);
 		s->count++;
 	}
-	if (repl_slot_post(ch, &m->slots, s, x->at, m->cfg.epoch)) {
+	if (vrdma_repl_slot_post(ch, &m->slots, s, x->at, m->cfg.epoch)) {
 		list_add(&s->node, &m->free_slots);
-		repl_chan_fail(ch, -EIO);
+		vrdma_repl_chan_fail(ch, -EIO);
 		return;
 	}
 	pr_info("repl %s: member %u sent its state (%llu bytes at sequence number %llu) to member %u\n",
@@ -117,13 +117,13 @@ static void repl_xfer_done(struct ib_cq *cq, struct ib_wc *wc)
 		ch->xfer->inflight--;
 	if (wc->status != IB_WC_SUCCESS) {
 		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			repl_chan_fail(ch, -EIO);
+			vrdma_repl_chan_fail(ch, -EIO);
 	} else if (ch->xfer && !ch->dead) {
 		if (ch->xfer->next == ch->xfer->size && !ch->xfer->inflight)
 			repl_xfer_finish(m, ch);
 		else
 			repl_xfer_post(m, ch);
-		repl_member_run(m);
+		vrdma_repl_member_run(m);
 	}
 	spin_unlock_bh(&m->lock);
 }
@@ -131,7 +131,7 @@ static void repl_xfer_done(struct ib_cq *cq, struct ib_wc *wc)
 /* Control */
 
 /**
- * repl_hdr_fill() - fill the common head of a control message
+ * vrdma_repl_hdr_fill() - fill the common head of a control message
  * @h: the head
  * @g: the group
  * @epoch: the sender's epoch
@@ -140,8 +140,8 @@ static void repl_xfer_done(struct ib_cq *cq, struct ib_wc *wc)
  * @dst_role: VRDMA_REPL_R_* of the receiver
  * @dst_idx: its member index, or VRDMA_REPL_NO_IDX
  */
-void repl_hdr_fill(struct vrdma_repl_c_hdr *h, const struct repl_group *g,
-		   u32 epoch, u8 src_role, u8 src_idx, u8 dst_role,
+void vrdma_repl_hdr_fill(struct vrdma_repl_c_hdr *h, const struct repl_group *g,
+			 u32 epoch, u8 src_role, u8 src_idx, u8 dst_role,
 		   u8 dst_idx)
 {
 	memset(h, 0, sizeof(*h));
@@ -159,14 +159,14 @@ static void repl_member_send_link_req(struct repl_member *m)
 	struct repl_chan *ch = m->succ;
 	struct vrdma_repl_c_link_req req;
 
-	repl_hdr_fill(&req.h, m->g, m->cfg.epoch, VRDMA_REPL_R_MEMBER, m->idx,
-		      VRDMA_REPL_R_MEMBER, ch->peer_idx);
+	vrdma_repl_hdr_fill(&req.h, m->g, m->cfg.epoch, VRDMA_REPL_R_MEMBER, m->idx,
+			    VRDMA_REPL_R_MEMBER, ch->peer_idx);
 	req.qpn = cpu_to_le32(ch->qp->qp_num);
 	req.psn = cpu_to_le32(ch->psn);
 	req.nonce = cpu_to_le64(m->nonce);
 	vrdma_ctrl_send(m->ep, &ch->peer_addr, VRDMA_REPL_C_LINK_REQ, &req,
 			sizeof(req));
-	ch->retry_at = jiffies + msecs_to_jiffies(max(repl_hb_ms, 100U) * 3);
+	ch->retry_at = jiffies + msecs_to_jiffies(max(vrdma_repl_hb_ms, 100U) * 3);
 }
 
 static void repl_member_connect_succ(struct repl_member *m, u8 succ_idx)
@@ -174,8 +174,8 @@ static void repl_member_connect_succ(struct repl_member *m, u8 succ_idx)
 	struct repl_chan *ch;
 
 	lockdep_assert_held(&vrdma_repl_lock);
-	ch = repl_chan_create(&m->dr, REPL_CH_SUCC, REPL_SUCC_NRX,
-			      REPL_SMALL_MAX, REPL_CHAN_NSEND);
+	ch = vrdma_repl_chan_create(&m->dr, REPL_CH_SUCC, REPL_SUCC_NRX,
+				    REPL_SMALL_MAX, REPL_CHAN_NSEND);
 	if (IS_ERR(ch)) {
 		pr_warn_ratelimited("repl %s: member %u: cannot create a QP: %ld\n",
 				    m->g->name, m->idx, PTR_ERR(ch));
@@ -198,7 +198,7 @@ static void repl_destroy_chans(struct list_head *list)
 
 	list_for_each_entry_safe(ch, tmp, list, node) {
 		list_del_init(&ch->node);
-		repl_chan_destroy(ch);
+		vrdma_repl_chan_destroy(ch);
 	}
 }
 
@@ -206,8 +206,8 @@ static void repl_member_suspect(struct repl_member *m, u8 idx)
 {
 	struct vrdma_repl_c_suspect s = { .idx = idx };
 
-	repl_hdr_fill(&s.h, m->g, m->cfg.epoch, VRDMA_REPL_R_MEMBER, m->idx,
-		      VRDMA_REPL_R_AUTHORITY, VRDMA_REPL_NO_IDX);
+	vrdma_repl_hdr_fill(&s.h, m->g, m->cfg.epoch, VRDMA_REPL_R_MEMBER, m->idx,
+			    VRDMA_REPL_R_AUTHORITY, VRDMA_REPL_NO_IDX);
 	vrdma_ctrl_send(m->ep, &m->g->authority, VRDMA_REPL_C_SUSPECT, &s,
 			sizeof(s));
 }
@@ -227,7 +227,7 @@ static int repl_cfg_pos(const struct repl_config *cfg, u8 idx)
 static void repl_member_ack_all(struct repl_member *m)
 {
 	while (m->log_n) {
-		struct repl_logent *e = repl_log_ent(m, 0);
+		struct repl_logent *e = vrdma_repl_log_ent(m, 0);
 		u8 *p = (u8 *)m->log.va + e->off + sizeof(struct vrdma_repl_msg);
 		u8 *end = (u8 *)m->log.va + e->off + e->len;
 
@@ -235,13 +235,13 @@ static void repl_member_ack_all(struct repl_member *m)
 			const struct vrdma_repl_wop *w = (const void *)p;
 			u64 seq = le64_to_cpu(w->seq);
 
-			p += repl_wop_size(w, true);
+			p += vrdma_repl_wop_size(w, true);
 			if (seq <= m->walked)
 				continue;
-			repl_op_acked(m, w, seq, (const void *)(w + 1), w->nres);
+			vrdma_repl_op_acked(m, w, seq, (const void *)(w + 1), w->nres);
 			m->walked = seq;
 		}
-		repl_log_release_first(m);
+		vrdma_repl_log_release_first(m);
 	}
 	m->acked = m->applied;
 	m->walked = m->applied;
@@ -249,7 +249,7 @@ static void repl_member_ack_all(struct repl_member *m)
 }
 
 /**
- * repl_member_config() - a configuration from the authority
+ * vrdma_repl_member_config() - a configuration from the authority
  * @m: the member
  * @cfg: the configuration
  * @echo: echo of our heartbeat (0 when pushed)
@@ -257,8 +257,8 @@ static void repl_member_ack_all(struct repl_member *m)
  *
  * vrdma_repl_lock held.
  */
-void repl_member_config(struct repl_member *m, const struct repl_config *cfg,
-			u64 echo, u32 lease_ms)
+void vrdma_repl_member_config(struct repl_member *m, const struct repl_config *cfg,
+			      u64 echo, u32 lease_ms)
 {
 	u8 pred_idx = VRDMA_REPL_NO_IDX, succ_idx = VRDMA_REPL_NO_IDX;
 	struct repl_chan *ch, *tmp;
@@ -274,7 +274,7 @@ void repl_member_config(struct repl_member *m, const struct repl_config *cfg,
 		if (m->fenced && time_before(jiffies, m->lease_end)) {
 			spin_lock_bh(&m->lock);
 			m->fenced = false;
-			repl_member_run(m);
+			vrdma_repl_member_run(m);
 			spin_unlock_bh(&m->lock);
 			pr_info("repl %s: member %u: lease renewed, no longer fenced\n",
 				m->g->name, m->idx);
@@ -302,17 +302,17 @@ void repl_member_config(struct repl_member *m, const struct repl_config *cfg,
 
 	if (m->pred && m->pred->peer_idx != pred_idx) {
 		ch = m->pred;
-		repl_member_unlink_chan(m, ch);
+		vrdma_repl_member_unlink_chan(m, ch);
 		list_add(&ch->node, &dead);
 	}
 	if (m->succ && m->succ->peer_idx != succ_idx) {
 		ch = m->succ;
-		repl_member_unlink_chan(m, ch);
+		vrdma_repl_member_unlink_chan(m, ch);
 		list_add(&ch->node, &dead);
 	}
 	if (!m->head || pos < 0) {
 		list_for_each_entry_safe(ch, tmp, &m->clients, node) {
-			repl_member_unlink_chan(m, ch);
+			vrdma_repl_member_unlink_chan(m, ch);
 			list_add(&ch->node, &dead);
 		}
 	}
@@ -324,9 +324,9 @@ void repl_member_config(struct repl_member *m, const struct repl_config *cfg,
 	if (pos < 0) {
 		/* Out of the chain: what is left is of no use. */
 		while (m->log_n)
-			repl_log_release_first(m);
+			vrdma_repl_log_release_first(m);
 	}
-	repl_member_run(m);
+	vrdma_repl_member_run(m);
 	spin_unlock_bh(&m->lock);
 
 	repl_destroy_chans(&dead);
@@ -340,15 +340,15 @@ void repl_member_config(struct repl_member *m, const struct repl_config *cfg,
 }
 
 /**
- * repl_member_link_req() - our predecessor connects
+ * vrdma_repl_member_link_req() - our predecessor connects
  * @m: the member
  * @src: its address (checked by the caller)
  * @req: the request
  *
  * vrdma_repl_lock held.
  */
-void repl_member_link_req(struct repl_member *m, const struct in6_addr *src,
-			  const struct vrdma_repl_c_link_req *req)
+void vrdma_repl_member_link_req(struct repl_member *m, const struct in6_addr *src,
+				const struct vrdma_repl_c_link_req *req)
 {
 	u32 epoch = le32_to_cpu(req->h.epoch), qpn = le32_to_cpu(req->qpn);
 	u64 nonce = le64_to_cpu(req->nonce);
@@ -368,10 +368,10 @@ void repl_member_link_req(struct repl_member *m, const struct in6_addr *src,
 	ch = m->pred;
 	if (!ch || ch->peer_qpn != qpn || ch->nonce != nonce || ch->dead) {
 		/* Not resolved yet: the predecessor asks again. */
-		if (repl_peer_l2(&m->dr, src))
+		if (vrdma_repl_peer_l2(&m->dr, src))
 			return;
-		ch = repl_chan_create(&m->dr, REPL_CH_PRED, REPL_PRED_NRX,
-				      REPL_MSG_MAX, REPL_CHAN_NSEND);
+		ch = vrdma_repl_chan_create(&m->dr, REPL_CH_PRED, REPL_PRED_NRX,
+					    REPL_MSG_MAX, REPL_CHAN_NSEND);
 		if (IS_ERR(ch))
 			return;
 		ch->m = m;
@@ -379,24 +379,24 @@ void repl_member_link_req(struct repl_member *m, const struct in6_addr *src,
 		ch->peer_addr = *src;
 		ch->epoch = epoch;
 		ch->nonce = nonce;
-		ret = repl_chan_connect(ch, &m->dr, qpn,
-					le32_to_cpu(req->psn));
+		ret = vrdma_repl_chan_connect(ch, &m->dr, qpn,
+					      le32_to_cpu(req->psn));
 		if (ret) {
 			pr_warn_ratelimited("repl %s: member %u: cannot connect to member %u: %d\n",
 					    m->g->name, m->idx,
 					    req->h.src_idx, ret);
-			repl_chan_destroy(ch);
+			vrdma_repl_chan_destroy(ch);
 			return;
 		}
 		spin_lock_bh(&m->lock);
 		if (m->pred) {
 			old = m->pred;
-			repl_member_unlink_chan(m, old);
+			vrdma_repl_member_unlink_chan(m, old);
 		}
 		m->pred = ch;
 		ch->up = true;
 		spin_unlock_bh(&m->lock);
-		repl_chan_destroy(old);
+		vrdma_repl_chan_destroy(old);
 	}
 
 	spin_lock_bh(&m->lock);
@@ -409,8 +409,8 @@ void repl_member_link_req(struct repl_member *m, const struct in6_addr *src,
 	rep = kzalloc(len, GFP_KERNEL);
 	if (!rep)
 		return;
-	repl_hdr_fill(&rep->h, m->g, m->cfg.epoch, VRDMA_REPL_R_MEMBER, m->idx,
-		      VRDMA_REPL_R_MEMBER, req->h.src_idx);
+	vrdma_repl_hdr_fill(&rep->h, m->g, m->cfg.epoch, VRDMA_REPL_R_MEMBER, m->idx,
+			    VRDMA_REPL_R_MEMBER, req->h.src_idx);
 	rep->req_qpn = cpu_to_le32(qpn);
 	rep->qpn = cpu_to_le32(ch->qp->qp_num);
 	rep->psn = cpu_to_le32(ch->psn);
@@ -431,15 +431,15 @@ void repl_member_link_req(struct repl_member *m, const struct in6_addr *src,
 }
 
 /**
- * repl_member_link_rep() - our successor answers
+ * vrdma_repl_member_link_rep() - our successor answers
  * @m: the member
  * @rep: the answer
  * @len: its length (at least sizeof(*rep), checked by the caller)
  *
  * vrdma_repl_lock held.
  */
-void repl_member_link_rep(struct repl_member *m,
-			  const struct vrdma_repl_c_link_rep *rep, size_t len)
+void vrdma_repl_member_link_rep(struct repl_member *m,
+				const struct vrdma_repl_c_link_rep *rep, size_t len)
 {
 	struct repl_chan *ch = m->succ;
 	u32 flags = le32_to_cpu(rep->flags), qpn = le32_to_cpu(rep->qpn);
@@ -476,7 +476,7 @@ void repl_member_link_rep(struct repl_member *m,
 		return;
 	}
 
-	ret = repl_chan_connect(ch, &m->dr, qpn, le32_to_cpu(rep->psn));
+	ret = vrdma_repl_chan_connect(ch, &m->dr, qpn, le32_to_cpu(rep->psn));
 	if (ret == -EAGAIN) {
 		/* Resolving the successor: the next LINK_REQ gets an answer. */
 		kfree(x);
@@ -487,7 +487,7 @@ void repl_member_link_rep(struct repl_member *m,
 				    m->g->name, m->idx, ch->peer_idx, ret);
 		kfree(x);
 		spin_lock_bh(&m->lock);
-		repl_chan_fail(ch, ret);
+		vrdma_repl_chan_fail(ch, ret);
 		spin_unlock_bh(&m->lock);
 		return;
 	}
@@ -498,7 +498,7 @@ void repl_member_link_rep(struct repl_member *m,
 	if (x && !m->in_sync) {
 		/* We cannot serve a state we do not have. */
 		kfree(x);
-		repl_chan_fail(ch, -EAGAIN);
+		vrdma_repl_chan_fail(ch, -EAGAIN);
 	} else if (x) {
 		x->at = m->applied;
 		ch->xfer = x;
@@ -507,20 +507,20 @@ void repl_member_link_rep(struct repl_member *m,
 			m->g->name, m->idx, ch->peer_idx);
 		repl_xfer_post(m, ch);
 	}
-	repl_member_run(m);
+	vrdma_repl_member_run(m);
 	spin_unlock_bh(&m->lock);
 }
 
 /**
- * repl_member_client_req() - a client agent connects to us (the head)
+ * vrdma_repl_member_client_req() - a client agent connects to us (the head)
  * @m: the member
  * @src: the agent's address
  * @req: the request
  *
  * vrdma_repl_lock held.
  */
-void repl_member_client_req(struct repl_member *m, const struct in6_addr *src,
-			    const struct vrdma_repl_c_client_req *req)
+void vrdma_repl_member_client_req(struct repl_member *m, const struct in6_addr *src,
+				  const struct vrdma_repl_c_client_req *req)
 {
 	u64 client = le64_to_cpu(req->client);
 	u32 qpn = le32_to_cpu(req->qpn);
@@ -535,7 +535,7 @@ void repl_member_client_req(struct repl_member *m, const struct in6_addr *src,
 		status = -ENODEV;
 	else if (m->pos != 0)
 		status = -ESTALE;
-	else if (repl_peer_l2(&m->dr, src))
+	else if (vrdma_repl_peer_l2(&m->dr, src))
 		return;		/* resolving: the agent asks again */
 
 	spin_lock_bh(&m->lock);
@@ -549,13 +549,13 @@ void repl_member_client_req(struct repl_member *m, const struct in6_addr *src,
 		ch = old;
 	if (!status && !ch && m->nclients >= REPL_MAX_CLIENTS && !old)
 		status = -EBUSY;
-	if (!status && !repl_cs_get(m, client, GFP_ATOMIC))
+	if (!status && !vrdma_repl_cs_get(m, client, GFP_ATOMIC))
 		status = -ENOMEM;
 	spin_unlock_bh(&m->lock);
 
 	if (!status && !ch) {
-		ch = repl_chan_create(&m->dr, REPL_CH_CLIENT, REPL_CLIENT_NRX,
-				      REPL_MSG_MAX, REPL_CHAN_NSEND);
+		ch = vrdma_repl_chan_create(&m->dr, REPL_CH_CLIENT, REPL_CLIENT_NRX,
+					    REPL_MSG_MAX, REPL_CHAN_NSEND);
 		if (IS_ERR(ch)) {
 			status = PTR_ERR(ch);
 			ch = NULL;
@@ -566,27 +566,27 @@ void repl_member_client_req(struct repl_member *m, const struct in6_addr *src,
 		ch->client = client;
 		ch->peer_addr = *src;
 		ch->epoch = m->cfg.epoch;
-		ret = repl_chan_connect(ch, &m->dr, qpn, le32_to_cpu(req->psn));
+		ret = vrdma_repl_chan_connect(ch, &m->dr, qpn, le32_to_cpu(req->psn));
 		if (ret) {
-			repl_chan_destroy(ch);
+			vrdma_repl_chan_destroy(ch);
 			ch = NULL;
 			status = ret;
 		} else {
 			spin_lock_bh(&m->lock);
 			if (old)
-				repl_member_unlink_chan(m, old);
+				vrdma_repl_member_unlink_chan(m, old);
 			list_add_tail(&ch->node, &m->clients);
 			m->nclients++;
 			ch->up = true;
 			spin_unlock_bh(&m->lock);
-			repl_chan_destroy(old);
+			vrdma_repl_chan_destroy(old);
 			pr_debug("repl %s: member %u: client %llx connected\n",
 				 m->g->name, m->idx, client);
 		}
 	}
 
-	repl_hdr_fill(&rep.h, m->g, m->cfg.epoch, VRDMA_REPL_R_MEMBER, m->idx,
-		      VRDMA_REPL_R_AGENT, VRDMA_REPL_NO_IDX);
+	vrdma_repl_hdr_fill(&rep.h, m->g, m->cfg.epoch, VRDMA_REPL_R_MEMBER, m->idx,
+			    VRDMA_REPL_R_AGENT, VRDMA_REPL_NO_IDX);
 	rep.client = req->client;
 	rep.req_qpn = req->qpn;
 	if (ch && !status) {
@@ -612,8 +612,8 @@ static void repl_member_send_hb(struct repl_member *m)
 	hb.applied = cpu_to_le64(m->applied);
 	spin_unlock_bh(&m->lock);
 
-	repl_hdr_fill(&hb.h, m->g, m->cfg.epoch, VRDMA_REPL_R_MEMBER, m->idx,
-		      VRDMA_REPL_R_AUTHORITY, VRDMA_REPL_NO_IDX);
+	vrdma_repl_hdr_fill(&hb.h, m->g, m->cfg.epoch, VRDMA_REPL_R_MEMBER, m->idx,
+			    VRDMA_REPL_R_AUTHORITY, VRDMA_REPL_NO_IDX);
 	hb.nonce = cpu_to_le64(m->nonce);
 	hb.echo = cpu_to_le64(jiffies);
 	hb.synced_epoch = cpu_to_le32(READ_ONCE(m->synced_epoch));
@@ -623,13 +623,13 @@ static void repl_member_send_hb(struct repl_member *m)
 }
 
 /**
- * repl_member_tick() - periodic work of a member
+ * vrdma_repl_member_tick() - periodic work of a member
  * @m: the member
  *
  * Heartbeat, lease, broken channels, connection retries.
  * vrdma_repl_lock held.
  */
-void repl_member_tick(struct repl_member *m)
+void vrdma_repl_member_tick(struct repl_member *m)
 {
 	struct repl_chan *ch, *tmp;
 	LIST_HEAD(dead);
@@ -638,7 +638,7 @@ void repl_member_tick(struct repl_member *m)
 
 	lockdep_assert_held(&vrdma_repl_lock);
 	if (!m->have_dev)
-		repl_member_attach(m);
+		vrdma_repl_member_attach(m);
 
 	if (m->have_dev) {
 		spin_lock_bh(&m->lock);
@@ -652,19 +652,19 @@ void repl_member_tick(struct repl_member *m)
 		if (ch && ch->dead) {
 			if (!ch->reported && !ch->xfer)
 				suspect_succ = ch->peer_idx;
-			repl_member_unlink_chan(m, ch);
+			vrdma_repl_member_unlink_chan(m, ch);
 			list_add(&ch->node, &dead);
 			reconnect = true;
 		}
 		ch = m->pred;
 		if (ch && ch->dead) {
 			suspect_pred = ch->peer_idx;
-			repl_member_unlink_chan(m, ch);
+			vrdma_repl_member_unlink_chan(m, ch);
 			list_add(&ch->node, &dead);
 		}
 		list_for_each_entry_safe(ch, tmp, &m->clients, node) {
 			if (ch->dead) {
-				repl_member_unlink_chan(m, ch);
+				vrdma_repl_member_unlink_chan(m, ch);
 				list_add(&ch->node, &dead);
 			}
 		}
@@ -685,14 +685,14 @@ void repl_member_tick(struct repl_member *m)
 }
 
 /**
- * repl_member_info() - a snapshot for reports
+ * vrdma_repl_member_info() - a snapshot for reports
  * @m: the member
  * @applied: set to its last applied sequence number
  * @epoch: set to the epoch it is in
  * @state: set to its state
  */
-void repl_member_info(struct repl_member *m, u64 *applied, u32 *epoch,
-		      enum vrdma_repl_state *state)
+void vrdma_repl_member_info(struct repl_member *m, u64 *applied, u32 *epoch,
+			    enum vrdma_repl_state *state)
 {
 	spin_lock_bh(&m->lock);
 	*applied = m->applied;
@@ -713,7 +713,7 @@ void repl_member_info(struct repl_member *m, u64 *applied, u32 *epoch,
 }
 
 /**
- * repl_member_attach() - set up the member's RDMA resources
+ * vrdma_repl_member_attach() - set up the member's RDMA resources
  * @m: the member (without them)
  *
  * Finds the device whose RoCE GID is the member's address; nothing
@@ -721,7 +721,7 @@ void repl_member_info(struct repl_member *m, u64 *applied, u32 *epoch,
  * a new instance (new nonce) that must be brought up to date.
  * vrdma_repl_lock held.
  */
-void repl_member_attach(struct repl_member *m)
+void vrdma_repl_member_attach(struct repl_member *m)
 {
 	u32 i;
 	int ret;
@@ -729,25 +729,25 @@ void repl_member_attach(struct repl_member *m)
 	lockdep_assert_held(&vrdma_repl_lock);
 	if (m->have_dev)
 		return;
-	ret = repl_devres_open(&m->dr, &m->addr, REPL_MEMBER_CQE, m);
+	ret = vrdma_repl_devres_open(&m->dr, &m->addr, REPL_MEMBER_CQE, m);
 	if (ret)
 		return;
-	ret = repl_mem_reg(&m->region, &m->dr,
-			   IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE);
+	ret = vrdma_repl_mem_reg(&m->region, &m->dr,
+				 IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE);
 	if (ret)
 		goto err_dev;
-	ret = repl_mem_alloc(&m->log, REPL_LOG_BYTES);
+	ret = vrdma_repl_mem_alloc(&m->log, REPL_LOG_BYTES);
 	if (ret)
 		goto err_region;
-	ret = repl_mem_reg(&m->log, &m->dr, IB_ACCESS_LOCAL_WRITE);
+	ret = vrdma_repl_mem_reg(&m->log, &m->dr, IB_ACCESS_LOCAL_WRITE);
 	if (ret)
 		goto err_log;
-	ret = repl_slots_init(&m->slots, &m->slot, &m->free_slots,
-			      REPL_NSLOTS, REPL_SMALL_MAX, &m->dr);
+	ret = vrdma_repl_slots_init(&m->slots, &m->slot, &m->free_slots,
+				    REPL_NSLOTS, REPL_SMALL_MAX, &m->dr);
 	if (ret)
 		goto err_log_reg;
 	for (i = 0; i < REPL_NSLOTS; i++)
-		m->slot[i].cqe.done = repl_member_slot_done;
+		m->slot[i].cqe.done = vrdma_repl_member_slot_done;
 
 	spin_lock_bh(&m->lock);
 	m->log_first = 0;
@@ -771,24 +771,24 @@ void repl_member_attach(struct repl_member *m)
 	return;
 
 err_log_reg:
-	repl_mem_unreg(&m->log);
+	vrdma_repl_mem_unreg(&m->log);
 err_log:
-	repl_mem_free(&m->log);
+	vrdma_repl_mem_free(&m->log);
 err_region:
-	repl_mem_unreg(&m->region);
+	vrdma_repl_mem_unreg(&m->region);
 err_dev:
-	repl_devres_close(&m->dr);
+	vrdma_repl_devres_close(&m->dr);
 	pr_warn_ratelimited("repl %s: member %u: cannot set up RDMA resources: %d\n",
 			    m->g->name, m->idx, ret);
 }
 
 /**
- * repl_member_detach() - release the member's RDMA resources
+ * vrdma_repl_member_detach() - release the member's RDMA resources
  * @m: the member
  *
  * Its device goes away, or the member does.  vrdma_repl_lock held.
  */
-void repl_member_detach(struct repl_member *m)
+void vrdma_repl_member_detach(struct repl_member *m)
 {
 	struct repl_chan *ch, *tmp;
 	LIST_HEAD(dead);
@@ -804,34 +804,34 @@ void repl_member_detach(struct repl_member *m)
 	m->in_sync = false;
 	if (m->pred) {
 		ch = m->pred;
-		repl_member_unlink_chan(m, ch);
+		vrdma_repl_member_unlink_chan(m, ch);
 		list_add(&ch->node, &dead);
 	}
 	if (m->succ) {
 		ch = m->succ;
-		repl_member_unlink_chan(m, ch);
+		vrdma_repl_member_unlink_chan(m, ch);
 		list_add(&ch->node, &dead);
 	}
 	list_for_each_entry_safe(ch, tmp, &m->clients, node) {
-		repl_member_unlink_chan(m, ch);
+		vrdma_repl_member_unlink_chan(m, ch);
 		list_add(&ch->node, &dead);
 	}
 	while (m->log_n)
-		repl_log_release_first(m);
+		vrdma_repl_log_release_first(m);
 	spin_unlock_bh(&m->lock);
 
 	repl_destroy_chans(&dead);
-	repl_slots_fini(&m->slots, &m->slot);
-	repl_mem_unreg(&m->log);
-	repl_mem_free(&m->log);
-	repl_mem_unreg(&m->region);
-	repl_devres_close(&m->dr);
+	vrdma_repl_slots_fini(&m->slots, &m->slot);
+	vrdma_repl_mem_unreg(&m->log);
+	vrdma_repl_mem_free(&m->log);
+	vrdma_repl_mem_unreg(&m->region);
+	vrdma_repl_devres_close(&m->dr);
 	pr_info("repl %s: member %u (%pI6c) lost its RDMA device\n",
 		m->g->name, m->idx, &m->addr);
 }
 
 /**
- * repl_member_create() - a member of this host
+ * vrdma_repl_member_create() - a member of this host
  * @g: the group (not yet visible)
  * @idx: the member's index
  * @path: its backing file
@@ -841,8 +841,8 @@ void repl_member_detach(struct repl_member *m)
  *
  * Return: the member or an ERR_PTR.
  */
-struct repl_member *repl_member_create(struct repl_group *g, u8 idx,
-				       const char *path)
+struct repl_member *vrdma_repl_member_create(struct repl_group *g, u8 idx,
+					     const char *path)
 {
 	struct repl_member *m;
 	int ret;
@@ -861,7 +861,7 @@ struct repl_member *repl_member_create(struct repl_group *g, u8 idx,
 	INIT_LIST_HEAD(&m->clients);
 	INIT_LIST_HEAD(&m->free_slots);
 	hash_init(m->cstates);
-	INIT_WORK(&m->flush_work, repl_member_flush_work);
+	INIT_WORK(&m->flush_work, vrdma_repl_member_flush_work);
 
 	m->logent = kcalloc(REPL_LOG_ENTRIES, sizeof(*m->logent), GFP_KERNEL);
 	if (!m->logent) {
@@ -874,13 +874,13 @@ struct repl_member *repl_member_create(struct repl_group *g, u8 idx,
 		m->ep = NULL;
 		goto err;
 	}
-	m->file = repl_file_open(g, path, g->size);
+	m->file = vrdma_repl_file_open(g, path, g->size);
 	if (IS_ERR(m->file)) {
 		ret = PTR_ERR(m->file);
 		m->file = NULL;
 		goto err;
 	}
-	ret = repl_mem_pin_file(&m->region, m->file, g->size);
+	ret = vrdma_repl_mem_pin_file(&m->region, m->file, g->size);
 	if (ret)
 		goto err;
 	m->dirty = bitmap_zalloc(m->region.npages, GFP_KERNEL);
@@ -894,7 +894,7 @@ struct repl_member *repl_member_create(struct repl_group *g, u8 idx,
 	return m;
 
 err:
-	repl_mem_free(&m->region);
+	vrdma_repl_mem_free(&m->region);
 	if (m->file)
 		fput(m->file);
 	vrdma_ctrl_ep_put(m->ep);
@@ -904,30 +904,30 @@ err:
 }
 
 /**
- * repl_member_destroy() - the member goes away
+ * vrdma_repl_member_destroy() - the member goes away
  * @m: the member
  *
  * Releases its RDMA resources, writes the region back to the file system
  * (no fsync) and unpins it.  vrdma_repl_lock held, or the member was
  * never visible.
  */
-void repl_member_destroy(struct repl_member *m)
+void vrdma_repl_member_destroy(struct repl_member *m)
 {
 	int ret;
 
 	if (!m)
 		return;
-	repl_member_detach(m);
+	vrdma_repl_member_detach(m);
 	cancel_work_sync(&m->flush_work);
-	ret = repl_file_writeback(m->file, &m->region, m->dirty, 0,
-				  m->g->size, false);
+	ret = vrdma_repl_file_writeback(m->file, &m->region, m->dirty, 0,
+					m->g->size, false);
 	if (ret)
 		pr_warn("repl %s: member %u: cannot write the region back to %s: %d\n",
 			m->g->name, m->idx, m->path, ret);
-	repl_mem_free(&m->region);
+	vrdma_repl_mem_free(&m->region);
 	fput(m->file);
 	bitmap_free(m->dirty);
-	repl_cs_free_all(m);
+	vrdma_repl_cs_free_all(m);
 	vrdma_ctrl_ep_put(m->ep);
 	kfree(m->logent);
 	kfree(m);

@@ -5,7 +5,7 @@
  *
  *  REPL_GROUP_NEW, _DEL, _SET (do, admin): groups are host-wide state,
  *   changed from init_net only.  REPL_GROUP_NEW parses the request into a
- *   struct repl_group_cfg that repl_group_new() validates and builds.
+ *   struct repl_group_cfg that vrdma_repl_group_new() validates and builds.
  *  REPL_GROUP_GET (do and dump, anyone): from init_net or from a
  *   namespace the group allows (others do not see the group); file names
  *   and namespaces only for init_net's administrators.
@@ -181,8 +181,8 @@ static int vrdma_nl_repl_file(struct genl_info *info,
 		return -EINVAL;
 	}
 	for (i = 0; i < cfg->nmembers; i++) {
-		ret = repl_path_expand(cfg->file, &cfg->members[i], i, path,
-				       sizeof(path));
+		ret = vrdma_repl_path_expand(cfg->file, &cfg->members[i], i, path,
+					     sizeof(path));
 		if (ret == -EINVAL)
 			NL_SET_ERR_MSG_ATTR(info->extack, attr,
 					    "unknown %-sequence in the file name (%a, %i, %%)");
@@ -262,7 +262,7 @@ int vrdma_nl_repl_group_new_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	ret = vrdma_nl_repl_group_new_parse(info, cfg);
 	if (!ret)
-		ret = repl_group_new(cfg, info->extack);
+		ret = vrdma_repl_group_new(cfg, info->extack);
 	if (ret == -EEXIST)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_REPL_NAME],
 				    "a group of that name exists");
@@ -279,7 +279,7 @@ int vrdma_nl_repl_group_del_doit(struct sk_buff *skb, struct genl_info *info)
 	      vrdma_nl_repl_name(info, name);
 	if (ret)
 		return ret;
-	ret = repl_group_del(name);
+	ret = vrdma_repl_group_del(name);
 	if (ret)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_REPL_NAME],
 				    "no such group");
@@ -298,7 +298,7 @@ int vrdma_nl_repl_group_set_doit(struct sk_buff *skb, struct genl_info *info)
 	      vrdma_nl_repl_netns(info, netns, &n);
 	if (ret)
 		return ret;
-	ret = repl_group_set_netns(name, netns, n);
+	ret = vrdma_repl_group_set_netns(name, netns, n);
 	if (ret)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_REPL_NAME],
 				    "no such group");
@@ -317,9 +317,9 @@ static const struct repl_config *vrdma_nl_repl_view(struct repl_group *g,
 
 	lockdep_assert_held(&vrdma_repl_lock);
 	if (g->auth) {
-		mutex_lock(&repl_auth_lock);
+		mutex_lock(&vrdma_repl_auth_lock);
 		*cfg = g->auth->cfg;
-		mutex_unlock(&repl_auth_lock);
+		mutex_unlock(&vrdma_repl_auth_lock);
 		return cfg;
 	}
 	for (i = 0; i < g->nmembers; i++)
@@ -373,7 +373,7 @@ static int vrdma_nl_repl_put_member(struct sk_buff *skb, struct repl_group *g,
 			vrdma_nl_repl_role(cfg, idx)))
 		goto cancel;
 	if (m) {
-		repl_member_info(m, &applied, &epoch, &state);
+		vrdma_repl_member_info(m, &applied, &epoch, &state);
 		if (nla_put_flag(skb, VRDMA_A_REPL_MEMBER_LOCAL) ||
 		    nla_put_u32(skb, VRDMA_A_REPL_MEMBER_STATE, state) ||
 		    nla_put_u64_64bit(skb, VRDMA_A_REPL_MEMBER_APPLIED, applied,
@@ -464,8 +464,8 @@ int vrdma_nl_repl_group_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	}
 	mutex_lock(&vrdma_repl_lock);
-	g = repl_group_find_locked(name);
-	if (!g || !repl_group_allowed(g, genl_info_net(info))) {
+	g = vrdma_repl_group_find_locked(name);
+	if (!g || !vrdma_repl_group_allowed(g, genl_info_net(info))) {
 		mutex_unlock(&vrdma_repl_lock);
 		nlmsg_free(msg);
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_REPL_NAME],
@@ -496,7 +496,7 @@ int vrdma_nl_repl_group_get_dumpit(struct sk_buff *skb,
 
 	mutex_lock(&vrdma_repl_lock);
 	list_for_each_entry(g, &vrdma_repl_groups, node) {
-		if (!repl_group_allowed(g, net))
+		if (!vrdma_repl_group_allowed(g, net))
 			continue;
 		if (i++ < skip)
 			continue;

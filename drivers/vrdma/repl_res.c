@@ -17,7 +17,7 @@
  * pinned (a folio reference each), mapped and registered, so that the
  * data path copies into them directly (softirq context) and RDMA writes
  * into them (state transfer).  Pages are not marked dirty there; the
- * member keeps its own dirty bitmap, and repl_file_writeback() hands the
+ * member keeps its own dirty bitmap, and vrdma_repl_file_writeback() hands the
  * dirty pages to the file system by writing each onto itself through the
  * VFS (kernel_write() of the page's own mapping: write_begin/write_end do
  * the block allocation and dirty accounting), then vfs_fsync_range()s.
@@ -31,7 +31,7 @@
  * vrdma_repl_lock).  A member or agent uses the device that has a RoCE v2
  * GID equal to its address.  ib_core calls remove() before it frees a
  * device; remove() makes every user of the device release its resources
- * (repl_dev_removed(), repl_group.c) before it returns.
+ * (vrdma_repl_dev_removed(), repl_group.c) before it returns.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -85,13 +85,13 @@ static int repl_mem_map(struct repl_mem *m, u32 n)
 }
 
 /**
- * repl_mem_alloc() - allocate zeroed, mapped pages
+ * vrdma_repl_mem_alloc() - allocate zeroed, mapped pages
  * @m: the memory (zeroed by the caller)
  * @size: bytes (rounded up to pages)
  *
  * Return: 0 or -ENOMEM.
  */
-int repl_mem_alloc(struct repl_mem *m, size_t size)
+int vrdma_repl_mem_alloc(struct repl_mem *m, size_t size)
 {
 	u32 n = DIV_ROUND_UP(size, PAGE_SIZE), i;
 
@@ -111,7 +111,7 @@ int repl_mem_alloc(struct repl_mem *m, size_t size)
 }
 
 /**
- * repl_mem_pin_file() - pin and map the page cache of a file
+ * vrdma_repl_mem_pin_file() - pin and map the page cache of a file
  * @m: the memory (zeroed by the caller)
  * @file: the file, at least @size bytes long
  * @size: bytes, a multiple of the page size
@@ -121,7 +121,7 @@ int repl_mem_alloc(struct repl_mem *m, size_t size)
  *
  * Return: 0, -EINTR, -ENOMEM or the error of reading a page.
  */
-int repl_mem_pin_file(struct repl_mem *m, struct file *file, u64 size)
+int vrdma_repl_mem_pin_file(struct repl_mem *m, struct file *file, u64 size)
 {
 	struct address_space *mapping = file->f_mapping;
 	u32 n = size >> PAGE_SHIFT, i;
@@ -155,10 +155,10 @@ int repl_mem_pin_file(struct repl_mem *m, struct file *file, u64 size)
 }
 
 /**
- * repl_mem_free() - unmap and release the pages (after repl_mem_unreg())
+ * vrdma_repl_mem_free() - unmap and release the pages (after vrdma_repl_mem_unreg())
  * @m: the memory; zeroed afterwards
  */
-void repl_mem_free(struct repl_mem *m)
+void vrdma_repl_mem_free(struct repl_mem *m)
 {
 	u32 n = m->npages;
 
@@ -209,14 +209,14 @@ static int repl_mem_reg_mr(struct repl_devres *dr, struct ib_mr *mr,
 }
 
 /**
- * repl_mem_reg() - register memory with a device
+ * vrdma_repl_mem_reg() - register memory with a device
  * @m: the memory (pages allocated or pinned)
  * @dr: the device resources (PD, loopback QP, chunk size)
  * @access: IB_ACCESS_* of the MRs
  *
  * Return: 0, -ENOMEM, -EIO.
  */
-int repl_mem_reg(struct repl_mem *m, struct repl_devres *dr, int access)
+int vrdma_repl_mem_reg(struct repl_mem *m, struct repl_devres *dr, int access)
 {
 	struct ib_device *dev = dr->dev;
 	u32 c, n, first;
@@ -273,15 +273,15 @@ int repl_mem_reg(struct repl_mem *m, struct repl_devres *dr, int access)
 	return 0;
 
 err:
-	repl_mem_unreg(m);
+	vrdma_repl_mem_unreg(m);
 	return ret;
 }
 
 /**
- * repl_mem_unreg() - deregister memory
+ * vrdma_repl_mem_unreg() - deregister memory
  * @m: the memory (registered or partly registered, or not at all)
  */
-void repl_mem_unreg(struct repl_mem *m)
+void vrdma_repl_mem_unreg(struct repl_mem *m)
 {
 	u32 c;
 
@@ -303,7 +303,7 @@ void repl_mem_unreg(struct repl_mem *m)
 /* The backing file */
 
 /**
- * repl_file_open() - open (create) a backing file and size it
+ * vrdma_repl_file_open() - open (create) a backing file and size it
  * @g: the group (its root resolves the path)
  * @path: absolute path
  * @size: the region size
@@ -313,7 +313,7 @@ void repl_mem_unreg(struct repl_mem *m)
  * Return: the file, or an ERR_PTR: the error of opening, -EINVAL if it is
  * not a regular file, -EFBIG if it is longer than @size.
  */
-struct file *repl_file_open(struct repl_group *g, const char *path, u64 size)
+struct file *vrdma_repl_file_open(struct repl_group *g, const char *path, u64 size)
 {
 	struct file *file;
 	loff_t isize;
@@ -346,7 +346,7 @@ err:
 }
 
 /**
- * repl_file_writeback() - hand dirty region pages to the file system
+ * vrdma_repl_file_writeback() - hand dirty region pages to the file system
  * @file: the backing file
  * @region: the region (its page cache)
  * @dirty: the dirty bitmap; the bits written are cleared
@@ -359,8 +359,8 @@ err:
  *
  * Return: 0 or the first error (the pages stay dirty).
  */
-int repl_file_writeback(struct file *file, struct repl_mem *region,
-			unsigned long *dirty, u64 off, u64 len, bool sync)
+int vrdma_repl_file_writeback(struct file *file, struct repl_mem *region,
+			      unsigned long *dirty, u64 off, u64 len, bool sync)
 {
 	unsigned long first, last, p, end;
 	loff_t pos;
@@ -415,7 +415,7 @@ static int repl_dev_add(struct ib_device *dev)
 	mutex_unlock(&vrdma_repl_lock);
 	ib_set_client_data(dev, &repl_ib_client, d);
 	/* Members and agents waiting for their device may find it now. */
-	repl_kick();
+	vrdma_repl_kick();
 	return 0;
 }
 
@@ -425,7 +425,7 @@ static void repl_dev_remove(struct ib_device *dev, void *client_data)
 
 	mutex_lock(&vrdma_repl_lock);
 	list_del(&d->node);
-	repl_dev_removed(dev);
+	vrdma_repl_dev_removed(dev);
 	mutex_unlock(&vrdma_repl_lock);
 	kfree(d);
 }
@@ -436,12 +436,12 @@ static struct ib_client repl_ib_client = {
 	.remove	= repl_dev_remove,
 };
 
-int repl_devs_init(void)
+int vrdma_repl_devs_init(void)
 {
 	return ib_register_client(&repl_ib_client);
 }
 
-void repl_devs_exit(void)
+void vrdma_repl_devs_exit(void)
 {
 	ib_unregister_client(&repl_ib_client);
 }
@@ -474,13 +474,13 @@ static int repl_dev_gid(struct ib_device *dev, const union ib_gid *gid,
 }
 
 /**
- * repl_devres_matches() - does a device hold an address as a RoCE GID
+ * vrdma_repl_devres_matches() - does a device hold an address as a RoCE GID
  * @dev: the device
  * @addr: the address
  *
  * Return: true if it does.
  */
-bool repl_devres_matches(struct ib_device *dev, const struct in6_addr *addr)
+bool vrdma_repl_devres_matches(struct ib_device *dev, const struct in6_addr *addr)
 {
 	struct repl_devres dr = {};
 	union ib_gid gid;
@@ -577,7 +577,7 @@ static struct ib_qp *repl_qp_create(struct repl_devres *dr, u32 nsend,
 }
 
 /**
- * repl_devres_open() - set up the RDMA resources of an address
+ * vrdma_repl_devres_open() - set up the RDMA resources of an address
  * @dr: the resources (zeroed by the caller)
  * @addr: the address: the device is the one with this RoCE v2 GID
  * @ncqe: CQ entries (every QP's queues)
@@ -588,8 +588,8 @@ static struct ib_qp *repl_qp_create(struct repl_devres *dr, u32 nsend,
  * Return: 0, -ENODEV if no device has the address (or it lacks fast
  * registration), or the error of a verb.
  */
-int repl_devres_open(struct repl_devres *dr, const struct in6_addr *addr,
-		     int ncqe, void *owner)
+int vrdma_repl_devres_open(struct repl_devres *dr, const struct in6_addr *addr,
+			   int ncqe, void *owner)
 {
 	struct ib_port_attr pattr;
 	union ib_gid gid;
@@ -644,16 +644,16 @@ int repl_devres_open(struct repl_devres *dr, const struct in6_addr *addr,
 	return 0;
 
 err:
-	repl_devres_close(dr);
+	vrdma_repl_devres_close(dr);
 	return ret;
 }
 
 /**
- * repl_devres_close() - release the RDMA resources (channels and memory
+ * vrdma_repl_devres_close() - release the RDMA resources (channels and memory
  * registered with them are gone)
  * @dr: the resources; zeroed afterwards
  */
-void repl_devres_close(struct repl_devres *dr)
+void vrdma_repl_devres_close(struct repl_devres *dr)
 {
 	if (dr->lqp) {
 		ib_drain_qp(dr->lqp);
@@ -764,7 +764,7 @@ out:
 }
 
 /**
- * repl_peer_l2() - is a peer's next hop resolved
+ * vrdma_repl_peer_l2() - is a peer's next hop resolved
  * @dr: our device resources
  * @peer: the peer's address
  *
@@ -773,7 +773,7 @@ out:
  * Return: 0, -EAGAIN (resolving: try again later) or another negative
  * errno.
  */
-int repl_peer_l2(struct repl_devres *dr, const struct in6_addr *peer)
+int vrdma_repl_peer_l2(struct repl_devres *dr, const struct in6_addr *peer)
 {
 	union ib_gid dgid;
 	u8 dmac[ETH_ALEN];
@@ -784,7 +784,7 @@ int repl_peer_l2(struct repl_devres *dr, const struct in6_addr *peer)
 }
 
 /**
- * repl_chan_create() - a channel: an RC QP in INIT and its receive buffers
+ * vrdma_repl_chan_create() - a channel: an RC QP in INIT and its receive buffers
  * @dr: the device resources
  * @kind: what the channel is for
  * @nrx: receive buffers
@@ -795,8 +795,8 @@ int repl_peer_l2(struct repl_devres *dr, const struct in6_addr *peer)
  *
  * Return: the channel or an ERR_PTR.
  */
-struct repl_chan *repl_chan_create(struct repl_devres *dr,
-				   enum repl_chan_kind kind, u32 nrx,
+struct repl_chan *vrdma_repl_chan_create(struct repl_devres *dr,
+					 enum repl_chan_kind kind, u32 nrx,
 				   u32 rxsize, u32 nsend)
 {
 	struct repl_chan *ch;
@@ -819,19 +819,19 @@ struct repl_chan *repl_chan_create(struct repl_devres *dr,
 		ret = -ENOMEM;
 		goto err;
 	}
-	ret = repl_mem_alloc(&ch->rx, (size_t)nrx * rxsize);
+	ret = vrdma_repl_mem_alloc(&ch->rx, (size_t)nrx * rxsize);
 	if (ret)
 		goto err;
-	ret = repl_mem_reg(&ch->rx, dr, IB_ACCESS_LOCAL_WRITE);
+	ret = vrdma_repl_mem_reg(&ch->rx, dr, IB_ACCESS_LOCAL_WRITE);
 	if (ret)
 		goto err;
 	for (i = 0; i < nrx; i++) {
-		ch->rxb[i].cqe.done = repl_chan_rx_done;
+		ch->rxb[i].cqe.done = vrdma_repl_chan_rx_done;
 		ch->rxb[i].ch = ch;
 		ch->rxb[i].off = i * rxsize;
 		INIT_LIST_HEAD(&ch->rxb[i].node);
 	}
-	ch->qp = repl_qp_create(dr, nsend, nrx, ch, repl_chan_event);
+	ch->qp = repl_qp_create(dr, nsend, nrx, ch, vrdma_repl_chan_event);
 	if (IS_ERR(ch->qp)) {
 		ret = PTR_ERR(ch->qp);
 		ch->qp = NULL;
@@ -841,21 +841,21 @@ struct repl_chan *repl_chan_create(struct repl_devres *dr,
 	return ch;
 
 err:
-	repl_mem_unreg(&ch->rx);
-	repl_mem_free(&ch->rx);
+	vrdma_repl_mem_unreg(&ch->rx);
+	vrdma_repl_mem_free(&ch->rx);
 	kfree(ch->rxb);
 	kfree(ch);
 	return ERR_PTR(ret);
 }
 
 /**
- * repl_chan_post_recv() - post one receive buffer
+ * vrdma_repl_chan_post_recv() - post one receive buffer
  * @ch: the channel
  * @rxb: one of its buffers
  *
  * Return: 0 or the error of ib_post_recv().
  */
-int repl_chan_post_recv(struct repl_chan *ch, struct repl_rxbuf *rxb)
+int vrdma_repl_chan_post_recv(struct repl_chan *ch, struct repl_rxbuf *rxb)
 {
 	struct ib_sge sge = {
 		.addr = repl_mem_addr(&ch->rx, rxb->off),
@@ -872,7 +872,7 @@ int repl_chan_post_recv(struct repl_chan *ch, struct repl_rxbuf *rxb)
 }
 
 /**
- * repl_chan_connect() - connect a channel to its peer and post receives
+ * vrdma_repl_chan_connect() - connect a channel to its peer and post receives
  * @ch: the channel (ch->peer_addr set)
  * @dr: the device resources
  * @peer_qpn: the peer's QP
@@ -884,8 +884,8 @@ int repl_chan_post_recv(struct repl_chan *ch, struct repl_rxbuf *rxb)
  *
  * Return: 0, -EAGAIN or another negative errno.
  */
-int repl_chan_connect(struct repl_chan *ch, struct repl_devres *dr,
-		      u32 peer_qpn, u32 peer_psn)
+int vrdma_repl_chan_connect(struct repl_chan *ch, struct repl_devres *dr,
+			    u32 peer_qpn, u32 peer_psn)
 {
 	int hop_limit = 64;
 	union ib_gid dgid;
@@ -902,7 +902,7 @@ int repl_chan_connect(struct repl_chan *ch, struct repl_devres *dr,
 	if (ret)
 		return ret;
 	for (i = 0; i < ch->nrx; i++) {
-		ret = repl_chan_post_recv(ch, &ch->rxb[i]);
+		ret = vrdma_repl_chan_post_recv(ch, &ch->rxb[i]);
 		if (ret)
 			return ret;
 	}
@@ -911,21 +911,21 @@ int repl_chan_connect(struct repl_chan *ch, struct repl_devres *dr,
 }
 
 /**
- * repl_chan_destroy() - drain and destroy a channel
+ * vrdma_repl_chan_destroy() - drain and destroy a channel
  * @ch: the channel, off its owner's lists, marked dead, its unposted
  *	slots returned by the owner
  *
  * Every posted work request completes (flushed) before the QP goes: the
  * completion handlers release what they hold.  Process context.
  */
-void repl_chan_destroy(struct repl_chan *ch)
+void vrdma_repl_chan_destroy(struct repl_chan *ch)
 {
 	if (!ch)
 		return;
 	ib_drain_qp(ch->qp);
 	ib_destroy_qp(ch->qp);
-	repl_mem_unreg(&ch->rx);
-	repl_mem_free(&ch->rx);
+	vrdma_repl_mem_unreg(&ch->rx);
+	vrdma_repl_mem_free(&ch->rx);
 	kfree(ch->rxb);
 	kfree(ch->xfer);
 	kfree(ch);
@@ -935,7 +935,7 @@ void repl_chan_destroy(struct repl_chan *ch)
 /* Slots */
 
 /**
- * repl_slots_init() - allocate and register fixed-size send buffers
+ * vrdma_repl_slots_init() - allocate and register fixed-size send buffers
  * @mem: their memory
  * @slots: set to the array of slots
  * @free: list that receives them all
@@ -945,8 +945,8 @@ void repl_chan_destroy(struct repl_chan *ch)
  *
  * Return: 0 or a negative errno.
  */
-int repl_slots_init(struct repl_mem *mem, struct repl_slot **slots,
-		    struct list_head *free, u32 n, u32 size,
+int vrdma_repl_slots_init(struct repl_mem *mem, struct repl_slot **slots,
+			  struct list_head *free, u32 n, u32 size,
 		    struct repl_devres *dr)
 {
 	u32 i;
@@ -955,11 +955,11 @@ int repl_slots_init(struct repl_mem *mem, struct repl_slot **slots,
 	*slots = kcalloc(n, sizeof(**slots), GFP_KERNEL);
 	if (!*slots)
 		return -ENOMEM;
-	ret = repl_mem_alloc(mem, (size_t)n * size);
+	ret = vrdma_repl_mem_alloc(mem, (size_t)n * size);
 	if (!ret)
-		ret = repl_mem_reg(mem, dr, IB_ACCESS_LOCAL_WRITE);
+		ret = vrdma_repl_mem_reg(mem, dr, IB_ACCESS_LOCAL_WRITE);
 	if (ret) {
-		repl_mem_free(mem);
+		vrdma_repl_mem_free(mem);
 		kfree(*slots);
 		*slots = NULL;
 		return ret;
@@ -973,32 +973,32 @@ int repl_slots_init(struct repl_mem *mem, struct repl_slot **slots,
 }
 
 /**
- * repl_slots_fini() - release the send buffers (none in flight)
+ * vrdma_repl_slots_fini() - release the send buffers (none in flight)
  * @mem: their memory
  * @slots: the array
  */
-void repl_slots_fini(struct repl_mem *mem, struct repl_slot **slots)
+void vrdma_repl_slots_fini(struct repl_mem *mem, struct repl_slot **slots)
 {
-	repl_mem_unreg(mem);
-	repl_mem_free(mem);
+	vrdma_repl_mem_unreg(mem);
+	vrdma_repl_mem_free(mem);
 	kfree(*slots);
 	*slots = NULL;
 }
 
 /**
- * repl_slot_va() - the kernel address of a slot
+ * vrdma_repl_slot_va() - the kernel address of a slot
  * @mem: the slots' memory
  * @s: the slot
  *
  * Return: the address of its first byte.
  */
-void *repl_slot_va(struct repl_mem *mem, struct repl_slot *s)
+void *vrdma_repl_slot_va(struct repl_mem *mem, struct repl_slot *s)
 {
 	return (u8 *)mem->va + s->off;
 }
 
 /**
- * repl_msg_post() - finish a message head in registered memory and send it
+ * vrdma_repl_msg_post() - finish a message head in registered memory and send it
  * @ch: the channel
  * @mem: the memory holding the message
  * @off: its offset in @mem
@@ -1013,8 +1013,8 @@ void *repl_slot_va(struct repl_mem *mem, struct repl_slot *s)
  *
  * Return: 0 or the error of ib_post_send().
  */
-int repl_msg_post(struct repl_chan *ch, struct repl_mem *mem, u32 off,
-		  u32 len, struct ib_cqe *cqe, u8 type, u16 count, u64 arg,
+int vrdma_repl_msg_post(struct repl_chan *ch, struct repl_mem *mem, u32 off,
+			u32 len, struct ib_cqe *cqe, u8 type, u16 count, u64 arg,
 		  u32 epoch)
 {
 	struct vrdma_repl_msg *msg = (void *)((u8 *)mem->va + off);
@@ -1046,7 +1046,7 @@ int repl_msg_post(struct repl_chan *ch, struct repl_mem *mem, u32 off,
 }
 
 /**
- * repl_slot_post() - finish a slot's message head and send it
+ * vrdma_repl_slot_post() - finish a slot's message head and send it
  * @ch: the channel
  * @mem: the slots' memory
  * @s: the slot (s->cqe.done set by its owner)
@@ -1057,10 +1057,10 @@ int repl_msg_post(struct repl_chan *ch, struct repl_mem *mem, u32 off,
  *
  * Return: 0 or the error of ib_post_send().
  */
-int repl_slot_post(struct repl_chan *ch, struct repl_mem *mem,
-		   struct repl_slot *s, u64 arg, u32 epoch)
+int vrdma_repl_slot_post(struct repl_chan *ch, struct repl_mem *mem,
+			 struct repl_slot *s, u64 arg, u32 epoch)
 {
 	s->ch = ch;
-	return repl_msg_post(ch, mem, s->off, s->len, &s->cqe, s->type,
+	return vrdma_repl_msg_post(ch, mem, s->off, s->len, &s->cqe, s->type,
 			     s->count, arg, epoch);
 }
