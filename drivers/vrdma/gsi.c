@@ -30,7 +30,8 @@
  *
  * Locking: vdev->gsi_lock (a spinlock) protects vdev->gsi and the receive
  * ring of the GSI QP; the tunnel list is under vrdma_tun_lock (a mutex).
- * Delivery looks devices up under vrdma_devs_lock, then takes gsi_lock.
+ * Delivery looks devices up under vrdma_devs_lock, then takes gsi_lock
+ * (the module's lock order: Documentation/architecture.rst, "Locking").
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -21,8 +21,8 @@
  *
  * Locking: vrdma_wake_ops_lock (a rw_semaphore, hooks.c) is held for read
  * around a hook call, which may sleep, and for write while the hooks are
- * set; it nests inside a virtual device's gate (see
- * Documentation/architecture.rst, "Locking").
+ * set (its place in the module's lock order: Documentation/
+ * architecture.rst, "Locking").
  */
 #ifndef _VRDMA_HOOKS_H
 #define _VRDMA_HOOKS_H

@@ -42,8 +42,8 @@
  * count and the generation; lookups and dumps walk it under RCU.  Entries
  * are never modified in place: an update replaces the entry.  Local
  * entries are found under vrdma_devs_lock (vrdma_devs_for_each()), taken
- * with the caller's vdev->gate held for read (order vdev->gate ->
- * vrdma_devs_lock); vrdma_map_lock and vrdma_devs_lock are never nested.
+ * with the caller's vdev->gate held for read (the order of both:
+ * Documentation/architecture.rst, "Locking").
  * Under vrdma_devs_lock, another device's GID table is read only while
  * ib_device_try_get() holds its registration.
  */

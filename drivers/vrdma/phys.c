@@ -24,12 +24,10 @@
  *
  * ib_core calls the client's add(), remove() and rename() with its own
  * locks held (devices_rwsem, clients_rwsem, the device's client_data_rwsem
- * and unregistration lock), so the lock order is
- *
- *	ib_core locks  ->  vrdma_phys_lock
- *
- * and nothing may call into ib_core (device lookup, registration,
- * unregistration, client registration) while holding vrdma_phys_lock.
+ * and unregistration lock), so vrdma_phys_lock comes after them
+ * (Documentation/architecture.rst, "Locking"), and nothing may call into
+ * ib_core (device lookup, registration, unregistration, client
+ * registration) while holding vrdma_phys_lock.
  * The netlink handlers run without genl_mutex (parallel_ops) and take
  * vrdma_phys_lock alone.  When virtual devices arrive, remove() must make
  * them release their objects on the physical device before it returns

@@ -28,24 +28,23 @@
  * own RDMA device (the one whose RoCE GID is its address) and messages:
  * several members in one kernel behave exactly as on separate machines.
  *
- * Locking (outermost first)
- * -------------------------
+ * Locking
+ * -------
  *   vrdma_repl_lock (mutex)     the control plane: groups, their members
  *                               and agents, devices, every
  *                               configuration change, link set-up and
  *                               teardown.  Control messages, timers and
  *                               device events run under it, one at a time.
+ *   vrdma_repl_auth_lock        (mutex) the authorities (repl_loop.c)
  *   member->lock, client->lock  (spinlocks, taken with _bh) the data path
  *                               of one member or agent: its queues, logs,
  *                               sequence numbers; completion handlers run
  *                               in softirq context (IB_POLL_SOFTIRQ CQs)
- *   vrdma_repl_groups_lock      (spinlock) the RCU list of groups, for
- *                               lookups from the data path
  *
- * ib_core calls the ib_client's remove() with its own locks held, so the
- * order is ib_core -> vrdma_repl_lock; nothing registers or unregisters an
- * ib_client or an ib_device under vrdma_repl_lock.  Control endpoints are
- * released under vrdma_repl_lock: the ctrl handler only queues messages
+ * The list of groups is RCU for lookups from the data path.  Their order
+ * among the module's locks: Documentation/architecture.rst, "Locking";
+ * nothing registers or unregisters an ib_client or an ib_device under
+ * vrdma_repl_lock, and the control channel's handler only queues messages
  * and never takes it.
  */
 #ifndef _VRDMA_REPL_H

@@ -25,7 +25,8 @@
  * features call before creating and after releasing their endpoints (no
  * receive work runs then), so receive works read it without a lock.
  * sk_callback_lock (the socket's) protects sk_user_data against the
- * release of the endpoint.
+ * release of the endpoint.  The order: Documentation/architecture.rst,
+ * "Locking".
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

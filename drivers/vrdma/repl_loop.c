@@ -46,8 +46,8 @@ static bool repl_running;
 /*
  * The authorities run apart, under vrdma_repl_auth_lock and on their own
  * workqueue, as on a machine of their own: nothing a member or an agent
- * does (even waiting) delays their decisions.  Order: vrdma_repl_lock ->
- * vrdma_repl_auth_lock; the authorities never take vrdma_repl_lock.
+ * does (even waiting) delays their decisions.  The authorities never take
+ * vrdma_repl_lock (the order: Documentation/architecture.rst, "Locking").
  */
 DEFINE_MUTEX(vrdma_repl_auth_lock);
 static LIST_HEAD(repl_auths);			/* vrdma_repl_auth_lock */

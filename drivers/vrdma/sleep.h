@@ -19,10 +19,9 @@
  * -------
  * vrdma_sleep_lock (a mutex) serialises every writer: the domain list,
  * each domain's tables and configuration, netfilter hook registration and
- * the netdev multicast addresses of the interception.  It nests inside
- * RTNL (the netdevice notifier) and pernet_ops_rwsem (namespace exit),
- * and inside nothing of vrdma: it is never held while calling into other
- * parts of the module, and no vrdma lock is held while taking it.
+ * the netdev multicast addresses of the interception.  It is never held
+ * while calling into other parts of the module (its place in the module's
+ * lock order: Documentation/architecture.rst, "Locking").
  * Readers (netfilter hooks in softirq, the connection set-up path) use
  * RCU: domains and peers are freed after a grace period, a peer's
  * interception data is immutable (a change replaces the peer).

@@ -25,7 +25,8 @@
  *
  * Locking: vrdma_devs_lock (a mutex) protects vrdma_devs and is never held
  * across a call that registers or unregisters an ib_device, nor while
- * taking a device's gate (see verbs.h for the full order).
+ * taking a device's gate (the module's lock order:
+ * Documentation/architecture.rst, "Locking").
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -4,7 +4,7 @@
  * that implement them.
  *
  *   vdev.c   device lifecycle, ib_device_ops table, query verbs, events,
- *            the receive-queue poller, DEV_* netlink operations
+ *            the receive-queue poller
  *   queue.c  rings shared with userspace (rxe user ABI) and their mmap
  *   mr.c     protection domains and memory regions
  *   cq.c     completion queues
@@ -24,21 +24,10 @@
  * objects; completions of the physical CQ are translated into the virtual
  * CQ's ring.
  *
- * Locking (outermost first)
- * -------------------------
- *   vrdma_devs_lock (mutex, vdev.c)         list of virtual devices
- *   vdev->gate (rw_semaphore)               read: every process-context
- *                                           verb that uses physical objects;
- *                                           write: vrdma_dev_kill()
- *   vdev->obj_lock (mutex)                  the device's object list
- *   qp->sq_lock, rq->lock (spinlocks)       a send / receive queue
- *   ahs xarray lock (spinlock)              taken inside sq_lock
- *   cq->lock (spinlock)                     a CQ ring
-
- * and, for the receive-queue poller,
- *
- *   vdev->rq_list_lock -> rq->lock -> cq->lock
- *
+ * Locking
+ * -------
+ * What each lock protects is said at its field.  The order of every lock
+ * of the module is one table: Documentation/architecture.rst, "Locking".
  * Spinlocks are taken with interrupts disabled (_irqsave): physical
  * completion handlers may run in any context.
  */
