@@ -118,6 +118,43 @@ static int vrdma_create_kernel_cq(struct ib_cq *ibcq,
 	return 0;
 }
 
+/*
+ * A completion was added: does it fire the CQ's arming (every completion,
+ * or a solicited one: @solicited)?  Then the arming is spent.  cq->lock.
+ */
+static bool vrdma_cq_arm_fires(struct vrdma_cq *cq, bool solicited)
+{
+	lockdep_assert_held(&cq->lock);
+	if (cq->notify != IB_CQ_NEXT_COMP &&
+	    !(cq->notify == IB_CQ_SOLICITED && solicited))
+		return false;
+	cq->notify = 0;
+	return true;
+}
+
+/* The arming fired: call the CQ's completion handler. */
+static void vrdma_cq_comp_event(struct vrdma_cq *cq)
+{
+	struct ib_cq *ibcq = &cq->ibcq;
+
+	if (ibcq->comp_handler)
+		ibcq->comp_handler(ibcq, ibcq->cq_context);
+}
+
+/* A completion was lost: report IB_EVENT_CQ_ERR to the CQ's owner. */
+static void vrdma_cq_overflow_event(struct vrdma_cq *cq)
+{
+	struct ib_cq *ibcq = &cq->ibcq;
+	struct ib_event ev = {
+		.device = ibcq->device,
+		.element.cq = ibcq,
+		.event = IB_EVENT_CQ_ERR,
+	};
+
+	if (ibcq->event_handler)
+		ibcq->event_handler(&ev, ibcq->cq_context);
+}
+
 /**
  * vrdma_cq_push_kernel() - append a completion to a kernel CQ
  * @cq: the CQ
@@ -128,35 +165,22 @@ static int vrdma_create_kernel_cq(struct ib_cq *ibcq,
  */
 int vrdma_cq_push_kernel(struct vrdma_cq *cq, const struct ib_wc *wc)
 {
-	struct ib_cq *ibcq = &cq->ibcq;
 	unsigned long flags;
 	bool notify = false;
 
 	spin_lock_irqsave(&cq->lock, flags);
 	if (cq->ktail - cq->khead >= cq->ksize - 1) {
 		spin_unlock_irqrestore(&cq->lock, flags);
-		if (ibcq->event_handler) {
-			struct ib_event ev = {
-				.device = ibcq->device,
-				.element.cq = ibcq,
-				.event = IB_EVENT_CQ_ERR,
-			};
-
-			ibcq->event_handler(&ev, ibcq->cq_context);
-		}
+		vrdma_cq_overflow_event(cq);
 		return -ENOSPC;
 	}
 	cq->kwc[cq->ktail++ & (cq->ksize - 1)] = *wc;
-	if (cq->notify == IB_CQ_NEXT_COMP ||
-	    (cq->notify == IB_CQ_SOLICITED && wc->status != IB_WC_SUCCESS) ||
-	    (cq->notify == IB_CQ_SOLICITED && wc->opcode & IB_WC_RECV)) {
-		cq->notify = 0;
-		notify = true;
-	}
+	notify = vrdma_cq_arm_fires(cq, wc->status != IB_WC_SUCCESS ||
+				    wc->opcode & IB_WC_RECV);
 	spin_unlock_irqrestore(&cq->lock, flags);
 
-	if (notify && ibcq->comp_handler)
-		ibcq->comp_handler(ibcq, ibcq->cq_context);
+	if (notify)
+		vrdma_cq_comp_event(cq);
 	return 0;
 }
 
@@ -370,12 +394,7 @@ int vrdma_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
 	int err;
 
 	/* The new ring is mapped like the old one: a user caller. */
-	if (!udata)
-		return -EOPNOTSUPP;
-	if (udata->outlen < sizeof(resp))
-		return -EINVAL;
-
-	err = vrdma_dev_enter(vdev);
+	err = vrdma_dev_enter_user(vdev, udata, sizeof(resp));
 	if (err)
 		return err;
 	if (cqe < 1 || cqe > vrdma_cq_max_cqe(vdev)) {
@@ -467,7 +486,6 @@ int vrdma_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
 int vrdma_cq_push(struct vrdma_cq *cq, const struct ib_uverbs_wc *uwc,
 		  bool solicited)
 {
-	struct ib_cq *ibcq = &cq->ibcq;
 	unsigned long flags;
 	bool notify = false;
 	bool report;
@@ -480,15 +498,8 @@ int vrdma_cq_push(struct vrdma_cq *cq, const struct ib_uverbs_wc *uwc,
 		cq->overflowed = true;
 		spin_unlock_irqrestore(&cq->lock, flags);
 
-		if (report && ibcq->event_handler) {
-			struct ib_event ev = {
-				.device = ibcq->device,
-				.element.cq = ibcq,
-				.event = IB_EVENT_CQ_ERR,
-			};
-
-			ibcq->event_handler(&ev, ibcq->cq_context);
-		}
+		if (report)
+			vrdma_cq_overflow_event(cq);
 		return -ENOSPC;
 	}
 
@@ -496,16 +507,12 @@ int vrdma_cq_push(struct vrdma_cq *cq, const struct ib_uverbs_wc *uwc,
 	cq->prod = (cq->prod + 1) & cq->q.index_mask;
 	vrdma_queue_publish_prod(&cq->q, cq->prod);
 
-	if (cq->notify == IB_CQ_NEXT_COMP ||
-	    (cq->notify == IB_CQ_SOLICITED &&
-	     (solicited || uwc->status != IB_WC_SUCCESS))) {
-		cq->notify = 0;
-		notify = true;
-	}
+	notify = vrdma_cq_arm_fires(cq, solicited ||
+				    uwc->status != IB_WC_SUCCESS);
 	spin_unlock_irqrestore(&cq->lock, flags);
 
-	if (notify && ibcq->comp_handler)
-		ibcq->comp_handler(ibcq, ibcq->cq_context);
+	if (notify)
+		vrdma_cq_comp_event(cq);
 	return 0;
 }
 

@@ -113,11 +113,24 @@ bool vrdma_repl_group_allowed(const struct repl_group *g, const struct net *net)
 	return false;
 }
 
-/* Tear down everything a group runs here (lock held, group unlisted). */
-static void repl_group_shutdown(struct repl_group *g)
+/* Destroy the authority, the members and the client agent of a group. */
+static void repl_group_destroy_parts(struct repl_group *g)
 {
 	unsigned int i;
 
+	vrdma_repl_auth_destroy(g->auth);
+	g->auth = NULL;
+	for (i = 0; i < g->nmembers; i++) {
+		vrdma_repl_member_destroy(g->local[i]);
+		g->local[i] = NULL;
+	}
+	if (g->client)
+		vrdma_repl_client_shutdown(g->client);
+}
+
+/* Tear down everything a group runs here (lock held, group unlisted). */
+static void repl_group_shutdown(struct repl_group *g)
+{
 	lockdep_assert_held(&vrdma_repl_lock);
 	if (g->client) {
 		spin_lock_bh(&g->client->lock);
@@ -127,14 +140,7 @@ static void repl_group_shutdown(struct repl_group *g)
 	WRITE_ONCE(g->dead, true);
 	if (g->auth)
 		vrdma_repl_auth_stop(g->auth);
-	vrdma_repl_auth_destroy(g->auth);
-	g->auth = NULL;
-	for (i = 0; i < g->nmembers; i++) {
-		vrdma_repl_member_destroy(g->local[i]);
-		g->local[i] = NULL;
-	}
-	if (g->client)
-		vrdma_repl_client_shutdown(g->client);
+	repl_group_destroy_parts(g);
 }
 
 /* Every instance using @dev releases it (ib_client remove()). */
@@ -203,18 +209,10 @@ int vrdma_repl_path_expand(const char *tmpl, const struct in6_addr *addr,
 	return 0;
 }
 
+/* Undo a creation that failed before the group was listed. */
 static void repl_group_destroy_unlisted(struct repl_group *g)
 {
-	unsigned int i;
-
-	vrdma_repl_auth_destroy(g->auth);
-	g->auth = NULL;
-	for (i = 0; i < g->nmembers; i++) {
-		vrdma_repl_member_destroy(g->local[i]);
-		g->local[i] = NULL;
-	}
-	if (g->client)
-		vrdma_repl_client_shutdown(g->client);
+	repl_group_destroy_parts(g);
 	vrdma_repl_group_put(g);
 }
 

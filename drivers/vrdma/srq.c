@@ -117,12 +117,7 @@ int vrdma_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 	if (init->srq_type != IB_SRQT_BASIC)
 		return -EOPNOTSUPP;
 	/* Kernel consumers are not supported: a user-only device. */
-	if (!udata)
-		return -EOPNOTSUPP;
-	if (udata->outlen < sizeof(resp))
-		return -EINVAL;
-
-	err = vrdma_dev_enter(vdev);
+	err = vrdma_dev_enter_user(vdev, udata, sizeof(resp));
 	if (err)
 		return err;
 

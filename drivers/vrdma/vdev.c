@@ -93,6 +93,26 @@ int vrdma_dev_enter(struct vrdma_dev *vdev)
 }
 
 /**
+ * vrdma_dev_enter_user() - start a verb that only userspace makes
+ * @vdev: the device
+ * @udata: the caller's udata (NULL for a kernel caller)
+ * @resp_len: bytes of the response the verb writes to @udata
+ *
+ * Return: 0 (then vrdma_dev_leave()), -EOPNOTSUPP for a kernel caller,
+ * -EINVAL when the response buffer is too small, or vrdma_dev_enter()'s
+ * error.
+ */
+int vrdma_dev_enter_user(struct vrdma_dev *vdev, struct ib_udata *udata,
+			 size_t resp_len)
+{
+	if (!udata)
+		return -EOPNOTSUPP;
+	if (udata->outlen < resp_len)
+		return -EINVAL;
+	return vrdma_dev_enter(vdev);
+}
+
+/**
  * vrdma_dev_enter_destroy() - start a destroy verb
  * @vdev: the device
  *

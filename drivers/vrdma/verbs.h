@@ -703,6 +703,8 @@ int vrdma_dev_init(void);
 void vrdma_dev_exit(void);
 void vrdma_dev_rq_kick(struct vrdma_dev *vdev);
 int vrdma_dev_enter(struct vrdma_dev *vdev);
+int vrdma_dev_enter_user(struct vrdma_dev *vdev, struct ib_udata *udata,
+			 size_t resp_len);
 void vrdma_dev_enter_destroy(struct vrdma_dev *vdev);
 void vrdma_dev_leave(struct vrdma_dev *vdev);
 void vrdma_obj_add(struct vrdma_dev *vdev, struct vrdma_obj *obj,

@@ -65,12 +65,9 @@ static int dev_show_cb(const struct nlmsghdr *nlh, void *data)
 	uint32_t vni;
 	int i;
 
-	if (nl_parse(nlh, dev_policy, VRDMA_A_DEV_MAX, tb))
+	if (nl_parse_obj(nlh, dev_policy, VRDMA_A_DEV_MAX, tb,
+			 VRDMA_A_DEV_NAME))
 		return MNL_CB_ERROR;
-	if (!tb[VRDMA_A_DEV_NAME]) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
 
 	out_obj_start(o);
 	if (tb[VRDMA_A_DEV_INDEX])
@@ -125,10 +122,7 @@ static int dev_show(struct vrd *vrd)
 	struct nlmsghdr *nlh;
 	int ret;
 
-	ret = vrd_no_more_args(vrd);
-	if (ret)
-		return ret;
-	ret = vrd_nl(vrd);
+	ret = vrd_nl_begin(vrd);
 	if (ret)
 		return ret;
 
@@ -141,10 +135,7 @@ static int dev_show(struct vrd *vrd)
 	} else {
 		nlh = nl_msg(&vrd->nl, VRDMA_CMD_DEV_GET, NLM_F_DUMP);
 	}
-	ret = nl_request(&vrd->nl, nlh, dev_show_cb, vrd);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, dev_attr_names);
-	return VRD_OK;
+	return vrd_nl_run(vrd, nlh, dev_show_cb, vrd, dev_attr_names);
 }
 
 enum {
@@ -268,7 +259,6 @@ static int dev_new(struct vrd *vrd, const char *name, const char **vals,
 {
 	struct nlmsghdr *nlh = nl_msg(&vrd->nl, VRDMA_CMD_DEV_NEW, 0);
 	unsigned int i;
-	int ret;
 
 	if (!mnl_attr_put_strz_check(nlh, NL_MSG_SIZE, VRDMA_A_DEV_NAME,
 				     name) ||
@@ -305,10 +295,7 @@ static int dev_new(struct vrd *vrd, const char *name, const char **vals,
 		mnl_attr_put_u64(nlh, VRDMA_A_DEV_MAX_PINNED, bytes);
 	}
 
-	ret = nl_request(&vrd->nl, nlh, dev_new_cb, reply);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, dev_attr_names);
-	return VRD_OK;
+	return vrd_nl_run(vrd, nlh, dev_new_cb, reply, dev_attr_names);
 }
 
 /* Send DEV_DEL; returns 0 or a negative errno. */
@@ -425,15 +412,10 @@ out:
 /* dev del NAME */
 static int dev_del(struct vrd *vrd)
 {
-	const char *name = vrd_shift(vrd);
+	const char *name;
 	int ret;
 
-	if (!name)
-		return vrd_usage(vrd, "dev del: missing NAME");
-	ret = vrd_no_more_args(vrd);
-	if (ret)
-		return ret;
-	ret = vrd_nl(vrd);
+	ret = vrd_nl_begin_arg(vrd, "dev del", "NAME", &name);
 	if (ret)
 		return ret;
 
@@ -445,12 +427,6 @@ static int dev_del(struct vrd *vrd)
 	return VRD_OK;
 }
 
-static int dev_help(struct vrd *vrd)
-{
-	fputs(dev_usage, stdout);
-	return vrd_no_more_args(vrd);
-}
-
 int cmd_dev(struct vrd *vrd)
 {
 	static const struct vrd_cmd cmds[] = {
@@ -458,7 +434,7 @@ int cmd_dev(struct vrd *vrd)
 		{ "list",	dev_show },
 		{ "add",	dev_add },
 		{ "del",	dev_del },
-		{ "help",	dev_help },
+		{ "help",	vrd_object_help },
 	};
 
 	return vrd_exec(vrd, cmds, dev_show);

@@ -55,27 +55,9 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 static int info_show(struct vrd *vrd)
 {
 	struct nlmsghdr *nlh;
-	int ret;
 
-	ret = vrd_no_more_args(vrd);
-	if (ret)
-		return ret;
-	ret = vrd_nl(vrd);
-	if (ret)
-		return ret;
-
-	out_begin(&vrd->out);
-	nlh = nl_msg(&vrd->nl, VRDMA_CMD_INFO_GET, 0);
-	ret = nl_request(&vrd->nl, nlh, info_cb, vrd);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, info_attr_names);
-	return VRD_OK;
-}
-
-static int info_help(struct vrd *vrd)
-{
-	fputs(info_usage, stdout);
-	return vrd_no_more_args(vrd);
+	return vrd_nl_begin_show(vrd, VRDMA_CMD_INFO_GET, 0, &nlh) ?:
+	       vrd_nl_run(vrd, nlh, info_cb, vrd, info_attr_names);
 }
 
 /* info [ show ] */
@@ -83,7 +65,7 @@ int cmd_info(struct vrd *vrd)
 {
 	static const struct vrd_cmd cmds[] = {
 		{ "show",	info_show },
-		{ "help",	info_help },
+		{ "help",	vrd_object_help },
 	};
 
 	return vrd_exec(vrd, cmds, info_show);

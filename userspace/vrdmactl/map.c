@@ -48,12 +48,9 @@ static int map_show_cb(const struct nlmsghdr *nlh, void *data)
 	struct out *o = &vrd->out;
 	uint32_t vni;
 
-	if (nl_parse(nlh, map_policy, VRDMA_A_MAP_MAX, tb))
+	if (nl_parse_obj(nlh, map_policy, VRDMA_A_MAP_MAX, tb,
+			 VRDMA_A_MAP_ADDR))
 		return MNL_CB_ERROR;
-	if (!tb[VRDMA_A_MAP_ADDR]) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
 
 	out_obj_start(o);
 	out_addr(o, "addr", "%s", tb[VRDMA_A_MAP_ADDR]);
@@ -75,21 +72,9 @@ static int map_show_cb(const struct nlmsghdr *nlh, void *data)
 static int map_show(struct vrd *vrd)
 {
 	struct nlmsghdr *nlh;
-	int ret;
 
-	ret = vrd_no_more_args(vrd);
-	if (ret)
-		return ret;
-	ret = vrd_nl(vrd);
-	if (ret)
-		return ret;
-
-	out_begin(&vrd->out);
-	nlh = nl_msg(&vrd->nl, VRDMA_CMD_MAP_GET, NLM_F_DUMP);
-	ret = nl_request(&vrd->nl, nlh, map_show_cb, vrd);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, map_attr_names);
-	return VRD_OK;
+	return vrd_nl_begin_show(vrd, VRDMA_CMD_MAP_GET, NLM_F_DUMP, &nlh) ?:
+	       vrd_nl_run(vrd, nlh, map_show_cb, vrd, map_attr_names);
 }
 
 enum {
@@ -149,55 +134,44 @@ static int map_request(struct vrd *vrd, uint8_t cmd,
 		mnl_attr_put(nlh, VRDMA_A_MAP_VIA, sizeof(*via), via);
 	if (vni_arg)
 		mnl_attr_put_u32(nlh, VRDMA_A_MAP_VNI, vni);
-	ret = nl_request(&vrd->nl, nlh, NULL, NULL);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, map_attr_names);
-	return VRD_OK;
+	return vrd_nl_run(vrd, nlh, NULL, NULL, map_attr_names);
 }
 
-/* map add ADDR via HOSTADDR [ vni VNI ] */
-static int map_add(struct vrd *vrd)
+/* map add ADDR via HOSTADDR [ vni VNI ] | map del ADDR [ vni VNI ] */
+static int map_change(struct vrd *vrd, bool add)
 {
+	const char *cmd = add ? "map add" : "map del";
 	const char *vals[ARRAY_SIZE(map_add_words)];
 	struct in6_addr addr, via;
 	uint32_t vni = 0;
 	int ret;
 
-	ret = map_parse(vrd, "map add", map_add_words,
+	_Static_assert(ARRAY_SIZE(map_del_words) == ARRAY_SIZE(map_add_words),
+		       "map_parse() fills vals for both");
+	ret = map_parse(vrd, cmd, add ? map_add_words : map_del_words,
 			ARRAY_SIZE(map_add_words), &addr, vals, &vni);
 	if (ret)
 		return ret;
+	if (!add)
+		return map_request(vrd, VRDMA_CMD_MAP_DEL, &addr, NULL,
+				   vals[MAP_KW_VNI], vni);
 	if (!vals[MAP_KW_VIA])
 		return vrd_usage(vrd, "map add: missing 'via HOSTADDR'");
 	if (parse_addr(vals[MAP_KW_VIA], &via))
 		return vrd_usage(vrd, "map add: invalid address '%s'",
 				 vals[MAP_KW_VIA]);
-
 	return map_request(vrd, VRDMA_CMD_MAP_NEW, &addr, &via,
 			   vals[MAP_KW_VNI], vni);
 }
 
-/* map del ADDR [ vni VNI ] */
-static int map_del(struct vrd *vrd)
+static int map_add(struct vrd *vrd)
 {
-	const char *vals[ARRAY_SIZE(map_del_words)];
-	struct in6_addr addr;
-	uint32_t vni = 0;
-	int ret;
-
-	ret = map_parse(vrd, "map del", map_del_words,
-			ARRAY_SIZE(map_del_words), &addr, vals, &vni);
-	if (ret)
-		return ret;
-
-	return map_request(vrd, VRDMA_CMD_MAP_DEL, &addr, NULL,
-			   vals[MAP_KW_VNI], vni);
+	return map_change(vrd, true);
 }
 
-static int map_help(struct vrd *vrd)
+static int map_del(struct vrd *vrd)
 {
-	fputs(map_usage, stdout);
-	return vrd_no_more_args(vrd);
+	return map_change(vrd, false);
 }
 
 int cmd_map(struct vrd *vrd)
@@ -207,7 +181,7 @@ int cmd_map(struct vrd *vrd)
 		{ "list",	map_show },
 		{ "add",	map_add },
 		{ "del",	map_del },
-		{ "help",	map_help },
+		{ "help",	vrd_object_help },
 	};
 
 	return vrd_exec(vrd, cmds, map_show);

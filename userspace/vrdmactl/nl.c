@@ -268,6 +268,18 @@ int nl_parse(const struct nlmsghdr *nlh, const struct nl_policy *pol,
 	return nl_parse_at(nlh, GENL_HDRLEN, pol, max, tb);
 }
 
+int nl_parse_obj(const struct nlmsghdr *nlh, const struct nl_policy *pol,
+		 unsigned int max, const struct nlattr **tb, unsigned int key)
+{
+	if (nl_parse(nlh, pol, max, tb))
+		return -EBADMSG;
+	if (!tb[key]) {
+		errno = EBADMSG;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
 	static const struct nl_policy pol[CTRL_ATTR_MAX + 1] = {

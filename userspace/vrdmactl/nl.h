@@ -89,7 +89,12 @@ int nl_request(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
  */
 int nl_parse(const struct nlmsghdr *nlh, const struct nl_policy *pol,
 	     unsigned int max, const struct nlattr **tb);
-/* The same for a message whose attributes start @offset bytes in. */
+/* The same, for an object that must carry attribute @key. */
+int nl_parse_obj(const struct nlmsghdr *nlh, const struct nl_policy *pol,
+		 unsigned int max, const struct nlattr **tb, unsigned int key);
+/* The same as nl_parse() for a message whose attributes start @offset
+ * bytes in.
+ */
 int nl_parse_at(const struct nlmsghdr *nlh, unsigned int offset,
 		const struct nl_policy *pol, unsigned int max,
 		const struct nlattr **tb);

@@ -39,12 +39,9 @@ static int phys_show_cb(const struct nlmsghdr *nlh, void *data)
 	struct out *o = &show->vrd->out;
 	const char *name;
 
-	if (nl_parse(nlh, phys_policy, VRDMA_A_PHYS_MAX, tb))
+	if (nl_parse_obj(nlh, phys_policy, VRDMA_A_PHYS_MAX, tb,
+			 VRDMA_A_PHYS_NAME))
 		return MNL_CB_ERROR;
-	if (!tb[VRDMA_A_PHYS_NAME]) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
 	name = mnl_attr_get_str(tb[VRDMA_A_PHYS_NAME]);
 	if (show->name && strcmp(name, show->name))
 		return MNL_CB_OK;
@@ -70,15 +67,9 @@ static int phys_show(struct vrd *vrd)
 	struct nlmsghdr *nlh;
 	int ret;
 
-	ret = vrd_no_more_args(vrd);
+	ret = vrd_nl_begin_show(vrd, VRDMA_CMD_PHYS_GET, NLM_F_DUMP, &nlh);
 	if (ret)
 		return ret;
-	ret = vrd_nl(vrd);
-	if (ret)
-		return ret;
-
-	out_begin(&vrd->out);
-	nlh = nl_msg(&vrd->nl, VRDMA_CMD_PHYS_GET, NLM_F_DUMP);
 	ret = nl_request(&vrd->nl, nlh, phys_show_cb, &show);
 	if (ret)
 		return vrd_nl_fail(vrd, ret, phys_attr_names);
@@ -91,32 +82,18 @@ static int phys_show(struct vrd *vrd)
 /* phys default NAME */
 static int phys_default(struct vrd *vrd)
 {
-	const char *name = vrd_shift(vrd);
+	const char *name;
 	struct nlmsghdr *nlh;
 	int ret;
 
-	if (!name)
-		return vrd_usage(vrd, "phys default: missing NAME");
-	ret = vrd_no_more_args(vrd);
-	if (ret)
-		return ret;
-	ret = vrd_nl(vrd);
+	ret = vrd_nl_begin_arg(vrd, "phys default", "NAME", &name);
 	if (ret)
 		return ret;
 
 	nlh = nl_msg(&vrd->nl, VRDMA_CMD_PHYS_SET, 0);
 	if (!mnl_attr_put_strz_check(nlh, NL_MSG_SIZE, VRDMA_A_PHYS_NAME, name))
 		return vrd_usage(vrd, "phys default: NAME too long");
-	ret = nl_request(&vrd->nl, nlh, NULL, NULL);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, phys_attr_names);
-	return VRD_OK;
-}
-
-static int phys_help(struct vrd *vrd)
-{
-	fputs(phys_usage, stdout);
-	return vrd_no_more_args(vrd);
+	return vrd_nl_run(vrd, nlh, NULL, NULL, phys_attr_names);
 }
 
 int cmd_phys(struct vrd *vrd)
@@ -125,7 +102,7 @@ int cmd_phys(struct vrd *vrd)
 		{ "show",	phys_show },
 		{ "list",	phys_show },
 		{ "default",	phys_default },
-		{ "help",	phys_help },
+		{ "help",	vrd_object_help },
 	};
 
 	return vrd_exec(vrd, cmds, phys_show);

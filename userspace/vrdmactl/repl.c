@@ -209,30 +209,22 @@ static int group_add(struct vrd *vrd)
 		if (ret)
 			return ret;
 	}
-	ret = nl_request(&vrd->nl, nlh, NULL, NULL);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, repl_attr_names);
-	return VRD_OK;
+	return vrd_nl_run(vrd, nlh, NULL, NULL, repl_attr_names);
 }
 
 /* repl group del NAME */
 static int group_del(struct vrd *vrd)
 {
-	const char *name = vrd_shift(vrd);
+	const char *name;
 	struct nlmsghdr *nlh;
 	int ret;
 
-	if (!name)
-		return vrd_usage(vrd, "repl group del: missing NAME");
-	ret = vrd_no_more_args(vrd) ?: vrd_nl(vrd);
+	ret = vrd_nl_begin_arg(vrd, "repl group del", "NAME", &name);
 	if (ret)
 		return ret;
 	nlh = nl_msg(&vrd->nl, VRDMA_CMD_REPL_GROUP_DEL, 0);
 	mnl_attr_put_strz(nlh, VRDMA_A_REPL_NAME, name);
-	ret = nl_request(&vrd->nl, nlh, NULL, NULL);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, repl_attr_names);
-	return VRD_OK;
+	return vrd_nl_run(vrd, nlh, NULL, NULL, repl_attr_names);
 }
 
 /* repl group set NAME allow LIST */
@@ -259,10 +251,7 @@ static int group_set(struct vrd *vrd)
 	ret = put_netns_list(vrd, nlh, "repl group set", vals[0]);
 	if (ret)
 		return ret;
-	ret = nl_request(&vrd->nl, nlh, NULL, NULL);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, repl_attr_names);
-	return VRD_OK;
+	return vrd_nl_run(vrd, nlh, NULL, NULL, repl_attr_names);
 }
 
 static const struct nl_policy group_policy[VRDMA_A_REPL_MAX + 1] = {
@@ -386,12 +375,9 @@ static int group_show_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *attr;
 	char addr[ADDR_STRLEN];
 
-	if (nl_parse(nlh, group_policy, VRDMA_A_REPL_MAX, tb))
+	if (nl_parse_obj(nlh, group_policy, VRDMA_A_REPL_MAX, tb,
+			 VRDMA_A_REPL_NAME))
 		return MNL_CB_ERROR;
-	if (!tb[VRDMA_A_REPL_NAME]) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
 	out_obj_start(o);
 	out_str(o, "name", "%s:", mnl_attr_get_str(tb[VRDMA_A_REPL_NAME]));
 	if (tb[VRDMA_A_REPL_SIZE])
@@ -447,23 +433,13 @@ static int group_show(struct vrd *vrd)
 	struct nlmsghdr *nlh;
 	int ret;
 
-	ret = vrd_no_more_args(vrd) ?: vrd_nl(vrd);
+	ret = vrd_nl_begin_show(vrd, VRDMA_CMD_REPL_GROUP_GET,
+				name ? 0 : NLM_F_DUMP, &nlh);
 	if (ret)
 		return ret;
-	out_begin(&vrd->out);
-	nlh = nl_msg(&vrd->nl, VRDMA_CMD_REPL_GROUP_GET, name ? 0 : NLM_F_DUMP);
 	if (name)
 		mnl_attr_put_strz(nlh, VRDMA_A_REPL_NAME, name);
-	ret = nl_request(&vrd->nl, nlh, group_show_cb, vrd);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, repl_attr_names);
-	return VRD_OK;
-}
-
-static int group_help(struct vrd *vrd)
-{
-	fputs(repl_usage, stdout);
-	return vrd_no_more_args(vrd);
+	return vrd_nl_run(vrd, nlh, group_show_cb, vrd, repl_attr_names);
 }
 
 static int cmd_group(struct vrd *vrd)
@@ -474,7 +450,7 @@ static int cmd_group(struct vrd *vrd)
 		{ "add",	group_add },
 		{ "del",	group_del },
 		{ "set",	group_set },
-		{ "help",	group_help },
+		{ "help",	vrd_object_help },
 	};
 
 	return vrd_exec(vrd, cmds, group_show);
@@ -740,12 +716,6 @@ static int op_flush(struct vrd *vrd)
 	return ret;
 }
 
-static int repl_help(struct vrd *vrd)
-{
-	fputs(repl_usage, stdout);
-	return vrd_no_more_args(vrd);
-}
-
 int cmd_repl(struct vrd *vrd)
 {
 	static const struct vrd_cmd cmds[] = {
@@ -754,8 +724,8 @@ int cmd_repl(struct vrd *vrd)
 		{ "memcpy",	op_memcpy },
 		{ "cas",	op_cas },
 		{ "flush",	op_flush },
-		{ "help",	repl_help },
+		{ "help",	vrd_object_help },
 	};
 
-	return vrd_exec(vrd, cmds, repl_help);
+	return vrd_exec(vrd, cmds, vrd_object_help);
 }

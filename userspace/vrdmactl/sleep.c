@@ -354,12 +354,9 @@ static int peer_show_cb(const struct nlmsghdr *nlh, void *data)
 	struct out *o = &vrd->out;
 	char ifname[IF_NAMESIZE];
 
-	if (nl_parse(nlh, peer_policy, VRDMA_A_SLEEP_MAX, tb))
+	if (nl_parse_obj(nlh, peer_policy, VRDMA_A_SLEEP_MAX, tb,
+			 VRDMA_A_SLEEP_ADDR))
 		return MNL_CB_ERROR;
-	if (!tb[VRDMA_A_SLEEP_ADDR]) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
 	out_obj_start(o);
 	out_addr_attr(o, "addr", "%s", tb[VRDMA_A_SLEEP_ADDR]);
 	if (tb[VRDMA_A_SLEEP_NAME])
@@ -428,10 +425,7 @@ static int peer_show(struct vrd *vrd)
 	nlh = nl_msg(&vrd->nl, VRDMA_CMD_SLEEP_PEER_GET, arg ? 0 : NLM_F_DUMP);
 	if (arg)
 		mnl_attr_put(nlh, VRDMA_A_SLEEP_ADDR, sizeof(addr), &addr);
-	ret = nl_request(&vrd->nl, nlh, peer_show_cb, vrd);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, peer_attr_names);
-	return VRD_OK;
+	return vrd_nl_run(vrd, nlh, peer_show_cb, vrd, peer_attr_names);
 }
 
 /* Put a comma separated list of addresses or ports as a list nest. */
@@ -566,10 +560,7 @@ static int peer_set(struct vrd *vrd)
 	}
 	if (announce)
 		mnl_attr_put(nlh, VRDMA_A_SLEEP_ANNOUNCE, 0, NULL);
-	ret = nl_request(&vrd->nl, nlh, NULL, NULL);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, peer_attr_names);
-	return VRD_OK;
+	return vrd_nl_run(vrd, nlh, NULL, NULL, peer_attr_names);
 }
 
 /* sleep peer del ADDR */
@@ -588,16 +579,7 @@ static int peer_del(struct vrd *vrd)
 		return ret;
 	nlh = nl_msg(&vrd->nl, VRDMA_CMD_SLEEP_PEER_DEL, 0);
 	mnl_attr_put(nlh, VRDMA_A_SLEEP_ADDR, sizeof(addr), &addr);
-	ret = nl_request(&vrd->nl, nlh, NULL, NULL);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, peer_attr_names);
-	return VRD_OK;
-}
-
-static int peer_help(struct vrd *vrd)
-{
-	fputs(sleep_usage, stdout);
-	return vrd_no_more_args(vrd);
+	return vrd_nl_run(vrd, nlh, NULL, NULL, peer_attr_names);
 }
 
 static int sleep_peer(struct vrd *vrd)
@@ -607,7 +589,7 @@ static int sleep_peer(struct vrd *vrd)
 		{ "list",	peer_show },
 		{ "set",	peer_set },
 		{ "del",	peer_del },
-		{ "help",	peer_help },
+		{ "help",	vrd_object_help },
 	};
 
 	return vrd_exec(vrd, cmds, peer_show);
@@ -706,10 +688,7 @@ static int sleep_config(struct vrd *vrd)
 		return vrd_usage(vrd, "sleep config: name too long");
 	if (flush)
 		mnl_attr_put(nlh, VRDMA_A_SLEEP_CONFIG_FLUSH, 0, NULL);
-	ret = nl_request(&vrd->nl, nlh, config_cb, vrd);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, config_attr_names);
-	return VRD_OK;
+	return vrd_nl_run(vrd, nlh, config_cb, vrd, config_attr_names);
 }
 
 static const char *const activity_attr_names[VRDMA_A_SLEEP_ACTIVITY_MAX + 1] = {
@@ -787,10 +766,7 @@ static int sleep_activity(struct vrd *vrd)
 						VRDMA_A_SLEEP_ACTIVITY_PHYS,
 						vals[1]))
 		return vrd_usage(vrd, "sleep activity: name too long");
-	ret = nl_request(&vrd->nl, nlh, activity_cb, vrd);
-	if (ret)
-		return vrd_nl_fail(vrd, ret, activity_attr_names);
-	return VRD_OK;
+	return vrd_nl_run(vrd, nlh, activity_cb, vrd, activity_attr_names);
 }
 
 /* ------------------------------------------------------------------ */
@@ -916,12 +892,6 @@ static int sleep_monitor(struct vrd *vrd)
 	return VRD_OK;
 }
 
-static int sleep_help(struct vrd *vrd)
-{
-	fputs(sleep_usage, stdout);
-	return vrd_no_more_args(vrd);
-}
-
 int cmd_sleep(struct vrd *vrd)
 {
 	static const struct vrd_cmd cmds[] = {
@@ -932,7 +902,7 @@ int cmd_sleep(struct vrd *vrd)
 		{ "config",	sleep_config },
 		{ "activity",	sleep_activity },
 		{ "monitor",	sleep_monitor },
-		{ "help",	sleep_help },
+		{ "help",	vrd_object_help },
 	};
 
 	/* "sleep socket PATH" is "sleep show socket PATH". */

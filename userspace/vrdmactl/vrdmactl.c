@@ -180,6 +180,46 @@ int vrd_nl(struct vrd *vrd)
 	return VRD_OK;
 }
 
+int vrd_nl_begin(struct vrd *vrd)
+{
+	return vrd_no_more_args(vrd) ?: vrd_nl(vrd);
+}
+
+int vrd_nl_begin_show(struct vrd *vrd, uint8_t cmd, uint16_t flags,
+		      struct nlmsghdr **nlh)
+{
+	int ret = vrd_nl_begin(vrd);
+
+	if (ret)
+		return ret;
+	out_begin(&vrd->out);
+	*nlh = nl_msg(&vrd->nl, cmd, flags);
+	return VRD_OK;
+}
+
+int vrd_nl_begin_arg(struct vrd *vrd, const char *cmd, const char *what,
+		     const char **arg)
+{
+	*arg = vrd_shift(vrd);
+	if (!*arg)
+		return vrd_usage(vrd, "%s: missing %s", cmd, what);
+	return vrd_nl_begin(vrd);
+}
+
+int vrd_nl_run_n(struct vrd *vrd, struct nlmsghdr *nlh, mnl_cb_t cb,
+		 void *data, const char *const *names, size_t nr_names)
+{
+	int err = nl_request(&vrd->nl, nlh, cb, data);
+
+	return err ? vrd_nl_fail_n(vrd, err, names, nr_names) : VRD_OK;
+}
+
+int vrd_object_help(struct vrd *vrd)
+{
+	fputs(vrd->usage, stdout);
+	return vrd_no_more_args(vrd);
+}
+
 int vrd_exec_n(struct vrd *vrd, const struct vrd_cmd *cmds, size_t n,
 	       int (*dflt)(struct vrd *vrd))
 {
@@ -255,6 +295,7 @@ static int run_object(struct vrd *vrd)
 		return vrd_usage(vrd, "%s object '%s'",
 				 i == -2 ? "ambiguous" : "unknown", arg);
 	vrd->object = objects[i].name;
+	vrd->usage = objects[i].usage;
 	return objects[i].run(vrd);
 }
 

@@ -31,6 +31,7 @@ struct vrd {
 	int argc;		/* arguments not consumed yet */
 	char **argv;
 	const char *object;	/* object being run, for messages */
+	const char *usage;	/* its usage text */
 	bool details;		/* -d */
 	struct out out;
 	struct nl nl;
@@ -107,6 +108,38 @@ int vrd_nl_fail_n(const struct vrd *vrd, int err, const char *const *names,
 
 /* Connect to the vrdma family; returns VRD_OK or VRD_FAIL (reported). */
 int vrd_nl(struct vrd *vrd);
+
+/*
+ * The command has taken its arguments: fail if any are left over, else
+ * connect to the family (vrd_nl()).
+ */
+int vrd_nl_begin(struct vrd *vrd);
+
+/*
+ * The same for a command that shows objects: then start the output and
+ * the request @cmd (with @flags, NLM_F_DUMP for a dump) in *@nlh.
+ */
+int vrd_nl_begin_show(struct vrd *vrd, uint8_t cmd, uint16_t flags,
+		      struct nlmsghdr **nlh);
+
+/*
+ * The same for a command that takes one argument, @what (for the usage
+ * error of command @cmd when it is missing), into *@arg.
+ */
+int vrd_nl_begin_arg(struct vrd *vrd, const char *cmd, const char *what,
+		     const char **arg);
+
+/*
+ * Send @nlh and pass each reply to @cb (may be NULL); a failure is
+ * reported as vrd_nl_fail() does.  Returns VRD_OK or VRD_FAIL.
+ */
+int vrd_nl_run_n(struct vrd *vrd, struct nlmsghdr *nlh, mnl_cb_t cb,
+		 void *data, const char *const *names, size_t nr_names);
+#define vrd_nl_run(vrd, nlh, cb, data, names) \
+	vrd_nl_run_n((vrd), (nlh), (cb), (data), (names), ARRAY_SIZE(names))
+
+/* The help command of every object: print its usage text. */
+int vrd_object_help(struct vrd *vrd);
 
 /* Object entry points and their usage texts. */
 extern const char info_usage[], phys_usage[], dev_usage[], map_usage[];
