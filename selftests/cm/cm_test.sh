@@ -48,9 +48,15 @@ setup() {
 	in_ct c1_1 ping -6 -c 1 -W 5 "$(ct_addr6 2 1)" > /dev/null
 }
 
+# cm_listening CT: an rdma_cm ID listens in container CT (rdma_cm listeners
+# do not show in ss, but ib_core's resource tracking lists them).
+cm_state() { in_ct "$1" rdma resource show cm_id | grep -q "state $2 "; }
+cm_listening() { cm_state "$1" LISTEN; }
+
 # pair DESC SERVER_CT CLIENT_CT SERVER_CMD... -- CLIENT_CMD...
-# The server starts; the client retries while the server is not yet
-# listening (rdma_cm listeners do not show in ss); both must exit 0.
+# The server starts; the client starts once the server listens, and
+# retries while it is refused (a server that lists its ID before it
+# accepts); both must exit 0.
 pair() {
 	local desc=$1 sct=$2 cct=$3 srv=() cli=() spid rc=1 out i
 	shift 3
@@ -59,8 +65,9 @@ pair() {
 	cli=("$@")
 	in_ct "$sct" timeout $T "${srv[@]}" > /tmp/cm-srv.log 2>&1 &
 	spid=$!
+	wait_for 10 cm_listening "$sct" || ktap_diag "no listening cm_id in $sct after 10s"
 	for i in 1 2 3 4 5; do
-		sleep 1
+		[ "$i" -eq 1 ] || sleep 1
 		out=$(in_ct "$cct" timeout $T "${cli[@]}" 2>&1) && { rc=0; break; }
 		# Retry only while the server is not listening yet (perftest
 		# prints the event's number: RDMA_CM_EVENT_REJECTED is 8; a SIDR
@@ -105,7 +112,7 @@ perftest_R() {	# perftest -R between c2_1 (server) and c1_1
 		"$tool" -R -d $sdev -F "$@" -- "$tool" -R -d $cdev -F "$@" "$saddr"
 }
 
-ktap_plan 29
+ktap_plan 27
 if ! setup; then
 	echo "Bail out! setup failed"
 	exit 1
@@ -153,7 +160,7 @@ fi
 # Another tenant's listener (vni 7) sees nothing of vni 0's requests.
 in_ct c2_2 timeout 20 rping -s -a "$(ct_addr 2 2)" -p $PORT -C 1 > /tmp/cm-other.log 2>&1 &
 opid=$!
-sleep 1
+wait_for 10 cm_listening c2_2 || ktap_diag "no listening cm_id in c2_2 after 10s"
 start=$(date +%s)
 out=$(in_ct c1_1 timeout 60 rping -c -a "$(ct_addr 2 2)" -p $PORT -C 1 2>&1)
 rc=$? secs=$(( $(date +%s) - start ))
@@ -175,14 +182,16 @@ fi
 # the kernel log and the module's leak audit at unload).
 in_ct c2_1 rping -s -a "$(ct_addr 2 1)" -p $PORT -C 0 > /dev/null 2>&1 &
 spid=$!
-sleep 2
+wait_for 10 cm_listening c2_1 || ktap_diag "no listening cm_id in c2_1 after 10s"
 in_ct c1_1 rping -c -a "$(ct_addr 2 1)" -p $PORT -C 0 > /dev/null 2>&1 &
 cpid=$!
-sleep 4
+wait_for 20 cm_state c1_1 CONNECT || ktap_diag "the client did not connect in 20s"
 kill -9 $cpid
-sleep 2
-kill -9 $spid
-wait $cpid $spid 2> /dev/null
+wait $cpid 2> /dev/null
+# the server sees the disconnect (or is killed in the middle of it)
+wait_for 5 eval '! cm_state c2_1 CONNECT'
+kill -9 $spid 2> /dev/null
+wait $spid 2> /dev/null
 # (Another port: the killed listener's port is released asynchronously.)
 pair "after killing both sides, a new connection works" c2_1 c1_1 \
 	rping -s -a "$(ct_addr 2 1)" -p $((PORT + 1)) -C 3 -v -- \

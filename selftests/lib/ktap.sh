@@ -12,8 +12,9 @@
 #   ktap_check DESC COMMAND...    passes when COMMAND succeeds (its output
 #                                 becomes diagnostics when it fails)
 #   ktap_check_fails DESC COMMAND...  passes when COMMAND fails
-#   ktap_finish                   totals; exit 0 when every check passed,
-#                                 1 when one failed, 4 (KSFT_SKIP) when
+#   ktap_finish                   totals; exit 0 when every planned check
+#                                 passed, 1 when one failed or the count
+#                                 differs from the plan, 4 (KSFT_SKIP) when
 #                                 all were skipped
 #
 # KTAP_FAIL is the number of failed checks so far.
@@ -61,11 +62,18 @@ ktap_check_fails() {
 	fi
 }
 
-# ktap_finished exits 1 unless pass + skip equals the plan; the tests
-# here also report "all skipped" as a skip.
+# Like ktap_finished, a run that reported fewer or more checks than its
+# plan fails (a check skipped silently is a defect); the tests here also
+# report "all skipped" as a skip.
 ktap_finish() {
+	local ran=$((KTAP_CNT_PASS + KTAP_CNT_FAIL + KTAP_CNT_SKIP))
+
 	ktap_print_totals
 	[ "$KTAP_CNT_FAIL" -eq 0 ] || exit "$KSFT_FAIL"
+	if [ "$KSFT_NUM_TESTS" -gt 0 ] && [ "$ran" -ne "$KSFT_NUM_TESTS" ]; then
+		echo "# planned $KSFT_NUM_TESTS checks, reported $ran"
+		exit "$KSFT_FAIL"
+	fi
 	[ "$KTAP_CNT_PASS" -eq 0 ] && [ "$KTAP_CNT_SKIP" -gt 0 ] && exit "$KSFT_SKIP"
 	exit "$KSFT_PASS"
 }

@@ -20,7 +20,7 @@ require_verbs_test
 
 netns_exclusive || exit "$KSFT_SKIP"
 
-ktap_plan 9
+ktap_plan 8
 
 if ! vrdma_load; then
 	ktap_fail "modprobe vrdma"
