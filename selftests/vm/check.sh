@@ -137,6 +137,9 @@ if [ "$mode" = check ] && [ -z "$tests" ]; then
 	host_step "sparse clean" "$BUILD/logs/sparse.log" \
 		make -C "$SRCDIR" sparse
 	host_step "netlink code generated from its spec (make ynl-check)" "$BUILD/logs/ynl-check.log" make -C "$SRCDIR" ynl-check
+	host_step "vrdma.ko builds without its optional parts (VRDMA_REPL=n VRDMA_SLEEP=n) at W=1" \
+		"$BUILD/logs/core-only.log" no_warnings make -C "$SRCDIR" modules \
+		BUILD="$BUILD/core-only" VRDMA_REPL=n VRDMA_SLEEP=n
 	rel=$("$KERNELS" release "$host_kver")
 	host_step "dkms add, build and install ($rel)" "$BUILD/logs/dkms.log" \
 		"$SRCDIR/scripts/dkms-check.sh" "$rel"
