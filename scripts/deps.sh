@@ -37,7 +37,7 @@ PKGS=(
 	# VM and guest tools (the guest shares the host's root)
 	qemu-system-x86 busybox-static iproute2 iputils-ping ethtool
 	rdma-core ibverbs-utils ibverbs-providers rdmacm-utils perftest
-	procps psmisc python3 python3-yaml python3-jsonschema
+	procps psmisc python3 python3-yaml python3-jsonschema python3-pyverbs
 	netcat-openbsd tcpdump
 )
 
