@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# A CQ armed for solicited completions only (ibv_req_notify_cq(cq, 1)) must
+# not signal its completion channel for a receive the sender did not mark
+# solicited, and must signal it for one it did (IBV_SEND_SOLICITED).
+#
+#   solicited.py DEV GID_INDEX
+#
+# Two RC QPs of DEV connected to each other.  Prints TAP, exits 1 when a
+# check failed.
+import os
+import select
+import sys
+import time
+
+from pyverbs.addr import AHAttr, GlobalRoute
+from pyverbs.cq import CQ, CompChannel
+from pyverbs.device import Context
+from pyverbs.mr import MR
+from pyverbs.pd import PD
+from pyverbs.qp import QP, QPCap, QPInitAttr, QPAttr
+from pyverbs.wr import SGE, SendWR, RecvWR
+import pyverbs.enums as e
+
+dev, gid_index = sys.argv[1], int(sys.argv[2])
+QUIET = 2.0	# seconds a channel must stay quiet after an unsolicited receive
+n = 0
+failed = 0
+
+
+def check(desc, ok, diag=''):
+    global n, failed
+    n += 1
+    if not ok:
+        failed += 1
+        if diag:
+            print('# ' + diag)
+    print('%s %d %s' % ('ok' if ok else 'not ok', n, desc), flush=True)
+
+
+def event_fds():
+    fds = set()
+    for fd in os.listdir('/proc/self/fd'):
+        try:
+            if 'infinibandevent' in os.readlink('/proc/self/fd/' + fd):
+                fds.add(int(fd))
+        except OSError:
+            pass
+    return fds
+
+
+ctx = Context(name=dev)
+pd = PD(ctx)
+before = event_fds()
+cc = CompChannel(ctx)
+ccfd = (event_fds() - before).pop()	# the completion channel's file
+rcq = CQ(ctx, 16, None, cc, 0)
+scq = CQ(ctx, 16)
+gid = ctx.query_gid(1, gid_index)
+
+
+def make_qp(cq):
+    cap = QPCap(max_send_wr=4, max_recv_wr=4, max_send_sge=1, max_recv_sge=1)
+    return QP(pd, QPInitAttr(qp_type=e.IBV_QPT_RC, scq=scq, rcq=cq, cap=cap))
+
+
+sqp, rqp = make_qp(scq), make_qp(rcq)
+for qp, peer in ((sqp, rqp), (rqp, sqp)):
+    a = QPAttr(qp_state=e.IBV_QPS_INIT, port_num=1)
+    a.qp_access_flags = e.IBV_ACCESS_REMOTE_WRITE
+    qp.to_init(a)
+    a = QPAttr(qp_state=e.IBV_QPS_RTR, path_mtu=e.IBV_MTU_1024)
+    a.dest_qp_num = peer.qp_num
+    a.ah_attr = AHAttr(port_num=1, is_global=1, gr=GlobalRoute(dgid=gid, sgid_index=gid_index))
+    a.min_rnr_timer = 12
+    a.max_dest_rd_atomic = 1
+    qp.to_rtr(a)
+    a = QPAttr(qp_state=e.IBV_QPS_RTS, timeout=14, retry_cnt=7, rnr_retry=7)
+    a.max_rd_atomic = 1
+    qp.to_rts(a)
+
+smr = MR(pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
+rmr = MR(pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
+
+
+def poll(cq, what):
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        nc, wcs = cq.poll()
+        if nc:
+            if wcs[0].status != e.IBV_WC_SUCCESS:
+                raise AssertionError('%s: status %d' % (what, wcs[0].status))
+            return wcs[0]
+        time.sleep(0.001)
+    raise AssertionError('%s: no completion in 20 s' % what)
+
+
+def send(flags):
+    rqp.post_recv(RecvWR(num_sge=1, sg=[SGE(rmr.buf, 64, rmr.lkey)]))
+    time.sleep(0)  # nothing to wait for: RNR retries cover a late receive
+    sqp.post_send(SendWR(opcode=e.IBV_WR_SEND, num_sge=1,
+                         sg=[SGE(smr.buf, 8, smr.lkey)],
+                         send_flags=e.IBV_SEND_SIGNALED | flags))
+    poll(scq, 'send')
+
+
+def readable(timeout):
+    r, _, _ = select.select([ccfd], [], [], timeout)
+    return bool(r)
+
+
+# 1. Armed solicited-only: an unsolicited receive completes, no event.
+rcq.req_notify(solicited_only=True)
+send(0)
+poll(rcq, 'unsolicited receive')
+check('an unsolicited receive does not signal a solicited-only CQ',
+      not readable(QUIET), 'the completion channel was signalled')
+if readable(0):
+    cc.get_cq_event(rcq)
+    rcq.ack_events(1)
+    rcq.req_notify(solicited_only=True)
+
+# 2. Still armed: a solicited receive signals it.
+send(e.IBV_SEND_SOLICITED)
+ok = readable(20)
+check('a solicited receive signals a solicited-only CQ', ok,
+      'no event in 20 s')
+if ok:
+    cc.get_cq_event(rcq)
+    rcq.ack_events(1)
+poll(rcq, 'solicited receive')
+
+# 3. Armed for any completion: an unsolicited receive signals it.
+rcq.req_notify(solicited_only=False)
+send(0)
+ok = readable(20)
+check('an unsolicited receive signals a CQ armed for any completion', ok,
+      'no event in 20 s')
+if ok:
+    cc.get_cq_event(rcq)
+    rcq.ack_events(1)
+poll(rcq, 'receive')
+
+# 4. Armed solicited-only again after events: unsolicited is quiet again.
+rcq.req_notify(solicited_only=True)
+send(0)
+poll(rcq, 'unsolicited receive')
+check('after a normal arming, solicited-only is quiet again for an unsolicited receive',
+      not readable(QUIET), 'the completion channel was signalled')
+
+print('1..%d' % n)
+sys.exit(1 if failed else 0)

@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# Queue pairs with a send or a receive queue of depth 0 (max_send_wr = 0 or
+# max_recv_wr = 0: receive-only and send-only QPs, as benchmark servers and
+# read-only clients create them), through verbs and through rdma_cm.
+#
+#   zero_depth.py DEV ADDR      (ADDR: an IPv4 address of DEV, for rdma_cm)
+#
+# Prints TAP ("ok N ..." / "not ok N ...") and exits 1 when a check failed.
+import multiprocessing as mp
+import sys
+import traceback
+
+from pyverbs.cmid import CMID, AddrInfo
+from pyverbs.cq import CQ
+from pyverbs.device import Context
+from pyverbs.mr import MR
+from pyverbs.pd import PD
+from pyverbs.pyverbs_error import PyverbsRDMAError
+from pyverbs.qp import QP, QPCap, QPInitAttr, QPAttr
+from pyverbs.wr import SGE, SendWR, RecvWR
+import pyverbs.cm_enums as ce
+import pyverbs.enums as e
+
+dev, addr = sys.argv[1], sys.argv[2]
+PORT = '18599'
+n = 0
+failed = 0
+
+
+def check(desc, ok, diag=''):
+    global n, failed
+    n += 1
+    if not ok:
+        failed += 1
+        for line in str(diag).splitlines():
+            print('# ' + line)
+    print('%s %d %s' % ('ok' if ok else 'not ok', n, desc), flush=True)
+
+
+def attempt(desc, fn):
+    try:
+        fn()
+    except Exception:
+        check(desc, False, traceback.format_exc())
+    else:
+        check(desc, True)
+
+
+# ---- verbs ---------------------------------------------------------------
+ctx = Context(name=dev)
+pd = PD(ctx)
+cq = CQ(ctx, 16)
+mr = MR(pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
+sge = SGE(mr.buf, 64, mr.lkey)
+
+
+def verbs_case(qpt, s, r):
+    cap = QPCap(max_send_wr=s, max_recv_wr=r, max_send_sge=1, max_recv_sge=1)
+    qp = QP(pd, QPInitAttr(qp_type=qpt, scq=cq, rcq=cq, cap=cap))
+    attr = QPAttr(qp_state=e.IBV_QPS_INIT, port_num=1)
+    if qpt == e.IBV_QPT_UD:
+        attr.qkey = 0x11111111
+    else:
+        attr.qp_access_flags = e.IBV_ACCESS_REMOTE_WRITE
+    qp.to_init(attr)
+    # The queue of depth 0 takes nothing, the other one does.
+    if s == 0:
+        try:
+            qp.post_send(SendWR(opcode=e.IBV_WR_SEND, num_sge=1, sg=[sge]))
+        except PyverbsRDMAError:
+            pass
+        else:
+            raise AssertionError('a send was posted to a send queue of depth 0')
+        qp.post_recv(RecvWR(num_sge=1, sg=[sge]))
+    if r == 0:
+        try:
+            qp.post_recv(RecvWR(num_sge=1, sg=[sge]))
+        except PyverbsRDMAError:
+            pass
+        else:
+            raise AssertionError('a receive was posted to a receive queue of depth 0')
+    qp.close()
+
+
+for qpt, name in ((e.IBV_QPT_RC, 'RC'), (e.IBV_QPT_UD, 'UD')):
+    for s, r in ((0, 4), (4, 0)):
+        attempt('verbs: %s QP with max_send_wr=%d max_recv_wr=%d' % (name, s, r),
+                lambda: verbs_case(qpt, s, r))
+
+
+# ---- rdma_cm: a receive-only server, a send-only client -------------------
+def server(conn):
+    try:
+        ai = AddrInfo(src=addr, src_service=PORT, port_space=ce.RDMA_PS_TCP,
+                      flags=ce.RAI_PASSIVE)
+        init = QPInitAttr(cap=QPCap(max_send_wr=0, max_recv_wr=2))
+        lid = CMID(creator=ai, qp_init_attr=init)
+        lid.listen()
+        conn.send('listening')
+        cid = lid.get_request()
+        mr = cid.reg_msgs(64)
+        cid.post_recv(mr)
+        cid.accept()
+        wc = cid.get_recv_comp()
+        if wc.status != e.IBV_WC_SUCCESS:
+            raise AssertionError('receive completion status %d' % wc.status)
+        got = mr.read(5, 0)
+        if got not in (b'hello', 'hello'):
+            raise AssertionError('received %r' % got)
+        conn.send('ok')
+        conn.recv()		# the client is done
+        cid.disconnect()
+    except Exception:
+        conn.send(traceback.format_exc())
+
+
+def client():
+    ai = AddrInfo(src=addr, dst=addr, dst_service=PORT, port_space=ce.RDMA_PS_TCP)
+    init = QPInitAttr(cap=QPCap(max_send_wr=2, max_recv_wr=0))
+    cid = CMID(creator=ai, qp_init_attr=init)
+    cid.connect()
+    mr = cid.reg_msgs(64)
+    mr.write('hello', 5)
+    cid.post_send(mr, flags=e.IBV_SEND_SIGNALED, length=5)
+    wc = cid.get_send_comp()
+    if wc.status != e.IBV_WC_SUCCESS:
+        raise AssertionError('send completion status %d' % wc.status)
+    return cid
+
+
+parent, child = mp.Pipe()
+p = mp.Process(target=server, args=(child,))
+p.start()
+state = parent.recv() if parent.poll(60) else 'server: no answer'
+if state == 'listening':
+    try:
+        cid = client()
+    except Exception:
+        check('rdma_cm: send-only client (max_recv_wr=0) connects and sends',
+              False, traceback.format_exc())
+        cid = None
+    else:
+        check('rdma_cm: send-only client (max_recv_wr=0) connects and sends', True)
+    res = parent.recv() if parent.poll(60) else 'server: no answer'
+    check('rdma_cm: receive-only server (max_send_wr=0) receives', res == 'ok', res)
+    parent.send('done')
+else:
+    check('rdma_cm: receive-only server (max_send_wr=0) listens', False, state)
+p.join(30)
+if p.is_alive():
+    p.kill()
+print('1..%d' % n)
+sys.exit(1 if failed else 0)
