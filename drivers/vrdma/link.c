@@ -13,6 +13,7 @@
 #include <linux/if_arp.h>
 #include <linux/init.h>
 #include <linux/netdevice.h>
+#include <linux/nsproxy.h>
 #include <linux/printk.h>
 #include <rdma/rdma_netlink.h>
 
@@ -22,9 +23,11 @@
 
 /*
  * The device is backed by the default physical device and belongs to
- * virtual network 0; vrdmactl dev add chooses both.  Like every device on
- * these kernels it is created in init_net: in exclusive netns mode it
- * must then be moved into the namespace (rdma dev set NAME netns NS).
+ * virtual network 0; vrdmactl dev add chooses both.  In exclusive netns
+ * mode it is created in the netdev's namespace when that is the caller's
+ * (nldev looks the netdev up in the namespace of the caller's socket; the
+ * caller's own namespace cannot go away during the call), in init_net
+ * otherwise, as in shared mode.
  */
 static int vrdma_newlink(const char *ibdev_name, struct net_device *ndev)
 {
@@ -32,11 +35,14 @@ static int vrdma_newlink(const char *ibdev_name, struct net_device *ndev)
 		.name = ibdev_name,
 		.ndev = ndev,
 	};
+	struct net *net = current->nsproxy->net_ns;
 	struct vrdma_dev *vdev;
 	int ret;
 
 	if (ndev->type != ARPHRD_ETHER)
 		return -EINVAL;
+	if (net_eq(dev_net(ndev), net))
+		params.net = net;
 	params.phys = vrdma_phys_get_default();
 	if (!params.phys) {
 		pr_info_ratelimited("rdma link add %s: no default physical device (vrdmactl phys default NAME)\n",

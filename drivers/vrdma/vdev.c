@@ -592,6 +592,24 @@ static void vrdma_dev_get_attrs(struct vrdma_dev *vdev,
 	a->local_ca_ack_delay = p->local_ca_ack_delay;
 }
 
+/*
+ * In exclusive netns mode a device belongs to one namespace, and ib_core
+ * creates every device in init_net (these kernels have no
+ * ib_alloc_device_with_net()).  A device that "rdma link add" creates from
+ * inside a container must be in the container's namespace, where its
+ * netdev is and its creator can see it: set its namespace before it is
+ * registered, which is what ib_core's rdma_dev_change_netns() leaves
+ * behind after a move (the namespace's exit moves it back to init_net).
+ * In shared mode (rdma_dev_access_netns() is true for any namespace) it
+ * stays in init_net.
+ */
+static void vrdma_dev_set_birth_net(struct ib_device *ibdev, struct net *net)
+{
+	if (!net || net_eq(net, &init_net) || rdma_dev_access_netns(ibdev, net))
+		return;
+	write_pnet(&ibdev->coredev.rdma_net, net);
+}
+
 /**
  * vrdma_dev_create() - create and register a virtual device
  * @params: what it is made of
@@ -664,6 +682,8 @@ int vrdma_dev_create(const struct vrdma_dev_params *params,
 	list_add_tail(&vdev->node, &vrdma_devs);
 	mutex_unlock(&vrdma_devs_lock);
 	vrdma_audit_created(VRDMA_AUDIT_DEV);
+
+	vrdma_dev_set_birth_net(ibdev, params->net);
 
 	/* From here on, failure and deletion go through dealloc_driver. */
 	ret = ib_register_device(ibdev, params->name, NULL);

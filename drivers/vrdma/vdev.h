@@ -19,6 +19,8 @@ struct vrdma_phys;
  * @phys: the physical device (the caller holds a reference)
  * @vni: virtual network of the device's addresses
  * @limits: resource limits
+ * @net: in exclusive netns mode, the namespace the device is born in
+ *	(NULL: init_net); the caller holds a reference and @ndev is in it
  */
 struct vrdma_dev_params {
 	const char *name;
@@ -26,6 +28,7 @@ struct vrdma_dev_params {
 	struct vrdma_phys *phys;
 	u32 vni;
 	struct vrdma_limits limits;
+	struct net *net;
 };
 
 int vrdma_dev_create(const struct vrdma_dev_params *params,
