@@ -133,12 +133,13 @@ static int vrdma_qp_check_init(struct vrdma_dev *vdev,
 		return -EINVAL;
 	if (!init->send_cq || !init->recv_cq)
 		return -EINVAL;
-	if (cap->max_send_wr < 1 || cap->max_send_wr > a->max_qp_wr ||
+	/* A queue of depth 0 (a receive-only or send-only QP) is valid. */
+	if (cap->max_send_wr > a->max_qp_wr ||
 	    cap->max_send_sge > a->max_send_sge ||
 	    cap->max_inline_data > VRDMA_MAX_INLINE)
 		return -EINVAL;
 	if (!init->srq &&
-	    (cap->max_recv_wr < 1 || cap->max_recv_wr > a->max_qp_wr ||
+	    (cap->max_recv_wr > a->max_qp_wr ||
 	     cap->max_recv_sge > a->max_recv_sge))
 		return -EINVAL;
 	return 0;
@@ -264,7 +265,7 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	 * in the ring, which holds what the application asked for.
 	 */
 	qp->sq_max = pinit.cap.max_send_wr;
-	qp->sq_depth = roundup_pow_of_two(qp->sq_max);
+	qp->sq_depth = roundup_pow_of_two(max(qp->sq_max, 1U));
 	qp->sq_shadow = kvcalloc(qp->sq_depth, sizeof(*qp->sq_shadow),
 				 GFP_KERNEL);
 	elem = max_t(u32, struct_size_t(struct rxe_send_wqe, dma.sge,

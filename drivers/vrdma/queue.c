@@ -65,7 +65,8 @@ to_vrdma_mmap_entry(struct rdma_user_mmap_entry *entry)
  * vrdma_queue_init() - allocate a ring
  * @vdev: the device
  * @q: the ring to initialize
- * @nelem: elements the ring must hold (1 .. 2^24)
+ * @nelem: elements the ring must hold (0 .. 2^24: a queue of depth 0 is
+ *	one slot that is always full)
  * @elem_size: bytes per element; rounded up to a power of two, at least
  *	VRDMA_MIN_ELEM_SIZE
  * @udata: driver data of a user verb, or NULL for a kernel object
@@ -92,7 +93,7 @@ int vrdma_queue_init(struct vrdma_dev *vdev, struct vrdma_queue *q,
 
 	memset(q, 0, sizeof(*q));
 
-	if (!nelem || nelem > VRDMA_QUEUE_MAX_ELEM ||
+	if (nelem > VRDMA_QUEUE_MAX_ELEM ||
 	    !elem_size || elem_size > VRDMA_QUEUE_MAX_ELEM_SIZE)
 		return -EINVAL;
 	if (udata && !mi)
