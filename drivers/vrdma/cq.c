@@ -23,6 +23,7 @@
  * there is no ops.poll_cq, and a kernel CQ would need one that sets
  * wc->qp, which the user format completion does not carry.
  */
+#include <linux/hrtimer.h>
 #include <linux/mutex.h>
 #include <linux/overflow.h>
 #include <linux/spinlock.h>
@@ -75,8 +76,121 @@ static void vrdma_pcq_destroy(struct vrdma_cq *cq)
 		return;
 	/* Waits for a poll in progress; none starts afterwards. */
 	irq_poll_disable(&cq->iop);
+	/* No arming after this (vrdma_req_notify_cq() checks under the lock). */
+	spin_lock_bh(&cq->arm_lock);
 	cq->pcq = NULL;
+	spin_unlock_bh(&cq->arm_lock);
+	hrtimer_cancel(&cq->timer);
 	ib_destroy_cq(pcq);
+}
+
+/*
+ * Solicited-only arming.  struct ib_wc does not say whether a receive was
+ * solicited: the only way a physical device tells is by calling the
+ * completion handler of a CQ armed with IB_CQ_SOLICITED.  So a virtual CQ
+ * with a completion channel arms its physical CQ the way the application
+ * armed the virtual one:
+ *
+ *  - armed for any completion: IB_CQ_NEXT_COMP;
+ *  - armed for solicited completions only: IB_CQ_SOLICITED.  A receive
+ *    polled while that arming is in force (and no other) was not
+ *    solicited; the handler running for it means a solicited completion
+ *    arrived (or an error), and the virtual CQ is signalled once the
+ *    physical one is drained;
+ *  - not armed: not at all.  Some devices (rxe) cannot narrow an arming
+ *    for any completion to a solicited one, so none may be left behind
+ *    for the application's next solicited-only arming.
+ *
+ * In the last two cases the completions the handler does not announce
+ * are polled by @cq->timer (and on every arming), every
+ * VRDMA_CQ_POLL_MIN_US while it finds some, slowing down to
+ * VRDMA_CQ_POLL_MAX_US when it finds none;
+ * a receive whose solicitation is unknown (one that arrived while no
+ * solicited-only arming was in force) counts as solicited: an extra
+ * event, never a lost one.  A CQ without a completion channel has no use
+ * for its arming: its physical CQ is always armed for any completion.
+ */
+#define VRDMA_CQ_POLL_MIN_US	200
+#define VRDMA_CQ_POLL_MAX_US	4000
+
+static enum hrtimer_restart vrdma_cq_timer_fn(struct hrtimer *timer)
+{
+	struct vrdma_cq *cq = container_of(timer, struct vrdma_cq, timer);
+
+	irq_poll_sched(&cq->iop);
+	return HRTIMER_NORESTART;
+}
+
+/**
+ * vrdma_pcq_arm() - arm the physical CQ as the virtual CQ's arming needs
+ * @cq: the virtual CQ; its physical CQ is drained
+ *
+ * Context: softirq, or bottom halves disabled; @cq->arm_lock held.
+ */
+void vrdma_pcq_arm(struct vrdma_cq *cq)
+{
+	u8 notify = READ_ONCE(cq->notify);
+	enum ib_cq_notify_flags flags;
+	int want;
+
+	lockdep_assert_held(&cq->arm_lock);
+	if (!cq->events || notify == IB_CQ_NEXT_COMP) {
+		want = VRDMA_PARM_NEXT;
+		flags = IB_CQ_NEXT_COMP;
+	} else if (notify == IB_CQ_SOLICITED) {
+		want = VRDMA_PARM_SOL;
+		flags = IB_CQ_SOLICITED;
+	} else {
+		want = 0;
+	}
+	if (want) {
+		/*
+		 * Published before the arming, whose handler may run at once
+		 * on another CPU and consume it (atomic_xchg() there).
+		 */
+		atomic_or(want, &cq->parm);
+		smp_mb__after_atomic();	/* parm before the device's arming */
+		if (ib_req_notify_cq(cq->pcq, flags |
+				     IB_CQ_REPORT_MISSED_EVENTS) > 0) {
+			/*
+			 * Completions that arrived before this arming: whether
+			 * they were solicited is unknown.
+			 */
+			atomic_andnot(VRDMA_PARM_SOL, &cq->parm);
+			irq_poll_sched(&cq->iop);
+		}
+	}
+	cq->timer_us = clamp(cq->timer_us, VRDMA_CQ_POLL_MIN_US,
+			     VRDMA_CQ_POLL_MAX_US);
+	if (want != VRDMA_PARM_NEXT)
+		hrtimer_start(&cq->timer, ns_to_ktime((u64)cq->timer_us * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL_SOFT);
+}
+
+/**
+ * vrdma_cq_solicited_event() - signal a CQ armed for solicited completions
+ * @cq: the virtual CQ
+ *
+ * Its physical CQ reported a solicited completion (or an error), now in
+ * the ring.
+ *
+ * Context: softirq.
+ */
+void vrdma_cq_solicited_event(struct vrdma_cq *cq)
+{
+	struct ib_cq *ibcq = &cq->ibcq;
+	bool notify = false;
+
+	unsigned long flags;
+
+	spin_lock_irqsave(&cq->lock, flags);
+	if (cq->notify == IB_CQ_SOLICITED) {
+		cq->notify = 0;
+		notify = true;
+	}
+	spin_unlock_irqrestore(&cq->lock, flags);
+	if (notify && ibcq->comp_handler)
+		ibcq->comp_handler(ibcq, ibcq->cq_context);
 }
 
 static bool vrdma_cq_quota_get(struct vrdma_dev *vdev)
@@ -246,6 +360,12 @@ int vrdma_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 	spin_lock_init(&cq->lock);
 	mutex_init(&cq->resize_lock);
 	irq_poll_init(&cq->iop, VRDMA_POLL_BUDGET, vrdma_pcq_poll);
+	spin_lock_init(&cq->arm_lock);
+	hrtimer_init(&cq->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	cq->timer.function = vrdma_cq_timer_fn;
+	cq->timer_us = VRDMA_CQ_POLL_MIN_US;
+	/* ib_uverbs sets the context, its event queue, before create_cq. */
+	cq->events = !!ibcq->cq_context;
 
 	err = vrdma_dev_enter(vdev);
 	if (err)
@@ -270,9 +390,9 @@ int vrdma_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		goto err_queue;
 	}
 	cq->pcq = pcq;
-	err = ib_req_notify_cq(pcq, IB_CQ_NEXT_COMP);
-	if (err < 0)
-		goto err_pcq;
+	spin_lock_bh(&cq->arm_lock);
+	vrdma_pcq_arm(cq);
+	spin_unlock_bh(&cq->arm_lock);
 
 	err = ib_copy_to_udata(udata, &resp, sizeof(resp));
 	if (err)
@@ -464,6 +584,14 @@ int vrdma_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
 	spin_unlock_irqrestore(&cq->lock, irqflags);
 	if (cq->kernel)
 		return ret;
+
+	/* The physical CQ's arming follows (see vrdma_pcq_arm()). */
+	if (cq->events) {
+		spin_lock_bh(&cq->arm_lock);
+		if (cq->pcq)
+			vrdma_pcq_arm(cq);
+		spin_unlock_bh(&cq->arm_lock);
+	}
 
 	/* Not under cq->lock, which nests inside rq->lock. */
 	vrdma_dev_rq_kick(cq->vdev);

@@ -1013,11 +1013,8 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 			uwc.ex.invalidate_rkey = wc->ex.invalidate_rkey;
 		uwc.src_qp = wc->src_qp;
 		uwc.sl = wc->sl;
-		/*
-		 * ib_wc does not say whether the sender asked for a solicited
-		 * event: every receive counts as solicited.
-		 */
-		vrdma_qp_push(qp, cq, &uwc, true);
+		/* Known only while a solicited-only arming is in force (cq.c). */
+		vrdma_qp_push(qp, cq, &uwc, !cq->rx_unsol);
 	}
 	vrdma_rq_refill(rq);
 	if (qp && !rq->posted)
@@ -1105,24 +1102,32 @@ int vrdma_pcq_poll(struct irq_poll *iop, int budget)
 	struct ib_wc wcs[16];
 	int done = 0, n, i;
 
+	/* Polling and arming exclude each other: see vrdma_pcq_arm(). */
+	spin_lock(&cq->arm_lock);
 	while (done < budget) {
 		n = ib_poll_cq(cq->pcq, min_t(int, ARRAY_SIZE(wcs),
 					      budget - done), wcs);
 		if (n <= 0)
 			break;
+		/* Only a solicited-only arming in force says "not solicited". */
+		cq->rx_unsol = atomic_read(&cq->parm) == VRDMA_PARM_SOL;
 		rcu_read_lock();
 		for (i = 0; i < n; i++)
 			vrdma_handle_wc(cq, &wcs[i]);
 		rcu_read_unlock();
 		done += n;
 	}
+	cq->rx_unsol = false;
+	/* The timer's period, when it runs (vrdma_pcq_arm() bounds it). */
+	cq->timer_us = done ? 0 : cq->timer_us * 2;
 
 	if (done < budget) {
 		irq_poll_complete(iop);
-		if (ib_req_notify_cq(cq->pcq, IB_CQ_NEXT_COMP |
-				     IB_CQ_REPORT_MISSED_EVENTS) > 0)
-			irq_poll_sched(iop);
+		if (atomic_xchg(&cq->sol_fired, 0))
+			vrdma_cq_solicited_event(cq);
+		vrdma_pcq_arm(cq);
 	}
+	spin_unlock(&cq->arm_lock);
 	return done;
 }
 
@@ -1134,6 +1139,10 @@ int vrdma_pcq_poll(struct irq_poll *iop, int budget)
 void vrdma_pcq_comp_handler(struct ib_cq *pcq, void *cq_context)
 {
 	struct vrdma_cq *cq = cq_context;
+
+	/* The arming that fired is consumed; was it solicited-only? */
+	if (atomic_xchg(&cq->parm, 0) == VRDMA_PARM_SOL)
+		atomic_set(&cq->sol_fired, 1);
 
 	/*
 	 * Software RNICs call this from process context (rxe's work items):

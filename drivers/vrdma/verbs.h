@@ -370,6 +370,14 @@ int vrdma_mr_read(struct vrdma_dev *vdev, struct vrdma_pd *pd, u32 lkey,
  * @resize_lock: serializes resizes of @q and @pcq and @pcq_reserved
  * @pcq_reserved: physical work requests that may complete on @pcq
  *	(vrdma_cq_reserve())
+ * @events: the CQ has a completion channel (its arming matters)
+ * @parm: the armings of @pcq in force, VRDMA_PARM_* (cleared by @pcq's
+ *	completion handler, which consumes them)
+ * @sol_fired: @pcq's completion handler ran for a solicited-only arming
+ * @arm_lock: serializes polling @pcq and arming it (softirq)
+ * @rx_unsol: the receives being polled are not solicited (under @arm_lock)
+ * @timer: polls @pcq while it is not armed for every completion
+ * @timer_us: its period (under @arm_lock)
  */
 struct vrdma_cq {
 	struct ib_cq ibcq;
@@ -389,7 +397,18 @@ struct vrdma_cq {
 	u32 ktail;
 	struct mutex resize_lock;	/* see above */
 	u32 pcq_reserved;
+	bool events;
+	atomic_t parm;
+	atomic_t sol_fired;
+	spinlock_t arm_lock;		/* see above */
+	bool rx_unsol;
+	struct hrtimer timer;
+	u32 timer_us;
 };
+
+/* The armings of a physical CQ in force (struct vrdma_cq.parm). */
+#define VRDMA_PARM_NEXT		BIT(0)
+#define VRDMA_PARM_SOL		BIT(1)
 
 static inline struct vrdma_cq *to_vcq(struct ib_cq *ibcq)
 {
@@ -404,6 +423,8 @@ static inline struct vrdma_cq *to_vcq(struct ib_cq *ibcq)
 int vrdma_cq_push(struct vrdma_cq *cq, const struct ib_uverbs_wc *uwc,
 		  bool solicited);
 int vrdma_cq_push_kernel(struct vrdma_cq *cq, const struct ib_wc *wc);
+void vrdma_pcq_arm(struct vrdma_cq *cq);
+void vrdma_cq_solicited_event(struct vrdma_cq *cq);
 int vrdma_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc);
 
 /*
@@ -420,8 +441,8 @@ void vrdma_cq_unreserve(struct vrdma_cq *cq, u32 nwr);
  * post.c: the physical CQ's handlers.  cq.c creates the physical CQ with
  * ib_create_cq(pdev, vrdma_pcq_comp_handler, vrdma_pcq_event, cq, ...),
  * calls irq_poll_init(&cq->iop, VRDMA_POLL_BUDGET, vrdma_pcq_poll) and arms
- * it (ib_req_notify_cq(pcq, IB_CQ_NEXT_COMP)); before destroying it,
- * irq_poll_disable(&cq->iop).
+ * it (vrdma_pcq_arm()); before destroying it, irq_poll_disable(&cq->iop)
+ * and hrtimer_cancel(&cq->timer).
  */
 #define VRDMA_POLL_BUDGET	64
 void vrdma_pcq_comp_handler(struct ib_cq *pcq, void *cq_context);
