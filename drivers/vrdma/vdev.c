@@ -569,7 +569,11 @@ static void vrdma_dev_get_attrs(struct vrdma_dev *vdev,
 	a->page_size_cap = p->page_size_cap;
 	a->max_qp = l->max_qp ? vrdma_min(p->max_qp, l->max_qp) : p->max_qp;
 	a->max_qp_wr = vrdma_min(p->max_qp_wr, VRDMA_MAX_QP_WR);
+	a->vendor_id = VRDMA_VENDOR_ID;
+	/* What the device does: a system image GUID, port events. */
 	a->device_cap_flags = IB_DEVICE_RC_RNR_NAK_GEN |
+			      IB_DEVICE_SYS_IMAGE_GUID |
+			      IB_DEVICE_PORT_ACTIVE_EVENT |
 			      (p->device_cap_flags & IB_DEVICE_SRQ_RESIZE);
 	/* Kernel consumers (ib_mad) use virtual addresses with lkey 0. */
 	a->kernel_cap_flags = IBK_ALLOW_USER_UNREG | IBK_LOCAL_DMA_LKEY;

@@ -56,6 +56,12 @@ struct vrdma_tun;
 
 /* rxe user ABI version (RXE_UVERBS_ABI_VERSION, private to rxe). */
 #define VRDMA_UVERBS_ABI_VERSION	2
+/*
+ * Vendor id of the rxe personality (RXE_VENDOR_ID, private to rxe): not 0,
+ * which applications take for a broken device, and not the physical
+ * device's, which would make them use that vendor's provider extensions.
+ */
+#define VRDMA_VENDOR_ID			0xffffff
 
 /* Limits of the virtual device (clamped to the physical device's). */
 #define VRDMA_MAX_SGE			32
