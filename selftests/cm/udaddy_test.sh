@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# udaddy across hosts, with its default message count: it posts all its
+# receives on one buffer and builds its reply AH from the GRH found there
+# (ibv_create_ah_from_wc()), so that GRH must be the overlay's header of
+# the datagram polled, never a later datagram's physical one.  IPv4 and
+# IPv6 overlays, each direction; a second round with more messages.
+#
+#   c1_1 vr11 -- rxe1 (host 1) ====== rxe2 (host 2) -- c2_1 vr21
+. "$(dirname "$0")/../lib/lib.sh"
+. "$LIB_DIR/topo.sh"
+require_root
+
+T=120
+
+setup() {
+	local h
+	topo_hosts 2 || return 1
+	vrdma_load || return 1
+	modprobe rdma_ucm || return 1
+	for h in 1 2; do
+		topo_container "$h" 1 > /dev/null || return 1
+		"$VRDMACTL" dev add "vr${h}1" netns "c${h}_1" netdev eth0 phys "rxe$h" ||
+			return 1
+		defer "$VRDMACTL" dev del "vr${h}1"
+		"$VRDMACTL" map add "$(ct_addr "$h" 1)" via "$(host_addr "$h")" || return 1
+		"$VRDMACTL" map add "$(ct_addr6 "$h" 1)" via "$(host_addr "$h")" || return 1
+	done
+	in_ct c1_1 ping -c 1 -W 5 "$(ct_addr 2 1)" > /dev/null
+	in_ct c1_1 ping -6 -c 1 -W 5 "$(ct_addr6 2 1)" > /dev/null
+}
+
+# udaddy_pair DESC SERVER_CT CLIENT_CT SADDR [udaddy options]: the client
+# retries while the server is not listening yet (SIDR: unreachable).
+udaddy_pair() {
+	local desc=$1 sct=$2 cct=$3 saddr=$4 spid rc=1 out i
+	shift 4
+	in_ct "$sct" timeout $T udaddy -b "$saddr" "$@" > /tmp/udaddy-srv.log 2>&1 &
+	spid=$!
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 1
+		out=$(in_ct "$cct" timeout $T udaddy -s "$saddr" "$@" 2>&1) && { rc=0; break; }
+		grep -qE 'UNREACHABLE, error: 1$' <<< "$out" || break
+	done
+	wait "$spid" || rc=1
+	if [ $rc -eq 0 ]; then
+		ktap_ok "$desc"
+	else
+		ktap_diag "client: $out" "server: $(cat /tmp/udaddy-srv.log)"
+		ktap_fail "$desc"
+	fi
+}
+
+ktap_plan 5
+if ! setup; then
+	echo "Bail out! setup failed"
+	exit 1
+fi
+udaddy_pair "udaddy c1_1 -> c2_1 (IPv4)" c2_1 c1_1 "$(ct_addr 2 1)"
+udaddy_pair "udaddy c2_1 -> c1_1 (IPv4)" c1_1 c2_1 "$(ct_addr 1 1)"
+udaddy_pair "udaddy c1_1 -> c2_1 (IPv6)" c2_1 c1_1 "$(ct_addr6 2 1)"
+udaddy_pair "udaddy c2_1 -> c1_1 (IPv6)" c1_1 c2_1 "$(ct_addr6 1 1)"
+udaddy_pair "udaddy c1_1 -> c2_1 (IPv4, 100 messages, 4 connections)" c2_1 c1_1 \
+	"$(ct_addr 2 1)" -C 100 -c 4
+ktap_finish
