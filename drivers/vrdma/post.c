@@ -590,7 +590,7 @@ int vrdma_rq_init(struct vrdma_dev *vdev, struct vrdma_rq *rq,
 	rq->wqe = kzalloc(vrdma_queue_elem_size(&rq->q), GFP_KERNEL);
 	rq->shadow = kvcalloc(depth, sizeof(*rq->shadow), GFP_KERNEL);
 	/* Each posted receive's scatter list, to post it again. */
-	rq->sges = kvcalloc(depth, array_size(max(max_sge, 1U),
+	rq->sges = kvcalloc(depth, array_size(rq->max_sge + 1,
 					      sizeof(*rq->sges)), GFP_KERNEL);
 	rq->free = bitmap_zalloc(depth, GFP_KERNEL);
 	if (!rq->wqe || !rq->shadow || !rq->sges || !rq->free) {
@@ -602,11 +602,67 @@ int vrdma_rq_init(struct vrdma_dev *vdev, struct vrdma_rq *rq,
 }
 
 /**
+ * vrdma_rq_init_grh() - receive GRHs into a buffer of the module's
+ * @rq: a UD QP's receive queue, initialized, not active
+ * @pdev: the physical device
+ * @lkey: the physical PD's local DMA lkey
+ *
+ * The physical device writes each UD receive's GRH (the physical
+ * addresses) into the first VRDMA_GRH_SIZE bytes of the scatter list.
+ * Receives whose first scatter element holds a GRH get one more element in
+ * front, in this buffer: the application's buffer only ever sees the
+ * header the module rewrote (vrdma_ud_fix_grh()), even when several of its
+ * receives share one buffer.
+ *
+ * Context: process context.
+ * Return: 0, -ENOMEM.
+ */
+int vrdma_rq_init_grh(struct vrdma_rq *rq, struct ib_device *pdev, u32 lkey)
+{
+	size_t size = array_size(rq->depth, VRDMA_GRH_SIZE);
+	u64 dma;
+	u8 *buf;
+
+	if (!rq->depth)
+		return 0;
+	buf = kzalloc(size, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	dma = ib_dma_map_single(pdev, buf, size, DMA_FROM_DEVICE);
+	if (ib_dma_mapping_error(pdev, dma)) {
+		kfree(buf);
+		return -ENOMEM;
+	}
+	rq->grh = buf;
+	rq->grh_dma = dma;
+	rq->grh_dev = pdev;
+	rq->grh_lkey = lkey;
+	return 0;
+}
+
+/**
+ * vrdma_rq_free_grh() - free the GRH buffer of vrdma_rq_init_grh()
+ * @rq: the queue; its physical QP is destroyed (the physical device,
+ *	which may be going away, is not used after this)
+ */
+void vrdma_rq_free_grh(struct vrdma_rq *rq)
+{
+	if (!rq->grh)
+		return;
+	ib_dma_unmap_single(rq->grh_dev, rq->grh_dma,
+			    array_size(rq->depth, VRDMA_GRH_SIZE),
+			    DMA_FROM_DEVICE);
+	kfree(rq->grh);
+	rq->grh = NULL;
+}
+
+/**
  * vrdma_rq_cleanup() - free a receive queue (deactivated, drained)
  * @rq: the queue
  */
 void vrdma_rq_cleanup(struct vrdma_rq *rq)
 {
+	vrdma_rq_free_grh(rq);
 	bitmap_free(rq->free);
 	kvfree(rq->sges);
 	kvfree(rq->shadow);
@@ -683,33 +739,53 @@ static void vrdma_srq_error(struct vrdma_srq *srq)
 		srq->ibsrq.event_handler(&ev, srq->ibsrq.srq_context);
 }
 
+/* The scatter list posted for @slot: @max_sge + 1 entries (one a GRH's). */
+static struct ib_sge *vrdma_rq_sges(struct vrdma_rq *rq, u32 slot)
+{
+	return &rq->sges[(size_t)slot * (rq->max_sge + 1)];
+}
+
 static int vrdma_rq_post_one(struct vrdma_rq *rq, u32 slot)
 {
 	struct rxe_recv_wqe *wqe = rq->wqe;
 	struct vrdma_dev *vdev = to_vdev(rq->pd->ibpd.device);
-	struct ib_sge *sge = &rq->sges[slot * rq->max_sge];
+	struct ib_sge *sge = vrdma_rq_sges(rq, slot);
 	struct ib_recv_wr wr = {};
-	u32 i, num_sge = wqe->dma.num_sge;
+	u32 i, n = 0, num_sge = wqe->dma.num_sge;
 	u64 total = 0;
 
 	if (num_sge > rq->max_sge)
 		return -EINVAL;
+	/* A UD receive's GRH lands in the module's buffer (vrdma_rq_init_grh()). */
+	rq->shadow[slot].grh = rq->grh && num_sge &&
+			       wqe->dma.sge[0].length >= VRDMA_GRH_SIZE;
+	if (rq->shadow[slot].grh) {
+		sge[n].addr = rq->grh_dma + (u64)slot * VRDMA_GRH_SIZE;
+		sge[n].length = VRDMA_GRH_SIZE;
+		sge[n].lkey = rq->grh_lkey;
+		n++;
+	}
 	for (i = 0; i < num_sge; i++) {
 		struct rxe_sge *s = &wqe->dma.sge[i];
+		u32 skip = i == 0 && rq->shadow[slot].grh ? VRDMA_GRH_SIZE : 0;
 
 		if (vrdma_mr_check(vdev, rq->pd, s->lkey, s->addr, s->length,
 				   IB_ACCESS_LOCAL_WRITE))
 			return -EINVAL;
-		sge[i].addr = s->addr;
-		sge[i].length = s->length;
-		sge[i].lkey = s->lkey;
 		total += s->length;
+		if (s->length == skip)
+			continue;
+		sge[n].addr = s->addr + skip;
+		sge[n].length = s->length - skip;
+		sge[n].lkey = s->lkey;
+		n++;
 	}
 	if (total > U32_MAX)
 		return -EINVAL;
+	rq->shadow[slot].num_sge = n;
 
 	wr.sg_list = sge;
-	wr.num_sge = num_sge;
+	wr.num_sge = n;
 	if (rq->srq) {
 		wr.wr_id = vrdma_wrid(VRDMA_WRID_SRQ, rq->id, slot);
 		if (!rq->srq->psrq)
@@ -788,7 +864,6 @@ bool vrdma_rq_refill(struct vrdma_rq *rq)
 					 wqe->dma.sge[0].lkey : 0;
 			rec->sge0_len = wqe->dma.num_sge ?
 					wqe->dma.sge[0].length : 0;
-			rec->num_sge = wqe->dma.num_sge;
 			clear_bit(slot, rq->free);
 			rq->posted++;
 		}
@@ -867,34 +942,28 @@ static int vrdma_ud_addrs(struct vrdma_dev *vdev, const union ib_gid *sgid,
 	return 0;
 }
 
+static_assert(sizeof(struct ib_grh) == VRDMA_GRH_SIZE);
+
 /*
- * A UD receive's first 40 bytes are the GRH the physical RNIC wrote, from
- * the physical packet: the hosts' addresses, in the physical network's
- * family.  The application must see the overlay: the header is rewritten
- * with the overlay addresses, in their family (an IPv6 header, or an IPv4
- * header in the last 20 bytes).  Left as is when the sender is unknown.
+ * Rewrite @grh with the overlay addresses.  Returns 0 when rewritten,
+ * -EPERM for a sender of another virtual network, another error when the
+ * header is not understood or the sender unknown (@grh unchanged).
  */
-static int vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
-			    const struct ib_wc *wc)
+static int vrdma_ud_rewrite_grh(struct vrdma_dev *vdev, struct ib_grh *gh,
+				const struct ib_wc *wc)
 {
-	struct vrdma_dev *vdev = qp->vdev;
 	bool v4 = wc->network_hdr_type == RDMA_NETWORK_IPV4;
 	union ib_gid sgid, osgid, odgid;
 	u8 tclass, hop_limit;
-	struct ib_grh grh;
+	struct ib_grh grh = *gh;
 	struct iphdr *ip4 = (struct iphdr *)((u8 *)&grh + 20);
 	u32 flow = 0;
 	u16 payload;
 	int ret;
 
-	if (rec->sge0_len < sizeof(grh) ||
-	    vrdma_mr_read(vdev, qp->pd, rec->sge0_lkey, rec->sge0_addr, &grh,
-			  sizeof(grh)))
-		return 0;
-
 	if (v4) {
 		if (ip4->version != 4 || ip4->ihl != 5)
-			return 0;
+			return -EPROTO;
 		ipv6_addr_set_v4mapped(ip4->saddr, (struct in6_addr *)&sgid);
 		tclass = ip4->tos;
 		hop_limit = ip4->ttl;
@@ -903,7 +972,7 @@ static int vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
 		u32 vtf = be32_to_cpu(grh.version_tclass_flow);
 
 		if (vtf >> 28 != 6)
-			return 0;
+			return -EPROTO;
 		sgid = grh.sgid;
 		tclass = (vtf >> 20) & 0xff;
 		flow = vtf & 0xfffff;
@@ -913,7 +982,7 @@ static int vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
 
 	ret = vrdma_ud_addrs(vdev, &sgid, wc->src_qp, v4, &osgid, &odgid);
 	if (ret)
-		return ret == -EPERM ? ret : 0;
+		return ret;
 
 	memset(&grh, 0, sizeof(grh));
 	if (ipv6_addr_v4mapped((struct in6_addr *)&osgid)) {
@@ -936,6 +1005,48 @@ static int vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
 		grh.sgid = osgid;
 		grh.dgid = odgid;
 	}
+	*gh = grh;
+	return 0;
+}
+
+/*
+ * A UD receive's first 40 bytes are the GRH the physical RNIC wrote, from
+ * the physical packet: the hosts' addresses, in the physical network's
+ * family.  The application must see the overlay: the header is rewritten
+ * with the overlay addresses, in their family (an IPv6 header, or an IPv4
+ * header in the last 20 bytes).  Left as is when the sender is unknown.
+ *
+ * The header is in the module's buffer (@rq->grh, at @slot) when
+ * @rec->grh, and is then copied into the application's buffer; otherwise
+ * it is rewritten in place there.
+ */
+static int vrdma_ud_fix_grh(struct vrdma_qp *qp, struct vrdma_rq *rq,
+			    u32 slot, const struct vrdma_rwqe *rec,
+			    const struct ib_wc *wc)
+{
+	struct vrdma_dev *vdev = qp->vdev;
+	struct ib_grh grh;
+	int ret;
+
+	if (rec->sge0_len < sizeof(grh))
+		return 0;
+	if (rec->grh) {
+		u64 dma = rq->grh_dma + (u64)slot * VRDMA_GRH_SIZE;
+
+		ib_dma_sync_single_for_cpu(rq->grh_dev, dma, sizeof(grh),
+					   DMA_FROM_DEVICE);
+		memcpy(&grh, rq->grh + (size_t)slot * VRDMA_GRH_SIZE,
+		       sizeof(grh));
+	} else if (vrdma_mr_read(vdev, qp->pd, rec->sge0_lkey,
+				 rec->sge0_addr, &grh, sizeof(grh))) {
+		return 0;
+	}
+
+	ret = vrdma_ud_rewrite_grh(vdev, &grh, wc);
+	if (ret == -EPERM)
+		return ret;
+	if (ret && !rec->grh)
+		return 0;	/* unknown sender: the RNIC's header stays */
 	vrdma_mr_write(vdev, qp->pd, rec->sge0_lkey, rec->sge0_addr, &grh,
 		       sizeof(grh));
 	return 0;
@@ -948,7 +1059,7 @@ static int vrdma_ud_fix_grh(struct vrdma_qp *qp, const struct vrdma_rwqe *rec,
 static int vrdma_rq_repost(struct vrdma_rq *rq, u32 slot)
 {
 	struct ib_recv_wr wr = {
-		.sg_list = &rq->sges[slot * rq->max_sge],
+		.sg_list = vrdma_rq_sges(rq, slot),
 		.num_sge = rq->shadow[slot].num_sge,
 	};
 
@@ -984,7 +1095,7 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 	 */
 	if (qp && qp->ibqp.qp_type == IB_QPT_UD &&
 	    wc->status == IB_WC_SUCCESS && (wc->wc_flags & IB_WC_GRH) &&
-	    vrdma_ud_fix_grh(qp, &rec, wc) == -EPERM &&
+	    vrdma_ud_fix_grh(qp, rq, slot, &rec, wc) == -EPERM &&
 	    !vrdma_rq_repost(rq, slot))
 		return;
 

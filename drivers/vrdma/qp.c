@@ -235,6 +235,9 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	if (qp->srq) {
 		pinit.cap.max_recv_wr = 0;
 		pinit.cap.max_recv_sge = 0;
+	} else if (init->qp_type == IB_QPT_UD) {
+		/* One more for the GRH buffer (vrdma_rq_init_grh()). */
+		pinit.cap.max_recv_sge = max(init->cap.max_recv_sge, 1U) + 1;
 	}
 	pinit.sq_sig_type = init->sq_sig_type;
 	pinit.qp_type = init->qp_type;
@@ -288,6 +291,12 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 				    &resp.rq_mi);
 		if (ret)
 			goto err_sq;
+		if (init->qp_type == IB_QPT_UD) {
+			ret = vrdma_rq_init_grh(&qp->rq, vdev->pdev,
+						pd->ppd->local_dma_lkey);
+			if (ret)
+				goto err_rq;
+		}
 	}
 
 	ret = ib_copy_to_udata(udata, &resp, sizeof(resp));
@@ -647,6 +656,9 @@ static void vrdma_qp_destroy_phys(struct vrdma_qp *qp, bool drain)
 	}
 
 	ib_destroy_qp(pqp);
+	/* Before the physical device may go (vrdma_qp_kill()). */
+	if (!qp->srq)
+		vrdma_rq_free_grh(&qp->rq);
 }
 
 /**

@@ -578,7 +578,9 @@ static void vrdma_dev_get_attrs(struct vrdma_dev *vdev,
 	/* Kernel consumers (ib_mad) use virtual addresses with lkey 0. */
 	a->kernel_cap_flags = IBK_ALLOW_USER_UNREG | IBK_LOCAL_DMA_LKEY;
 	a->max_send_sge = vrdma_min(p->max_send_sge, VRDMA_MAX_SGE);
-	a->max_recv_sge = vrdma_min(p->max_recv_sge, VRDMA_MAX_SGE);
+	/* A UD receive takes one more on the physical QP (its GRH). */
+	a->max_recv_sge = vrdma_min(max(p->max_recv_sge - 1, 1),
+				    VRDMA_MAX_SGE);
 	a->max_sge_rd = vrdma_min(p->max_sge_rd, VRDMA_MAX_SGE);
 	a->max_cq = l->max_cq ? vrdma_min(p->max_cq, l->max_cq) : p->max_cq;
 	a->max_cqe = vrdma_min(p->max_cqe, VRDMA_MAX_CQE);

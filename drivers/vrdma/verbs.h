@@ -475,7 +475,8 @@ int vrdma_pcq_poll(struct irq_poll *iop, int budget);
  * @sge0_addr: first scatter element (UD: where the GRH lands)
  * @sge0_lkey: its lkey
  * @sge0_len: its length
- * @num_sge: scatter elements (in the queue's @sges, at the slot)
+ * @num_sge: scatter elements posted (in the queue's @sges, at the slot)
+ * @grh: the GRH lands in the queue's @grh buffer, not in the application's
  */
 struct vrdma_rwqe {
 	u64 wr_id;
@@ -483,6 +484,7 @@ struct vrdma_rwqe {
 	u32 sge0_lkey;
 	u32 sge0_len;
 	u32 num_sge;
+	bool grh;
 };
 
 /**
@@ -492,7 +494,7 @@ struct vrdma_rwqe {
  * @cons: consumer index (kernel private)
  * @wqe: copy of the receive WQE being processed
  * @shadow: one entry per receive posted to the physical queue
- * @sges: scatter lists of the posted receives, @max_sge per slot
+ * @sges: scatter lists of the posted receives, @max_sge + 1 per slot
  * @free: bitmap of free @shadow entries
  * @depth: entries in @shadow (the physical queue's depth)
  * @posted: receives outstanding on the physical queue
@@ -504,6 +506,11 @@ struct vrdma_rwqe {
  * @active: the physical queue accepts receives (QP in INIT or later)
  * @error: the queue is in error: receives are flushed, not posted
  * @node: entry in vdev->rq_list while @active
+ * @grh: a UD QP's receive queue: VRDMA_GRH_SIZE bytes per slot where the
+ *	physical device writes the GRH (NULL otherwise)
+ * @grh_dma: @grh mapped for @grh_dev
+ * @grh_dev: the physical device
+ * @grh_lkey: the physical PD's local DMA lkey
  */
 struct vrdma_rq {
 	spinlock_t lock;		/* see above */
@@ -523,7 +530,16 @@ struct vrdma_rq {
 	bool active;
 	bool error;
 	struct list_head node;
+	u8 *grh;
+	u64 grh_dma;
+	struct ib_device *grh_dev;
+	u32 grh_lkey;
 };
+
+#define VRDMA_GRH_SIZE		40	/* sizeof(struct ib_grh) */
+
+int vrdma_rq_init_grh(struct vrdma_rq *rq, struct ib_device *pdev, u32 lkey);
+void vrdma_rq_free_grh(struct vrdma_rq *rq);
 
 /**
  * struct vrdma_srq - a shared receive queue
