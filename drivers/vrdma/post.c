@@ -722,9 +722,20 @@ static void vrdma_rq_complete_unposted(struct vrdma_rq *rq, u64 wr_id,
 		.opcode = VRDMA_UWC_RECV,
 	};
 
+	lockdep_assert_held(&rq->lock);
 	/* SRQ receives belong to no QP until consumed: nothing to report. */
-	if (rq->qp)
+	if (rq->qp) {
+		rq->done++;
 		vrdma_qp_push(rq->qp, rq->qp->rcq, &uwc, true);
+	}
+}
+
+/* The consumer index userspace sees (see struct vrdma_rq); rq->lock. */
+static void vrdma_rq_publish_cons(struct vrdma_rq *rq)
+{
+	lockdep_assert_held(&rq->lock);
+	if (rq->q.buf)
+		vrdma_queue_publish_cons(&rq->q, rq->qp ? rq->done : rq->cons);
 }
 
 static void vrdma_srq_error(struct vrdma_srq *srq)
@@ -869,7 +880,7 @@ bool vrdma_rq_refill(struct vrdma_rq *rq)
 		}
 		rq->cons++;
 	}
-	vrdma_queue_publish_cons(&rq->q, rq->cons);
+	vrdma_rq_publish_cons(rq);
 out:
 	spin_unlock_irqrestore(&rq->lock, flags);
 	return found;
@@ -1102,6 +1113,11 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 	spin_lock_irqsave(&rq->lock, flags);
 	set_bit(slot, rq->free);
 	rq->posted--;
+	if (rq->qp) {
+		/* A QP's receives complete in order: its slot is free now. */
+		rq->done++;
+		vrdma_rq_publish_cons(rq);
+	}
 	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR &&
 	    !rq->srq)
 		rq->error = true;

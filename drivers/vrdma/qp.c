@@ -305,8 +305,11 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 
 	/* The rings hold what the application asked for; inline may shrink. */
 	init->cap.max_inline_data = qp->max_inline;
-	qp->max_send_wr = init->cap.max_send_wr;
-	qp->max_recv_wr = qp->srq ? 0 : init->cap.max_recv_wr;
+	/* What the rings hold, as rxe reports (rounded up). */
+	qp->max_send_wr = qp->sq.index_mask;
+	qp->max_recv_wr = qp->srq ? 0 : qp->rq.q.index_mask;
+	init->cap.max_send_wr = qp->max_send_wr;
+	init->cap.max_recv_wr = qp->max_recv_wr;
 
 	/* A UD QP announces itself to the hosts it sends to (post.c). */
 	if (init->qp_type == IB_QPT_UD) {
@@ -408,6 +411,7 @@ static void vrdma_qp_reset_rings(struct vrdma_qp *qp)
 		return;
 	spin_lock_irqsave(&qp->rq.lock, flags);
 	qp->rq.cons = 0;
+	qp->rq.done = 0;
 	qp->rq.error = false;
 	qp->rq.posted = 0;
 	bitmap_fill(qp->rq.free, qp->rq.depth);

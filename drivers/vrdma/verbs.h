@@ -491,7 +491,10 @@ struct vrdma_rwqe {
  * struct vrdma_rq - a receive queue (of a QP, or an SRQ)
  * @lock: protects everything below but @node
  * @q: the ring (userspace produces, the kernel consumes)
- * @cons: consumer index (kernel private)
+ * @cons: consumer index (kernel private): the next WQE to move
+ * @done: a QP's queue: receives completed, the consumer index userspace
+ *	sees (a WQE's slot stays taken until it completes, as in rxe, so
+ *	that the ring is the queue's capacity); an SRQ publishes @cons
  * @wqe: copy of the receive WQE being processed
  * @shadow: one entry per receive posted to the physical queue
  * @sges: scatter lists of the posted receives, @max_sge + 1 per slot
@@ -516,6 +519,7 @@ struct vrdma_rq {
 	spinlock_t lock;		/* see above */
 	struct vrdma_queue q;
 	u32 cons;
+	u32 done;
 	void *wqe;
 	struct vrdma_rwqe *shadow;
 	struct ib_sge *sges;
