@@ -538,6 +538,9 @@ int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		*bad_wr = wr;
 		return -EOPNOTSUPP;
 	}
+	/* As on rxe: a QP takes sends from RTS on (the WQEs stay in the ring). */
+	if (READ_ONCE(qp->state) < IB_QPS_RTS)
+		return -EINVAL;
 	/*
 	 * A doorbell is a sign of life: receives may have been posted, and
 	 * must reach the physical device before the sends that may answer
