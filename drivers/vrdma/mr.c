@@ -41,8 +41,12 @@
 				 IB_ACCESS_REMOTE_READ |		\
 				 IB_ACCESS_REMOTE_ATOMIC)
 
-/* Access flags that are only hints and are dropped. */
-#define VRDMA_MR_ACCESS_HINTS	(IB_ACCESS_OPTIONAL | IB_ACCESS_HUGETLB)
+/*
+ * Access flags that are dropped: hints, and memory window binding (the
+ * device has no memory windows, max_mw is 0: there is nothing to bind).
+ */
+#define VRDMA_MR_ACCESS_HINTS	(IB_ACCESS_OPTIONAL | IB_ACCESS_HUGETLB | \
+				 IB_ACCESS_MW_BIND)
 
 /* Pages pinned per pin_user_pages_fast() call. */
 #define VRDMA_MR_PIN_CHUNK	4096UL
