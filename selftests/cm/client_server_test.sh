@@ -9,26 +9,13 @@
 #   RUNS=N    number of runs
 . "$(dirname "$0")/../lib/lib.sh"
 . "$LIB_DIR/topo.sh"
+. "$(dirname "$0")/cm_lib.sh"
 require_root
 
 RUNS=${RUNS:-200}
 PORT=7474
 T=60
 
-setup() {
-	local h
-	topo_hosts 2 || return 1
-	vrdma_load || return 1
-	modprobe rdma_ucm || return 1
-	for h in 1 2; do
-		topo_container "$h" 1 > /dev/null || return 1
-		"$VRDMACTL" dev add "vr${h}1" netns "c${h}_1" netdev eth0 phys "rxe$h" ||
-			return 1
-		defer "$VRDMACTL" dev del "vr${h}1"
-		"$VRDMACTL" map add "$(ct_addr "$h" 1)" via "$(host_addr "$h")" || return 1
-	done
-	in_ct c1_1 ping -c 1 -W 5 "$(ct_addr 2 1)" > /dev/null
-}
 
 # Busy loops on every CPU, for the test's lifetime (at most $1 seconds).
 load() {
@@ -40,7 +27,7 @@ load() {
 }
 
 ktap_plan 2
-if ! setup; then
+if ! cm_two_hosts; then
 	echo "Bail out! setup failed"
 	exit 1
 fi

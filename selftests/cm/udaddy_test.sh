@@ -10,26 +10,11 @@
 #   c1_1 vr11 -- rxe1 (host 1) ====== rxe2 (host 2) -- c2_1 vr21
 . "$(dirname "$0")/../lib/lib.sh"
 . "$LIB_DIR/topo.sh"
+. "$(dirname "$0")/cm_lib.sh"
 require_root
 
 T=120
 
-setup() {
-	local h
-	topo_hosts 2 || return 1
-	vrdma_load || return 1
-	modprobe rdma_ucm || return 1
-	for h in 1 2; do
-		topo_container "$h" 1 > /dev/null || return 1
-		"$VRDMACTL" dev add "vr${h}1" netns "c${h}_1" netdev eth0 phys "rxe$h" ||
-			return 1
-		defer "$VRDMACTL" dev del "vr${h}1"
-		"$VRDMACTL" map add "$(ct_addr "$h" 1)" via "$(host_addr "$h")" || return 1
-		"$VRDMACTL" map add "$(ct_addr6 "$h" 1)" via "$(host_addr "$h")" || return 1
-	done
-	in_ct c1_1 ping -c 1 -W 5 "$(ct_addr 2 1)" > /dev/null
-	in_ct c1_1 ping -6 -c 1 -W 5 "$(ct_addr6 2 1)" > /dev/null
-}
 
 # udaddy_pair DESC SERVER_CT CLIENT_CT SADDR [udaddy options]: the client
 # retries while the server is not listening yet (SIDR: unreachable).
@@ -53,7 +38,7 @@ udaddy_pair() {
 }
 
 ktap_plan 5
-if ! setup; then
+if ! cm_two_hosts; then
 	echo "Bail out! setup failed"
 	exit 1
 fi

@@ -16,11 +16,11 @@
 . "$(dirname "$0")/../lib/lib.sh"
 . "$LIB_DIR/topo.sh"
 . "$(dirname "$0")/../verbs/verbs_lib.sh"
+. "$(dirname "$0")/conformance_lib.sh"
 require_root
 
-PY=/usr/bin/python3		# Debian's, which has pyverbs
 TESTS_SRC=/usr/share/doc/rdma-core/tests
-RUNNER=$(cd "$(dirname "$0")" && pwd)/pyverbs_run.py
+RUNNER=$CONF_DIR/pyverbs_run.py
 MODULE_TIMEOUT=${MODULE_TIMEOUT:-600}
 
 # Tests that pass on native rxe and not on vrdma, each with its reason.
@@ -29,10 +29,8 @@ MODULE_TIMEOUT=${MODULE_TIMEOUT:-600}
 KNOWN=(
 )
 
-if [ ! -f "$TESTS_SRC/run_tests.py" ] || ! "$PY" -c 'import pyverbs.device' 2> /dev/null; then
-	echo "# python3-pyverbs is not installed (scripts/deps.sh installs it)"
-	exit "$KSFT_SKIP"
-fi
+require_pyverbs
+[ -f "$TESTS_SRC/run_tests.py" ] || { echo "# no $TESTS_SRC/run_tests.py"; exit "$KSFT_SKIP"; }
 netns_exclusive || exit "$KSFT_SKIP"
 
 ktap_plan 4
@@ -49,13 +47,7 @@ else
 			       grep -v -E '^test_(mlx5|efa)')
 fi
 
-if vrdma_load && topo_hosts 1 && topo_container 1 1 > /dev/null && host_self_local 1 &&
-   vdev_add vr1_1 c1_1 1 && map_add "$(ct_addr 1 1)" 1; then
-	ktap_ok "rxe1 in init_net, vr1_1 in c1_1"
-else
-	ktap_fail "rxe1 in init_net, vr1_1 in c1_1"
-	ktap_finish
-fi
+conf_setup
 native_gid=$(host_gid_index 1)
 vrdma_gid=$(ct_gid_index c1_1 vr1_1 "$(ct_addr 1 1)")
 

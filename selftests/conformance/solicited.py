@@ -23,20 +23,12 @@ from pyverbs.qp import QP, QPCap, QPInitAttr, QPAttr
 from pyverbs.wr import SGE, SendWR, RecvWR
 import pyverbs.enums as e
 
+from tap import Tap
+
 dev, gid_index = sys.argv[1], int(sys.argv[2])
 QUIET = 2.0	# seconds a channel must stay quiet after an unsolicited receive
-n = 0
-failed = 0
-
-
-def check(desc, ok, diag=''):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-        if diag:
-            print('# ' + diag)
-    print('%s %d %s' % ('ok' if ok else 'not ok', n, desc), flush=True)
+tap = Tap()
+check = tap.check
 
 
 def event_fds():
@@ -149,5 +141,4 @@ poll(rcq, 'unsolicited receive')
 check('after a normal arming, solicited-only is quiet again for an unsolicited receive',
       not readable(QUIET), 'the completion channel was signalled')
 
-print('1..%d' % n)
-sys.exit(1 if failed else 0)
+tap.finish()

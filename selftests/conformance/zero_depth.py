@@ -23,20 +23,12 @@ from pyverbs.wr import SGE, SendWR, RecvWR
 import pyverbs.cm_enums as ce
 import pyverbs.enums as e
 
+from tap import Tap
+
 dev, addr = sys.argv[1], sys.argv[2]
 PORT = '18599'
-n = 0
-failed = 0
-
-
-def check(desc, ok, diag=''):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-        for line in str(diag).splitlines():
-            print('# ' + line)
-    print('%s %d %s' % ('ok' if ok else 'not ok', n, desc), flush=True)
+tap = Tap()
+check = tap.check
 
 
 def attempt(desc, fn):
@@ -151,5 +143,4 @@ else:
 p.join(30)
 if p.is_alive():
     p.kill()
-print('1..%d' % n)
-sys.exit(1 if failed else 0)
+tap.finish()
