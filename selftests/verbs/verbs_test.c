@@ -1883,14 +1883,6 @@ TEST_V(rc, cq_solicited_events)
 	struct ibv_wc wc;
 	void *ev_ctx;
 
-	/*
-	 * A known, documented difference (Documentation/user-abi.rst): vrdma
-	 * learns of completions through ib_core's struct ib_wc, which does
-	 * not say whether the sender asked for a solicited event, so a CQ
-	 * armed for solicited events fires on every receive.
-	 */
-	if (e->d.vrdma)
-		SKIP(return, "vrdma: ib_wc has no solicited flag; solicited-only arming wakes on every receive");
 	ch = ibv_create_comp_channel(e->d.ctx);
 	scq = t_cq(_metadata, e, 64, NULL);
 
