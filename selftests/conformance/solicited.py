@@ -62,13 +62,17 @@ for qp, peer in ((sqp, rqp), (rqp, sqp)):
     a = QPAttr(qp_state=e.IBV_QPS_INIT, port_num=1)
     a.qp_access_flags = e.IBV_ACCESS_REMOTE_WRITE
     qp.to_init(a)
-    a = QPAttr(qp_state=e.IBV_QPS_RTR, path_mtu=e.IBV_MTU_1024)
+    a = QPAttr(qp_state=e.IBV_QPS_RTR)
+    a.path_mtu = e.IBV_MTU_1024
     a.dest_qp_num = peer.qp_num
     a.ah_attr = AHAttr(port_num=1, is_global=1, gr=GlobalRoute(dgid=gid, sgid_index=gid_index))
     a.min_rnr_timer = 12
     a.max_dest_rd_atomic = 1
     qp.to_rtr(a)
-    a = QPAttr(qp_state=e.IBV_QPS_RTS, timeout=14, retry_cnt=7, rnr_retry=7)
+    a = QPAttr(qp_state=e.IBV_QPS_RTS)
+    a.timeout = 14
+    a.retry_cnt = 7
+    a.rnr_retry = 7
     a.max_rd_atomic = 1
     qp.to_rts(a)
 
@@ -90,7 +94,7 @@ def poll(cq, what):
 
 def send(flags):
     rqp.post_recv(RecvWR(num_sge=1, sg=[SGE(rmr.buf, 64, rmr.lkey)]))
-    time.sleep(0)  # nothing to wait for: RNR retries cover a late receive
+    # RNR retries (rnr_retry 7: without end) cover a receive not yet seen.
     sqp.post_send(SendWR(opcode=e.IBV_WR_SEND, num_sge=1,
                          sg=[SGE(smr.buf, 8, smr.lkey)],
                          send_flags=e.IBV_SEND_SIGNALED | flags))

@@ -8,10 +8,12 @@
 #   zero_depth.py DEV ADDR      (ADDR: an IPv4 address of DEV, for rdma_cm)
 #
 # Prints TAP ("ok N ..." / "not ok N ...") and exits 1 when a check failed.
+import ipaddress
 import multiprocessing as mp
 import sys
 import traceback
 
+from pyverbs.addr import AH, AHAttr, GlobalRoute
 from pyverbs.cmid import CMID, AddrInfo
 from pyverbs.cq import CQ
 from pyverbs.device import Context
@@ -48,6 +50,34 @@ mr = MR(pd, 64, e.IBV_ACCESS_LOCAL_WRITE)
 sge = SGE(mr.buf, 64, mr.lkey)
 
 
+def gid_index():
+    """The GID table index of ADDR (its IPv4-mapped GID)."""
+    want = ipaddress.IPv6Address('::ffff:' + addr)
+    for i in range(ctx.query_port(1).gid_tbl_len):
+        try:
+            gid = ctx.query_gid(1, i)
+        except PyverbsRDMAError:
+            continue
+        if ipaddress.IPv6Address(gid.gid) == want:
+            return i, gid
+    raise AssertionError('no GID of %s on %s' % (addr, dev))
+
+
+ahs = []
+
+
+def send_wr(qpt):
+    """A send work request; a UD one needs an address (librxe reads it)."""
+    wr = SendWR(opcode=e.IBV_WR_SEND, num_sge=1, sg=[sge])
+    if qpt == e.IBV_QPT_UD:
+        idx, gid = gid_index()
+        gr = GlobalRoute(dgid=gid, sgid_index=idx)
+        ah = AH(pd, attr=AHAttr(gr=gr, is_global=1, port_num=1))
+        ahs.append(ah)		# alive while the WR points to it
+        wr.set_wr_ud(ah, 1, 0x11111111)
+    return wr
+
+
 def verbs_case(qpt, s, r):
     cap = QPCap(max_send_wr=s, max_recv_wr=r, max_send_sge=1, max_recv_sge=1)
     qp = QP(pd, QPInitAttr(qp_type=qpt, scq=cq, rcq=cq, cap=cap))
@@ -60,7 +90,7 @@ def verbs_case(qpt, s, r):
     # The queue of depth 0 takes nothing, the other one does.
     if s == 0:
         try:
-            qp.post_send(SendWR(opcode=e.IBV_WR_SEND, num_sge=1, sg=[sge]))
+            qp.post_send(send_wr(qpt))
         except PyverbsRDMAError:
             pass
         else:
