@@ -7,6 +7,8 @@
 #                            sleep management (Documentation/architecture.rst)
 #   make deps                install build/test dependencies (Debian 12)
 #   make check [KVER=..] [T=..]  run the selftests in a VM (see README.md)
+#   make check-full [KVER=..] [T=..]  make check with the full versions of
+#                            the tests it runs bounded (not in CI)
 #   make bench               run the benchmarks in a VM
 #   make install [DESTDIR=] [PREFIX=]
 #   make checkpatch | sparse | clean
@@ -37,7 +39,7 @@ MODDIR		 = $(BUILD)/$(KREL)
 W		?= 1
 
 .PHONY: all shadow modules userspace selftests install install-modules \
-	install-userspace deps check bench checkpatch sparse ynl-gen ynl-check \
+	install-userspace deps check check-full bench checkpatch sparse ynl-gen ynl-check \
 	clean
 
 all: modules userspace
@@ -97,6 +99,9 @@ KVER		?=
 T		?=
 check:
 	@$(SRCDIR)/selftests/vm/check.sh $(if $(KVER),--kver "$(KVER)") $(if $(T),--tests "$(T)")
+
+check-full:
+	@$(SRCDIR)/selftests/vm/check.sh --full $(if $(KVER),--kver "$(KVER)") $(if $(T),--tests "$(T)")
 
 bench:
 	@$(SRCDIR)/selftests/vm/check.sh --bench $(if $(KVER),--kver "$(firstword $(KVER))") $(if $(T),--tests "$(T)")

@@ -5,8 +5,11 @@
 # TEST_GEN_PROGS; TEST_GEN_PROGS_EXTENDED are helpers the tests call).
 # Their time limit is the directory's kselftest "settings" file
 # (timeout=SECONDS; 45 when there is none, kselftest's default).
+# TEST_PROGS_FULL are the full versions of tests that make check runs
+# bounded (to stay within CI's time): "make list LIST_FULL=1" adds them,
+# for make check-full.
 
 list:
-	@printf '%s\n' $(TEST_GEN_PROGS) $(TEST_PROGS)
+	@printf '%s\n' $(TEST_GEN_PROGS) $(TEST_PROGS) $(if $(LIST_FULL),$(TEST_PROGS_FULL))
 
 .PHONY: list

@@ -6,7 +6,10 @@
 # run the selftests inside, and decide -- here, outside the VM -- whether
 # everything passed.  Prints KTAP and ends with "N passed, M failed, K skipped".
 #
-#   check.sh [--kver "6.12 6.1 debug"] [--tests "core netlink/genl_test ..."] [--bench]
+#   check.sh [--kver "6.12 6.1 debug"] [--tests "core netlink/genl_test ..."] [--bench] [--full]
+#
+# --full adds the full versions of the tests that a plain run (CI) runs
+# bounded, TEST_PROGS_FULL of selftests/lib/list.mk (make check-full).
 #
 # "debug" is the debug kernel (KASAN, lockdep, kmemleak, UBSAN) built from
 # Debian's source by scripts/debug-kernel.sh, cached under .cache/.
@@ -29,11 +32,13 @@ KERNELS=$SRCDIR/scripts/kernels.sh
 kvers=
 tests=""
 mode=check
+full=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kver) kvers=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
 	--bench) mode=bench; shift ;;
+	--full) full=1; shift ;;
 	*) echo "check.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -196,11 +201,11 @@ list_tests() {
 	for t in $sel; do
 		t=${t#selftests/}; t=${t%/}
 		if [ -d "$SRCDIR/selftests/$t" ]; then
-			make -s --no-print-directory -C "$SRCDIR/selftests/$t" list |
+			make -s --no-print-directory -C "$SRCDIR/selftests/$t" list ${full:+LIST_FULL=1} |
 				sed "s|^|$t/|;s|\$| $(dir_timeout "$t")|"
 		else
 			d=$(dirname "$t")
-			make -s --no-print-directory -C "$SRCDIR/selftests/$d" list |
+			make -s --no-print-directory -C "$SRCDIR/selftests/$d" list ${full:+LIST_FULL=1} |
 				sed "s|^|$d/|;s|\$| $(dir_timeout "$d")|" | awk -v t="$t" '$1 == t'
 		fi
 	done
