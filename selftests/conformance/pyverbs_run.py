@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs rdma-core's pyverbs test suite (what its run_tests.py runs) and writes
-# one line per test to RESULTS: "STATUS TEST_ID", STATUS one of pass, fail,
-# error, skip, xfail, xpass.  Used by pyverbs_test.sh, which compares a
+# one line per test to RESULTS: "STATUS TEST_ID SECONDS [REASON]", STATUS one
+# of pass, fail, error, skip, xfail, xpass; REASON is a skip's.  Used by pyverbs_test.sh, which compares a
 # native run with a vrdma run.
 #
 #   pyverbs_run.py TESTS_DIR RESULTS [run_tests.py arguments...]
@@ -31,9 +31,10 @@ class Recorder(unittest.TextTestResult):
         self._t0 = time.monotonic()
         super().startTest(test)
 
-    def _rec(self, status, test):
+    def _rec(self, status, test, reason=''):
         secs = time.monotonic() - getattr(self, '_t0', time.monotonic())
-        out.write('%s %s %.1f\n' % (status, test.id(), secs))
+        reason = ' '.join(str(reason).split())
+        out.write(('%s %s %.1f %s' % (status, test.id(), secs, reason)).rstrip() + '\n')
 
     def addSuccess(self, test):
         super().addSuccess(test)
@@ -50,7 +51,7 @@ class Recorder(unittest.TextTestResult):
 
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
-        self._rec('skip', test)
+        self._rec('skip', test, reason)
 
     def addExpectedFailure(self, test, err):
         super().addExpectedFailure(test, err)

@@ -12,7 +12,13 @@
 # device and are not run.  Each module runs in its own process with its own
 # timeout, so that a hang costs one module, not the rest of the suite.
 #
+# By default (make check) only the modules of the differences issue 12
+# found are run (the device's attributes, memory regions and windows, QPs,
+# the new post-send API, CQs): the whole suite takes about 12 minutes
+# under emulation.  pyverbs_full_test.sh (make check-full) runs it all.
+#
 #   PYVERBS_MODULES="test_mr test_qp"   run only these modules
+#   PYVERBS_MODULES=all                 run every module
 . "$(dirname "$0")/../lib/lib.sh"
 . "$LIB_DIR/topo.sh"
 . "$(dirname "$0")/../verbs/verbs_lib.sh"
@@ -26,7 +32,18 @@ MODULE_TIMEOUT=${MODULE_TIMEOUT:-600}
 # Tests that pass on native rxe and not on vrdma, each with its reason.
 # "ID|reason", ID a unittest id.  Documentation/user-abi.rst lists the same
 # limitations.
+MW="memory windows: kernel verbs give no physical window (no alloc_mw for kernel users, no bind in struct ib_send_wr); the device reports max_mw 0"
+AW="RC atomic write: kernel verbs cannot post one (rxe's kernel path takes neither the 8 bytes nor the remote address); the device does not report IB_UVERBS_DEVICE_ATOMIC_WRITE, but librxe creates the QP regardless and the test does not check it"
 KNOWN=(
+	"tests.test_mr.MWTest.test_invalidate_mw_type1|$MW"
+	"tests.test_mr.MWTest.test_mw_type1|$MW"
+	"tests.test_mr.MWTest.test_mw_type2|$MW"
+	"tests.test_mr.MWTest.test_mw_type2_invalidate_dealloc|$MW"
+	"tests.test_mr.MWTest.test_mw_type2_invalidate_local|$MW"
+	"tests.test_mr.MWTest.test_mw_type2_invalidate_remote|$MW"
+	"tests.test_mr.MWTest.test_reg_mw_wrong_type|$MW"
+	"tests.test_qpex.QpExTestCase.test_qp_ex_rc_bind_mw|$MW"
+	"tests.test_qpex.QpExTestCase.test_qp_ex_rc_atomic_write|$AW"
 )
 
 require_pyverbs
@@ -40,11 +57,11 @@ defer rm -rf "$work"
 cp -r "$TESTS_SRC" "$work/tests"
 gunzip -f "$work"/tests/*.gz
 
-if [ -n "${PYVERBS_MODULES:-}" ]; then
-	read -r -a modules <<< "$PYVERBS_MODULES"
-else
+if [ "${PYVERBS_MODULES:-}" = all ]; then
 	mapfile -t modules < <(cd "$work/tests" && ls test_*.py | sed 's/\.py$//' |
 			       grep -v -E '^test_(mlx5|efa)')
+else
+	read -r -a modules <<< "${PYVERBS_MODULES:-test_device test_mr test_qp test_qpex test_cq}"
 fi
 
 conf_setup
@@ -79,6 +96,8 @@ run_suite "" rxe1 "$native_gid" "$work/native"
 echo "# native rxe1 (GID $native_gid): $(count pass "$work/native") passed," \
 	"$(count fail "$work/native") failed, $(count error "$work/native") errors," \
 	"$(count skip "$work/native") skipped of $(wc -l < "$work/native") in $((SECONDS - t0))s"
+# What fails natively is not compared (rxe's own failures, for the record).
+awk '$1 == "fail" || $1 == "error" { print "# native " $1 ": " $2 }' "$work/native"
 if [ "$(count pass "$work/native")" -gt 0 ]; then
 	ktap_ok "pyverbs on native rxe1"
 else
@@ -90,7 +109,19 @@ run_suite c1_1 vr1_1 "$vrdma_gid" "$work/vrdma"
 echo "# vrdma vr1_1 (GID $vrdma_gid): $(count pass "$work/vrdma") passed," \
 	"$(count fail "$work/vrdma") failed, $(count error "$work/vrdma") errors," \
 	"$(count skip "$work/vrdma") skipped of $(wc -l < "$work/vrdma") in $((SECONDS - t0))s"
-ktap_ok "pyverbs on vrdma vr1_1"
+if [ "$(count pass "$work/vrdma")" -gt 0 ]; then
+	ktap_ok "pyverbs on vrdma vr1_1"
+else
+	ktap_fail "pyverbs on vrdma vr1_1 (nothing passed)"
+fi
+
+# Why tests skipped, on each device (the same reasons on both, but for the
+# known limitations).
+for r in native vrdma; do
+	echo "# skipped on $r, by reason:"
+	awk '$1 == "skip" { $1 = $2 = $3 = ""; sub(/^ +/, ""); print }' "$work/$r" |
+		sort | uniq -c | sort -rn | sed 's/^/#   /'
+done
 
 # known ID: the reason when ID is listed.
 known() {
@@ -105,6 +136,7 @@ known() {
 bad=0
 while read -r id; do
 	st=$(awk -v id="$id" '$2 == id { print $1 }' "$work/vrdma")
+	[ "$st" = pass ] && continue
 	if reason=$(known "$id"); then
 		echo "# known: $id: ${st:-not run}: $reason"
 	else
