@@ -24,9 +24,9 @@ udaddy_pair() {
 	in_ct "$sct" timeout $T udaddy -b "$saddr" "$@" > /tmp/udaddy-srv.log 2>&1 &
 	spid=$!
 	for i in 1 2 3 4 5 6 7 8 9 10; do
-		sleep 1
 		out=$(in_ct "$cct" timeout $T udaddy -s "$saddr" "$@" 2>&1) && { rc=0; break; }
 		grep -qE 'UNREACHABLE, error: 1$' <<< "$out" || break
+		sleep 1
 	done
 	wait "$spid" || rc=1
 	if [ $rc -eq 0 ]; then
