@@ -30,7 +30,8 @@ conf_setup() {
 conf_py() {
 	local ns=$1 prog=$2
 	shift 2
-	run_in "$ns" timeout -k 5 300 "$PY" "$CONF_DIR/$prog" "$@" 2>&1 | sed 's/^/# /'
+	run_in "$ns" timeout -k 5 300 "$PY" "$CONF_DIR/$prog" "$@" < /dev/null 2>&1 |
+		sed -u 's/^/# /'
 	return "${PIPESTATUS[0]}"
 }
 

@@ -1,7 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # TAP output of the conformance selftests' Python programs.
+import faulthandler
 import sys
+
+# A program stuck for 240 s prints where (every thread's Python stack) and
+# exits, before the caller's time limit kills it without a word.
+faulthandler.dump_traceback_later(240, exit=True)
 
 
 class Tap:
@@ -14,7 +19,7 @@ class Tap:
         if not ok:
             self.failed += 1
             for line in str(diag).splitlines():
-                print('# ' + line)
+                print('# ' + line, flush=True)
         print('%s %d %s' % ('ok' if ok else 'not ok', self.n, desc), flush=True)
 
     def finish(self):
