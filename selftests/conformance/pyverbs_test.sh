@@ -109,6 +109,7 @@ run_suite c1_1 vr1_1 "$vrdma_gid" "$work/vrdma"
 echo "# vrdma vr1_1 (GID $vrdma_gid): $(count pass "$work/vrdma") passed," \
 	"$(count fail "$work/vrdma") failed, $(count error "$work/vrdma") errors," \
 	"$(count skip "$work/vrdma") skipped of $(wc -l < "$work/vrdma") in $((SECONDS - t0))s"
+awk '$1 == "fail" || $1 == "error" { print "# vrdma " $1 ": " $2 }' "$work/vrdma"
 if [ "$(count pass "$work/vrdma")" -gt 0 ]; then
 	ktap_ok "pyverbs on vrdma vr1_1"
 else
