@@ -2708,6 +2708,127 @@ TEST_V(rc, ring_srq_garbage)
 	EXPECT_NE(IBV_WC_SUCCESS, wc.status);
 }
 
+/* An SRQ with its ring located. */
+static struct ibv_srq *srq_with_ring(struct env *e, uint32_t max_wr,
+				     struct ring *ring)
+{
+	struct ibv_srq_init_attr sa = { .attr = { .max_wr = max_wr, .max_sge = 1 } };
+	struct snap before, after;
+	struct ibv_srq *srq;
+
+	snap_take(&before);
+	srq = ibv_create_srq(e->pd, &sa);
+	if (!srq)
+		return NULL;
+	track(e, RES_SRQ, srq, 0);
+	snap_take(&after);
+	if (snap_new(&before, &after, ring, 1) != 1 || !ring_sane(ring))
+		return NULL;
+	return srq;
+}
+
+/* Wait until the kernel took every WQE of @ring: 0, else -1. */
+static int ring_wait_empty(const struct ring *ring, int tmo_ms)
+{
+	uint64_t end = now_ms() + tmo_ms;
+
+	while (ring_pending(ring)) {
+		if (now_ms() > end)
+			return -1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/* Read and acknowledge every pending async event (waiting @quiet_ms for
+ * stragglers): the number of @type on @elem.  Unacknowledged events would
+ * make the teardown's ibv_destroy_srq() wait forever. */
+static int drain_async(struct ibv_context *ctx, enum ibv_event_type type,
+		       void *elem, int quiet_ms)
+{
+	struct pollfd pfd = { .fd = ctx->async_fd, .events = POLLIN };
+	int fl = fcntl(ctx->async_fd, F_GETFL), n = 0;
+	struct ibv_async_event ev;
+
+	fcntl(ctx->async_fd, F_SETFL, fl | O_NONBLOCK);
+	while (poll(&pfd, 1, quiet_ms) > 0) {
+		if (ibv_get_async_event(ctx, &ev))
+			continue;
+		if (ev.event_type == type && ev.element.srq == elem)
+			n++;
+		ibv_ack_async_event(&ev);
+	}
+	return n;
+}
+
+/*
+ * Invalid SRQ WQEs belong to no QP: the SRQ reports them with
+ * IBV_EVENT_SRQ_ERR, once.  An event per WQE would let a process that
+ * never reads its events make the kernel queue without bound (ib_uverbs
+ * allocates each).  ibv_modify_srq() re-arms the report.
+ */
+TEST_V(rc, ring_srq_err_once)
+{
+	struct env *e = &self->e;
+	struct ibv_srq_attr attr = { .srq_limit = 0 };
+	struct ring ring;
+	struct ibv_srq *srq;
+	int round, n;
+
+	REQUIRE_VRDMA();
+	if (!e->d.attr.max_srq)
+		SKIP(return, "device has no SRQ");
+	srq = srq_with_ring(e, 256, &ring);
+	ASSERT_NE(NULL, srq);
+	for (round = 0; round < 20; round++) {
+		rq_garbage_ring(e, &ring, RQG_BAD_LKEY, 200);
+		/* Arming a CQ is a sign of life: the rings are scanned. */
+		ASSERT_EQ(0, ibv_req_notify_cq(e->cq[0], 0));
+		ASSERT_EQ(0, ring_wait_empty(&ring, TMO_MS))
+			TH_LOG("round %d: %u invalid WQEs left in the ring", round,
+			       ring_pending(&ring));
+	}
+	n = drain_async(e->d.ctx, IBV_EVENT_SRQ_ERR, srq, QUIET_MS);
+	EXPECT_EQ(1, n) TH_LOG("4000 invalid SRQ WQEs: %d IBV_EVENT_SRQ_ERR", n);
+
+	ASSERT_EQ(0, ibv_modify_srq(srq, &attr, IBV_SRQ_LIMIT));
+	rq_garbage_ring(e, &ring, RQG_BAD_LKEY, 10);
+	ASSERT_EQ(0, ibv_req_notify_cq(e->cq[0], 0));
+	ASSERT_EQ(0, ring_wait_empty(&ring, TMO_MS));
+	n = drain_async(e->d.ctx, IBV_EVENT_SRQ_ERR, srq, QUIET_MS);
+	EXPECT_EQ(1, n) TH_LOG("after ibv_modify_srq(): %d IBV_EVENT_SRQ_ERR", n);
+}
+
+/*
+ * The kernel takes receive WQEs from the rings with interrupts off: one
+ * scan takes a bounded number of them.  A ring made of invalid WQEs
+ * (which cost nothing to post) is drained over many scans, and drained
+ * completely.
+ */
+TEST_V(rc, ring_refill_budget)
+{
+	struct env *e = &self->e;
+	uint32_t max_wr, n, taken;
+	struct ring ring;
+	struct ibv_srq *srq;
+
+	REQUIRE_VRDMA();
+	if (!e->d.attr.max_srq)
+		SKIP(return, "device has no SRQ");
+	max_wr = e->d.attr.max_srq_wr < 16384 ? e->d.attr.max_srq_wr : 16384;
+	srq = srq_with_ring(e, max_wr, &ring);
+	ASSERT_NE(NULL, srq);
+	n = ring.mask;		/* the ring's capacity */
+	rq_garbage_ring(e, &ring, RQG_BAD_LKEY, n);
+	ASSERT_EQ(0, ibv_req_notify_cq(e->cq[0], 0));
+	taken = n - ring_pending(&ring);
+	TH_LOG("%u of %u invalid WQEs taken when the kick returned", taken, n);
+	EXPECT_LT(taken, n / 2) TH_LOG("one scan took %u WQEs", taken);
+	EXPECT_EQ(0, ring_wait_empty(&ring, TMO_MS))
+		TH_LOG("%u invalid WQEs left in the ring", ring_pending(&ring));
+	drain_async(e->d.ctx, IBV_EVENT_SRQ_ERR, srq, QUIET_MS);
+}
+
 /* ======================================================================== */
 /* QP attributes, loopback to itself */
 
