@@ -71,6 +71,15 @@ MODULE_PARM_DESC(rq_poll_max_us,
 
 #define VRDMA_RQ_IDLE_SCANS	64
 
+/*
+ * xa_init() gives the xarrays of one file one lockdep class.  The AH
+ * table's lock is taken in any context (the send path holds it while it
+ * posts a UD send, under qp->sq_lock, from softirq too); the MR and SRQ
+ * tables' locks in process context only (their lookups use RCU).  The AH
+ * table gets a class of its own.
+ */
+static struct lock_class_key vrdma_ahs_lock_key;
+
 /* ------------------------------------------------------------------ */
 /* Entering and leaving the physical device                            */
 
@@ -659,7 +668,8 @@ int vrdma_dev_create(const struct vrdma_dev_params *params,
 	mutex_init(&vdev->obj_lock);
 	INIT_LIST_HEAD(&vdev->objs);
 	xa_init(&vdev->mrs);
-	xa_init_flags(&vdev->ahs, XA_FLAGS_ALLOC1);
+	xa_init_flags(&vdev->ahs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
+	lockdep_set_class(&vdev->ahs.xa_lock, &vrdma_ahs_lock_key);
 	xa_init_flags(&vdev->srqs, XA_FLAGS_ALLOC1);
 	spin_lock_init(&vdev->qp_hash_lock);
 	hash_init(vdev->qp_hash);
