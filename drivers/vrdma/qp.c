@@ -78,19 +78,23 @@ static void vrdma_qp_event(struct ib_event *pev, void *context)
 		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
 }
 
+/*
+ * Not inside the device's gate: vrdma_dev_kill() holds it for write, and
+ * destroy_qp for read, while they cancel this work (a reader waiting
+ * behind the writer would deadlock them).  qp->state_lock keeps the
+ * physical QP alive instead: vrdma_qp_destroy_phys() detaches it under
+ * that lock before destroying it.
+ */
 static void vrdma_qp_err_work(struct work_struct *work)
 {
 	struct vrdma_qp *qp = container_of(work, struct vrdma_qp, err_work);
 	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
 
-	if (vrdma_dev_enter(qp->vdev))
-		return;
 	mutex_lock(&qp->state_lock);
 	if (qp->pqp && qp->state != IB_QPS_ERR &&
 	    !ib_modify_qp(qp->pqp, &attr, IB_QP_STATE))
 		qp->state = IB_QPS_ERR;
 	mutex_unlock(&qp->state_lock);
-	vrdma_dev_leave(qp->vdev);
 	/* Receives waiting in the ring are flushed now. */
 	vrdma_rq_refill(&qp->rq);
 }
@@ -611,7 +615,12 @@ static bool vrdma_qp_drained(struct vrdma_qp *qp)
  * Destroy the physical QP: stop feeding it, flush it, wait (bounded) for
  * the flushed completions, and make sure no poll of its CQs still looks at
  * it.  Completions that arrive later find no QP in vdev->qp_hash and are
- * dropped.
+ * dropped.  Last, the QP's work items are cancelled: only completions
+ * (which can no longer find the QP) and the send path (which finds no
+ * physical QP) schedule them.
+ *
+ * Called inside the gate (read: destroy_qp; write: vrdma_dev_kill()),
+ * without qp->state_lock.
  */
 static void vrdma_qp_destroy_phys(struct vrdma_qp *qp, bool drain)
 {
@@ -619,18 +628,25 @@ static void vrdma_qp_destroy_phys(struct vrdma_qp *qp, bool drain)
 	struct ib_qp_attr attr = { .qp_state = IB_QPS_ERR };
 	struct ib_qp *pqp = qp->pqp;
 	unsigned long flags;
+	bool flushing;
+
+	lockdep_assert_held(&vdev->gate);
 
 	if (!qp->srq)
 		vrdma_rq_deactivate(vdev, &qp->rq);
 	spin_lock_irqsave(&qp->sq_lock, flags);
 	qp->sq_error = true;
 	spin_unlock_irqrestore(&qp->sq_lock, flags);
-	cancel_work_sync(&qp->err_work);
 	if (!pqp)
-		return;
+		goto cancel;
 
-	if (drain && qp->state != IB_QPS_RESET &&
-	    !ib_modify_qp(pqp, &attr, IB_QP_STATE))
+	mutex_lock(&qp->state_lock);
+	flushing = drain && qp->state != IB_QPS_RESET &&
+		   !ib_modify_qp(pqp, &attr, IB_QP_STATE);
+	if (flushing)
+		qp->state = IB_QPS_ERR;
+	mutex_unlock(&qp->state_lock);
+	if (flushing)
 		wait_event_timeout(qp->drain_wq, vrdma_qp_drained(qp),
 				   VRDMA_DRAIN_TIMEOUT);
 
@@ -645,12 +661,17 @@ static void vrdma_qp_destroy_phys(struct vrdma_qp *qp, bool drain)
 		hash_del_rcu(&qp->unode);
 		spin_unlock_irqrestore(&vrdma_ud_qps_lock, flags);
 	}
-	/* The data path tests qp->pqp under these locks. */
+	/*
+	 * The data path tests qp->pqp under these locks, the error work
+	 * under state_lock.
+	 */
+	mutex_lock(&qp->state_lock);
 	spin_lock_irqsave(&qp->sq_lock, flags);
 	WRITE_ONCE(qp->pqp, NULL);
 	spin_unlock_irqrestore(&qp->sq_lock, flags);
 	spin_lock_irqsave(&qp->rq.lock, flags);
 	spin_unlock_irqrestore(&qp->rq.lock, flags);
+	mutex_unlock(&qp->state_lock);
 	synchronize_rcu();
 	irq_poll_enable(&qp->scq->iop);
 	irq_poll_sched(&qp->scq->iop);
@@ -663,6 +684,8 @@ static void vrdma_qp_destroy_phys(struct vrdma_qp *qp, bool drain)
 	/* Before the physical device may go (vrdma_qp_kill()). */
 	if (!qp->srq)
 		vrdma_rq_free_grh(&qp->rq);
+cancel:
+	cancel_work_sync(&qp->err_work);
 }
 
 /**
