@@ -21,8 +21,9 @@
  * Receives.  librxe posts receives by writing the receive ring, with no
  * system call: vrdma_rq_refill() moves new receive WQEs to the physical
  * queue whenever something happens (a doorbell, a receive completion, the
- * poller in vdev.c).  Records (struct vrdma_rwqe) live in a table of free
- * slots, since SRQ receives complete in any order.
+ * poller in vdev.c), a bounded number at a time (VRDMA_RQ_BUDGET).
+ * Records (struct vrdma_rwqe) live in a table of free slots, since SRQ
+ * receives complete in any order.
  *
  * Completions.  Each virtual CQ owns a physical CQ, polled here in softirq
  * context (irq_poll, like ib_core's IB_POLL_SOFTIRQ).  Its completions are
@@ -544,8 +545,10 @@ int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	/*
 	 * A doorbell is a sign of life: receives may have been posted, and
 	 * must reach the physical device before the sends that may answer
-	 * them (a datagram finding no receive is lost).
+	 * them (a datagram finding no receive is lost).  The QP's own
+	 * receive queue first, then (rate-limited) all of the device's.
 	 */
+	vrdma_rq_refill(qp->srq ? &qp->srq->rq : &qp->rq);
 	vrdma_dev_rq_kick(qp->vdev);
 	vrdma_ud_announce(qp);
 	vrdma_sq_drain(qp);
@@ -813,19 +816,23 @@ static int vrdma_rq_post_one(struct vrdma_rq *rq, u32 slot)
 }
 
 /**
- * vrdma_rq_refill() - move new receive WQEs to the physical queue
+ * vrdma_rq_take() - move new receive WQEs to the physical queue
  * @rq: the queue
+ * @budget: WQEs to take at most (interrupts are disabled meanwhile)
+ * @more: set when the ring holds WQEs beyond @budget
  *
- * Any context.
+ * Each WQE taken is posted, or completes with an error (flushed, or
+ * invalid), or is dropped (an invalid WQE of an SRQ).  Any context.
  *
- * Return: whether the ring held new receives.
+ * Return: the number of WQEs taken.
  */
-bool vrdma_rq_refill(struct vrdma_rq *rq)
+u32 vrdma_rq_take(struct vrdma_rq *rq, u32 budget, bool *more)
 {
 	unsigned long flags;
-	bool found = false;
-	u32 prod;
+	bool report = false;
+	u32 prod, taken = 0;
 
+	*more = false;
 	spin_lock_irqsave(&rq->lock, flags);
 	if (!rq->active || !rq->q.buf)
 		goto out;
@@ -834,7 +841,10 @@ bool vrdma_rq_refill(struct vrdma_rq *rq)
 		struct rxe_recv_wqe *wqe = rq->wqe;
 		u32 slot;
 
-		found = true;
+		if (taken == budget) {
+			*more = true;
+			break;
+		}
 		if (rq->error) {
 			/* Flushed in order, after the posted receives. */
 			if (rq->posted)
@@ -844,6 +854,7 @@ bool vrdma_rq_refill(struct vrdma_rq *rq)
 			vrdma_rq_complete_unposted(rq, wqe->wr_id,
 						   IB_WC_WR_FLUSH_ERR);
 			rq->cons++;
+			taken++;
 			continue;
 		}
 		if (rq->posted >= rq->depth)
@@ -858,15 +869,18 @@ bool vrdma_rq_refill(struct vrdma_rq *rq)
 			 * A bad receive WQE.  A QP's completes with an error
 			 * and the QP goes to the error state; an SRQ's
 			 * belongs to no QP yet: it is dropped and the SRQ
-			 * reports IB_EVENT_SRQ_ERR.
+			 * reports IB_EVENT_SRQ_ERR, once until modify_srq
+			 * re-arms it (ib_uverbs queues every event until the
+			 * process reads it).
 			 */
 			if (rq->qp) {
 				vrdma_rq_complete_unposted(rq, wqe->wr_id,
 							   IB_WC_LOC_PROT_ERR);
 				rq->error = true;
 				vrdma_qp_error_async(rq->qp);
-			} else {
-				vrdma_srq_error(rq->srq);
+			} else if (!rq->err_reported) {
+				rq->err_reported = true;
+				report = true;
 			}
 		} else {
 			struct vrdma_rwqe *rec = &rq->shadow[slot];
@@ -882,11 +896,30 @@ bool vrdma_rq_refill(struct vrdma_rq *rq)
 			rq->posted++;
 		}
 		rq->cons++;
+		taken++;
 	}
 	vrdma_rq_publish_cons(rq);
 out:
 	spin_unlock_irqrestore(&rq->lock, flags);
-	return found;
+	if (report)
+		vrdma_srq_error(rq->srq);
+	return taken;
+}
+
+/**
+ * vrdma_rq_refill() - move up to VRDMA_RQ_BUDGET new receive WQEs to the
+ *	physical queue
+ * @rq: the queue
+ *
+ * Any context.
+ *
+ * Return: whether the ring held new receives.
+ */
+bool vrdma_rq_refill(struct vrdma_rq *rq)
+{
+	bool more;
+
+	return vrdma_rq_take(rq, VRDMA_RQ_BUDGET, &more) || more;
 }
 
 /*

@@ -259,7 +259,8 @@ out:
  * smaller than the receives in the ring.  The limit is passed to the
  * physical SRQ, which counts the receives posted to it.  The limit is set
  * first: a failure after a successful resize would leave the application
- * on the old ring.
+ * on the old ring.  A successful call re-arms IB_EVENT_SRQ_ERR, which an
+ * SRQ reports once for the invalid WQEs it drops (post.c).
  *
  * Context: process context.
  * Return: 0, -EINVAL for bad attributes, -EOPNOTSUPP for a resize without
@@ -320,6 +321,13 @@ int vrdma_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
 
 	if (mask & IB_SRQ_MAX_WR)
 		err = vrdma_srq_resize(srq, max_wr, udata, cmd.mmap_info_addr);
+	if (!err) {
+		unsigned long flags;
+
+		spin_lock_irqsave(&srq->rq.lock, flags);
+		srq->rq.err_reported = false;
+		spin_unlock_irqrestore(&srq->rq.lock, flags);
+	}
 out:
 	vrdma_dev_leave(vdev);
 	return err;

@@ -70,6 +70,13 @@ MODULE_PARM_DESC(rq_poll_max_us,
 		 "Receive-queue poll period when idle (us)");
 
 #define VRDMA_RQ_IDLE_SCANS	64
+/*
+ * One scan of the receive queues runs with interrupts disabled: it visits
+ * at most VRDMA_SCAN_RQS queues, in turn from one scan to the next, and
+ * takes at most VRDMA_SCAN_WQES WQEs in all.
+ */
+#define VRDMA_SCAN_RQS		64
+#define VRDMA_SCAN_WQES		256
 
 /*
  * xa_init() gives the xarrays of one file one lockdep class.  The AH
@@ -232,19 +239,37 @@ out:
  * Userspace posts receives by writing the receive ring: there is no
  * system call the kernel could notice.  The rings are scanned when the
  * application makes any call into the device (a send doorbell, arming a
- * CQ), after every receive completion, and by this timer, which runs while
- * receive queues are active: every rq_poll_min_us while receives are being
- * posted, slowing down to rq_poll_max_us when the queues stay unchanged.
+ * CQ; at most once per rq_poll_min_us), after every receive completion,
+ * and by this timer, which runs while receive queues are active: every
+ * rq_poll_min_us while receives are being posted, slowing down to
+ * rq_poll_max_us when the queues stay unchanged.  A scan is bounded
+ * (VRDMA_SCAN_RQS, VRDMA_SCAN_WQES): what it leaves is found by the next
+ * one, which comes rq_poll_min_us later.
+ *
+ * Return: whether the scan found new receive work or left some.
  */
 static bool vrdma_rq_scan(struct vrdma_dev *vdev)
 {
-	struct vrdma_rq *rq;
+	u32 budget = VRDMA_SCAN_WQES, visited = 0, taken;
+	struct vrdma_rq *rq, *next = NULL;
 	unsigned long flags;
-	bool found = false;
+	bool found = false, more;
 
 	spin_lock_irqsave(&vdev->rq_list_lock, flags);
-	list_for_each_entry(rq, &vdev->rq_list, node)
-		found |= vrdma_rq_refill(rq);
+	list_for_each_entry(rq, &vdev->rq_list, node) {
+		if (visited++ == VRDMA_SCAN_RQS || !budget) {
+			next = rq;
+			found = true;
+			break;
+		}
+		taken = vrdma_rq_take(rq, min_t(u32, budget, VRDMA_RQ_BUDGET),
+				      &more);
+		budget -= taken;
+		found |= taken || more;
+	}
+	/* The next scan starts where this one stopped. */
+	if (next)
+		list_rotate_to_front(&next->node, &vdev->rq_list);
 	spin_unlock_irqrestore(&vdev->rq_list_lock, flags);
 	return found;
 }
@@ -280,13 +305,21 @@ static enum hrtimer_restart vrdma_rq_timer_fn(struct hrtimer *timer)
  * vrdma_dev_rq_kick() - scan the receive queues now and poll them fast
  * @vdev: the device
  *
- * Any context.  Called when the application shows signs of life.
+ * Any context.  Called when the application shows signs of life.  A sign
+ * of life scans at most once per rq_poll_min_us: the system calls of a
+ * process cannot make the kernel scan without bound.
  */
 void vrdma_dev_rq_kick(struct vrdma_dev *vdev)
 {
-	vrdma_rq_scan(vdev);
+	u64 min_ns = (u64)max(rq_poll_min_us, 10U) * NSEC_PER_USEC;
+	u64 now = ktime_get_ns();
+
+	if (now - READ_ONCE(vdev->rq_kicked_ns) >= min_ns) {
+		WRITE_ONCE(vdev->rq_kicked_ns, now);
+		vrdma_rq_scan(vdev);
+	}
 	vdev->rq_idle = 0;
-	vdev->rq_period_ns = (u64)max(rq_poll_min_us, 10U) * NSEC_PER_USEC;
+	vdev->rq_period_ns = min_ns;
 	if (!hrtimer_active(&vdev->rq_timer))
 		hrtimer_start(&vdev->rq_timer, ns_to_ktime(vdev->rq_period_ns),
 			      HRTIMER_MODE_REL_SOFT);

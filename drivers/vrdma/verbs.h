@@ -158,6 +158,7 @@ struct vrdma_limits {
  * @rq_timer: the receive-queue poller
  * @rq_period_ns: its current period
  * @rq_idle: consecutive scans that found no new receive work
+ * @rq_kicked_ns: when a sign of life last scanned the receive queues
  */
 struct vrdma_dev {
 	struct ib_device ibdev;
@@ -197,6 +198,7 @@ struct vrdma_dev {
 	struct hrtimer rq_timer;
 	u64 rq_period_ns;
 	u32 rq_idle;
+	u64 rq_kicked_ns;
 
 	unsigned long last_activity;	/* jiffies of the data path's last run
 					 * (post.c), 0: never; hooks.c
@@ -508,6 +510,8 @@ struct vrdma_rwqe {
  * @id: SRQ id (vdev->srqs), 0 for a QP's own queue
  * @active: the physical queue accepts receives (QP in INIT or later)
  * @error: the queue is in error: receives are flushed, not posted
+ * @err_reported: an SRQ reported IB_EVENT_SRQ_ERR; not again until
+ *	modify_srq re-arms it
  * @node: entry in vdev->rq_list while @active
  * @grh: a UD QP's receive queue: VRDMA_GRH_SIZE bytes per slot where the
  *	physical device writes the GRH (NULL otherwise)
@@ -533,6 +537,7 @@ struct vrdma_rq {
 	u32 id;
 	bool active;
 	bool error;
+	bool err_reported;
 	struct list_head node;
 	u8 *grh;
 	u64 grh_dma;
@@ -809,6 +814,13 @@ int vrdma_rq_init(struct vrdma_dev *vdev, struct vrdma_rq *rq,
 void vrdma_rq_cleanup(struct vrdma_rq *rq);
 void vrdma_rq_activate(struct vrdma_dev *vdev, struct vrdma_rq *rq);
 void vrdma_rq_deactivate(struct vrdma_dev *vdev, struct vrdma_rq *rq);
+/*
+ * Receive WQEs are taken from a ring with interrupts disabled: at most
+ * VRDMA_RQ_BUDGET per call of vrdma_rq_take() (and of vrdma_rq_refill()),
+ * the rest on the next one.
+ */
+#define VRDMA_RQ_BUDGET		64
+u32 vrdma_rq_take(struct vrdma_rq *rq, u32 budget, bool *more);
 bool vrdma_rq_refill(struct vrdma_rq *rq);
 void vrdma_sq_drain(struct vrdma_qp *qp);
 void vrdma_qp_flush(struct vrdma_qp *qp);
