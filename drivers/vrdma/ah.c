@@ -102,7 +102,7 @@ int vrdma_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
 		goto err_leave;
 	}
 
-	err = vrdma_map_resolve(vdev, &grh->dgid, &pattr);
+	err = vrdma_map_resolve(vdev, &grh->dgid, &pattr, &ah->local);
 	if (err)
 		goto err_leave;
 	ah->host = pattr.grh.dgid;

@@ -366,7 +366,6 @@ static unsigned int uda_ack_ms = 200;
 module_param(uda_ack_ms, uint, 0644);
 MODULE_PARM_DESC(uda_ack_ms,
 		 "How long a UD QP's first send to a host waits for that host to learn who it is (ms)");
-#define VRDMA_UDA_REFRESH	(10 * HZ)
 
 static unsigned int ud_senders_max = 16384;
 module_param(ud_senders_max, uint, 0644);

@@ -33,6 +33,9 @@ int vrdma_gsi_post_recv(struct vrdma_qp *qp, const struct ib_recv_wr *wr,
 struct vrdma_dev;
 struct vrdma_tun;
 
+/* A UD QP announces itself again to a host after this long (jiffies). */
+#define VRDMA_UDA_REFRESH	(10 * HZ)
+
 struct vrdma_tun *vrdma_tun_get(struct vrdma_dev *vdev);
 void vrdma_tun_put(struct vrdma_tun *tun);
 int vrdma_tun_announce(struct vrdma_tun *tun, u32 vni, u32 qpn,

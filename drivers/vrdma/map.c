@@ -88,7 +88,6 @@ MODULE_PARM_DESC(map_max,
 /**
  * struct vrdma_map_entry - an explicit map entry
  * @node: entry in its bucket of vrdma_map_table, by (@vni, @addr) (RCU)
- * @rnode: entry in its bucket of vrdma_map_rtable, by (@vni, @via) (RCU)
  * @rcu: for freeing
  * @vni: virtual network
  * @addr: overlay address
@@ -96,7 +95,6 @@ MODULE_PARM_DESC(map_max,
  */
 struct vrdma_map_entry {
 	struct hlist_node node;
-	struct hlist_node rnode;
 	struct rcu_head rcu;
 	u32 vni;
 	union ib_gid addr;
@@ -104,7 +102,6 @@ struct vrdma_map_entry {
 };
 
 static DEFINE_HASHTABLE(vrdma_map_table, VRDMA_MAP_HASH_BITS);
-static DEFINE_HASHTABLE(vrdma_map_rtable, VRDMA_MAP_HASH_BITS);
 static DEFINE_MUTEX(vrdma_map_lock);
 static unsigned int vrdma_map_nr;		/* vrdma_map_lock; read once */
 static unsigned int vrdma_map_generation = 1;	/* ditto; never 0 */
@@ -399,9 +396,6 @@ int vrdma_map_add(u32 vni, const union ib_gid *addr, const union ib_gid *via)
 	if (old) {
 		if (memcmp(&old->via, via, sizeof(*via))) {
 			hlist_replace_rcu(&old->node, &new->node);
-			hash_del_rcu(&old->rnode);
-			hash_add_rcu(vrdma_map_rtable, &new->rnode,
-				     vrdma_map_hash(vni, via));
 			kfree_rcu(old, rcu);
 			vrdma_map_changed_locked();
 			new = NULL;
@@ -411,8 +405,6 @@ int vrdma_map_add(u32 vni, const union ib_gid *addr, const union ib_gid *via)
 	} else {
 		hash_add_rcu(vrdma_map_table, &new->node,
 			     vrdma_map_hash(vni, addr));
-		hash_add_rcu(vrdma_map_rtable, &new->rnode,
-			     vrdma_map_hash(vni, via));
 		WRITE_ONCE(vrdma_map_nr, vrdma_map_nr + 1);
 		vrdma_map_changed_locked();
 		new = NULL;
@@ -439,7 +431,6 @@ int vrdma_map_del(u32 vni, const union ib_gid *addr)
 	e = vrdma_map_find_locked(vni, addr);
 	if (e) {
 		hash_del_rcu(&e->node);
-		hash_del_rcu(&e->rnode);
 		kfree_rcu(e, rcu);
 		WRITE_ONCE(vrdma_map_nr, vrdma_map_nr - 1);
 		vrdma_map_changed_locked();
@@ -538,6 +529,9 @@ static int vrdma_map_resolve_l2(const struct ib_gid_attr *sattr,
  *	read)
  * @dgid: destination GID as the application gave it (an overlay address)
  * @pattr: set to the address vector on the physical device
+ * @local: set when the destination is on this host (the RNIC's loopback:
+ *	a virtual device of the same physical device), where the module
+ *	knows the QPs (may be NULL)
  *
  * Fills *@pattr entirely: type RDMA_AH_ATTR_TYPE_ROCE, port vdev->pport,
  * a GRH with the destination host's physical GID, the index of the
@@ -560,7 +554,7 @@ static int vrdma_map_resolve_l2(const struct ib_gid_attr *sattr,
  * resolution (for example -ETIMEDOUT, -ENETUNREACH).
  */
 int vrdma_map_resolve(struct vrdma_dev *vdev, const union ib_gid *dgid,
-		      struct rdma_ah_attr *pattr)
+		      struct rdma_ah_attr *pattr, bool *local)
 {
 	int hop_limit = VRDMA_MAP_HOP_LIMIT;
 	const struct ib_gid_attr *sattr;
@@ -624,6 +618,8 @@ int vrdma_map_resolve(struct vrdma_dev *vdev, const union ib_gid *dgid,
 		rdma_ah_set_port_num(pattr, vdev->pport);
 		rdma_ah_set_grh(pattr, &host, 0, sattr->index, hop_limit, 0);
 		ether_addr_copy(pattr->roce.dmac, dmac);
+		if (local)
+			*local = loopback;
 	}
 	rdma_put_gid_attr(sattr);
 	return ret;
@@ -658,43 +654,6 @@ int vrdma_map_host(struct vrdma_dev *vdev, const union ib_gid *dgid,
 		return vrdma_phys_host_gid(vdev->pdev, vdev->pport, host,
 					   &index) ? -ENETDOWN : 0;
 	return vrdma_map_lookup(vdev->vni, dgid, host) ? 0 : -EHOSTUNREACH;
-}
-
-/**
- * vrdma_map_reverse() - the overlay address of a sender, from its host's
- * @vdev: the receiving virtual device (its vni is searched)
- * @host_gid: the sender's physical source GID (from the received GRH or
- *	IPv4 header, IPv4 as IPv4-mapped)
- * @src_qp: the sender's QP number (unused for now, see below)
- * @overlay: set to the sender's overlay address
- *
- * Works from the explicit entries: the sender is known when exactly one
- * entry of the vni maps an overlay address to @host_gid.  A host running
- * several containers of the vni cannot be told apart by its address (the
- * QP number would tell, but the map does not know remote QPs), and a
- * local sender is known only if the map has an explicit entry for it.
- * Any context (RCU only).
- *
- * Return: 0, or -ENOENT when the sender is unknown or ambiguous.
- */
-int vrdma_map_reverse(struct vrdma_dev *vdev, const union ib_gid *host_gid,
-		      u32 src_qp, union ib_gid *overlay)
-{
-	struct vrdma_map_entry *e;
-	u32 vni = vdev->vni;
-	unsigned int n = 0;
-
-	rcu_read_lock();
-	hash_for_each_possible_rcu(vrdma_map_rtable, e, rnode,
-				   vrdma_map_hash(vni, host_gid)) {
-		if (e->vni != vni || memcmp(&e->via, host_gid, sizeof(*host_gid)))
-			continue;
-		if (n++)
-			break;
-		*overlay = e->addr;
-	}
-	rcu_read_unlock();
-	return n == 1 ? 0 : -ENOENT;
 }
 
 /* Dumps */
@@ -1008,7 +967,6 @@ void vrdma_map_exit(void)
 	mutex_lock(&vrdma_map_lock);
 	hash_for_each_safe(vrdma_map_table, bkt, tmp, e, node) {
 		hash_del_rcu(&e->node);
-		hash_del_rcu(&e->rnode);
 		kfree_rcu(e, rcu);
 		vrdma_map_nr--;
 	}

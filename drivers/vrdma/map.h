@@ -19,13 +19,11 @@ void vrdma_map_exit(void);
 
 /* For the verbs (qp.c, ah.c). */
 int vrdma_map_resolve(struct vrdma_dev *vdev, const union ib_gid *dgid,
-		      struct rdma_ah_attr *pattr);
+		      struct rdma_ah_attr *pattr, bool *local);
 int vrdma_phys_host_gid(struct ib_device *pdev, u32 port, union ib_gid *gid,
 			u32 *index);
 int vrdma_map_host(struct vrdma_dev *vdev, const union ib_gid *dgid,
 		   union ib_gid *host, bool *local);
-int vrdma_map_reverse(struct vrdma_dev *vdev, const union ib_gid *host_gid,
-		      u32 src_qp, union ib_gid *overlay);
 
 /*
  * Why an address cannot be an overlay address or a host address (see

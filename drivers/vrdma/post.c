@@ -212,14 +212,63 @@ struct vrdma_send_wr {
 	struct ib_sge sge[VRDMA_MAX_SGE];
 };
 
+/* Is @qpn a UD QP of @qp's virtual network on this host?  Any context. */
+static bool vrdma_ud_dest_ok(struct vrdma_qp *qp, u32 qpn)
+{
+	struct vrdma_qp *dst;
+	bool ok;
+
+	rcu_read_lock();
+	dst = vrdma_ud_qp_rcu(qp->vdev->pdev, qpn);
+	ok = dst && dst->vdev->vni == qp->vdev->vni;
+	rcu_read_unlock();
+	return ok;
+}
+
+/* Has @qp announced itself to @host with source GID @sgid_index? */
+static bool vrdma_ud_announced(struct vrdma_qp *qp, const union ib_gid *host,
+			       u32 sgid_index)
+{
+	u32 i;
+
+	lockdep_assert_held(&qp->sq_lock);
+
+	if (time_after(jiffies, qp->announced_at + VRDMA_UDA_REFRESH)) {
+		qp->n_announced = 0;	/* refresh now and then */
+		qp->announced_at = jiffies;
+	}
+	for (i = 0; i < qp->n_announced; i++)
+		if (qp->announced[i].sgid_index == sgid_index &&
+		    !memcmp(&qp->announced[i].host, host, sizeof(*host)))
+			return true;
+	return false;
+}
+
+static void vrdma_ud_announced_add(struct vrdma_qp *qp,
+				   const union ib_gid *host, u32 sgid_index)
+{
+	u32 i = qp->n_announced;
+
+	lockdep_assert_held(&qp->sq_lock);
+
+	if (i == ARRAY_SIZE(qp->announced))
+		i = qp->announced_next++ % ARRAY_SIZE(qp->announced);
+	else
+		qp->n_announced++;
+	qp->announced[i].host = *host;
+	qp->announced[i].sgid_index = sgid_index;
+}
+
 /*
  * Validate the send WQE copied to qp->wqe and post it.  Returns the
  * completion status: IB_WC_SUCCESS when it was posted, an error status
- * when it must complete with that error instead.
+ * when it must complete with that error instead.  *@wait is set (and
+ * nothing posted) when the WQE must wait for its QP to announce itself to
+ * the destination host (UD).
  */
 static enum ib_wc_status vrdma_sq_post_one(struct vrdma_qp *qp,
 					   struct vrdma_send_wr *w,
-					   u32 *wc_op)
+					   u32 *wc_op, bool *wait)
 {
 	struct rxe_send_wqe *wqe = qp->wqe;
 	struct vrdma_dev *vdev = qp->vdev;
@@ -227,10 +276,11 @@ static enum ib_wc_status vrdma_sq_post_one(struct vrdma_qp *qp,
 	u32 elem = vrdma_queue_elem_size(&qp->sq);
 	enum ib_wr_opcode op;
 	struct vrdma_ah *ah;
-	u32 i, num_sge;
+	u32 i, num_sge, qpn;
 	int access = 0;
 	int ret;
 
+	*wait = false;
 	*wc_op = VRDMA_UWC_SEND;
 	if (vrdma_send_opcode(wqe->wr.opcode, qp->ibqp.qp_type, &op, wc_op))
 		return IB_WC_LOC_QP_OP_ERR;
@@ -309,28 +359,48 @@ static enum ib_wc_status vrdma_sq_post_one(struct vrdma_qp *qp,
 	/*
 	 * The address handle must be one of the QP's PD.  The AH table's lock
 	 * is held while posting: destroy_ah erases the entry under it before
-	 * destroying the physical AH.
+	 * destroying the physical AH.  QP 0 and QP 1 are the physical
+	 * devices' own; on this host, the destination must be a UD QP of
+	 * the QP's virtual network (other hosts' receivers drop another
+	 * network's datagrams, see vrdma_ud_addrs()).
 	 */
-	if (wqe->wr.wr.ud.remote_qpn & ~IB_QPN_MASK)
+	qpn = wqe->wr.wr.ud.remote_qpn;
+	if (qpn & ~IB_QPN_MASK || qpn <= 1)
 		return IB_WC_LOC_QP_OP_ERR;
-	w->wr.ud.remote_qpn = wqe->wr.wr.ud.remote_qpn;
+	w->wr.ud.remote_qpn = qpn;
 	w->wr.ud.remote_qkey = wqe->wr.wr.ud.remote_qkey;
 	w->wr.ud.pkey_index = 0;
 	xa_lock(&vdev->ahs);
 	ah = xa_load(&vdev->ahs, wqe->wr.wr.ud.ah_num);
-	if (!ah || ah->pd != qp->pd || !ah->pah) {
+	if (!ah || ah->pd != qp->pd || !ah->pah ||
+	    (ah->local && !vrdma_ud_dest_ok(qp, qpn)) ||
+	    (!ah->local && !qp->tun)) {
 		xa_unlock(&vdev->ahs);
 		return IB_WC_LOC_QP_OP_ERR;
 	}
-	w->wr.ud.ah = ah->pah;
-	ret = ib_post_send(qp->pqp, &w->wr.send, NULL);
-	if (!ret) {
-		/* For the receiver's GRH, if it is on this host. */
-		qp->ud_last_dgid = ah->attr.grh.dgid;
-		WRITE_ONCE(qp->ud_last_sgid_index, ah->attr.grh.sgid_index);
-		/* Pairs with smp_load_acquire() in vrdma_ud_addrs(). */
-		smp_store_release(&qp->ud_last_valid, true);
+	/*
+	 * A remote receiver knows the QP (and drops its datagrams when it
+	 * is of another network) once the QP announced itself: decided on
+	 * this very copy of the WQE, which is the one posted.
+	 */
+	if (!ah->local &&
+	    !vrdma_ud_announced(qp, &ah->host, ah->attr.grh.sgid_index)) {
+		qp->uda_host = ah->host;
+		qp->uda_sgid_index = ah->attr.grh.sgid_index;
+		xa_unlock(&vdev->ahs);
+		*wait = true;
+		return IB_WC_SUCCESS;
 	}
+	w->wr.ud.ah = ah->pah;
+	/*
+	 * For the receiver's GRH, if it is on this host; before the post:
+	 * the RNIC's loopback may deliver the datagram at once.
+	 */
+	qp->ud_last_dgid = ah->attr.grh.dgid;
+	WRITE_ONCE(qp->ud_last_sgid_index, ah->attr.grh.sgid_index);
+	/* Pairs with smp_load_acquire() in vrdma_ud_addrs(). */
+	smp_store_release(&qp->ud_last_valid, true);
+	ret = ib_post_send(qp->pqp, &w->wr.send, NULL);
 	xa_unlock(&vdev->ahs);
 	return ret ? IB_WC_LOC_QP_OP_ERR : IB_WC_SUCCESS;
 }
@@ -356,6 +426,7 @@ static void vrdma_sq_drain_locked(struct vrdma_qp *qp)
 	WRITE_ONCE(qp->vdev->last_activity, jiffies);
 	WRITE_ONCE(qp->last_activity, jiffies);
 
+	qp->uda_pending = false;
 	prod = vrdma_queue_user_prod(&qp->sq);
 	while ((qp->sq_cons & qp->sq.index_mask) != prod) {
 		struct rxe_send_wqe *wqe = qp->wqe;
@@ -374,7 +445,14 @@ static void vrdma_sq_drain_locked(struct vrdma_qp *qp)
 			vrdma_sq_add_unposted(qp, wqe->wr.wr_id, wc_op,
 					      IB_WC_WR_FLUSH_ERR);
 		} else {
-			status = vrdma_sq_post_one(qp, &w, &wc_op);
+			bool wait;
+
+			status = vrdma_sq_post_one(qp, &w, &wc_op, &wait);
+			if (wait) {
+				/* Left in the ring until announced. */
+				qp->uda_pending = true;
+				break;
+			}
 			if (status == IB_WC_SUCCESS) {
 				struct vrdma_swqe *rec =
 					vrdma_sq_rec(qp, qp->sq_tail++);
@@ -404,14 +482,21 @@ static void vrdma_sq_drain_locked(struct vrdma_qp *qp)
  * @qp: the QP
  *
  * Any context.
+ *
+ * Return: true when a WQE waits for the QP to announce itself to its
+ * destination host: the caller calls vrdma_ud_announce() (process
+ * context, no lock held) or schedules qp->uda_work.
  */
-void vrdma_sq_drain(struct vrdma_qp *qp)
+bool vrdma_sq_drain(struct vrdma_qp *qp)
 {
 	unsigned long flags;
+	bool announce;
 
 	spin_lock_irqsave(&qp->sq_lock, flags);
 	vrdma_sq_drain_locked(qp);
+	announce = qp->uda_pending;
 	spin_unlock_irqrestore(&qp->sq_lock, flags);
+	return announce;
 }
 
 static void vrdma_sq_complete(struct vrdma_qp *qp, u32 count,
@@ -448,76 +533,72 @@ static void vrdma_sq_complete(struct vrdma_qp *qp, u32 count,
 		qp->sq_error = true;
 	vrdma_sq_retire(qp);
 	vrdma_sq_drain_locked(qp);
+	if (qp->uda_pending)
+		schedule_work(&qp->uda_work);
 	spin_unlock_irqrestore(&qp->sq_lock, flags);
 }
 
-/* Has @qp announced itself to @host with source GID @sgid_index? */
-static bool vrdma_ud_announced(struct vrdma_qp *qp, const union ib_gid *host,
-			       u32 sgid_index)
-{
-	u32 i;
-
-	lockdep_assert_held(&qp->state_lock);
-
-	if (time_after(jiffies, qp->announced_at + 10 * HZ)) {
-		qp->n_announced = 0;	/* refresh now and then */
-		qp->announced_at = jiffies;
-	}
-	for (i = 0; i < qp->n_announced; i++)
-		if (qp->announced[i].sgid_index == sgid_index &&
-		    !memcmp(&qp->announced[i].host, host, sizeof(*host)))
-			return true;
-	return false;
-}
+/* Announcements a call of vrdma_ud_announce() makes at most. */
+#define VRDMA_UDA_BURST		16
 
 /*
- * Before the sends of a doorbell reach the wire, a UD QP tells every
- * other host it is about to send to who it is (gsi.c's sender directory),
- * so that the receivers see its overlay address.  Process context.
+ * Before a UD QP's datagram goes to another host, the QP tells that host
+ * who it is (its overlay address and virtual network, gsi.c's sender
+ * directory), and waits for the acknowledgment (at most uda_ack_ms): the
+ * receiver shows the sender's overlay address in the GRH and drops the
+ * datagrams of another network, or of a sender it does not know.  The
+ * send path, in any context, decides on the copy of the WQE it posts;
+ * when that names a host the QP has not announced itself to, the WQE
+ * stays in the ring and this announces it, in process context.  Process
+ * context, no lock held.
  */
 static void vrdma_ud_announce(struct vrdma_qp *qp)
 {
 	struct vrdma_dev *vdev = qp->vdev;
-	u32 i, prod, budget = 64;
+	union ib_gid host, overlay;
+	unsigned long flags;
+	bool pending = false;
+	u32 sgid_index, n;
+	int acks;
 
-	if (qp->ibqp.qp_type != IB_QPT_UD || !qp->tun || !qp->sq.buf)
-		return;
-	mutex_lock(&qp->state_lock);
-	prod = vrdma_queue_user_prod(&qp->sq);
-	for (i = READ_ONCE(qp->sq_cons); (i & qp->sq.index_mask) != prod &&
-	     budget; i++, budget--) {
-		struct rxe_send_wqe *wqe = vrdma_queue_slot(&qp->sq, i);
-		union ib_gid host, overlay;
-		struct vrdma_ah *ah;
-		u32 sgid_index;
-		bool found;
-		int acks;
-
-		xa_lock_irq(&vdev->ahs);
-		ah = xa_load(&vdev->ahs, READ_ONCE(wqe->wr.wr.ud.ah_num));
-		found = ah && ah->pd == qp->pd;
-		if (found) {
-			host = ah->host;
-			sgid_index = ah->attr.grh.sgid_index;
+	mutex_lock(&qp->uda_lock);
+	for (n = 0; n < VRDMA_UDA_BURST; n++) {
+		spin_lock_irqsave(&qp->sq_lock, flags);
+		pending = qp->uda_pending;
+		host = qp->uda_host;
+		sgid_index = qp->uda_sgid_index;
+		spin_unlock_irqrestore(&qp->sq_lock, flags);
+		if (!pending)
+			break;
+		/*
+		 * Failures are not retried (UD is unreliable): the datagrams
+		 * go, and the receiver drops them as from an unknown sender.
+		 */
+		if (!rdma_query_gid(&vdev->ibdev, 1, sgid_index, &overlay)) {
+			acks = atomic_read(&qp->uda_acks);
+			if (!vrdma_tun_announce(qp->tun, vdev->vni,
+						qp->ibqp.qp_num, &overlay, &host))
+				vrdma_tun_announce_wait(qp, acks);
 		}
-		xa_unlock_irq(&vdev->ahs);
-		if (!found || vrdma_ud_announced(qp, &host, sgid_index))
-			continue;
-		if (rdma_query_gid(&vdev->ibdev, 1, sgid_index, &overlay))
-			continue;
-		acks = atomic_read(&qp->uda_acks);
-		if (vrdma_tun_announce(qp->tun, vdev->vni, qp->ibqp.qp_num,
-				       &overlay, &host))
-			continue;
-		if (qp->n_announced < ARRAY_SIZE(qp->announced)) {
-			qp->announced[qp->n_announced].host = host;
-			qp->announced[qp->n_announced].sgid_index = sgid_index;
-			qp->n_announced++;
-			/* Known to the receiver before the first datagram. */
-			vrdma_tun_announce_wait(qp, acks);
-		}
+		spin_lock_irqsave(&qp->sq_lock, flags);
+		vrdma_ud_announced_add(qp, &host, sgid_index);
+		vrdma_sq_drain_locked(qp);
+		pending = qp->uda_pending;
+		spin_unlock_irqrestore(&qp->sq_lock, flags);
 	}
-	mutex_unlock(&qp->state_lock);
+	mutex_unlock(&qp->uda_lock);
+	/* A process that alternates between many hosts: go on later. */
+	if (pending)
+		schedule_work(&qp->uda_work);
+}
+
+/**
+ * vrdma_ud_announce_work() - qp->uda_work: announce a UD QP
+ * @work: the work item
+ */
+void vrdma_ud_announce_work(struct work_struct *work)
+{
+	vrdma_ud_announce(container_of(work, struct vrdma_qp, uda_work));
 }
 
 /**
@@ -550,8 +631,8 @@ int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	 */
 	vrdma_rq_refill(qp->srq ? &qp->srq->rq : &qp->rq);
 	vrdma_dev_rq_kick(qp->vdev);
-	vrdma_ud_announce(qp);
-	vrdma_sq_drain(qp);
+	if (vrdma_sq_drain(qp))
+		vrdma_ud_announce(qp);
 	/*
 	 * A WQE that failed validation moves the QP to the error state: do
 	 * it before returning, so that the application, which may already
@@ -945,15 +1026,30 @@ static int vrdma_dev_first_gid(struct vrdma_dev *vdev, bool v4,
 }
 
 /*
- * The overlay addresses of a UD message: the sender's and the one it was
- * sent to.  A sender of this host (same physical device) is found by its
- * QPN; its last send says which of its addresses it used and which of
- * ours it addressed.  A remote sender is found through the address map,
- * and the destination is then our first address of the sender's family.
+ * Who sent a UD datagram, and the overlay addresses it shows: the
+ * sender's and the one it was sent to.
+ *
+ * The physical RNIC delivers a datagram to whichever QP of the host has
+ * the destination QPN and the Q_Key: the receiver decides whether the
+ * application may see it.  Only a vrdma UD QP of the receiver's virtual
+ * network may send to it.  A sender of this host (its physical source GID
+ * is one of this physical device's) is found by its QPN among the host's
+ * QPs; its last send says which of its addresses it used and which of
+ * ours it addressed.  A sender of another host is known from its
+ * announcement (gsi.c's sender directory), which gives its virtual
+ * network and overlay address; the destination shown is then our first
+ * address of the sender's family.  A sender that is not a QP of this host
+ * and never announced itself (a process using an RNIC directly, a sender
+ * whose announcement was lost) is unknown, and dropped like one of
+ * another network: UD is unreliable, and nothing but a vrdma UD QP of the
+ * network is allowed to reach the application.
+ *
+ * Return: 0 with *@osgid and *@odgid set; -ENOENT when the sender is
+ * allowed but its addresses are not known (the GRH stays as the RNIC
+ * wrote it); -EPERM when the datagram must not reach the application.
  */
 static int vrdma_ud_addrs(struct vrdma_dev *vdev, const union ib_gid *sgid,
-			  u32 src_qp, bool v4, union ib_gid *osgid,
-			  union ib_gid *odgid)
+			  u32 src_qp, union ib_gid *osgid, union ib_gid *odgid)
 {
 	const struct ib_gid_attr *attr;
 	struct vrdma_qp *sender;
@@ -963,22 +1059,18 @@ static int vrdma_ud_addrs(struct vrdma_dev *vdev, const union ib_gid *sgid,
 	if (IS_ERR(attr)) {
 		u32 vni;
 
-		/* A sender of another host: its announcement, or the map. */
-		if (!vrdma_ud_sender_rcu(sgid, src_qp, &vni, osgid)) {
-			if (vni != vdev->vni)
-				return -EPERM;
-		} else if (vrdma_map_reverse(vdev, sgid, src_qp, osgid)) {
-			return -ENOENT;
-		}
+		if (vrdma_ud_sender_rcu(sgid, src_qp, &vni, osgid) ||
+		    vni != vdev->vni)
+			return -EPERM;
 		return vrdma_dev_first_gid(vdev,
 				ipv6_addr_v4mapped((struct in6_addr *)osgid),
-				odgid);
+				odgid) ? -ENOENT : 0;
 	}
 	rdma_put_gid_attr(attr);
 
 	sender = vrdma_ud_qp_rcu(vdev->pdev, src_qp);
 	if (!sender || sender->vdev->vni != vdev->vni)
-		return -ENOENT;
+		return -EPERM;
 	/* Pairs with the release in vrdma_sq_post_one(). */
 	if (!smp_load_acquire(&sender->ud_last_valid))
 		return -ENOENT;
@@ -992,9 +1084,12 @@ static int vrdma_ud_addrs(struct vrdma_dev *vdev, const union ib_gid *sgid,
 static_assert(sizeof(struct ib_grh) == VRDMA_GRH_SIZE);
 
 /*
- * Rewrite @grh with the overlay addresses.  Returns 0 when rewritten,
- * -EPERM for a sender of another virtual network, another error when the
- * header is not understood or the sender unknown (@grh unchanged).
+ * Rewrite @gh with the overlay addresses.
+ *
+ * Return: 0 when rewritten; -EPERM when the datagram must not reach the
+ * application (vrdma_ud_addrs(), or a header that is not understood: its
+ * sender cannot be told); -ENOENT when the sender is allowed but its
+ * addresses are not known (@gh unchanged).
  */
 static int vrdma_ud_rewrite_grh(struct vrdma_dev *vdev, struct ib_grh *gh,
 				const struct ib_wc *wc)
@@ -1010,7 +1105,7 @@ static int vrdma_ud_rewrite_grh(struct vrdma_dev *vdev, struct ib_grh *gh,
 
 	if (v4) {
 		if (ip4->version != 4 || ip4->ihl != 5)
-			return -EPROTO;
+			return -EPERM;
 		ipv6_addr_set_v4mapped(ip4->saddr, (struct in6_addr *)&sgid);
 		tclass = ip4->tos;
 		hop_limit = ip4->ttl;
@@ -1019,7 +1114,7 @@ static int vrdma_ud_rewrite_grh(struct vrdma_dev *vdev, struct ib_grh *gh,
 		u32 vtf = be32_to_cpu(grh.version_tclass_flow);
 
 		if (vtf >> 28 != 6)
-			return -EPROTO;
+			return -EPERM;
 		sgid = grh.sgid;
 		tclass = (vtf >> 20) & 0xff;
 		flow = vtf & 0xfffff;
@@ -1027,7 +1122,7 @@ static int vrdma_ud_rewrite_grh(struct vrdma_dev *vdev, struct ib_grh *gh,
 		payload = be16_to_cpu(grh.paylen);
 	}
 
-	ret = vrdma_ud_addrs(vdev, &sgid, wc->src_qp, v4, &osgid, &odgid);
+	ret = vrdma_ud_addrs(vdev, &sgid, wc->src_qp, &osgid, &odgid);
 	if (ret)
 		return ret;
 
@@ -1075,8 +1170,9 @@ static int vrdma_ud_fix_grh(struct vrdma_qp *qp, struct vrdma_rq *rq,
 	struct ib_grh grh;
 	int ret;
 
-	if (rec->sge0_len < sizeof(grh))
-		return 0;
+	/* A datagram whose GRH cannot be read cannot be told: dropped. */
+	if (!(wc->wc_flags & IB_WC_GRH) || rec->sge0_len < sizeof(grh))
+		return -EPERM;
 	if (rec->grh) {
 		u64 dma = rq->grh_dma + (u64)slot * VRDMA_GRH_SIZE;
 
@@ -1086,17 +1182,44 @@ static int vrdma_ud_fix_grh(struct vrdma_qp *qp, struct vrdma_rq *rq,
 		       sizeof(grh));
 	} else if (vrdma_mr_read(vdev, qp->pd, rec->sge0_lkey,
 				 rec->sge0_addr, &grh, sizeof(grh))) {
-		return 0;
+		return -EPERM;
 	}
 
 	ret = vrdma_ud_rewrite_grh(vdev, &grh, wc);
 	if (ret == -EPERM)
 		return ret;
 	if (ret && !rec->grh)
-		return 0;	/* unknown sender: the RNIC's header stays */
+		return 0;	/* addresses not known: the RNIC's header stays */
 	vrdma_mr_write(vdev, qp->pd, rec->sge0_lkey, rec->sge0_addr, &grh,
 		       sizeof(grh));
 	return 0;
+}
+
+/*
+ * The RNIC wrote a datagram the application must not see into its
+ * receive buffer: zero what it wrote (through the module's pin of the
+ * pages; best effort, the region may be going away).
+ */
+static void vrdma_rq_scrub(struct vrdma_rq *rq, u32 slot, u32 len)
+{
+	const struct ib_sge *sge = vrdma_rq_sges(rq, slot);
+	const void *zero = page_address(ZERO_PAGE(0));
+	struct vrdma_dev *vdev = to_vdev(rq->pd->ibpd.device);
+	u32 i = 0, n, off;
+
+	/* The GRH in the module's buffer never reaches the application. */
+	if (rq->shadow[slot].grh) {
+		len -= min_t(u32, len, sge[0].length);
+		i = 1;
+	}
+	for (; i < rq->shadow[slot].num_sge && len; i++) {
+		for (off = 0; off < sge[i].length && len; off += n, len -= n) {
+			n = min3(sge[i].length - off, len, (u32)PAGE_SIZE);
+			if (vrdma_mr_write(vdev, rq->pd, sge[i].lkey,
+					   sge[i].addr + off, zero, n))
+				break;
+		}
+	}
 }
 
 /*
@@ -1125,8 +1248,10 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 			      struct vrdma_qp *qp)
 {
 	struct ib_uverbs_wc uwc = {};
+	enum ib_wc_status status = wc->status;
 	struct vrdma_rwqe rec;
 	unsigned long flags;
+	bool dropped = false;
 
 	spin_lock_irqsave(&rq->lock, flags);
 	if (slot >= rq->depth || test_bit(slot, rq->free)) {
@@ -1137,14 +1262,19 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 	spin_unlock_irqrestore(&rq->lock, flags);
 
 	/*
-	 * A UD datagram from a QP of another virtual network is not for
-	 * the application: it does not see it, and gets its receive back.
+	 * A UD datagram the application may not see (vrdma_ud_addrs()): its
+	 * bytes are wiped from the buffer and the receive is posted again.
+	 * Should that fail (the QP is going to the error state), the receive
+	 * completes as flushed, without the datagram's length or sender.
 	 */
-	if (qp && qp->ibqp.qp_type == IB_QPT_UD &&
-	    wc->status == IB_WC_SUCCESS && (wc->wc_flags & IB_WC_GRH) &&
-	    vrdma_ud_fix_grh(qp, rq, slot, &rec, wc) == -EPERM &&
-	    !vrdma_rq_repost(rq, slot))
-		return;
+	if (qp && qp->ibqp.qp_type == IB_QPT_UD && status == IB_WC_SUCCESS &&
+	    vrdma_ud_fix_grh(qp, rq, slot, &rec, wc) == -EPERM) {
+		vrdma_rq_scrub(rq, slot, wc->byte_len);
+		if (!vrdma_rq_repost(rq, slot))
+			return;
+		status = IB_WC_WR_FLUSH_ERR;
+		dropped = true;
+	}
 
 	spin_lock_irqsave(&rq->lock, flags);
 	set_bit(slot, rq->free);
@@ -1154,28 +1284,30 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 		rq->done++;
 		vrdma_rq_publish_cons(rq);
 	}
-	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR &&
+	if (status != IB_WC_SUCCESS && status != IB_WC_WR_FLUSH_ERR &&
 	    !rq->srq)
 		rq->error = true;
 	spin_unlock_irqrestore(&rq->lock, flags);
-	if (qp && wc->status != IB_WC_SUCCESS &&
-	    wc->status != IB_WC_WR_FLUSH_ERR)
+	if (qp && status != IB_WC_SUCCESS && status != IB_WC_WR_FLUSH_ERR)
 		vrdma_qp_set_error(qp);
 
 	if (qp) {
 		uwc.wr_id = rec.wr_id;
-		uwc.status = wc->status;
-		uwc.vendor_err = wc->vendor_err;
-		uwc.opcode = wc->opcode == IB_WC_RECV_RDMA_WITH_IMM ?
-			     VRDMA_UWC_RECV_RDMA_WITH_IMM : VRDMA_UWC_RECV;
-		uwc.byte_len = wc->byte_len;
-		uwc.wc_flags = vrdma_uwc_flags(wc->wc_flags);
-		if (wc->wc_flags & IB_WC_WITH_IMM)
-			uwc.ex.imm_data = wc->ex.imm_data;
-		else if (wc->wc_flags & IB_WC_WITH_INVALIDATE)
-			uwc.ex.invalidate_rkey = wc->ex.invalidate_rkey;
-		uwc.src_qp = wc->src_qp;
-		uwc.sl = wc->sl;
+		uwc.status = status;
+		uwc.opcode = VRDMA_UWC_RECV;
+		if (!dropped) {
+			uwc.vendor_err = wc->vendor_err;
+			if (wc->opcode == IB_WC_RECV_RDMA_WITH_IMM)
+				uwc.opcode = VRDMA_UWC_RECV_RDMA_WITH_IMM;
+			uwc.byte_len = wc->byte_len;
+			uwc.wc_flags = vrdma_uwc_flags(wc->wc_flags);
+			if (wc->wc_flags & IB_WC_WITH_IMM)
+				uwc.ex.imm_data = wc->ex.imm_data;
+			else if (wc->wc_flags & IB_WC_WITH_INVALIDATE)
+				uwc.ex.invalidate_rkey = wc->ex.invalidate_rkey;
+			uwc.src_qp = wc->src_qp;
+			uwc.sl = wc->sl;
+		}
 		/* Known only while a solicited-only arming is in force (cq.c). */
 		vrdma_qp_push(qp, cq, &uwc, !cq->rx_unsol);
 	}

@@ -29,15 +29,38 @@
 #define VRDMA_DRAIN_TIMEOUT	(5 * HZ)
 
 /*
- * UD QPs of this host by physical device and QPN, so that a UD receive
- * from a local sender can show the sender's overlay address (post.c).
+ * The user QPs of this host by physical device and QPN: a UD receive from
+ * a local sender shows the sender's overlay address, and is dropped when
+ * the sender is not a QP of the receiver's virtual network (post.c); a
+ * local destination QPN must be a QP of the sender's (qp.c, post.c).
  */
-static DEFINE_HASHTABLE(vrdma_ud_qps, 8);
-static DEFINE_SPINLOCK(vrdma_ud_qps_lock);
+static DEFINE_HASHTABLE(vrdma_qps, 8);
+static DEFINE_SPINLOCK(vrdma_qps_lock);
 
-static u32 vrdma_ud_key(struct ib_device *pdev, u32 qpn)
+static u32 vrdma_qps_key(struct ib_device *pdev, u32 qpn)
 {
 	return hash_ptr(pdev, 16) ^ qpn;
+}
+
+/**
+ * vrdma_host_qp_rcu() - a user QP of this host
+ * @pdev: the physical device
+ * @qpn: the physical QPN
+ *
+ * Caller holds rcu_read_lock(); the QP stays valid until it drops it.
+ *
+ * Return: the QP, or NULL.
+ */
+struct vrdma_qp *vrdma_host_qp_rcu(struct ib_device *pdev, u32 qpn)
+{
+	struct vrdma_qp *qp;
+
+	hash_for_each_possible_rcu(vrdma_qps, qp, unode,
+				   vrdma_qps_key(pdev, qpn))
+		if (qp->vdev->pdev == pdev && qp->ibqp.qp_num == qpn &&
+		    READ_ONCE(qp->pqp))
+			return qp;
+	return NULL;
 }
 
 /**
@@ -51,14 +74,9 @@ static u32 vrdma_ud_key(struct ib_device *pdev, u32 qpn)
  */
 struct vrdma_qp *vrdma_ud_qp_rcu(struct ib_device *pdev, u32 qpn)
 {
-	struct vrdma_qp *qp;
+	struct vrdma_qp *qp = vrdma_host_qp_rcu(pdev, qpn);
 
-	hash_for_each_possible_rcu(vrdma_ud_qps, qp, unode,
-				   vrdma_ud_key(pdev, qpn))
-		if (qp->vdev->pdev == pdev && qp->ibqp.qp_num == qpn &&
-		    READ_ONCE(qp->pqp))
-			return qp;
-	return NULL;
+	return qp && qp->ibqp.qp_type == IB_QPT_UD ? qp : NULL;
 }
 
 static void vrdma_qp_event(struct ib_event *pev, void *context)
@@ -216,6 +234,8 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	spin_lock_init(&qp->sq_lock);
 	mutex_init(&qp->state_lock);
 	INIT_WORK(&qp->err_work, vrdma_qp_err_work);
+	mutex_init(&qp->uda_lock);
+	INIT_WORK(&qp->uda_work, vrdma_ud_announce_work);
 	init_waitqueue_head(&qp->drain_wq);
 	INIT_HLIST_NODE(&qp->hnode);
 	INIT_HLIST_NODE(&qp->unode);
@@ -327,12 +347,10 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	spin_lock_irqsave(&vdev->qp_hash_lock, flags);
 	hash_add_rcu(vdev->qp_hash, &qp->hnode, (unsigned long)qp->pqp);
 	spin_unlock_irqrestore(&vdev->qp_hash_lock, flags);
-	if (ibqp->qp_type == IB_QPT_UD) {
-		spin_lock_irqsave(&vrdma_ud_qps_lock, flags);
-		hash_add_rcu(vrdma_ud_qps, &qp->unode,
-			     vrdma_ud_key(vdev->pdev, ibqp->qp_num));
-		spin_unlock_irqrestore(&vrdma_ud_qps_lock, flags);
-	}
+	spin_lock_irqsave(&vrdma_qps_lock, flags);
+	hash_add_rcu(vrdma_qps, &qp->unode,
+		     vrdma_qps_key(vdev->pdev, ibqp->qp_num));
+	spin_unlock_irqrestore(&vrdma_qps_lock, flags);
 	vrdma_obj_add(vdev, &qp->obj, VRDMA_OBJ_QP);
 	vrdma_audit_created(VRDMA_AUDIT_QP);
 	vrdma_dev_leave(vdev);
@@ -355,15 +373,21 @@ err_count:
 	return ret;
 }
 
-/* The application's attributes, turned into the physical QP's. */
+/*
+ * The application's attributes, turned into the physical QP's; *@local is
+ * set when the new destination (IB_QP_AV) is on this host.
+ */
 static int vrdma_qp_translate(struct vrdma_qp *qp, const struct ib_qp_attr *attr,
-			      int mask, struct ib_qp_attr *pattr, int *pmask)
+			      int mask, struct ib_qp_attr *pattr, int *pmask,
+			      bool *local)
 {
 	struct vrdma_dev *vdev = qp->vdev;
 	int ret;
 
 	if (mask & (IB_QP_ALT_PATH | IB_QP_PATH_MIG_STATE | IB_QP_RATE_LIMIT))
 		return -EOPNOTSUPP;
+	if ((mask & IB_QP_DEST_QPN) && (attr->dest_qp_num & ~IB_QPN_MASK))
+		return -EINVAL;
 
 	*pattr = *attr;
 	*pmask = mask;
@@ -383,7 +407,7 @@ static int vrdma_qp_translate(struct vrdma_qp *qp, const struct ib_qp_attr *attr
 		    !(rdma_ah_get_ah_flags(ah) & IB_AH_GRH))
 			return -EINVAL;
 		grh = rdma_ah_read_grh(ah);
-		ret = vrdma_map_resolve(vdev, &grh->dgid, &pattr->ah_attr);
+		ret = vrdma_map_resolve(vdev, &grh->dgid, &pattr->ah_attr, local);
 		if (ret)
 			return ret;
 		pattr->ah_attr.grh.flow_label = grh->flow_label;
@@ -393,6 +417,32 @@ static int vrdma_qp_translate(struct vrdma_qp *qp, const struct ib_qp_attr *attr
 		pattr->ah_attr.static_rate = ah->static_rate;
 	}
 	return 0;
+}
+
+/*
+ * A connected QP may only be aimed at a QP of its own virtual network: QP
+ * 0 and QP 1 are the physical devices' own; on this host (@local), the
+ * destination must be a user QP of the same type and network.  The
+ * module does not know other hosts' QPs (Documentation/security.rst).
+ */
+static int vrdma_qp_check_dest(struct vrdma_qp *qp, bool local, u32 dqpn)
+{
+	struct vrdma_qp *dst;
+	int ret = -EPERM;
+
+	lockdep_assert_held(&qp->state_lock);
+
+	if (dqpn <= 1)
+		return -EPERM;
+	if (!local)
+		return 0;
+	rcu_read_lock();
+	dst = vrdma_host_qp_rcu(qp->vdev->pdev, dqpn);
+	if (dst && dst->vdev->vni == qp->vdev->vni &&
+	    dst->ibqp.qp_type == qp->ibqp.qp_type)
+		ret = 0;
+	rcu_read_unlock();
+	return ret;
 }
 
 /* Reset: the rings start over, as they do for rxe. */
@@ -448,7 +498,8 @@ static void vrdma_qp_new_state(struct vrdma_qp *qp, enum ib_qp_state state)
 		break;
 	case IB_QPS_RTS:
 	case IB_QPS_SQD:
-		vrdma_sq_drain(qp);
+		if (vrdma_sq_drain(qp))
+			schedule_work(&qp->uda_work);
 		break;
 	case IB_QPS_ERR:
 	case IB_QPS_SQE:
@@ -461,7 +512,7 @@ static void vrdma_qp_new_state(struct vrdma_qp *qp, enum ib_qp_state state)
 			spin_unlock_irqrestore(&qp->rq.lock, flags);
 			vrdma_rq_refill(&qp->rq);
 		}
-		vrdma_sq_drain(qp);
+		vrdma_sq_drain(qp);	/* flushes: announces nothing */
 		break;
 	}
 }
@@ -474,7 +525,8 @@ static void vrdma_qp_new_state(struct vrdma_qp *qp, enum ib_qp_state state)
  * @udata: the user's udata (no driver data in the rxe ABI)
  *
  * Return: 0 or a negative errno (-EHOSTUNREACH: destination not in the
- * map of the device's virtual network).
+ * map of the device's virtual network; -EPERM: a destination QP outside
+ * it, see vrdma_qp_check_dest()).
  */
 int vrdma_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		    struct ib_udata *udata)
@@ -482,6 +534,7 @@ int vrdma_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	struct vrdma_qp *qp = to_vqp(ibqp);
 	struct vrdma_dev *vdev = qp->vdev;
 	struct ib_qp_attr *pattr;
+	bool local = false;
 	int pmask, ret;
 
 	if (udata && udata->inlen)
@@ -497,17 +550,30 @@ int vrdma_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	if (ret)
 		goto out_free;
 
-	ret = vrdma_qp_translate(qp, attr, mask, pattr, &pmask);
+	ret = vrdma_qp_translate(qp, attr, mask, pattr, &pmask, &local);
 	if (ret)
 		goto out_leave;
 
 	mutex_lock(&qp->state_lock);
-	ret = ib_modify_qp(qp->pqp, pattr, pmask);
+	/* The destination QP, with the destination given now or before. */
+	if ((mask & IB_QP_DEST_QPN) ||
+	    ((mask & IB_QP_AV) && qp->dest_qpn_valid))
+		ret = vrdma_qp_check_dest(qp, mask & IB_QP_AV ? local :
+					  qp->av_valid && qp->av_local,
+					  mask & IB_QP_DEST_QPN ?
+					  attr->dest_qp_num : qp->dest_qpn);
+	if (!ret)
+		ret = ib_modify_qp(qp->pqp, pattr, pmask);
 	if (!ret) {
 		if (mask & IB_QP_AV) {
 			qp->vdgid = attr->ah_attr.grh.dgid;
 			qp->vsgid_index = attr->ah_attr.grh.sgid_index;
+			qp->av_local = local;
 			qp->av_valid = true;
+		}
+		if (mask & IB_QP_DEST_QPN) {
+			qp->dest_qpn = attr->dest_qp_num;
+			qp->dest_qpn_valid = true;
 		}
 		if (mask & IB_QP_STATE)
 			vrdma_qp_new_state(qp, attr->qp_state);
@@ -656,11 +722,9 @@ static void vrdma_qp_destroy_phys(struct vrdma_qp *qp, bool drain)
 	spin_lock_irqsave(&vdev->qp_hash_lock, flags);
 	hash_del_rcu(&qp->hnode);
 	spin_unlock_irqrestore(&vdev->qp_hash_lock, flags);
-	if (qp->ibqp.qp_type == IB_QPT_UD) {
-		spin_lock_irqsave(&vrdma_ud_qps_lock, flags);
-		hash_del_rcu(&qp->unode);
-		spin_unlock_irqrestore(&vrdma_ud_qps_lock, flags);
-	}
+	spin_lock_irqsave(&vrdma_qps_lock, flags);
+	hash_del_rcu(&qp->unode);
+	spin_unlock_irqrestore(&vrdma_qps_lock, flags);
 	/*
 	 * The data path tests qp->pqp under these locks, the error work
 	 * under state_lock.
@@ -686,6 +750,7 @@ static void vrdma_qp_destroy_phys(struct vrdma_qp *qp, bool drain)
 		vrdma_rq_free_grh(&qp->rq);
 cancel:
 	cancel_work_sync(&qp->err_work);
+	cancel_work_sync(&qp->uda_work);
 }
 
 /**

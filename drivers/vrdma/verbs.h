@@ -631,7 +631,7 @@ struct vrdma_swqe {
  * @hnode: entry in vdev->qp_hash
  * @last_activity: jiffies of the QP's last send doorbell or completion
  *	(post.c), 0: never; read by hooks.c
- * @unode: entry in the host's UD QP directory (qp.c), UD QPs only
+ * @unode: entry in the host's directory of user QPs (qp.c)
  * @ud_last_valid: @ud_last_dgid and @ud_last_sgid_index are set
  * @ud_last_dgid: overlay destination of the last UD send
  * @ud_last_sgid_index: source GID index of the last UD send
@@ -640,13 +640,24 @@ struct vrdma_swqe {
  * @av_valid: @vdgid is set
  * @vdgid: destination GID as the application gave it (overlay)
  * @vsgid_index: source GID index as the application gave it
+ * @av_local: the destination is on this host (valid with @av_valid)
+ * @dest_qpn_valid: @dest_qpn is set
+ * @dest_qpn: the destination QPN (RC, UC)
  * @gsi: the emulation state of a QP1 (gsi.c), NULL for other QPs
  * @gsi_qkey: a QP1's Q_Key
  * @tun: a UD QP's tunnel endpoint, to announce itself to the hosts it
  *	sends to (gsi.c)
+ * @uda_lock: serializes announcers (post.c)
+ * @uda_work: announces from process context what the send path, in any
+ *	context, found unannounced
+ * @uda_pending: the WQE at @sq_cons waits for an announcement to
+ *	(@uda_host, @uda_sgid_index) (under @sq_lock)
+ * @uda_host: the host it goes to (physical GID)
+ * @uda_sgid_index: its source GID index
  * @announced: (host, source GID index) pairs it announced itself to,
- *	under @state_lock
+ *	under @sq_lock
  * @n_announced: entries in @announced
+ * @announced_next: the entry replaced next when @announced is full
  * @announced_at: when @announced was last emptied (jiffies)
  * @uda_acks: acknowledgments of its announcements received (gsi.c)
  */
@@ -695,16 +706,25 @@ struct vrdma_qp {
 	bool av_valid;
 	union ib_gid vdgid;
 	u8 vsgid_index;
+	bool av_local;
+	bool dest_qpn_valid;
+	u32 dest_qpn;
 
 	struct vrdma_gsi *gsi;
 	u32 gsi_qkey;
 
 	struct vrdma_tun *tun;
+	struct mutex uda_lock;		/* serializes announcers */
+	struct work_struct uda_work;
+	bool uda_pending;
+	union ib_gid uda_host;
+	u32 uda_sgid_index;
 	struct {
 		union ib_gid host;
 		u32 sgid_index;
 	} announced[8];
 	u32 n_announced;
+	u32 announced_next;
 	unsigned long announced_at;
 	atomic_t uda_acks;
 };
@@ -725,6 +745,7 @@ static inline struct vrdma_qp *to_vqp(struct ib_qp *ibqp)
  * @kernel: a kernel consumer's AH (ib_cm's, for QP1): no physical AH and
  *	no number, never on the object list
  * @host: physical GID of the destination host (user AHs)
+ * @local: the destination is on this host (the RNIC's loopback)
  */
 struct vrdma_ah {
 	struct ib_ah ibah;
@@ -735,6 +756,7 @@ struct vrdma_ah {
 	struct rdma_ah_attr attr;
 	bool kernel;
 	union ib_gid host;
+	bool local;
 };
 
 static inline struct vrdma_ah *to_vah(struct ib_ah *ibah)
@@ -799,6 +821,7 @@ int vrdma_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		   struct ib_qp_init_attr *init);
 int vrdma_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
 void vrdma_qp_set_error(struct vrdma_qp *qp);
+struct vrdma_qp *vrdma_host_qp_rcu(struct ib_device *pdev, u32 qpn);
 struct vrdma_qp *vrdma_ud_qp_rcu(struct ib_device *pdev, u32 qpn);
 
 /* post.c */
@@ -822,7 +845,8 @@ void vrdma_rq_deactivate(struct vrdma_dev *vdev, struct vrdma_rq *rq);
 #define VRDMA_RQ_BUDGET		64
 u32 vrdma_rq_take(struct vrdma_rq *rq, u32 budget, bool *more);
 bool vrdma_rq_refill(struct vrdma_rq *rq);
-void vrdma_sq_drain(struct vrdma_qp *qp);
+bool vrdma_sq_drain(struct vrdma_qp *qp);
+void vrdma_ud_announce_work(struct work_struct *work);
 void vrdma_qp_flush(struct vrdma_qp *qp);
 
 /* srq.c */
