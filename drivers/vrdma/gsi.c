@@ -313,13 +313,22 @@ static int vrdma_gsi_find_fn(struct vrdma_dev *vdev, void *arg)
 	/* Only devices of the physical device the MAD arrived on. */
 	if (vdev->phys != f->phys || vdev->vni != be32_to_cpu(f->hdr->vni))
 		return 0;
+	/*
+	 * A device is on the list before it is registered (and while it is
+	 * unregistered): its GID table exists only while it is registered.
+	 */
+	if (!ib_device_try_get(&vdev->ibdev))
+		return 0;
 	memcpy(dgid.raw, f->hdr->dgid, sizeof(dgid.raw));
 	attr = rdma_find_gid_by_port(&vdev->ibdev, &dgid,
 				     IB_GID_TYPE_ROCE_UDP_ENCAP, 1, NULL);
-	if (IS_ERR(attr))
+	if (IS_ERR(attr)) {
+		ib_device_put(&vdev->ibdev);
 		return 0;
+	}
 	rdma_put_gid_attr(attr);
 	f->delivered = vrdma_gsi_deliver_to(vdev, f->hdr, f->payload, f->len);
+	ib_device_put(&vdev->ibdev);
 	return 1;
 }
 
