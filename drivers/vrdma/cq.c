@@ -221,6 +221,7 @@ static int vrdma_create_kernel_cq(struct ib_cq *ibcq,
 	cq->kernel = true;
 	spin_lock_init(&cq->lock);
 	mutex_init(&cq->resize_lock);
+	INIT_LIST_HEAD(&cq->srqs);
 	cq->ksize = roundup_pow_of_two(attr->cqe + 1);
 	cq->kwc = kvcalloc(cq->ksize, sizeof(*cq->kwc), GFP_KERNEL);
 	if (!cq->kwc) {
@@ -359,6 +360,7 @@ int vrdma_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 	cq->vdev = vdev;
 	spin_lock_init(&cq->lock);
 	mutex_init(&cq->resize_lock);
+	INIT_LIST_HEAD(&cq->srqs);
 	irq_poll_init(&cq->iop, VRDMA_POLL_BUDGET, vrdma_pcq_poll);
 	spin_lock_init(&cq->arm_lock);
 	hrtimer_init(&cq->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
@@ -453,6 +455,7 @@ int vrdma_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
 	vrdma_pcq_destroy(cq);		/* nothing left to do after a kill */
 	vrdma_dev_leave(vdev);
 
+	WARN_ON_ONCE(!list_empty(&cq->srqs));
 	vrdma_queue_cleanup(&cq->q);
 	mutex_destroy(&cq->resize_lock);
 	atomic_dec(&vdev->n_cq);
@@ -644,6 +647,23 @@ int vrdma_cq_push(struct vrdma_cq *cq, const struct ib_uverbs_wc *uwc,
 	return 0;
 }
 
+static int vrdma_cq_reserve_locked(struct vrdma_cq *cq, u32 nwr)
+{
+	struct vrdma_dev *vdev = cq->vdev;
+	u32 reserved;
+	int err;
+
+	lockdep_assert_held(&cq->resize_lock);
+
+	if (check_add_overflow(cq->pcq_reserved, nwr, &reserved) ||
+	    (u64)reserved + VRDMA_PCQ_SLACK > vdev->pdev->attrs.max_cqe)
+		return -ENOSPC;
+	err = vrdma_pcq_grow(cq, vrdma_pcq_size(vdev, cq->ibcq.cqe, reserved));
+	if (!err)
+		cq->pcq_reserved = reserved;
+	return err;
+}
+
 /**
  * vrdma_cq_reserve() - account physical work requests completing on a CQ
  * @cq: the virtual CQ
@@ -662,20 +682,10 @@ int vrdma_cq_push(struct vrdma_cq *cq, const struct ib_uverbs_wc *uwc,
  */
 int vrdma_cq_reserve(struct vrdma_cq *cq, u32 nwr)
 {
-	struct vrdma_dev *vdev = cq->vdev;
-	u32 reserved;
 	int err;
 
 	mutex_lock(&cq->resize_lock);
-	if (check_add_overflow(cq->pcq_reserved, nwr, &reserved) ||
-	    (u64)reserved + VRDMA_PCQ_SLACK > vdev->pdev->attrs.max_cqe) {
-		err = -ENOSPC;
-		goto out;
-	}
-	err = vrdma_pcq_grow(cq, vrdma_pcq_size(vdev, cq->ibcq.cqe, reserved));
-	if (!err)
-		cq->pcq_reserved = reserved;
-out:
+	err = vrdma_cq_reserve_locked(cq, nwr);
 	mutex_unlock(&cq->resize_lock);
 	return err;
 }
@@ -694,5 +704,86 @@ void vrdma_cq_unreserve(struct vrdma_cq *cq, u32 nwr)
 	mutex_lock(&cq->resize_lock);
 	if (!WARN_ON_ONCE(nwr > cq->pcq_reserved))
 		cq->pcq_reserved -= nwr;
+	mutex_unlock(&cq->resize_lock);
+}
+
+/**
+ * struct vrdma_cq_srq - an SRQ whose receives may complete on a CQ
+ * @node: entry in cq->srqs
+ * @srq: the SRQ
+ * @users: QPs that receive through @srq and complete on the CQ
+ */
+struct vrdma_cq_srq {
+	struct list_head node;
+	struct vrdma_srq *srq;
+	u32 users;
+};
+
+/**
+ * vrdma_cq_reserve_srq() - account an SRQ's receives on a CQ
+ * @cq: the virtual CQ, a QP's receive CQ
+ * @srq: the QP's SRQ
+ *
+ * Every receive outstanding on the physical SRQ may complete on @cq: its
+ * depth is reserved once for all the QPs that receive through @srq into
+ * @cq.  Undo with vrdma_cq_unreserve_srq().
+ *
+ * Context: process context, between vrdma_dev_enter() and
+ * vrdma_dev_leave().
+ * Return: 0, -ENOMEM, or an error of vrdma_cq_reserve().
+ */
+int vrdma_cq_reserve_srq(struct vrdma_cq *cq, struct vrdma_srq *srq)
+{
+	struct vrdma_cq_srq *e;
+	int err = 0;
+
+	mutex_lock(&cq->resize_lock);
+	list_for_each_entry(e, &cq->srqs, node) {
+		if (e->srq == srq) {
+			e->users++;
+			goto out;
+		}
+	}
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = vrdma_cq_reserve_locked(cq, srq->rq.depth);
+	if (err) {
+		kfree(e);
+		goto out;
+	}
+	e->srq = srq;
+	e->users = 1;
+	list_add(&e->node, &cq->srqs);
+out:
+	mutex_unlock(&cq->resize_lock);
+	return err;
+}
+
+/**
+ * vrdma_cq_unreserve_srq() - undo vrdma_cq_reserve_srq()
+ * @cq: the virtual CQ
+ * @srq: the SRQ
+ *
+ * Context: process context.
+ */
+void vrdma_cq_unreserve_srq(struct vrdma_cq *cq, struct vrdma_srq *srq)
+{
+	struct vrdma_cq_srq *e;
+
+	mutex_lock(&cq->resize_lock);
+	list_for_each_entry(e, &cq->srqs, node) {
+		if (e->srq != srq)
+			continue;
+		if (!--e->users) {
+			if (!WARN_ON_ONCE(srq->rq.depth > cq->pcq_reserved))
+				cq->pcq_reserved -= srq->rq.depth;
+			list_del(&e->node);
+			kfree(e);
+		}
+		break;
+	}
 	mutex_unlock(&cq->resize_lock);
 }

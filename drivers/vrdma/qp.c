@@ -173,8 +173,11 @@ static void vrdma_qp_unreserve(struct vrdma_qp *qp)
 		vrdma_cq_unreserve(qp->scq, qp->scq_reserved);
 	if (qp->rcq_reserved)
 		vrdma_cq_unreserve(qp->rcq, qp->rcq_reserved);
+	if (qp->srq_reserved)
+		vrdma_cq_unreserve_srq(qp->rcq, qp->srq);
 	qp->scq_reserved = 0;
 	qp->rcq_reserved = 0;
+	qp->srq_reserved = false;
 }
 
 static void vrdma_qp_free_sq(struct vrdma_qp *qp)
@@ -282,6 +285,12 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		if (ret)
 			goto err_reserve;
 		qp->rcq_reserved = pinit.cap.max_recv_wr;
+	} else {
+		/* Any receive of the SRQ may complete on the receive CQ. */
+		ret = vrdma_cq_reserve_srq(qp->rcq, qp->srq);
+		if (ret)
+			goto err_reserve;
+		qp->srq_reserved = true;
 	}
 
 	qp->max_send_sge = init->cap.max_send_sge;

@@ -52,6 +52,7 @@
 
 struct vrdma_gsi;
 struct vrdma_phys;
+struct vrdma_srq;
 struct vrdma_tun;
 
 /* rxe user ABI version (RXE_UVERBS_ABI_VERSION, private to rxe). */
@@ -375,7 +376,8 @@ int vrdma_mr_read(struct vrdma_dev *vdev, struct vrdma_pd *pd, u32 lkey,
  * @ksize: its size
  * @khead: oldest completion in @kwc (under @lock)
  * @ktail: next free entry of @kwc (under @lock)
- * @resize_lock: serializes resizes of @q and @pcq and @pcq_reserved
+ * @resize_lock: serializes resizes of @q and @pcq, @pcq_reserved and
+ *	@srqs
  * @pcq_reserved: physical work requests that may complete on @pcq
  *	(vrdma_cq_reserve())
  * @events: the CQ has a completion channel (its arming matters)
@@ -386,6 +388,7 @@ int vrdma_mr_read(struct vrdma_dev *vdev, struct vrdma_pd *pd, u32 lkey,
  * @rx_unsol: the receives being polled are not solicited (under @arm_lock)
  * @timer: polls @pcq while it is not armed for every completion
  * @timer_us: its period (under @arm_lock)
+ * @srqs: SRQs whose receives may complete on @pcq (vrdma_cq_reserve_srq())
  */
 struct vrdma_cq {
 	struct ib_cq ibcq;
@@ -412,6 +415,7 @@ struct vrdma_cq {
 	bool rx_unsol;
 	struct hrtimer timer;
 	u32 timer_us;
+	struct list_head srqs;
 };
 
 /* The armings of a physical CQ in force (struct vrdma_cq.parm). */
@@ -444,6 +448,8 @@ int vrdma_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc);
  */
 int vrdma_cq_reserve(struct vrdma_cq *cq, u32 nwr);
 void vrdma_cq_unreserve(struct vrdma_cq *cq, u32 nwr);
+int vrdma_cq_reserve_srq(struct vrdma_cq *cq, struct vrdma_srq *srq);
+void vrdma_cq_unreserve_srq(struct vrdma_cq *cq, struct vrdma_srq *srq);
 
 /*
  * post.c: the physical CQ's handlers.  cq.c creates the physical CQ with
@@ -607,6 +613,7 @@ struct vrdma_swqe {
  * @srq: SRQ, or NULL
  * @scq_reserved: completions reserved on @scq's physical CQ
  * @rcq_reserved: completions reserved on @rcq's physical CQ
+ * @srq_reserved: @srq's receives are reserved on @rcq's physical CQ
  * @sq_lock: protects the send queue fields below
  * @sq: send ring (userspace produces, the kernel consumes)
  * @sq_cons: its consumer index (kernel private)
@@ -672,6 +679,7 @@ struct vrdma_qp {
 	struct vrdma_srq *srq;
 	u32 scq_reserved;
 	u32 rcq_reserved;
+	bool srq_reserved;
 
 	spinlock_t sq_lock;		/* see above */
 	struct vrdma_queue sq;
