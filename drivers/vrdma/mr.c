@@ -255,7 +255,7 @@ struct ib_mr *vrdma_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 	if (!vrdma_mr_quota_get(vdev, span))
 		return ERR_PTR(-ENOSPC);
 
-	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
+	mr = kzalloc(sizeof(*mr), GFP_KERNEL_ACCOUNT);
 	if (!mr) {
 		err = -ENOMEM;
 		goto err_quota;
@@ -292,7 +292,7 @@ struct ib_mr *vrdma_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 	}
 
 	/* Keys of one physical device are unique: a collision is a bug. */
-	err = xa_insert(&vdev->mrs, mr->ibmr.lkey, mr, GFP_KERNEL);
+	err = xa_insert(&vdev->mrs, mr->ibmr.lkey, mr, GFP_KERNEL_ACCOUNT);
 	if (err)
 		goto err_unpin;
 

@@ -674,12 +674,15 @@ int vrdma_rq_init(struct vrdma_dev *vdev, struct vrdma_rq *rq,
 	ret = vrdma_queue_init(vdev, &rq->q, depth, elem, udata, mi);
 	if (ret)
 		return ret;
-	rq->wqe = kzalloc(vrdma_queue_elem_size(&rq->q), GFP_KERNEL);
-	rq->shadow = kvcalloc(depth, sizeof(*rq->shadow), GFP_KERNEL);
+	/* Charged to the creator's memory cgroup, like the ring. */
+	rq->wqe = kzalloc(vrdma_queue_elem_size(&rq->q), GFP_KERNEL_ACCOUNT);
+	rq->shadow = kvcalloc(depth, sizeof(*rq->shadow),
+			      VRDMA_GFP_TENANT);
 	/* Each posted receive's scatter list, to post it again. */
 	rq->sges = kvcalloc(depth, array_size(rq->max_sge + 1,
-					      sizeof(*rq->sges)), GFP_KERNEL);
-	rq->free = bitmap_zalloc(depth, GFP_KERNEL);
+					      sizeof(*rq->sges)),
+			    VRDMA_GFP_TENANT);
+	rq->free = bitmap_zalloc(depth, GFP_KERNEL_ACCOUNT);
 	if (!rq->wqe || !rq->shadow || !rq->sges || !rq->free) {
 		vrdma_rq_cleanup(rq);
 		return -ENOMEM;

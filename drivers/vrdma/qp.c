@@ -303,7 +303,7 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->sq_max = pinit.cap.max_send_wr;
 	qp->sq_depth = roundup_pow_of_two(max(qp->sq_max, 1U));
 	qp->sq_shadow = kvcalloc(qp->sq_depth, sizeof(*qp->sq_shadow),
-				 GFP_KERNEL);
+				 VRDMA_GFP_TENANT);
 	elem = max_t(u32, struct_size_t(struct rxe_send_wqe, dma.sge,
 					qp->max_send_sge),
 		     sizeof(struct rxe_send_wqe) + qp->max_inline);
@@ -312,7 +312,7 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 					       udata, &resp.sq_mi) : -ENOMEM;
 	if (ret)
 		goto err_reserve;
-	qp->wqe = kzalloc(vrdma_queue_elem_size(&qp->sq), GFP_KERNEL);
+	qp->wqe = kzalloc(vrdma_queue_elem_size(&qp->sq), GFP_KERNEL_ACCOUNT);
 	if (!qp->wqe) {
 		ret = -ENOMEM;
 		goto err_sq;

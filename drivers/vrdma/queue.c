@@ -9,15 +9,18 @@
  * power-of-two number of power-of-two sized slots.  One slot always stays
  * empty, so a ring of N slots holds N - 1 elements.
  *
- * A ring of a user object is allocated with vmalloc_user() and published
- * through an rdma_user_mmap_entry: the application maps it with the offset
- * returned in struct mminfo.  ib_core attaches no entry reference to a
- * mapping made with remap_vmalloc_range() (only rdma_user_mmap_io() does,
- * through a private structure), so the lifetime is split in two:
+ * A ring of a user object is made of pages charged to the memory cgroup
+ * of the process that creates it (vrdma_ring_alloc(): vmalloc_user() has
+ * no way to charge them), mapped contiguously in the kernel with
+ * vmap(VM_USERMAP), and published through an rdma_user_mmap_entry: the
+ * application maps it with the offset returned in struct mminfo.  ib_core
+ * attaches no entry reference to a mapping made with remap_vmalloc_range()
+ * (only rdma_user_mmap_io() does, through a private structure), so the
+ * lifetime is split in two:
  *
  *  - the pages: remap_vmalloc_range() takes a reference on every page it
- *    maps, so a mapped page outlives vfree() and is released by the last
- *    munmap();
+ *    maps, so a mapped page outlives vfree() and is released (and
+ *    uncharged) by the last munmap();
  *  - the vmalloc area and the entry: freed by vrdma_mmap_free() once the
  *    entry's last reference is gone, which is vrdma_queue_cleanup() (or a
  *    concurrent vrdma_mmap() that still holds it).
@@ -46,7 +49,7 @@
 /**
  * struct vrdma_mmap_entry - a ring published to userspace
  * @rdma: the entry in the ucontext's mmap table
- * @buf: the ring (vmalloc_user())
+ * @buf: the ring (vrdma_ring_alloc())
  * @size: its size in bytes (page aligned)
  */
 struct vrdma_mmap_entry {
@@ -61,6 +64,40 @@ to_vrdma_mmap_entry(struct rdma_user_mmap_entry *entry)
 	return container_of(entry, struct vrdma_mmap_entry, rdma);
 }
 
+/*
+ * The memory of a user ring: zeroed pages charged to the caller's memory
+ * cgroup, vmap()ed so that remap_vmalloc_range() maps them (VM_USERMAP)
+ * and vfree() frees them and the page array (VM_MAP_PUT_PAGES).
+ * VRDMA_GFP_TENANT: beyond the cgroup's limit the allocation fails
+ * (ENOMEM for the verb) instead of calling the OOM killer.
+ */
+static void *vrdma_ring_alloc(size_t size)
+{
+	const gfp_t gfp = VRDMA_GFP_TENANT;
+	unsigned int i, n = size >> PAGE_SHIFT;
+	struct page **pages;
+	void *buf;
+
+	pages = kvmalloc_array(n, sizeof(*pages), gfp);
+	if (!pages)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_page(gfp | __GFP_ZERO);
+		if (!pages[i])
+			goto err;
+		cond_resched();
+	}
+	buf = vmap(pages, n, VM_MAP | VM_USERMAP | VM_MAP_PUT_PAGES,
+		   PAGE_KERNEL);
+	if (buf)
+		return buf;
+err:
+	while (i--)
+		__free_page(pages[i]);
+	kvfree(pages);
+	return NULL;
+}
+
 /**
  * vrdma_queue_init() - allocate a ring
  * @vdev: the device
@@ -73,8 +110,9 @@ to_vrdma_mmap_entry(struct rdma_user_mmap_entry *entry)
  * @mi: where the mmap offset and size are returned (user objects only)
  *
  * Allocates a zeroed ring of roundup_pow_of_two(@nelem + 1) slots.  For a
- * user object the ring is inserted in the caller's mmap table and
- * described in @mi; the caller copies @mi to userspace.
+ * user object the ring is charged to the caller's memory cgroup, inserted
+ * in the caller's mmap table and described in @mi; the caller copies @mi
+ * to userspace.
  *
  * Context: process context, may sleep.
  * Return: 0, -EINVAL for bad sizes, -ENOMEM.
@@ -107,7 +145,7 @@ int vrdma_queue_init(struct vrdma_dev *vdev, struct vrdma_queue *q,
 		return -EINVAL;
 	size = PAGE_ALIGN(size);
 
-	buf = udata ? vmalloc_user(size) : vzalloc(size);
+	buf = udata ? vrdma_ring_alloc(size) : vzalloc(size);
 	if (!buf)
 		return -ENOMEM;
 	buf->log2_elem_size = log2_elem_size;

@@ -156,7 +156,7 @@ int vrdma_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 
 	/* Nothing is posted before activation: no lookup can find it yet. */
 	err = xa_alloc(&vdev->srqs, &srq->rq.id, srq,
-		       XA_LIMIT(1, VRDMA_WRID_ID_MASK), GFP_KERNEL);
+		       XA_LIMIT(1, VRDMA_WRID_ID_MASK), GFP_KERNEL_ACCOUNT);
 	if (err)
 		goto err_rq;
 

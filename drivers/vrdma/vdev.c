@@ -36,6 +36,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <net/addrconf.h>
 #include <net/net_namespace.h>
@@ -68,6 +69,31 @@ static unsigned int rq_poll_max_us = 4000;
 module_param(rq_poll_max_us, uint, 0644);
 MODULE_PARM_DESC(rq_poll_max_us,
 		 "Receive-queue poll period when idle (us)");
+
+/*
+ * The limits of a device created without them (DEV_NEW without the
+ * attribute, or with 0; rdma link add): a tenant nobody gave limits to
+ * gets these, not the physical device's.  0 here: no limit.
+ */
+static unsigned int default_max_qp = 1024;
+module_param(default_max_qp, uint, 0644);
+MODULE_PARM_DESC(default_max_qp,
+		 "QPs of a device created without max-qp (0: no limit)");
+
+static unsigned int default_max_cq = 2048;
+module_param(default_max_cq, uint, 0644);
+MODULE_PARM_DESC(default_max_cq,
+		 "CQs of a device created without max-cq (0: no limit)");
+
+static unsigned int default_max_mr = 8192;
+module_param(default_max_mr, uint, 0644);
+MODULE_PARM_DESC(default_max_mr,
+		 "MRs of a device created without max-mr (0: no limit)");
+
+static unsigned long long default_max_pinned = SZ_1G;
+module_param(default_max_pinned, ullong, 0644);
+MODULE_PARM_DESC(default_max_pinned,
+		 "Bytes of registered memory of a device created without max-pinned (0: no limit)");
 
 #define VRDMA_RQ_IDLE_SCANS	64
 /*
@@ -692,6 +718,14 @@ int vrdma_dev_create(const struct vrdma_dev_params *params,
 	vdev->pport = 1;
 	vdev->vni = params->vni;
 	vdev->limits = params->limits;
+	if (!vdev->limits.max_qp)
+		vdev->limits.max_qp = READ_ONCE(default_max_qp);
+	if (!vdev->limits.max_cq)
+		vdev->limits.max_cq = READ_ONCE(default_max_cq);
+	if (!vdev->limits.max_mr)
+		vdev->limits.max_mr = READ_ONCE(default_max_mr);
+	if (!vdev->limits.max_pinned)
+		vdev->limits.max_pinned = READ_ONCE(default_max_pinned);
 	spin_lock_init(&vdev->ndev_lock);
 	vdev->ndev = params->ndev;
 	netdev_hold(params->ndev, &vdev->ndev_tracker, GFP_KERNEL);

@@ -64,6 +64,14 @@ struct vrdma_tun;
  */
 #define VRDMA_VENDOR_ID			0xffffff
 
+/*
+ * Large allocations for a process's objects: charged to its memory
+ * cgroup, failing (ENOMEM for the verb, without a warning) beyond the
+ * cgroup's limit instead of calling the OOM killer.
+ */
+#define VRDMA_GFP_TENANT	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+				 __GFP_NOWARN)
+
 /* Limits of the virtual device (clamped to the physical device's). */
 #define VRDMA_MAX_SGE			32
 #define VRDMA_MAX_INLINE		512
