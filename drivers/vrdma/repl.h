@@ -473,7 +473,6 @@ struct repl_group {
 	struct in6_addr client_addr;
 	bool has_client_addr;
 	char file[VRDMA_REPL_PATH_MAX];
-	struct path root;		/* to open backing files */
 	u64 netns[VRDMA_REPL_MAX_NETNS];	/* allowed network namespaces */
 	unsigned int nnetns;
 	bool dead;

@@ -14,7 +14,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/fs_struct.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <net/net_namespace.h>
@@ -39,7 +38,6 @@ static void repl_group_release(struct kref *ref)
 	struct repl_group *g = container_of(ref, struct repl_group, ref);
 
 	vrdma_repl_client_destroy(g->client);
-	path_put(&g->root);
 	call_rcu(&g->rcu, repl_group_free_rcu);
 	vrdma_audit_destroyed(VRDMA_AUDIT_REPL_GROUP);
 }
@@ -260,7 +258,6 @@ int vrdma_repl_group_new(const struct repl_group_cfg *cfg,
 	}
 	kref_init(&g->ref);
 	INIT_LIST_HEAD(&g->node);
-	get_fs_root(current->fs, &g->root);
 	vrdma_audit_created(VRDMA_AUDIT_REPL_GROUP);
 	strscpy(g->name, cfg->name, sizeof(g->name));
 	strscpy(g->file, cfg->file, sizeof(g->file));
@@ -290,6 +287,9 @@ int vrdma_repl_group_new(const struct repl_group_cfg *cfg,
 			else if (ret == -EFBIG)
 				NL_SET_ERR_MSG(extack,
 					       "a backing file is larger than the region");
+			else if (ret == -ELOOP || ret == -EMLINK || ret == -EPERM)
+				NL_SET_ERR_MSG(extack,
+					       "a backing file is behind a symbolic link, has other hard links or belongs to another user");
 			else
 				NL_SET_ERR_MSG(extack,
 					       "cannot open, size or map a backing file (see the kernel log)");

@@ -41,7 +41,6 @@
 #include <net/route.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/fs_struct.h>
 #include <linux/mm.h>
 #include <linux/namei.h>
 #include <linux/pagemap.h>
@@ -304,28 +303,62 @@ void vrdma_repl_mem_unreg(struct repl_mem *m)
 
 /**
  * vrdma_repl_file_open() - open (create) a backing file and size it
- * @g: the group (its root resolves the path)
+ * @g: the group
  * @path: absolute path
  * @size: the region size
  *
- * A missing file is created (mode 0600), a shorter one extended (holes).
+ * Called in the context of the group's creator (vrdma_repl_group_new()),
+ * whose root resolves the path.  A missing file is created (mode 0600), a
+ * shorter one extended (holes).  The file is the
+ * one the path names: no symbolic link may be on the path or be the file
+ * (the creator, privileged, would otherwise grow and overwrite whatever a
+ * link planted in a shared directory points to), the file has no other
+ * hard link, and it belongs to the creator.
  *
- * Return: the file, or an ERR_PTR: the error of opening, -EINVAL if it is
- * not a regular file, -EFBIG if it is longer than @size.
+ * Return: the file, or an ERR_PTR: the error of opening (-ELOOP for a
+ * symbolic link), -EINVAL if it is not a regular file, -EMLINK if it has
+ * other hard links, -EPERM if it belongs to another user, -EFBIG if it is
+ * longer than @size.
  */
 struct file *vrdma_repl_file_open(struct repl_group *g, const char *path, u64 size)
 {
+	const char *name = strrchr(path, '/');
+	struct path dir;
 	struct file *file;
+	struct inode *inode;
 	loff_t isize;
+	char *dname;
 	int ret;
 
-	file = file_open_root(&g->root, path,
-			      O_RDWR | O_CREAT | O_LARGEFILE | O_CLOEXEC,
-			      0600);
+	if (!name || !name[1] || !strcmp(name, "/.") || !strcmp(name, "/.."))
+		return ERR_PTR(-EINVAL);
+	/* The directory, found from the creator's root without a link. */
+	dname = kstrndup(path, max_t(size_t, name - path, 1), GFP_KERNEL);
+	if (!dname)
+		return ERR_PTR(-ENOMEM);
+	ret = kern_path(dname, LOOKUP_FOLLOW | LOOKUP_DIRECTORY |
+			LOOKUP_NO_SYMLINKS, &dir);
+	kfree(dname);
+	if (ret)
+		return ERR_PTR(ret);
+	/* The file, a name in that directory and not a link. */
+	file = file_open_root(&dir, name + 1,
+			      O_RDWR | O_CREAT | O_NOFOLLOW | O_LARGEFILE |
+			      O_CLOEXEC, 0600);
+	path_put(&dir);
 	if (IS_ERR(file))
 		return file;
-	if (!S_ISREG(file_inode(file)->i_mode)) {
+	inode = file_inode(file);
+	if (!S_ISREG(inode->i_mode)) {
 		ret = -EINVAL;
+		goto err;
+	}
+	if (inode->i_nlink > 1) {
+		ret = -EMLINK;
+		goto err;
+	}
+	if (!uid_eq(inode->i_uid, current_fsuid())) {
+		ret = -EPERM;
 		goto err;
 	}
 	isize = i_size_read(file_inode(file));
