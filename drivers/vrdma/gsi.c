@@ -296,38 +296,42 @@ static bool vrdma_gsi_deliver_to(struct vrdma_dev *vdev,
 	return true;
 }
 
+/* The devices of a MAD's vni on @phys that hold its destination. */
 struct vrdma_gsi_find {
 	struct vrdma_phys *phys;
-	const struct vrdma_gsi_hdr *hdr;
-	const u8 *payload;
-	u32 len;
-	bool delivered;
+	u32 vni;
+	union ib_gid dgid;
+	struct vrdma_dev *vdev;
+	unsigned int n;
 };
 
 static int vrdma_gsi_find_fn(struct vrdma_dev *vdev, void *arg)
 {
 	struct vrdma_gsi_find *f = arg;
 	const struct ib_gid_attr *attr;
-	union ib_gid dgid;
 
 	/* Only devices of the physical device the MAD arrived on. */
-	if (vdev->phys != f->phys || vdev->vni != be32_to_cpu(f->hdr->vni))
+	if (vdev->phys != f->phys || vdev->vni != f->vni)
 		return 0;
 	/*
 	 * A device is on the list before it is registered (and while it is
 	 * unregistered): its GID table exists only while it is registered.
+	 * The reference keeps it registered until the delivery is done.
 	 */
 	if (!ib_device_try_get(&vdev->ibdev))
 		return 0;
-	memcpy(dgid.raw, f->hdr->dgid, sizeof(dgid.raw));
-	attr = rdma_find_gid_by_port(&vdev->ibdev, &dgid,
+	attr = rdma_find_gid_by_port(&vdev->ibdev, &f->dgid,
 				     IB_GID_TYPE_ROCE_UDP_ENCAP, 1, NULL);
 	if (IS_ERR(attr)) {
 		ib_device_put(&vdev->ibdev);
 		return 0;
 	}
 	rdma_put_gid_attr(attr);
-	f->delivered = vrdma_gsi_deliver_to(vdev, f->hdr, f->payload, f->len);
+	if (!f->n++) {
+		f->vdev = vdev;
+		return 0;
+	}
+	/* Two devices hold the address: neither gets the MAD. */
 	ib_device_put(&vdev->ibdev);
 	return 1;
 }
@@ -338,6 +342,7 @@ static void vrdma_gsi_deliver(struct vrdma_phys *phys, const u8 *data,
 {
 	const struct vrdma_gsi_hdr *hdr = (const void *)data;
 	struct vrdma_gsi_find f = { .phys = phys };
+	bool delivered = false;
 
 	if (len < sizeof(*hdr) || be32_to_cpu(hdr->magic) != VRDMA_GSI_MAGIC ||
 	    be32_to_cpu(hdr->len) != len - sizeof(*hdr) ||
@@ -345,13 +350,23 @@ static void vrdma_gsi_deliver(struct vrdma_phys *phys, const u8 *data,
 	    be32_to_cpu(hdr->vni) > VRDMA_VNI_MAX ||
 	    be32_to_cpu(hdr->dst_qpn) != 1 || hdr->rsvd)
 		return;
-	f.hdr = hdr;
-	f.payload = data + sizeof(*hdr);
-	f.len = len - sizeof(*hdr);
-	vrdma_devs_for_each(vrdma_gsi_find_fn, &f);
-	pr_debug("MAD for %pI6 (vni %u) on %s: %s\n", hdr->dgid,
-		 be32_to_cpu(hdr->vni), dev_name(&phys->ibdev->dev),
-		 f.delivered ? "delivered" : "dropped");
+	f.vni = be32_to_cpu(hdr->vni);
+	memcpy(f.dgid.raw, hdr->dgid, sizeof(f.dgid.raw));
+	/*
+	 * To the one device of the vni on @phys that holds the address,
+	 * unless the map places the address on another host (map.c).
+	 */
+	if (!vrdma_map_elsewhere(phys->ibdev, 1, f.vni, &f.dgid))
+		vrdma_devs_for_each(vrdma_gsi_find_fn, &f);
+	if (f.vdev) {
+		if (f.n == 1)
+			delivered = vrdma_gsi_deliver_to(f.vdev, hdr,
+							 data + sizeof(*hdr),
+							 len - sizeof(*hdr));
+		ib_device_put(&f.vdev->ibdev);
+	}
+	pr_debug("MAD for %pI6 (vni %u) on %s: %s\n", hdr->dgid, f.vni,
+		 dev_name(&phys->ibdev->dev), delivered ? "delivered" : "dropped");
 }
 
 /* ------------------------------------------------------------------ */
@@ -439,12 +454,19 @@ static bool vrdma_uds_learn(const struct vrdma_uda_msg *m,
 			    const union ib_gid *src)
 {
 	struct vrdma_ud_sender *e, *old;
-	union ib_gid host;
+	union ib_gid host, overlay;
 
 	memcpy(host.raw, m->host, sizeof(host.raw));
+	memcpy(overlay.raw, m->overlay, sizeof(overlay.raw));
+	/*
+	 * From the host it describes, of a source address the map does not
+	 * place on another host (a container cannot speak with an address
+	 * of its vni that lives elsewhere).
+	 */
 	if (memcmp(&host, src, sizeof(host)) || m->rsvd ||
 	    be32_to_cpu(m->vni) > VRDMA_VNI_MAX ||
-	    be32_to_cpu(m->qpn) & ~IB_QPN_MASK)
+	    be32_to_cpu(m->qpn) & ~IB_QPN_MASK ||
+	    !vrdma_map_places(be32_to_cpu(m->vni), &overlay, &host))
 		return false;
 	e = kzalloc(sizeof(*e), GFP_ATOMIC);
 	if (!e)
@@ -452,7 +474,7 @@ static bool vrdma_uds_learn(const struct vrdma_uda_msg *m,
 	e->host = host;
 	e->qpn = be32_to_cpu(m->qpn);
 	e->vni = be32_to_cpu(m->vni);
-	memcpy(e->overlay.raw, m->overlay, sizeof(e->overlay.raw));
+	e->overlay = overlay;
 
 	spin_lock(&vrdma_uds_lock);
 	old = vrdma_uds_find(&e->host, e->qpn);

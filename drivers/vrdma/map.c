@@ -21,8 +21,16 @@
  * selftests) each have their own physical device, so "the same physical
  * device" is what "this host" means: a container behind another physical
  * device is another host, reached through explicit entries only, exactly
- * as between separate machines.  A local entry wins over an explicit one
- * (the device is really here; the control plane may lag behind).
+ * as between separate machines.
+ *
+ * The map is authoritative: a container cannot take over an address of
+ * its vni by adding it to its interface.  An address is local only when
+ * exactly one virtual device of the physical device and vni holds it, and
+ * no explicit entry of the vni places it on another host; otherwise the
+ * explicit entry decides (no entry and several holders: unreachable).  A
+ * control plane that moves a container updates its entry.  The same rule
+ * decides which device a tunnelled MAD is delivered to (gsi.c) and which
+ * overlay source addresses a UD receiver believes (post.c, gsi.c).
  *
  * Resolution
  * ----------
@@ -266,11 +274,13 @@ static bool vrdma_vdev_has_gid(struct vrdma_dev *vdev, const union ib_gid *gid)
 	return ret;
 }
 
-/* Local lookups, under vrdma_devs_lock. */
+/* Local lookups, under vrdma_devs_lock: up to @max holders. */
 struct vrdma_map_local_find {
 	struct vrdma_phys *phys;	/* only devices on it; NULL: any */
 	u32 vni;
 	const union ib_gid *gid;
+	unsigned int max;
+	unsigned int n;
 };
 
 static int vrdma_map_local_find_fn(struct vrdma_dev *vdev, void *arg)
@@ -278,20 +288,10 @@ static int vrdma_map_local_find_fn(struct vrdma_dev *vdev, void *arg)
 	struct vrdma_map_local_find *find = arg;
 
 	if (vdev->vni != find->vni ||
-	    (find->phys && vdev->phys != find->phys))
+	    (find->phys && vdev->phys != find->phys) ||
+	    !vrdma_vdev_has_gid(vdev, find->gid))
 		return 0;
-	return vrdma_vdev_has_gid(vdev, find->gid);
-}
-
-/* Is @gid the address of a virtual device of @vdev's physical device? */
-static bool vrdma_map_local_to(struct vrdma_dev *vdev,
-			       const union ib_gid *gid)
-{
-	struct vrdma_map_local_find find = {
-		.phys = vdev->phys, .vni = vdev->vni, .gid = gid,
-	};
-
-	return vrdma_devs_for_each(vrdma_map_local_find_fn, &find) > 0;
+	return ++find->n >= find->max;
 }
 
 /**
@@ -306,7 +306,7 @@ static bool vrdma_map_local_to(struct vrdma_dev *vdev,
  */
 bool vrdma_map_is_local(u32 vni, const union ib_gid *addr)
 {
-	struct vrdma_map_local_find find = { .vni = vni, .gid = addr };
+	struct vrdma_map_local_find find = { .vni = vni, .gid = addr, .max = 1 };
 
 	return vrdma_devs_for_each(vrdma_map_local_find_fn, &find) > 0;
 }
@@ -352,6 +352,65 @@ static bool vrdma_map_lookup(u32 vni, const union ib_gid *addr,
 	}
 	rcu_read_unlock();
 	return found;
+}
+
+/**
+ * vrdma_map_elsewhere() - does the map place an address on another host?
+ * @pdev: this host's physical device
+ * @port: its port
+ * @vni: virtual network
+ * @addr: overlay address
+ *
+ * Any context (RCU, and the physical device's GID table).
+ *
+ * Return: true when an explicit entry of @vni maps @addr to a host address
+ * that is not one of @pdev's: a device of this host that holds @addr
+ * holds it against the map.
+ */
+bool vrdma_map_elsewhere(struct ib_device *pdev, u32 port, u32 vni,
+			 const union ib_gid *addr)
+{
+	union ib_gid via;
+
+	return vrdma_map_lookup(vni, addr, &via) &&
+	       !vrdma_phys_owns_gid(pdev, port, &via);
+}
+
+/*
+ * Is @gid the address of exactly one virtual device of @vdev's physical
+ * device and vni, which the map does not place elsewhere?
+ */
+static bool vrdma_map_local_to(struct vrdma_dev *vdev,
+			       const union ib_gid *gid)
+{
+	struct vrdma_map_local_find find = {
+		.phys = vdev->phys, .vni = vdev->vni, .gid = gid, .max = 2,
+	};
+
+	if (vrdma_map_elsewhere(vdev->pdev, vdev->pport, vdev->vni, gid))
+		return false;
+	vrdma_devs_for_each(vrdma_map_local_find_fn, &find);
+	return find.n == 1;
+}
+
+/**
+ * vrdma_map_places() - may an address be on a host, as far as the map says?
+ * @vni: virtual network
+ * @addr: overlay address
+ * @host: a host's physical address
+ *
+ * Any context (RCU).
+ *
+ * Return: false when an explicit entry of @vni places @addr on another
+ * host than @host, true otherwise.
+ */
+bool vrdma_map_places(u32 vni, const union ib_gid *addr,
+		      const union ib_gid *host)
+{
+	union ib_gid via;
+
+	return !vrdma_map_lookup(vni, addr, &via) ||
+	       !memcmp(&via, host, sizeof(via));
 }
 
 static void vrdma_map_changed_locked(void)
@@ -653,7 +712,11 @@ int vrdma_map_host(struct vrdma_dev *vdev, const union ib_gid *dgid,
 	if (*local)
 		return vrdma_phys_host_gid(vdev->pdev, vdev->pport, host,
 					   &index) ? -ENETDOWN : 0;
-	return vrdma_map_lookup(vdev->vni, dgid, host) ? 0 : -EHOSTUNREACH;
+	if (!vrdma_map_lookup(vdev->vni, dgid, host))
+		return -EHOSTUNREACH;
+	/* An explicit entry of this host's own (the delivery decides). */
+	*local = vrdma_phys_owns_gid(vdev->pdev, vdev->pport, host);
+	return 0;
 }
 
 /* Dumps */

@@ -1077,8 +1077,10 @@ static int vrdma_ud_addrs(struct vrdma_dev *vdev, const union ib_gid *sgid,
 	/* Pairs with the release in vrdma_sq_post_one(). */
 	if (!smp_load_acquire(&sender->ud_last_valid))
 		return -ENOENT;
+	/* Not an address of its vni that the map places elsewhere. */
 	if (rdma_query_gid(&sender->vdev->ibdev, 1,
-			   READ_ONCE(sender->ud_last_sgid_index), osgid))
+			   READ_ONCE(sender->ud_last_sgid_index), osgid) ||
+	    vrdma_map_elsewhere(vdev->pdev, vdev->pport, vdev->vni, osgid))
 		return -ENOENT;
 	*odgid = sender->ud_last_dgid;
 	return 0;
