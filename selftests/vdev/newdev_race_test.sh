@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# DEV_NEW racing with the removal of its physical device:
+#
+#   c1_1 -- vrr (created) -- rxer (a soft-RoCE device on veth rv0, removed)
+#
+# 30 rounds: "vrdmactl dev add vrr ... phys rxer" and "rdma link del rxer"
+# start together, the removal a little later each round (0 to 290 ms).
+# Whichever wins, no virtual device may outlive its physical device: a
+# device being registered when its RNIC goes away must not stay, alive,
+# on the removed RNIC.  The kernel log must stay clean.
+. "$(dirname "$0")/../lib/lib.sh"
+. "$LIB_DIR/topo.sh"
+require_root
+
+ROUNDS=30
+TOOL=$(cd "$(dirname "$0")" && pwd)/vdev_tool
+
+ktap_plan 3
+topo_hosts 1 && vrdma_load || { echo "Bail out! setup"; exit 1; }
+topo_container 1 1 > /dev/null
+ip link del rv0 2> /dev/null
+ip link add rv0 type veth peer name rv0p || { echo "Bail out! veth"; exit 1; }
+defer ip link del rv0
+ip addr add 10.99.5.1/24 dev rv0
+ip link set rv0 up
+ip link set rv0p up
+defer "$VRDMACTL" dev del vrr
+defer rdma link del rxer
+
+exists() { [ -e "/sys/class/infiniband/$1" ]; }
+created=0 survived=0 usable=0
+for ((i = 0; i < ROUNDS; i++)); do
+	rdma link add rxer type rxe netdev rv0 || { echo "Bail out! rxer"; exit 1; }
+	wait_for 10 gid_index rxer 10.99.5.1 || { echo "Bail out! rxer has no GID"; exit 1; }
+	"$VRDMACTL" dev add vrr netns c1_1 netdev eth0 phys rxer > /tmp/newdev.log 2>&1 &
+	apid=$!
+	# Not a wait: the offset of this round's race (0 to 290 ms).
+	sleep "$(printf '0.%03d' $((i * 10)))"
+	rdma link del rxer
+	wait $apid && created=$((created + 1))
+	# The removal unregisters a device it found asynchronously.
+	if wait_for 10 bash -c '! [ -e /sys/class/infiniband/vrr ]'; then
+		continue
+	fi
+	survived=$((survived + 1))
+	ktap_diag "round $i: vrr outlived rxer: $("$VRDMACTL" dev show vrr 2>&1)"
+	# What a tenant would do with it.
+	out=$(in_ct c1_1 timeout 30 "$TOOL" objects vrr pd 1 2>&1) && [ "$out" = "created 1 errno 0" ] &&
+		usable=$((usable + 1))
+	"$VRDMACTL" dev del vrr
+	wait_for 10 bash -c '! [ -e /sys/class/infiniband/vrr ]'
+done
+ktap_diag "$created of $ROUNDS creations succeeded"
+[ "$survived" = 0 ] && ktap_ok "no device outlived its physical device" ||
+	ktap_fail "no device outlived its physical device ($survived of $ROUNDS rounds)"
+[ "$usable" = 0 ] && ktap_ok "no verb ran on a removed physical device" ||
+	ktap_fail "no verb ran on a removed physical device ($usable times)"
+oops=$(dmesg | grep -cE 'BUG:|Oops|general protection|WARNING:')
+[ "$oops" = 0 ] && ktap_ok "no oops or warning" ||
+	{ ktap_diag "$(dmesg | grep -A5 -E 'BUG:|Oops|WARNING:' | head -n 30)"; ktap_fail "no oops or warning"; }
+
+ktap_finish
