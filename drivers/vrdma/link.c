@@ -13,8 +13,8 @@
 #include <linux/if_arp.h>
 #include <linux/init.h>
 #include <linux/netdevice.h>
-#include <linux/nsproxy.h>
 #include <linux/printk.h>
+#include <net/net_namespace.h>
 #include <rdma/rdma_netlink.h>
 
 #include "link.h"
@@ -22,12 +22,14 @@
 #include "vdev.h"
 
 /*
- * The device is backed by the default physical device and belongs to
- * virtual network 0; vrdmactl dev add chooses both.  In exclusive netns
- * mode it is created in the netdev's namespace when that is the caller's
- * (nldev looks the netdev up in the namespace of the caller's socket; the
- * caller's own namespace cannot go away during the call), in init_net
- * otherwise, as in shared mode.
+ * The device is backed by the default physical device, belongs to virtual
+ * network 0 and has the default limits; vrdmactl dev add chooses all
+ * three.  ib_core asks of the caller only CAP_NET_ADMIN over the initial
+ * user namespace, which a container may have (a Kubernetes pod with
+ * NET_ADMIN): a device is only added from the initial network namespace,
+ * whose netdevs ib_core looks @ndev up in.  A container cannot add itself
+ * a device, nor delete one (the devices do not set IBK_ALLOW_USER_UNREG:
+ * "rdma link del" is refused, vrdmactl dev del deletes them).
  */
 static int vrdma_newlink(const char *ibdev_name, struct net_device *ndev)
 {
@@ -35,14 +37,16 @@ static int vrdma_newlink(const char *ibdev_name, struct net_device *ndev)
 		.name = ibdev_name,
 		.ndev = ndev,
 	};
-	struct net *net = current->nsproxy->net_ns;
 	struct vrdma_dev *vdev;
 	int ret;
 
+	if (!net_eq(dev_net(ndev), &init_net)) {
+		pr_info_ratelimited("rdma link add %s: refused from a network namespace other than the initial one\n",
+				    ibdev_name);
+		return -EPERM;
+	}
 	if (ndev->type != ARPHRD_ETHER)
 		return -EINVAL;
-	if (net_eq(dev_net(ndev), net))
-		params.net = net;
 	params.phys = vrdma_phys_get_default();
 	if (!params.phys) {
 		pr_info_ratelimited("rdma link add %s: no default physical device (vrdmactl phys default NAME)\n",

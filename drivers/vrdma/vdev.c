@@ -643,8 +643,12 @@ static void vrdma_dev_get_attrs(struct vrdma_dev *vdev,
 			      IB_DEVICE_SYS_IMAGE_GUID |
 			      IB_DEVICE_PORT_ACTIVE_EVENT |
 			      (p->device_cap_flags & IB_DEVICE_SRQ_RESIZE);
-	/* Kernel consumers (ib_mad) use virtual addresses with lkey 0. */
-	a->kernel_cap_flags = IBK_ALLOW_USER_UNREG | IBK_LOCAL_DMA_LKEY;
+	/*
+	 * Kernel consumers (ib_mad) use virtual addresses with lkey 0.  No
+	 * IBK_ALLOW_USER_UNREG: "rdma link del" would let any holder of
+	 * CAP_NET_ADMIN (a container too) delete any tenant's device.
+	 */
+	a->kernel_cap_flags = IBK_LOCAL_DMA_LKEY;
 	a->max_send_sge = vrdma_min(p->max_send_sge, VRDMA_MAX_SGE);
 	/* A UD receive takes one more on the physical QP (its GRH). */
 	a->max_recv_sge = vrdma_min(max(p->max_recv_sge - 1, 1),
