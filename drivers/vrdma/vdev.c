@@ -550,8 +550,13 @@ static void vrdma_dealloc_driver(struct ib_device *ibdev)
 	list_del(&vdev->node);
 	mutex_unlock(&vrdma_devs_lock);
 
-	if (!vdev->dead)
+	/* A removal of the physical device may be killing it right now. */
+	down_write(&vdev->gate);
+	if (!vdev->dead) {
+		vdev->dead = true;
 		ib_unregister_event_handler(&vdev->phys_handler);
+	}
+	up_write(&vdev->gate);
 	hrtimer_cancel(&vdev->rq_timer);
 	WARN_ON(!list_empty(&vdev->rq_list));
 	WARN_ON(!xa_empty(&vdev->mrs));
@@ -778,6 +783,16 @@ int vrdma_dev_create(const struct vrdma_dev_params *params,
 		ib_dealloc_device(ibdev);
 		return ret;
 	}
+	/*
+	 * The physical device went away during the registration: the
+	 * removal killed the device (vrdma_devs_phys_removed()), but could
+	 * not unregister it, not yet registered.  Nothing may stay on a
+	 * removed physical device.
+	 */
+	if (READ_ONCE(vdev->dead)) {
+		ib_unregister_device(ibdev);
+		return -ENODEV;
+	}
 
 	pr_info("device %s created on %s (netdev %s, vni %u)\n",
 		dev_name(&ibdev->dev), dev_name(&vdev->pdev->dev),
@@ -928,7 +943,10 @@ static void vrdma_dev_unregister_async(struct vrdma_dev *vdev)
  *
  * Called by phys.c's remove() before the physical device is freed.
  * Every virtual device on it reports IB_EVENT_DEVICE_FATAL, stops using it
- * (vrdma_dev_kill()) and is unregistered.
+ * (vrdma_dev_kill()) and is unregistered.  A device being registered is
+ * killed too (DEV_NEW then unregisters it, vrdma_dev_create()), and so is
+ * one being unregistered: only a reference to its struct device (not a
+ * registration) keeps it while it is killed.
  */
 void vrdma_devs_phys_removed(struct vrdma_phys *phys)
 {
@@ -939,10 +957,9 @@ void vrdma_devs_phys_removed(struct vrdma_phys *phys)
 		n = 0;
 		mutex_lock(&vrdma_devs_lock);
 		list_for_each_entry(vdev, &vrdma_devs, node) {
-			if (vdev->phys != phys || vdev->dead)
+			if (vdev->phys != phys || READ_ONCE(vdev->dead))
 				continue;
-			if (!ib_device_try_get(&vdev->ibdev))
-				continue;
+			get_device(&vdev->ibdev.dev);
 			victims[n++] = vdev;
 			if (n == ARRAY_SIZE(victims))
 				break;
@@ -953,7 +970,7 @@ void vrdma_devs_phys_removed(struct vrdma_phys *phys)
 			vdev = victims[i];
 			vrdma_dispatch_port_event(vdev, IB_EVENT_DEVICE_FATAL);
 			vrdma_dev_kill(vdev);
-			ib_device_put(&vdev->ibdev);
+			put_device(&vdev->ibdev.dev);
 		}
 	} while (n == ARRAY_SIZE(victims));
 
