@@ -206,7 +206,7 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	struct rxe_create_qp_resp resp = {};
 	struct ib_qp_init_attr pinit = {};
 	unsigned long flags;
-	u32 elem;
+	u32 elem, rq_depth;
 	int ret;
 
 	/* The only kernel QP: ib_mad's QP1, emulated (gsi.c). */
@@ -275,16 +275,27 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		goto err_leave;
 	}
 
+	/*
+	 * At most sq_max sends and rq_depth receives are outstanding on the
+	 * physical QP; more wait in the rings, which hold what the
+	 * application asked for.  The physical QP may be larger than asked
+	 * (rxe rounds a queue up to a power of two, less one: the largest QP
+	 * the device allows would otherwise need physical CQs twice the
+	 * largest), and is never given more than the rings can hold.
+	 */
+	qp->sq_max = min(pinit.cap.max_send_wr, init->cap.max_send_wr);
+	rq_depth = min(pinit.cap.max_recv_wr, init->cap.max_recv_wr);
+
 	/* The physical CQs must hold every completion that can be pending. */
-	ret = vrdma_cq_reserve(qp->scq, pinit.cap.max_send_wr);
+	ret = vrdma_cq_reserve(qp->scq, qp->sq_max);
 	if (ret)
 		goto err_pqp;
-	qp->scq_reserved = pinit.cap.max_send_wr;
+	qp->scq_reserved = qp->sq_max;
 	if (!qp->srq) {
-		ret = vrdma_cq_reserve(qp->rcq, pinit.cap.max_recv_wr);
+		ret = vrdma_cq_reserve(qp->rcq, rq_depth);
 		if (ret)
 			goto err_reserve;
-		qp->rcq_reserved = pinit.cap.max_recv_wr;
+		qp->rcq_reserved = rq_depth;
 	} else {
 		/* Any receive of the SRQ may complete on the receive CQ. */
 		ret = vrdma_cq_reserve_srq(qp->rcq, qp->srq);
@@ -296,11 +307,6 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->max_send_sge = init->cap.max_send_sge;
 	qp->max_inline = min(init->cap.max_inline_data,
 			     pinit.cap.max_inline_data);
-	/*
-	 * At most sq_max sends are outstanding on the physical QP; more wait
-	 * in the ring, which holds what the application asked for.
-	 */
-	qp->sq_max = pinit.cap.max_send_wr;
 	qp->sq_depth = roundup_pow_of_two(max(qp->sq_max, 1U));
 	qp->sq_shadow = kvcalloc(qp->sq_depth, sizeof(*qp->sq_shadow),
 				 VRDMA_GFP_TENANT);
@@ -319,7 +325,7 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	}
 
 	if (!qp->srq) {
-		ret = vrdma_rq_init(vdev, &qp->rq, pd, pinit.cap.max_recv_wr,
+		ret = vrdma_rq_init(vdev, &qp->rq, pd, rq_depth,
 				    init->cap.max_recv_sge, udata,
 				    &resp.rq_mi);
 		if (ret)

@@ -627,7 +627,8 @@ struct vrdma_swqe {
  * @sq_cons: its consumer index (kernel private)
  * @sq_shadow: records of the sends taken from the ring, not yet retired
  * @sq_depth: entries in @sq_shadow (power of two, >= @sq_max)
- * @sq_max: records in use at most (the physical QP's send queue depth)
+ * @sq_max: records in use at most (the physical QP's send queue depth,
+ *	at most what the application asked for)
  * @sq_head: oldest outstanding send (free-running counter)
  * @sq_tail: next send (free-running counter)
  * @max_send_wr: send queue size the application asked for (and got)
