@@ -37,17 +37,24 @@ for n in 1 2; do
 done
 
 # hold NAME CT|- DEV: a QP held by a process until the test ends; sets
-# QPN_<NAME> to its number.
+# QPN_<NAME> to its number.  The process's stdin is a FIFO whose only
+# writer is this shell (not the process itself, nor the holders started
+# after it): closing it ends the process, which the test waits for before
+# the topology (rxe1) is torn down.
+holder_fds=()
 hold() {
-	local name=$1 ct=$2 dev=$3 fifo=$tmp/$1
+	local name=$1 ct=$2 dev=$3 fifo=$tmp/$1 pid
+	local -a run=("$TOOL" hold "$dev" rc 300)
 	mkfifo "$fifo"
 	exec {fd}<> "$fifo"
-	defer "exec $fd>&-"
-	if [ "$ct" = - ]; then
-		"$TOOL" hold "$dev" rc 300 < "$fifo" > "$tmp/$name.out" 2>&1 &
-	else
-		in_ct "$ct" "$TOOL" hold "$dev" rc 300 < "$fifo" > "$tmp/$name.out" 2>&1 &
-	fi
+	[ "$ct" = - ] || run=(ip netns exec "$ct" "${run[@]}")
+	holder_fds+=("$fd")
+	(
+		for f in "${holder_fds[@]}"; do eval "exec $f>&-"; done
+		exec "${run[@]}"
+	) < "$fifo" > "$tmp/$name.out" 2>&1 &
+	pid=$!
+	defer "exec $fd>&-; wait $pid"
 	wait_for 20 grep -q '^qpn' "$tmp/$name.out" ||
 		{ echo "Bail out! $name: $(cat "$tmp/$name.out")"; exit 1; }
 	printf -v "QPN_$name" '%s' "$(awk '/^qpn/ { print $2 }' "$tmp/$name.out")"

@@ -91,17 +91,19 @@ legit2=$SENDER
 wait $vpid
 ktap_diag "victim (QPN $qpn):" "$(cat $log)"
 
+# A sender is its QPN and its address (QPNs are per physical device: the
+# two legitimate senders may have the same).
 got=$(awk '/^received/ { print $2 }' $log)
-from() { grep -c "^recv from qpn $1 status 0" $log; }
-others=$(awk -v a="$legit1" -v b="$legit2" \
-	'/^recv from/ && $4 != a && $4 != b' $log | wc -l)
+from() { grep -c "^recv from qpn $1 gid $2 status 0$" $log; }
+others=$(awk -v a="$legit1 $(ct_addr 2 3)" -v b="$legit2 $(ct_addr 1 1)" \
+	'/^recv from/ && $4 " " $6 != a && $4 " " $6 != b' $log | wc -l)
 [ "$got" = 5 ] && ktap_ok "the victim received 5 datagrams" ||
 	ktap_fail "the victim received 5 datagrams (got $got)"
 [ "$others" = 0 ] && ktap_ok "none from another vni or a non-vrdma sender" ||
 	ktap_fail "none from another vni or a non-vrdma sender ($others)"
-[ "$(from "$legit1")" = 2 ] && ktap_ok "2 from c2_3 (vni 0, same host)" ||
+[ "$(from "$legit1" "$(ct_addr 2 3)")" = 2 ] && ktap_ok "2 from c2_3 (vni 0, same host)" ||
 	ktap_fail "2 from c2_3 (vni 0, same host)"
-[ "$(from "$legit2")" = 3 ] && ktap_ok "3 from c1_1 (vni 0, other host)" ||
+[ "$(from "$legit2" "$(ct_addr 1 1)")" = 3 ] && ktap_ok "3 from c1_1 (vni 0, other host)" ||
 	ktap_fail "3 from c1_1 (vni 0, other host)"
 
 # The sender learns it at once when the module can tell on its own host:

@@ -13,8 +13,10 @@
  *   vdev_tool udrecv DEV SECONDS [COUNT]
  *                                   a UD QP (Q_Key 0x11111111) with posted
  *                                   receives: print "qpn N", a line
- *                                   "recv from qpn Q status S" per
- *                                   datagram, then "received K" after
+ *                                   "recv from qpn Q gid G status S" per
+ *                                   datagram (G: the source address of
+ *                                   its GRH, "-" without one), then
+ *                                   "received K" after
  *                                   SECONDS, or as soon as COUNT arrived
  *   vdev_tool udsend DEV GIDX DGID QPN COUNT
  *                                   send COUNT datagrams from GID index GIDX
@@ -302,8 +304,26 @@ static struct ibv_qp *ud_qp(struct ibv_pd *pd, struct ibv_cq *cq, int wr)
 	return qp;
 }
 
+/*
+ * The source address of a received datagram's GRH (the first 40 bytes of
+ * the buffer): an IPv4 header in its last 20 bytes (RoCEv2 over IPv4, as
+ * rdma-core tells them apart), or an IPv6 GRH.
+ */
+static const char *grh_source(const struct ibv_wc *wc, const char *grh,
+			      char *s, size_t len)
+{
+	const unsigned char *ip4 = (const unsigned char *)grh + 20;
+
+	if (wc->status != IBV_WC_SUCCESS || !(wc->wc_flags & IBV_WC_GRH))
+		return "-";
+	if (ip4[0] == 0x45)
+		return inet_ntop(AF_INET, ip4 + 12, s, len) ? s : "?";
+	return inet_ntop(AF_INET6, grh + 8, s, len) ? s : "?";
+}
+
 static int udrecv(struct ibv_context *ctx, int seconds, int count)
 {
+	char src[INET6_ADDRSTRLEN];
 	struct ibv_pd *pd = ibv_alloc_pd(ctx);
 	struct ibv_cq *cq = pd ? ibv_create_cq(ctx, 64, NULL, NULL, 0) : NULL;
 	struct ibv_qp *qp = cq ? ud_qp(pd, cq, 16) : NULL;
@@ -336,7 +356,9 @@ static int udrecv(struct ibv_context *ctx, int seconds, int count)
 						  .sg_list = &sge,
 						  .num_sge = 1 }, *bad;
 
-			printf("recv from qpn %u status %d\n", wc.src_qp,
+			printf("recv from qpn %u gid %s status %d\n",
+			       wc.src_qp, grh_source(&wc, buf[wc.wr_id % 16],
+						     src, sizeof(src)),
 			       wc.status);
 			received++;
 			if (ibv_post_recv(qp, &wr, &bad))
