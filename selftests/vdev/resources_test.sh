@@ -76,9 +76,12 @@ pcq_max() {	# the largest physical CQ of rxe1
 		awk '{ for (i = 1; i < NF; i++) if ($i == "cqe" && $(i + 1) > m) m = $(i + 1) } END { print m + 0 }'
 }
 before=$(pcq_max)
+# The holder's stdin is a FIFO whose only writer is this shell (the
+# holder itself must not inherit it): closing it ends the holder.
 mkfifo "$tmp/srq"
 exec {fd}<> "$tmp/srq"
-in_ct c1_1 "$TOOL" srqcq vr11 8192 120 < "$tmp/srq" > "$tmp/srq.out" 2>&1 &
+( eval "exec $fd>&-"; exec ip netns exec c1_1 "$TOOL" srqcq vr11 8192 120 ) \
+	< "$tmp/srq" > "$tmp/srq.out" 2>&1 &
 spid=$!
 if wait_for 30 grep -q ready "$tmp/srq.out"; then
 	after=$(pcq_max)
