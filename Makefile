@@ -10,6 +10,7 @@
 #   make check-full [KVER=..] [T=..]  make check with the full versions of
 #                            the tests it runs bounded (not in CI)
 #   make bench               run the benchmarks in a VM
+#   make fuzz [KVER=..]      the long fuzzing runs in a VM (selftests/fuzz/)
 #   make install [DESTDIR=] [PREFIX=]
 #   make checkpatch | sparse | clean
 #   make ynl-gen | ynl-check  regenerate the netlink code from its spec, or
@@ -39,7 +40,7 @@ MODDIR		 = $(BUILD)/$(KREL)
 W		?= 1
 
 .PHONY: all shadow modules userspace selftests install install-modules \
-	install-userspace deps check check-full bench checkpatch sparse ynl-gen ynl-check \
+	install-userspace deps check check-full bench fuzz checkpatch sparse ynl-gen ynl-check \
 	clean
 
 all: modules userspace
@@ -105,6 +106,10 @@ check-full:
 
 bench:
 	@$(SRCDIR)/selftests/vm/check.sh --bench $(if $(KVER),--kver "$(firstword $(KVER))") $(if $(T),--tests "$(T)")
+
+# The long fuzzing runs: selftests/fuzz/ (make check runs short ones).
+fuzz:
+	@$(SRCDIR)/selftests/vm/check.sh $(if $(KVER),--kver "$(KVER)") --tests "$(if $(T),$(T),fuzz)"
 
 CHECKPATCH	?= $(LINUX_SRC)/scripts/checkpatch.pl
 # Generated files (scripts/ynl-gen.sh: "YNL-GEN" banner) are left out.

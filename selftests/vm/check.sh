@@ -193,6 +193,8 @@ list_tests() {
 			case "$d" in vm|lib) continue ;; esac
 			[ "$mode" = bench ] && [ "$d" != bench ] && continue
 			[ "$mode" = check ] && [ "$d" = bench ] && continue
+			# the long fuzzing runs: make fuzz (T=fuzz)
+			[ "$mode" = check ] && [ "$d" = fuzz ] && continue
 			sel="$sel $d"
 		done
 	else
