@@ -23,7 +23,7 @@ cg=/sys/fs/cgroup
 tmp=$(mktemp -d)
 defer rm -rf "$tmp"
 
-ktap_plan 6
+ktap_plan 5
 topo_hosts 1 && vrdma_load || { echo "Bail out! setup"; exit 1; }
 topo_container 1 1 > /dev/null
 "$VRDMACTL" dev add vr11 netns c1_1 netdev eth0 phys rxe1 || { echo "Bail out! dev add"; exit 1; }
