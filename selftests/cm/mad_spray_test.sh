@@ -43,6 +43,7 @@ pkt = struct.pack(">IIIIIIHH16s16s", 0x76524d31, len(mad), 0, 1, 1,
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"h2")
 s.bind((src, 0))
+print("spraying", flush=True)
 n, end = 0, time.time() + 300
 while time.time() < end:
     try:
@@ -55,7 +56,8 @@ while time.time() < end:
 EOF
 spray=$!
 defer "kill $spray 2>/dev/null"
-wait_for 20 grep -q '^sent' /tmp/spray.log || { echo "Bail out! spray: $(cat /tmp/spray.log)"; exit 1; }
+# (python3 alone takes seconds to start from the VM's 9p root)
+wait_for 60 grep -q '^spraying' /tmp/spray.log || { echo "Bail out! spray: $(cat /tmp/spray.log)"; exit 1; }
 
 fails=0
 for ((i = 0; i < ROUNDS; i++)); do
