@@ -19,6 +19,9 @@ require_root
 
 ktap_plan 5
 topo_hosts 1 && vrdma_load || { echo "Bail out! setup"; exit 1; }
+mode=$(rdma system show 2>/dev/null | sed -n 's/.*netns \([a-z]*\).*/\1/p')
+[ "$mode" = shared ] ||
+	{ echo "Bail out! ib_core netns mode is '$mode', this test needs shared"; exit 1; }
 topo_container 1 1 > /dev/null
 topo_container 1 2 > /dev/null
 "$VRDMACTL" phys default rxe1 > /dev/null

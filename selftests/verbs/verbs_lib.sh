@@ -104,10 +104,12 @@ netns_exclusive() {
 
 netns_shared_restore() {
 	local i
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		rdma system set netns shared 2>/dev/null && return 0
 		sleep 0.1
 	done
+	echo "# cannot restore shared netns mode (namespaces left:" \
+		"$(ip netns list | awk '{ printf "%s ", $1 }'))"
 	return 1
 }
 

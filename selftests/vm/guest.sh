@@ -96,6 +96,21 @@ cleanup_after_test() {
 		echo "$1 left network namespaces:" $left "(removed)"
 		for ns in $left; do ip netns del "$ns"; done
 	fi
+	# ib_core's netns mode is machine-wide.  A test that set exclusive
+	# mode restores it on exit, which fails while its namespaces are still
+	# going away (or held by a process killed above): restore it here, so
+	# that the next test sees the shared mode it expects.
+	if rdma system show 2>/dev/null | grep -q 'netns exclusive'; then
+		local tries=300
+		while ! rdma system set netns shared 2>/dev/null && [ $tries -gt 0 ]; do
+			sleep 0.1; tries=$((tries - 1))
+		done
+		if rdma system show 2>/dev/null | grep -q 'netns shared'; then
+			echo "$1 left ib_core in exclusive netns mode (restored)"
+		else
+			echo "$1 left ib_core in exclusive netns mode: cannot restore ($(rdma system show 2>&1))"
+		fi
+	fi
 }
 
 # "BUSY TOTAL" jiffies of all CPUs so far (to tell CPU-bound tests from
