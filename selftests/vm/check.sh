@@ -101,8 +101,9 @@ mkdir -p "$BUILD/logs"
 
 # --- host-side checks --------------------------------------------------------
 host_step() {	# host_step NAME LOGFILE COMMAND...
-	local name=$1 log=$2; shift 2
+	local name=$1 log=$2 t0=$SECONDS; shift 2
 	if "$@" > "$log" 2>&1; then
+		note "$name: $((SECONDS - t0))s"
 		report ok "$name"
 		return 0
 	fi
@@ -230,7 +231,7 @@ kvm_usable() {	# KVM works here only if a probe boot reaches userspace
 }
 
 run_vm() {	# run_vm SERIES
-	local series=$1 rel ktree initrd out accel tmo count
+	local series=$1 rel ktree initrd out accel tmo count lane_t0=$SECONDS
 	rel=$("$KERNELS" release "$series")
 	if [ -z "$rel" ]; then
 		report "not ok" "$series: kernel headers installed" "run make deps"
@@ -311,9 +312,10 @@ run_vm() {	# run_vm SERIES
 			exec {lockfd}>&-
 		done
 		[ -n "$waited" ] || note "$series: waiting for a VM slot ($lock, $slots)"
-		waited=1
+		waited=$SECONDS
 		sleep 5
 	done
+	[ -n "$waited" ] && note "$series: got a VM slot after $((SECONDS - lane_t0))s"
 
 	local t0=$SECONDS
 	timeout -k 10 "$tmo" qemu-system-x86_64 $accel -smp 2 -m 2048 \
@@ -331,7 +333,7 @@ run_vm() {	# run_vm SERIES
 		< /dev/null > "$out/qemu.log" 2>&1
 	local qrc=$?
 	exec {lockfd}>&-
-	note "$series: VM ran $((SECONDS - t0))s (qemu exit $qrc)"
+	note "$series: VM ran $((SECONDS - t0))s (qemu exit $qrc); the lane took $((SECONDS - lane_t0))s"
 	judge "$series" "$out" "$qrc"
 }
 
@@ -391,6 +393,7 @@ for s in $kvers; do
 	run_vm "$s"
 done
 
+note "make check took ${SECONDS}s"
 echo "1..$num"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

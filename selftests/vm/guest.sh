@@ -125,6 +125,7 @@ n=${#tests[@]}
 echo "KTAP version 1"
 echo "1..$((n + 1))"
 kernel_log_clean > /dev/null || true   # boot messages are judged by the host
+echo "# the tests start $(cut -d ' ' -f 1 /proc/uptime)s after boot"
 
 i=0
 for entry in "${tests[@]}"; do
