@@ -7,6 +7,12 @@
 # the datagram polled, never a later datagram's physical one.  IPv4 and
 # IPv6 overlays, each direction; a second round with more messages.
 #
+# Receives have no doorbell: the module moves them to the physical queue
+# when the application shows signs of life, at most once per
+# rq_poll_min_us.  A server that posts its receives and accepts (SIDR REP)
+# must still catch the client's first datagram, even with the poller
+# slowed to once a second and two accepts in a row.
+#
 #   c1_1 vr11 -- rxe1 (host 1) ====== rxe2 (host 2) -- c2_1 vr21
 . "$(dirname "$0")/../lib/lib.sh"
 . "$LIB_DIR/topo.sh"
@@ -37,7 +43,7 @@ udaddy_pair() {
 	fi
 }
 
-ktap_plan 5
+ktap_plan 6
 if ! cm_two_hosts; then
 	echo "Bail out! setup failed"
 	exit 1
@@ -48,4 +54,11 @@ udaddy_pair "udaddy c1_1 -> c2_1 (IPv6)" c2_1 c1_1 "$(ct_addr6 2 1)"
 udaddy_pair "udaddy c2_1 -> c1_1 (IPv6)" c1_1 c2_1 "$(ct_addr6 1 1)"
 udaddy_pair "udaddy c1_1 -> c2_1 (IPv4, 100 messages, 4 connections)" c2_1 c1_1 \
 	"$(ct_addr 2 1)" -C 100 -c 4
+
+P=/sys/module/vrdma/parameters
+min_us=$(cat $P/rq_poll_min_us) max_us=$(cat $P/rq_poll_max_us)
+defer "echo $min_us > $P/rq_poll_min_us; echo $max_us > $P/rq_poll_max_us"
+echo 1000000 > $P/rq_poll_max_us && echo 1000000 > $P/rq_poll_min_us
+T=30 udaddy_pair "receives posted before the accept catch the first datagram (poller slowed to 1 s)" \
+	c2_1 c1_1 "$(ct_addr 2 1)" -C 1 -c 2
 ktap_finish
