@@ -51,6 +51,8 @@
 #include <net/udp_tunnel.h>
 #include <rdma/ib_cache.h>
 #include <rdma/ib_mad.h>
+#include <rdma/ib_cm.h>
+#include <rdma/ibta_vol1_c12.h>
 #include <uapi/linux/vrdma.h>
 
 #include "audit.h"
@@ -871,6 +873,39 @@ static void vrdma_gsi_send_done(struct vrdma_qp *qp,
 		vrdma_cq_push_kernel(qp->scq, &wc);
 }
 
+/*
+ * Receives have no doorbell.  An application that posted some and then
+ * accepts a connection expects them to catch the first datagrams its peer
+ * sends once the REP or SIDR REP going out now arrives.  The device-wide
+ * kick scans at most once per rq_poll_min_us, and within a budget: the
+ * receives of the QP the reply names are moved here, whatever the kick
+ * did.
+ */
+static void vrdma_gsi_ready_qp(struct vrdma_dev *vdev, const u8 *mad, u32 len)
+{
+	const struct ib_mad_hdr *mh = (const void *)mad;
+	struct vrdma_qp *qp;
+	u32 qpn;
+
+	if (mh->mgmt_class != IB_MGMT_CLASS_CM)
+		return;
+	if (mh->attr_id == CM_REP_ATTR_ID &&
+	    len >= sizeof(struct cm_rep_msg))
+		qpn = IBA_GET(CM_REP_LOCAL_QPN, (const struct cm_rep_msg *)mad);
+	else if (mh->attr_id == CM_SIDR_REP_ATTR_ID &&
+		 len >= sizeof(struct cm_sidr_rep_msg))
+		qpn = IBA_GET(CM_SIDR_REP_QPN,
+			      (const struct cm_sidr_rep_msg *)mad);
+	else
+		return;
+
+	rcu_read_lock();
+	qp = vrdma_host_qp_rcu(vdev->pdev, qpn);
+	if (qp && qp->vdev == vdev)
+		vrdma_rq_refill(qp->srq ? &qp->srq->rq : &qp->rq);
+	rcu_read_unlock();
+}
+
 static void vrdma_gsi_tx_work(struct work_struct *work)
 {
 	struct vrdma_gsi *gsi = container_of(work, struct vrdma_gsi, tx_work);
@@ -885,11 +920,7 @@ static void vrdma_gsi_tx_work(struct work_struct *work)
 	spin_lock_bh(&gsi->tx_lock);
 	list_splice_init(&gsi->txq, &q);
 	spin_unlock_bh(&gsi->tx_lock);
-	/*
-	 * Receives have no doorbell: an application that posted some and
-	 * then accepts a connection (the REP or SIDR REP going out now)
-	 * expects them to catch the first datagrams its peer sends.
-	 */
+	/* A sign of life (and vrdma_gsi_ready_qp() below). */
 	vrdma_dev_rq_kick(vdev);
 
 	while ((pkt = list_first_entry_or_null(&q, struct vrdma_gsi_pkt,
@@ -897,6 +928,8 @@ static void vrdma_gsi_tx_work(struct work_struct *work)
 		const struct vrdma_gsi_hdr *hdr = (const void *)pkt->data;
 
 		list_del(&pkt->node);
+		vrdma_gsi_ready_qp(vdev, pkt->data + sizeof(*hdr),
+				   pkt->len - sizeof(*hdr));
 		memcpy(dgid.raw, hdr->dgid, sizeof(dgid.raw));
 		ret = vrdma_map_host(vdev, &dgid, &host, &local);
 		if (!ret && local)
