@@ -28,7 +28,8 @@ out=$1
 shift
 
 PROBES="create_cq_attr_bundle reg_user_mr_dmabuf_attr_bundle genl_split_ops
-	nla_policy_const_range"
+	nla_policy_const_range
+	fill_res_srq_entry"
 
 # The headers every probe includes; also compiled alone as a sanity check.
 prologue() {
@@ -78,6 +79,16 @@ probe_nla_policy_const_range() {
 _Static_assert(__builtin_types_compatible_p(
 	typeof(((struct nla_policy *)0)->range),
 	const struct netlink_range_validation *), "");
+EOC
+}
+
+# ib_device_ops.fill_res_srq_entry: driver attributes of SRQs in
+# `rdma resource show srq` (6.12; 6.1 has it for QPs, CQs and MRs only).
+probe_fill_res_srq_entry() {
+	cat <<'EOC'
+_Static_assert(__builtin_types_compatible_p(
+	typeof(((struct ib_device_ops *)0)->fill_res_srq_entry),
+	int (*)(struct sk_buff *, struct ib_srq *)), "");
 EOC
 }
 

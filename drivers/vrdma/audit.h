@@ -32,6 +32,7 @@ enum vrdma_audit_obj {
 	VRDMA_AUDIT_TUN,	/* struct vrdma_tun, gsi.c */
 	VRDMA_AUDIT_SLEEP_DOMAIN, /* struct vrdma_sleep_domain, sleep.c */
 	VRDMA_AUDIT_SLEEP_PEER,	/* struct vrdma_sleep_peer, sleep*.c */
+	VRDMA_AUDIT_STATS,	/* a device's counters, counters.c */
 
 	VRDMA_AUDIT_NR
 };

@@ -29,6 +29,8 @@
 #include <linux/spinlock.h>
 
 #include "audit.h"
+#include "counters.h"
+#include "res.h"
 #include "verbs.h"
 
 /* Physical CQ entries beyond what the virtual size calls for. */
@@ -199,6 +201,7 @@ static bool vrdma_cq_quota_get(struct vrdma_dev *vdev)
 
 	if (atomic_inc_return(&vdev->n_cq) > max_cq && max_cq) {
 		atomic_dec(&vdev->n_cq);
+		vrdma_stat_inc(vdev, VRDMA_STAT_LIMIT_EXCEEDED);
 		return false;
 	}
 	return true;
@@ -385,8 +388,8 @@ int vrdma_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 
 	pattr.cqe = vrdma_pcq_size(vdev, attr->cqe, 0);
 	pattr.comp_vector = 0;
-	pcq = ib_create_cq(vdev->pdev, vrdma_pcq_comp_handler, vrdma_pcq_event,
-			   cq, &pattr);
+	pcq = __ib_create_cq(vdev->pdev, vrdma_pcq_comp_handler,
+			     vrdma_pcq_event, cq, &pattr, vrdma_dev_owner(vdev));
 	if (IS_ERR(pcq)) {
 		err = PTR_ERR(pcq);
 		goto err_queue;

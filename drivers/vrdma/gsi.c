@@ -56,6 +56,7 @@
 #include <uapi/linux/vrdma.h>
 
 #include "audit.h"
+#include "counters.h"
 #include "gsi.h"
 #include "hooks.h"
 #include "map.h"
@@ -265,6 +266,7 @@ static bool vrdma_gsi_deliver_to(struct vrdma_dev *vdev,
 	    be32_to_cpu(hdr->qkey) != gsi->qp->gsi_qkey ||
 	    gsi->rq_head == gsi->rq_tail) {
 		spin_unlock_irqrestore(&vdev->gsi_lock, flags);
+		vrdma_stat_inc(vdev, VRDMA_STAT_MAD_RX_DROP);
 		pr_debug("%s: MAD dropped (QP1 %s, Q_Key %#x)\n",
 			 dev_name(&vdev->ibdev.dev),
 			 gsi ? "not ready, full or another Q_Key" : "absent",
@@ -295,6 +297,7 @@ static bool vrdma_gsi_deliver_to(struct vrdma_dev *vdev,
 	/* Under gsi_lock: the QP and its CQ cannot go away meanwhile. */
 	vrdma_cq_push_kernel(qp->rcq, &wc);
 	spin_unlock_irqrestore(&vdev->gsi_lock, flags);
+	vrdma_stat_inc(vdev, VRDMA_STAT_MAD_RX);
 	return true;
 }
 
@@ -869,6 +872,8 @@ static void vrdma_gsi_send_done(struct vrdma_qp *qp,
 		.port_num = 1,
 	};
 
+	vrdma_stat_inc(qp->vdev, status == IB_WC_SUCCESS ? VRDMA_STAT_MAD_TX :
+			       VRDMA_STAT_MAD_TX_ERR);
 	if (pkt->signaled || status != IB_WC_SUCCESS)
 		vrdma_cq_push_kernel(qp->scq, &wc);
 }

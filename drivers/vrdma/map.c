@@ -76,6 +76,7 @@
 #include <rdma/ib_cache.h>
 #include <uapi/linux/vrdma.h>
 
+#include "counters.h"
 #include "hooks.h"
 #include "map.h"
 #include "vdev.h"
@@ -582,6 +583,13 @@ static int vrdma_map_resolve_l2(const struct ib_gid_attr *sattr,
 	return 0;
 }
 
+/* A destination of @vdev that its vni does not map: refused, and counted. */
+static int vrdma_map_refused(struct vrdma_dev *vdev)
+{
+	vrdma_stat_inc(vdev, VRDMA_STAT_XLATE_NOMAP);
+	return -EHOSTUNREACH;
+}
+
 /**
  * vrdma_map_resolve() - translate a virtual destination
  * @vdev: the virtual device (not dead; the caller holds vdev->gate for
@@ -634,7 +642,7 @@ int vrdma_map_resolve(struct vrdma_dev *vdev, const union ib_gid *dgid,
 	case VRDMA_MAP_ADDR_MULTICAST:
 		return -EOPNOTSUPP;
 	default:
-		return -EHOSTUNREACH;
+		return vrdma_map_refused(vdev);
 	}
 
 	if (vrdma_map_local_to(vdev, dgid)) {
@@ -646,7 +654,7 @@ int vrdma_map_resolve(struct vrdma_dev *vdev, const union ib_gid *dgid,
 		loopback = true;
 	} else {
 		if (!vrdma_map_lookup(vdev->vni, dgid, &host))
-			return -EHOSTUNREACH;
+			return vrdma_map_refused(vdev);
 		ret = vrdma_wake_wait(vdev, dgid, &host);
 		if (ret)
 			return ret;
@@ -707,13 +715,13 @@ int vrdma_map_host(struct vrdma_dev *vdev, const union ib_gid *dgid,
 	might_sleep();
 
 	if (vrdma_map_addr_check(dgid, false) != VRDMA_MAP_ADDR_OK)
-		return -EHOSTUNREACH;
+		return vrdma_map_refused(vdev);
 	*local = vrdma_map_local_to(vdev, dgid);
 	if (*local)
 		return vrdma_phys_host_gid(vdev->pdev, vdev->pport, host,
 					   &index) ? -ENETDOWN : 0;
 	if (!vrdma_map_lookup(vdev->vni, dgid, host))
-		return -EHOSTUNREACH;
+		return vrdma_map_refused(vdev);
 	/* An explicit entry of this host's own (the delivery decides). */
 	*local = vrdma_phys_owns_gid(vdev->pdev, vdev->pport, host);
 	return 0;

@@ -33,6 +33,8 @@
 #include <linux/xarray.h>
 
 #include "audit.h"
+#include "counters.h"
+#include "res.h"
 #include "verbs.h"
 
 /* Access flags a virtual MR supports. */
@@ -72,7 +74,7 @@ int vrdma_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 	err = vrdma_dev_enter(vdev);
 	if (err)
 		return err;
-	ppd = ib_alloc_pd(vdev->pdev, 0);
+	ppd = __ib_alloc_pd(vdev->pdev, 0, vrdma_dev_owner(vdev));
 	if (IS_ERR(ppd)) {
 		vrdma_dev_leave(vdev);
 		return PTR_ERR(ppd);
@@ -142,6 +144,7 @@ err_pinned:
 	atomic64_sub(bytes, &vdev->pinned);
 err_mr:
 	atomic_dec(&vdev->n_mr);
+	vrdma_stat_inc(vdev, VRDMA_STAT_LIMIT_EXCEEDED);
 	return false;
 }
 

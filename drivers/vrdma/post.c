@@ -45,6 +45,7 @@
 #include <rdma/ib_cache.h>
 #include <rdma/ib_verbs.h>
 
+#include "counters.h"
 #include "gsi.h"
 #include "map.h"
 #include "verbs.h"
@@ -96,7 +97,9 @@ static void vrdma_qp_push(struct vrdma_qp *qp, struct vrdma_cq *cq,
 {
 	uwc->qp_num = qp->ibqp.qp_num;
 	uwc->port_num = 1;
-	vrdma_cq_push(cq, uwc, solicited);
+	vrdma_stats_cqe(qp, uwc);
+	if (vrdma_cq_push(cq, uwc, solicited))
+		vrdma_stat_inc(qp->vdev, VRDMA_STAT_CQE_DROPPED);
 }
 
 /* ------------------------------------------------------------------ */
@@ -122,6 +125,8 @@ static void vrdma_sq_retire(struct vrdma_qp *qp)
 
 		if (rec->posted && !rec->done)
 			break;
+		if (rec->posted && rec->status == IB_WC_SUCCESS)
+			vrdma_stats_send(qp, rec);
 		if (rec->signaled || rec->status != IB_WC_SUCCESS) {
 			uwc.wr_id = rec->wr_id;
 			uwc.status = rec->status;
@@ -201,6 +206,7 @@ static int vrdma_send_opcode(u32 uop, enum ib_qp_type type,
  * struct vrdma_send_wr - any kind of send work request, on the stack
  * @wr: the work request
  * @sge: its scatter/gather list
+ * @len: bytes of the scatter/gather list or of the inline data
  */
 struct vrdma_send_wr {
 	union {
@@ -210,6 +216,7 @@ struct vrdma_send_wr {
 		struct ib_ud_wr ud;
 	} wr;
 	struct ib_sge sge[VRDMA_MAX_SGE];
+	u32 len;
 };
 
 /* Is @qpn a UD QP of @qp's virtual network on this host?  Any context. */
@@ -308,6 +315,7 @@ static enum ib_wc_status vrdma_sq_post_one(struct vrdma_qp *qp,
 		w->sge[0].length = len;
 		w->sge[0].lkey = 0;
 		w->wr.send.num_sge = len ? 1 : 0;
+		w->len = len;
 	} else {
 		u64 total = 0;
 
@@ -328,6 +336,7 @@ static enum ib_wc_status vrdma_sq_post_one(struct vrdma_qp *qp,
 		if (total > U32_MAX)
 			return IB_WC_LOC_LEN_ERR;
 		w->wr.send.num_sge = num_sge;
+		w->len = total;
 	}
 
 	switch (op) {
@@ -464,6 +473,7 @@ static void vrdma_sq_drain_locked(struct vrdma_qp *qp)
 						(w.wr.send.send_flags &
 						 IB_SEND_SIGNALED),
 					.posted = true,
+					.len = w.len,
 				};
 			} else {
 				vrdma_sq_add_unposted(qp, wqe->wr.wr_id, wc_op,
@@ -1274,6 +1284,7 @@ static void vrdma_rq_complete(struct vrdma_rq *rq, struct vrdma_cq *cq,
 	 */
 	if (qp && qp->ibqp.qp_type == IB_QPT_UD && status == IB_WC_SUCCESS &&
 	    vrdma_ud_fix_grh(qp, rq, slot, &rec, wc) == -EPERM) {
+		vrdma_stat_inc(qp->vdev, VRDMA_STAT_XLATE_OTHER_VNI);
 		vrdma_rq_scrub(rq, slot, wc->byte_len);
 		if (!vrdma_rq_repost(rq, slot))
 			return;

@@ -21,8 +21,10 @@
 #include <rdma/ib_verbs.h>
 
 #include "audit.h"
+#include "counters.h"
 #include "gsi.h"
 #include "map.h"
+#include "res.h"
 #include "verbs.h"
 
 /* How long destroy waits for the physical QP's work requests to flush. */
@@ -218,6 +220,7 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	if (vdev->limits.max_qp &&
 	    atomic_inc_return(&vdev->n_qp) > vdev->limits.max_qp) {
 		atomic_dec(&vdev->n_qp);
+		vrdma_stat_inc(vdev, VRDMA_STAT_LIMIT_EXCEEDED);
 		return -ENOSPC;
 	} else if (!vdev->limits.max_qp) {
 		atomic_inc(&vdev->n_qp);
@@ -268,7 +271,7 @@ int vrdma_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	}
 	pinit.sq_sig_type = init->sq_sig_type;
 	pinit.qp_type = init->qp_type;
-	qp->pqp = ib_create_qp(pd->ppd, &pinit);
+	qp->pqp = ib_create_qp_kernel(pd->ppd, &pinit, vrdma_dev_owner(vdev));
 	if (IS_ERR(qp->pqp)) {
 		ret = PTR_ERR(qp->pqp);
 		qp->pqp = NULL;
@@ -590,6 +593,10 @@ int vrdma_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 			qp->dest_qpn = attr->dest_qp_num;
 			qp->dest_qpn_valid = true;
 		}
+		if ((mask & IB_QP_PATH_MTU) &&
+		    ib_mtu_enum_to_int(attr->path_mtu) > 0)
+			WRITE_ONCE(qp->pmtu_shift,
+				   ilog2(ib_mtu_enum_to_int(attr->path_mtu)));
 		if (mask & IB_QP_STATE)
 			vrdma_qp_new_state(qp, attr->qp_state);
 	}

@@ -45,7 +45,9 @@
 #include <uapi/linux/vrdma.h>
 
 #include "audit.h"
+#include "counters.h"
 #include "phys.h"
+#include "res.h"
 #include "vdev.h"
 #include "verbs.h"
 
@@ -569,6 +571,7 @@ static void vrdma_dealloc_driver(struct ib_device *ibdev)
 	vrdma_dev_release_ndev(vdev);
 	vrdma_phys_detach(vdev->phys);
 	vrdma_phys_put(vdev->phys);
+	vrdma_counters_cleanup(vdev);
 	vrdma_audit_destroyed(VRDMA_AUDIT_DEV);
 	pr_info("device %s deleted\n", dev_name(&ibdev->dev));
 }
@@ -765,6 +768,7 @@ int vrdma_dev_create(const struct vrdma_dev_params *params,
 	ibdev->uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
 				  BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
 	ib_set_device_ops(ibdev, &vrdma_dev_ops);
+	vrdma_res_init(vdev);
 
 	INIT_IB_EVENT_HANDLER(&vdev->phys_handler, vdev->pdev,
 			      vrdma_phys_event);
@@ -778,7 +782,9 @@ int vrdma_dev_create(const struct vrdma_dev_params *params,
 	vrdma_dev_set_birth_net(ibdev, params->net);
 
 	/* From here on, failure and deletion go through dealloc_driver. */
-	ret = ib_register_device(ibdev, params->name, NULL);
+	ret = vrdma_counters_init(vdev);
+	if (!ret)
+		ret = ib_register_device(ibdev, params->name, NULL);
 	if (ret) {
 		ib_dealloc_device(ibdev);
 		return ret;

@@ -53,6 +53,7 @@
 struct vrdma_gsi;
 struct vrdma_phys;
 struct vrdma_srq;
+struct vrdma_stats;
 struct vrdma_tun;
 
 /* rxe user ABI version (RXE_UVERBS_ABI_VERSION, private to rxe). */
@@ -168,6 +169,10 @@ struct vrdma_limits {
  * @rq_period_ns: its current period
  * @rq_idle: consecutive scans that found no new receive work
  * @rq_kicked_ns: when a sign of life last scanned the receive queues
+ * @stats: per-CPU counters (counters.h)
+ * @owner: "vrdma:<name>", the owner ib_core's resource tracking shows for
+ *	the device's physical objects (vrdma_dev_owner())
+ * @owner_set: @owner is written (once, release/acquire)
  */
 struct vrdma_dev {
 	struct ib_device ibdev;
@@ -212,6 +217,10 @@ struct vrdma_dev {
 	unsigned long last_activity;	/* jiffies of the data path's last run
 					 * (post.c), 0: never; hooks.c
 					 */
+
+	struct vrdma_stats __percpu *stats;
+	char owner[IB_DEVICE_NAME_MAX + 8];
+	bool owner_set;
 };
 
 static inline struct vrdma_dev *to_vdev(struct ib_device *ibdev)
@@ -596,6 +605,7 @@ static inline struct vrdma_srq *to_vsrq(struct ib_srq *ibsrq)
  * @posted: it was posted to the physical QP (else it completes with
  *	@status in its turn, without one)
  * @done: the physical QP completed it
+ * @len: bytes of its scatter list or inline data (counters.h)
  */
 struct vrdma_swqe {
 	u64 wr_id;
@@ -603,6 +613,7 @@ struct vrdma_swqe {
 	u32 status;
 	u32 byte_len;
 	u32 vendor_err;
+	u32 len;
 	bool signaled;
 	bool posted;
 	bool done;
@@ -676,6 +687,8 @@ struct vrdma_swqe {
  * @announced_next: the entry replaced next when @announced is full
  * @announced_at: when @announced was last emptied (jiffies)
  * @uda_acks: acknowledgments of its announcements received (gsi.c)
+ * @pmtu_shift: log2 of the path MTU set with modify_qp, 0 before (and for
+ *	UD): packets of a message, for the counters (counters.h)
  */
 struct vrdma_qp {
 	struct ib_qp ibqp;
@@ -744,6 +757,7 @@ struct vrdma_qp {
 	u32 announced_next;
 	unsigned long announced_at;
 	atomic_t uda_acks;
+	u8 pmtu_shift;
 };
 
 static inline struct vrdma_qp *to_vqp(struct ib_qp *ibqp)

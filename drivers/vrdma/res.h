@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Resource tracking (res.c): the owner name of a device's physical
+ * objects, and the physical side of its objects in `rdma resource`.
+ */
+#ifndef _VRDMA_RES_H
+#define _VRDMA_RES_H
+
+struct vrdma_dev;
+
+const char *vrdma_dev_owner(struct vrdma_dev *vdev);
+void vrdma_res_init(struct vrdma_dev *vdev);
+
+#endif /* _VRDMA_RES_H */
