@@ -31,6 +31,7 @@
 #include <net/netlink.h>
 #include <uapi/linux/vrdma.h>
 
+#include "counters.h"
 #include "map.h"
 #include "netlink.h"
 #include "phys.h"
@@ -159,11 +160,37 @@ int vrdma_nl_phys_set_doit(struct sk_buff *skb, struct genl_info *info)
 /* DEV_NEW, DEV_DEL, DEV_GET                                            */
 
 /*
- * The device's description, as DEV_GET and DEV_NEW reply.  netns-id is
- * the netdev's namespace as @req_net sees it.
+ * The device's counters and gauges (counters.h), one nested STAT each, in
+ * the order of its hw counters.  Process context.
+ */
+static int vrdma_nl_dev_put_stats(struct sk_buff *skb, struct vrdma_dev *vdev)
+{
+	u64 vals[VRDMA_STAT_NR];
+	struct nlattr *nest;
+	unsigned int i;
+
+	vrdma_stats_read(vdev, vals);
+	for (i = 0; i < VRDMA_STAT_NR; i++) {
+		nest = nla_nest_start(skb, VRDMA_A_DEV_STAT);
+		if (!nest)
+			return -EMSGSIZE;
+		if (nla_put_string(skb, VRDMA_A_STAT_NAME, vrdma_stat_name(i)) ||
+		    nla_put_u64_64bit(skb, VRDMA_A_STAT_VALUE, vals[i],
+				      VRDMA_A_STAT_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+		nla_nest_end(skb, nest);
+	}
+	return 0;
+}
+
+/*
+ * The device's description, as DEV_GET (with @stats, its counters) and
+ * DEV_NEW reply.  netns-id is the netdev's namespace as @req_net sees it.
  */
 static int vrdma_nl_dev_fill(struct sk_buff *skb, struct vrdma_dev *vdev,
-			     struct net *req_net)
+			     struct net *req_net, bool stats)
 {
 	struct net_device *ndev;
 	int ret = 0;
@@ -188,6 +215,8 @@ static int vrdma_nl_dev_fill(struct sk_buff *skb, struct vrdma_dev *vdev,
 			ret = -EMSGSIZE;
 		dev_put(ndev);
 	}
+	if (!ret && stats)
+		ret = vrdma_nl_dev_put_stats(skb, vdev);
 	return ret;
 }
 
@@ -202,7 +231,8 @@ static int vrdma_nl_dev_reply(struct genl_info *info, struct vrdma_dev *vdev,
 	if (!msg)
 		return -ENOMEM;
 	hdr = vrdma_nl_put_reply_hdr(msg, info, cmd);
-	if (!hdr || vrdma_nl_dev_fill(msg, vdev, genl_info_net(info))) {
+	if (!hdr || vrdma_nl_dev_fill(msg, vdev, genl_info_net(info),
+				      cmd == VRDMA_CMD_DEV_GET)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -424,7 +454,8 @@ int vrdma_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 
 		if (vrdma_dev_visible(vdev, net)) {
 			hdr = vrdma_nl_dump_hdr(skb, cb, VRDMA_CMD_DEV_GET);
-			ret = hdr ? vrdma_nl_dev_fill(skb, vdev, net) : -EMSGSIZE;
+			ret = hdr ? vrdma_nl_dev_fill(skb, vdev, net, true) :
+				     -EMSGSIZE;
 			if (ret && hdr)
 				genlmsg_cancel(skb, hdr);
 			else if (!ret)

@@ -192,6 +192,11 @@ void out_end(struct out *o)
 
 void out_discard(struct out *o)
 {
+	if (o->outer) {		/* an error inside a nest */
+		json_object_put(o->obj);
+		o->obj = o->outer;
+		o->outer = NULL;
+	}
 	json_object_put(o->obj);
 	json_object_put(o->array);
 	o->obj = NULL;
@@ -221,6 +226,29 @@ void out_obj_end(struct out *o)
 	} else {
 		putchar('\n');
 	}
+}
+
+void out_nest_start(struct out *o, const char *key)
+{
+	if (o->json) {
+		o->outer = o->obj;
+		o->nest_key = key;
+		o->obj = jcheck(json_object_new_object());
+	} else {
+		printf("\n    %s:", key);
+		o->need_sep = true;
+	}
+}
+
+void out_nest_end(struct out *o)
+{
+	struct json_object *nest = o->obj;
+
+	if (!o->json || !o->outer)
+		return;
+	o->obj = o->outer;
+	o->outer = NULL;
+	jadd(o, o->nest_key, nest);
 }
 
 void out_str(struct out *o, const char *key, const char *fmt, const char *val)

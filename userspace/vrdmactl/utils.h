@@ -69,6 +69,10 @@ struct out {
 	bool started;			/* out_begin() was called */
 	bool in_obj;
 	bool need_sep;			/* plain: a field is on the line */
+	struct json_object *outer;	/* JSON: the object out_nest_start()
+					 * left, NULL outside a nest
+					 */
+	const char *nest_key;		/* and the nest's key there */
 };
 
 void out_init(struct out *o, bool json, bool pretty);
@@ -81,6 +85,13 @@ void out_discard(struct out *o);
 
 void out_obj_start(struct out *o);
 void out_obj_end(struct out *o);
+
+/*
+ * A nested object, @key, inside the current one (not nestable further).
+ * Plain: its fields follow on an indented line of their own, after "KEY:".
+ */
+void out_nest_start(struct out *o, const char *key);
+void out_nest_end(struct out *o);
 
 void out_str(struct out *o, const char *key, const char *fmt, const char *val);
 void out_u32(struct out *o, const char *key, const char *fmt, uint32_t val);

@@ -31,6 +31,7 @@
  *   -j, --json     print a JSON array of objects
  *   -p, --pretty   print pretty JSON (implies -j)
  *   -d, --details  print more details
+ *   -s, --stats    print the counters of virtual devices (dev show)
  *   -V, --version  print the version and exit
  *   -h, --help     print the help text and exit
  *
@@ -77,7 +78,7 @@ static void help(void)
 	       "       " PROG " [ OPTIONS ] help [ OBJECT ]\n"
 	       "where  OBJECT := { info | phys | dev | map | sleep | repl }\n"
 	       "       " PROG " [ OPTIONS ] -b[atch] FILE\n"
-	       "       OPTIONS := { -j[son] | -p[retty] | -d[etails] | -V[ersion] | -h[elp] }\n"
+	       "       OPTIONS := { -j[son] | -p[retty] | -d[etails] | -s[tats] | -V[ersion] | -h[elp] }\n"
 	       "\n"
 	       "Control vrdma, the virtual RoCE devices of network namespaces.\n"
 	       "\n");
@@ -87,6 +88,7 @@ static void help(void)
 	       "  -j, --json     print a JSON array of objects\n"
 	       "  -p, --pretty   print pretty JSON (implies -j)\n"
 	       "  -d, --details  print more details\n"
+	       "  -s, --stats    print the counters of virtual devices (dev show)\n"
 	       "  -V, --version  print the version and exit\n"
 	       "  -h, --help     print this help and exit\n"
 	       "\n"
@@ -377,6 +379,7 @@ int main(int argc, char **argv)
 		{ "json",	no_argument,	NULL, 'j' },
 		{ "pretty",	no_argument,	NULL, 'p' },
 		{ "details",	no_argument,	NULL, 'd' },
+		{ "stats",	no_argument,	NULL, 's' },
 		{ "version",	no_argument,	NULL, 'V' },
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL,		0,		NULL, 0 }
@@ -387,7 +390,7 @@ int main(int argc, char **argv)
 	int opt, ret;
 
 	opterr = 0;	/* we report bad options ourselves, on one line */
-	while ((opt = getopt_long(argc, argv, "b:jpdVh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "b:jpdsVh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			batch = optarg;
@@ -401,6 +404,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			vrd.details = true;
+			break;
+		case 's':
+			vrd.stats = true;
 			break;
 		case 'V':
 			printf(PROG " %s (vrdma generic netlink family version %d)\n",

@@ -33,6 +33,7 @@ struct vrd {
 	const char *object;	/* object being run, for messages */
 	const char *usage;	/* its usage text */
 	bool details;		/* -d */
+	bool stats;		/* -s */
 	struct out out;
 	struct nl nl;
 	bool nl_ready;
