@@ -39,6 +39,8 @@ PKGS=(
 	rdma-core ibverbs-utils ibverbs-providers rdmacm-utils perftest
 	procps psmisc python3 python3-yaml python3-jsonschema python3-pyverbs
 	netcat-openbsd tcpdump
+	# observability: node_exporter's infiniband collector, scraped by curl
+	prometheus-node-exporter curl
 )
 
 missing_pkgs() {

@@ -55,18 +55,6 @@ fi
 tmp=$(mktemp -d) || exit 1
 defer rm -rf "$tmp"
 
-# listening NS PORT PID: wait until the server PID listens on PORT in NS;
-# fails at once if it exits first.
-listening() {
-	local ns=$1 port=$2 pid=$3 i
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$pid" 2> /dev/null || return 1
-		ip netns exec "$ns" ss -Hltn "sport = :$port" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # pair SRV_CT SRV_ARGS... -- CLI_CT CLI_ARGS...: a server, then its client
 # (CLI_ARGS end with the server's address).  Sets srv_rc and cli_rc (-1:
 # never started); logs in $tmp/srv.log and $tmp/cli.log.  Succeeds when

@@ -57,6 +57,18 @@ wait_counts() {
 	done
 }
 
+# listening NS PORT PID: wait until the server PID listens on TCP PORT in
+# NS (up to 30 s); fails at once if it exits first.
+listening() {
+	local ns=$1 port=$2 pid=$3 i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$pid" 2> /dev/null || return 1
+		ip netns exec "$ns" ss -Hltn "sport = :$port" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # gid_of DEV INDEX [NETNS]: the GID at INDEX in IPv6 notation.
 gid_of() {
 	local raw
