@@ -164,9 +164,11 @@ static inline void vrdma_stats_cqe(struct vrdma_qp *qp,
 	}
 	if (!(uwc->opcode & VRDMA_UWC_RECV))
 		return;
-	/* A UD receive starts with the 40 bytes of the GRH. */
-	if ((uwc->wc_flags & VRDMA_UWC_FLAG_GRH) &&
-	    len >= sizeof(struct ib_grh))
+	/*
+	 * A UD receive starts with the 40 bytes of the GRH (the flag alone
+	 * says nothing: RoCE devices set it on every receive).
+	 */
+	if (qp->ibqp.qp_type == IB_QPT_UD && len >= sizeof(struct ib_grh))
 		len -= sizeof(struct ib_grh);
 	vrdma_stat_inc(vdev, VRDMA_STAT_RECV_WRS);
 	vrdma_stat_add(vdev, VRDMA_STAT_RX_PKTS, vrdma_stat_pkts(qp, len));

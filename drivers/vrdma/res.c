@@ -25,7 +25,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mutex.h>
+#include <net/netlink.h>
 #include <rdma/ib_verbs.h>
+#include <rdma/rdma_netlink.h>
 #include <rdma/restrack.h>
 
 #include "res.h"
@@ -58,31 +60,50 @@ const char *vrdma_dev_owner(struct vrdma_dev *vdev)
 }
 
 /*
- * The physical side of a virtual object: the physical device, the number
- * of the physical object there (@pres, named @what), and that of its
- * physical PD.  Called inside the gate, which keeps the physical objects
- * (NULL once the physical device is gone: then nothing is shown).
+ * The physical side of a virtual object, in the entry's driver table
+ * (RDMA_NLDEV_ATTR_DRIVER, what `rdma resource -dd` prints): the physical
+ * device, the number of the physical object there (@pres, named @what),
+ * and that of its physical PD.  Called inside the gate, which keeps the
+ * physical objects (NULL once the physical device is gone: then nothing
+ * is shown).
  */
 static int vrdma_res_put_phys(struct sk_buff *msg, struct vrdma_dev *vdev,
 			      const char *what,
 			      const struct rdma_restrack_entry *pres,
 			      const struct ib_pd *ppd)
 {
+	struct nlattr *table;
+
 	if (!pres)
 		return 0;
+	table = nla_nest_start_noflag(msg, RDMA_NLDEV_ATTR_DRIVER);
+	if (!table)
+		return -EMSGSIZE;
 	if (rdma_nl_put_driver_string(msg, "phys_dev",
 				      dev_name(&vdev->pdev->dev)) ||
 	    rdma_nl_put_driver_u32(msg, what, pres->id) ||
-	    (ppd && rdma_nl_put_driver_u32(msg, "phys_pdn", ppd->res.id)))
+	    (ppd && rdma_nl_put_driver_u32(msg, "phys_pdn", ppd->res.id))) {
+		nla_nest_cancel(msg, table);
 		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, table);
 	return 0;
 }
 
 /* An object of a kernel consumer that vrdma emulates itself. */
 static int vrdma_res_put_emulated(struct sk_buff *msg)
 {
-	return rdma_nl_put_driver_string(msg, "phys", "emulated") ?
-	       -EMSGSIZE : 0;
+	struct nlattr *table;
+
+	table = nla_nest_start_noflag(msg, RDMA_NLDEV_ATTR_DRIVER);
+	if (!table)
+		return -EMSGSIZE;
+	if (rdma_nl_put_driver_string(msg, "phys", "emulated")) {
+		nla_nest_cancel(msg, table);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, table);
+	return 0;
 }
 
 static int vrdma_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)

@@ -177,7 +177,7 @@ fi
 
 # ---- the counters exist -----------------------------------------------------
 snap c1_1 vr1_1 "$tmp/first"
-names=$(awk '{ print $1 }' "$tmp/first" | xargs)
+names=$(awk '{ print $1 }' "$tmp/first" | sort | xargs)
 ktap_diag "rdma statistic show link vr1_1/1: $(head -c 300 "$tmp/raw")"
 files=$(in_ct c1_1 ls /sys/class/infiniband/vr1_1/ports/1/hw_counters | grep -vx lifespan | xargs)
 if [ -n "$names" ] && [ "$names" = "$files" ] &&
@@ -290,7 +290,7 @@ fi
 # ---- tunnel MADs -------------------------------------------------------------------
 # rdma_cm's connection (REQ, REP, RTU, DREQ, DREP) through both QP1s.
 snap c1_1 vr1_1 "$tmp/m0" && snap c2_1 vr2_1 "$tmp/n0"
-in_ct c2_1 timeout -k 5 "$TMO" rping -s -a "$(ct_addr 2 1)" -p 7471 -C 1 > "$tmp/srv.log" 2>&1 &
+ip netns exec c2_1 timeout -k 5 "$TMO" rping -s -a "$(ct_addr 2 1)" -p 7471 -C 1 > "$tmp/srv.log" 2>&1 &
 spid=$!
 rc=1
 for i in 1 2 3 4 5; do
@@ -360,7 +360,8 @@ if ! command -v prometheus-node-exporter > /dev/null; then
 elif ! command -v curl > /dev/null; then
 	ktap_skip "node_exporter /metrics" "curl is not installed (make deps)"
 else
-in_ct c1_1 prometheus-node-exporter --collector.disable-defaults --collector.infiniband \
+# (ip netns exec runs it in this shell's child: the PID is its own)
+ip netns exec c1_1 prometheus-node-exporter --collector.disable-defaults --collector.infiniband \
 	--web.listen-address="127.0.0.1:$NE_PORT" > "$tmp/ne.log" 2>&1 &
 nepid=$!
 defer kill "$nepid"

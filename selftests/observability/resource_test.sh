@@ -57,10 +57,10 @@ none_owned() { [ "$(owned_all)" = "qp 0 cq 0 mr 0 pd 0" ]; }
 # (rdma-core's examples create them before they listen; perftest's tools
 # only after a client connected).
 servers() {
-	in_ct c1_1 timeout -k 5 "$TMO" ibv_rc_pingpong -d vr1_1 -g "$gid" -p 18515 \
+	ip netns exec c1_1 timeout -k 5 "$TMO" ibv_rc_pingpong -d vr1_1 -g "$gid" -p 18515 \
 		> "$tmp/rc.log" 2>&1 &
 	rcpp=$!
-	in_ct c1_1 timeout -k 5 "$TMO" ibv_srq_pingpong -d vr1_1 -g "$gid" -p 18516 -q 2 \
+	ip netns exec c1_1 timeout -k 5 "$TMO" ibv_srq_pingpong -d vr1_1 -g "$gid" -p 18516 -q 2 \
 		> "$tmp/srq.log" 2>&1 &
 	srqpp=$!
 	listening c1_1 18515 "$rcpp" && listening c1_1 18516 "$srqpp"
