@@ -15,6 +15,12 @@ import os
 import sys
 
 
+def drv(e, name):
+    """A driver attribute of an entry: the rdma tool prefixes their JSON
+    keys with "drv_"."""
+    return e.get("drv_" + name)
+
+
 def load(path):
     with open(path) as f:
         text = f.read().strip()
@@ -56,17 +62,17 @@ def main():
             continue
         for e in user:
             n = e.get(num_key[t])
-            pn = e.get("phys_" + ("qpn" if t == "qp" else num_key[t]))
+            pn = drv(e, "phys_" + ("qpn" if t == "qp" else num_key[t]))
             where = "%s %s %s" % (vdev, t, n)
-            ok = e.get("phys_dev") == pdev and pn is not None
+            ok = drv(e, "phys_dev") == pdev and pn is not None
             pe = phys(t, num_key[t], pn) if ok else []
             ok = ok and len(pe) == 1 and owned(pe[0])
             if t == "qp":
                 ok = ok and pn == n	# the virtual QPN is the physical one
             detail = "phys_dev %s phys %s, on %s: %s" % (
-                e.get("phys_dev"), pn, pdev, pe[0].get("comm") if pe else "none")
-            if "phys_pdn" in e or t != "cq":
-                ppd = e.get("phys_pdn")
+                drv(e, "phys_dev"), pn, pdev, pe[0].get("comm") if pe else "none")
+            if drv(e, "phys_pdn") is not None or t != "cq":
+                ppd = drv(e, "phys_pdn")
                 pp = phys("pd", "pdn", ppd)
                 ok = ok and len(pp) == 1 and owned(pp[0])
                 # One physical PD per virtual PD.
@@ -76,7 +82,7 @@ def main():
                     vpd, ppd, pp[0].get("comm") if pp else "none")
             check(ok, "%s -> %s %s: %s" % (where, pdev, t, detail))
     qp1 = [e for e in v["qp"] if e.get("lqpn") == 1]
-    check(len(qp1) == 1 and qp1[0].get("phys") == "emulated",
+    check(len(qp1) == 1 and drv(qp1[0], "phys") == "emulated",
           "%s QP1 is emulated: %s" % (vdev, qp1))
     # Every PD of the device (ib_mad's too) has its own physical PD.
     n_v = len(v["pd"])
