@@ -288,13 +288,18 @@ else
 fi
 
 # ---- tunnel MADs -------------------------------------------------------------------
-# rdma_cm's connection (REQ, REP, RTU, DREQ, DREP) through both QP1s.
+# rdma_cm's connection (REQ, REP, RTU, DREQ, DREP) through both QP1s.  The
+# client starts once the server's rdma_cm ID listens (rdma_cm listeners do
+# not show in ss; ib_core's resource tracking lists them), and retries
+# while it is refused (a server that lists its ID before it accepts).
+cm_listening() { in_ct "$1" rdma resource show cm_id | grep -q "state LISTEN "; }
 snap c1_1 vr1_1 "$tmp/m0" && snap c2_1 vr2_1 "$tmp/n0"
 ip netns exec c2_1 timeout -k 5 "$TMO" rping -s -a "$(ct_addr 2 1)" -p 7471 -C 1 > "$tmp/srv.log" 2>&1 &
 spid=$!
+wait_for 30 cm_listening c2_1 || ktap_diag "no listening cm_id in c2_1 after 30s"
 rc=1
 for i in 1 2 3 4 5; do
-	sleep 1
+	[ "$i" -eq 1 ] || sleep 1
 	in_ct c1_1 timeout -k 5 "$TMO" rping -c -a "$(ct_addr 2 1)" -p 7471 -C 1 > "$tmp/cli.log" 2>&1 &&
 		{ rc=0; break; }
 done
