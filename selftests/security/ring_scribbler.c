@@ -27,6 +27,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <execinfo.h>
+#include <signal.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -433,6 +435,18 @@ static void *events(void *arg)
 	return NULL;
 }
 
+/* A crash of the scribbler itself says where (it segfaulted in the VM). */
+static void crashed(int sig)
+{
+	void *frames[64];
+	int n = backtrace(frames, 64);
+
+	dprintf(2, "ring_scribbler: signal %d, backtrace:\n", sig);
+	backtrace_symbols_fd(frames, n, 2);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 int main(int argc, char **argv)
 {
 	struct ibv_srq_init_attr sa = { .attr = { .max_wr = 128, .max_sge = 1 } };
@@ -447,6 +461,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGSEGV, crashed);
+	signal(SIGBUS, crashed);
 	gidx = atoi(argv[2]);
 	end = time(NULL) + atoi(argv[3]);
 	min_wqes = strtoul(argv[4], NULL, 0);
