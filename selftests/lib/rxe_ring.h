@@ -2,7 +2,8 @@
 /*
  * The rings of the rxe user ABI (struct rxe_queue_buf), located in the
  * calling process: the uverbs mappings an object's creation added.  For
- * tests that write work requests into the rings by hand (verbs_test).
+ * tests that write work requests into the rings by hand (verbs_test,
+ * security/ring_scribbler).
  */
 #ifndef _VRDMA_SELFTESTS_RXE_RING_H
 #define _VRDMA_SELFTESTS_RXE_RING_H

@@ -9,8 +9,10 @@
 #
 #   c1_1 vr11 -- rxe1 (host 1; removed in the second run)
 #
-# Each run must end in time having corrupted at least 10000 WQEs (the
-# second, once the device is gone); the device must go with its RNIC, the
+# Each run lasts RING_FUZZ_SECONDS and must end in time having corrupted
+# at least RING_FUZZ_WQES WQEs (the second, unless the device went first):
+# make check scribbles 20 s for at least 1000, make fuzz (selftests/fuzz/)
+# 120 s for at least 10000.  The device must go with its RNIC, the
 # module unload with its leak audit clean, and the kernel's unreclaimable
 # slab and vmalloc memory be back to its baseline (within 8 MiB).  The
 # softirq time the runs cost is reported.  FUZZ_SEED=N replays a run.
@@ -20,6 +22,8 @@ require_root
 
 TOOL=$(cd "$(dirname "$0")" && pwd)/ring_scribbler
 SEED=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+SECS=${RING_FUZZ_SECONDS:-20}
+WQES=${RING_FUZZ_WQES:-1000}
 
 ktap_plan 6
 topo_hosts 1 || { echo "Bail out! setup"; exit 1; }
@@ -34,14 +38,15 @@ vrdma_unload
 mem0=$(mem)
 vrdma_load || { echo "Bail out! modprobe"; exit 1; }
 "$VRDMACTL" dev add vr11 netns c1_1 netdev eth0 phys rxe1 || { echo "Bail out! dev add"; exit 1; }
-gidx=$(in_ct c1_1 bash -c ". $LIB_DIR/topo.sh; wait_for 20 gid_index vr11 $(ct_addr 1 1) && gid_index vr11 $(ct_addr 1 1)")
-[ -n "$gidx" ] || { echo "Bail out! vr11 has no GID"; exit 1; }
+gidx() { in_ct c1_1 bash -c ". $LIB_DIR/topo.sh; gid_index vr11 $(ct_addr 1 1)"; }
+wait_for 20 gidx || { echo "Bail out! vr11 has no GID"; exit 1; }
+gidx=$(gidx)
 
 # run DESC SECONDS SEED [KILL_AFTER]
 run() {
 	local desc=$1 secs=$2 seed=$3 kill=${4:-} out rc s0 s1 t0 pid
 	s0=$(softirq) t0=$(date +%s)
-	in_ct c1_1 timeout -k 10 $((secs + 120)) "$TOOL" vr11 "$gidx" "$secs" 10000 "$seed" \
+	in_ct c1_1 timeout -k 10 $((secs + 120)) "$TOOL" vr11 "$gidx" "$secs" "$WQES" "$seed" \
 		> /tmp/scribble.log 2>&1 &
 	pid=$!
 	if [ -n "$kill" ]; then
@@ -56,14 +61,14 @@ run() {
 	ktap_diag "$desc:" "$out" \
 		"softirq time: $(( (s1 - s0) * 1000 / $(getconf CLK_TCK) )) ms in $(( $(date +%s) - t0 )) s"
 	if [ $rc -eq 0 ] && grep -q '^done' <<< "$out" &&
-	   [ "$(awk '/^corrupted/ { print $2 }' <<< "$out")" -ge 10000 ]; then
-		ktap_ok "$desc: at least 10000 corrupted WQEs, ended in time"
+	   [ "$(awk '/^corrupted/ { print $2 }' <<< "$out")" -ge "$WQES" ]; then
+		ktap_ok "$desc: at least $WQES corrupted WQEs, ended in time"
 	else
-		ktap_fail "$desc: at least 10000 corrupted WQEs, ended in time (exit $rc)"
+		ktap_fail "$desc: at least $WQES corrupted WQEs, ended in time (exit $rc)"
 	fi
 }
-run "scribbling (seed $SEED)" 60 "$SEED"
-run "scribbling, the physical device removed (seed $((SEED + 1)))" 60 $((SEED + 1)) 20
+run "scribbling (seed $SEED)" "$SECS" "$SEED"
+run "scribbling, the physical device removed (seed $((SEED + 1)))" "$SECS" $((SEED + 1)) $((SECS / 2))
 grep -q '^fatal yes' /tmp/scribble.log && ktap_ok "the process saw IBV_EVENT_DEVICE_FATAL" ||
 	ktap_fail "the process saw IBV_EVENT_DEVICE_FATAL"
 wait_for 30 bash -c '! [ -e /sys/class/infiniband/vr11 ]' &&
