@@ -12,16 +12,30 @@
  *     scatter counts and lengths, random opcodes) into the send, receive
  *     and SRQ rings and move the producer indices (sometimes to garbage);
  *     the CQ rings' consumer indices too;
- *   - a doorbell thread rings the send doorbells, arms the CQs (which
- *     rescans the receive rings) and polls the CQs;
+ *   - a doorbell thread rings the send doorbells, sends valid UD
+ *     datagrams, arms the CQs (which rescans the receive rings) and
+ *     consumes the CQs;
  *   - a state thread moves QPs to the error state and back through
  *     RESET, INIT, RTR and RTS;
  *   - a lifecycle thread destroys and recreates QP pairs, resizes the CQs
  *     and the SRQ (which replaces their rings).
+ * The process never goes through librxe's data path on a ring it
+ * corrupts: librxe trusts the shared indices (its producer_addr() and
+ * consumer_addr() do not mask them), so ibv_poll_cq() on a CQ whose
+ * consumer index was scribbled, or ibv_post_send() on a QP whose producer
+ * index was, reads or writes far outside the ring (the first version of
+ * this program segfaulted that way).  Doorbells are rung with the uverbs
+ * write path librxe itself uses (IB_USER_VERBS_CMD_POST_SEND with no work
+ * requests), the CQs are consumed by reading their rings with masked
+ * indices, and the valid datagrams go through ibv_post_send() on a UD QP
+ * whose rings are never written by hand.  librxe is called only for what
+ * does not read the rings: creating, modifying, resizing and destroying
+ * objects, arming CQs, async events.
+ *
  * It stops early on IBV_EVENT_DEVICE_FATAL (the physical device went
  * away: every later call fails, none may hang), and prints
- *   seed S / corrupted N / doorbells N / recreated N / resized N /
- *   fatal yes|no / done
+ *   seed S / corrupted N / doorbells N / sent N / polled N / recreated N /
+ *   resized N / fatal yes|no / done
  * Exit status 0 when it stopped in time, and wrote at least MIN_WQES
  * corrupted WQEs (unless the device went away first).
  */
@@ -38,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
+#include <rdma/ib_user_verbs.h>
 
 #include "../lib/rxe_ring.h"
 
@@ -48,7 +63,6 @@
 struct pair {
 	pthread_rwlock_t lock;		/* write: destroyed/recreated */
 	struct ibv_qp *qp[2];
-	struct ibv_qp_ex *qpx[2];
 	struct ring sq[2], rq[2];
 	bool ok;
 };
@@ -73,13 +87,13 @@ static struct {
 	struct ring ring;
 	struct ibv_qp *qp[2];
 } srq;
-static struct {
+static struct {			/* qp[0] sends valid datagrams, qp[1] is scribbled */
 	struct ibv_qp *qp[2];
-	struct ring sq[2];
+	struct ring sq;			/* qp[1]'s */
 	struct ibv_ah *ah;
 } ud;
 static atomic_bool stop, fatal;
-static atomic_ulong corrupted, doorbells, recreated, resized;
+static atomic_ulong corrupted, doorbells, sent, polled, recreated, resized;
 static unsigned int seed;
 
 /* A thread's own random numbers (rand_r), seeded from the run's seed. */
@@ -150,9 +164,8 @@ static struct ibv_qp *qp_new(enum ibv_qp_type type, struct ibv_srq *s,
 		.qp_type = type,
 		.cap = { .max_send_wr = 32, .max_recv_wr = s ? 0 : 32,
 			 .max_send_sge = 2, .max_recv_sge = s ? 0 : 1 },
-		.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+		.comp_mask = IBV_QP_INIT_ATTR_PD,
 		.pd = pd,
-		.send_ops_flags = IBV_QP_EX_WITH_SEND,
 	};
 	struct snap before, after;
 	struct ring r[4];
@@ -184,7 +197,6 @@ static bool pair_new(struct pair *p)
 		p->qp[i] = qp_new(IBV_QPT_RC, NULL, &p->sq[i], &p->rq[i]);
 		if (!p->qp[i])
 			return false;
-		p->qpx[i] = ibv_qp_to_qp_ex(p->qp[i]);
 	}
 	return !qp_connect(p->qp[0], p->qp[1]->qp_num) &&
 	       !qp_connect(p->qp[1], p->qp[0]->qp_num);
@@ -212,6 +224,73 @@ static struct ibv_cq *cq_new(struct ring *ring, int cqe)
 	if (cq && snap_new(&before, &after, ring, 1) != 1)
 		memset(ring, 0, sizeof(*ring));
 	return cq;
+}
+
+/*
+ * Where a CQ's or an SRQ's ring is after a successful resize: librxe
+ * unmapped the old one and mapped the new one, often at the same address.
+ */
+static void ring_moved(struct ring *r, const struct snap *before,
+		       const struct snap *after)
+{
+	int i;
+
+	if (snap_new(before, after, r, 1) == 1)
+		return;
+	for (i = 0; r->q && i < after->n; i++)
+		if (after->m[i].start == (unsigned long)r->q) {
+			r->maplen = after->m[i].end - after->m[i].start;
+			r->mask = r->q->index_mask;
+			r->log2 = r->q->log2_elem_size;
+			return;
+		}
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * A send doorbell as librxe rings it (post_send_db()): a POST_SEND command
+ * with no work requests, on the uverbs command fd.  It reads nothing of
+ * the ring; the kernel must cope with whatever the ring holds.
+ */
+static void ring_doorbell(struct ibv_qp *qp)
+{
+	struct {
+		struct ib_uverbs_cmd_hdr hdr;
+		struct ib_uverbs_post_send cmd;
+	} c = {
+		.hdr = { .command = IB_USER_VERBS_CMD_POST_SEND,
+			 .in_words = sizeof(c) / 4,
+			 .out_words = sizeof(struct ib_uverbs_post_send_resp) / 4 },
+	};
+	struct ib_uverbs_post_send_resp resp;
+
+	c.cmd.response = (uintptr_t)&resp;
+	c.cmd.qp_handle = qp->handle;
+	c.cmd.wqe_size = sizeof(struct ib_uverbs_send_wr);
+	if (write(qp->context->cmd_fd, &c, sizeof(c)) == sizeof(c))
+		atomic_fetch_add(&doorbells, 1);
+}
+
+/*
+ * Consume a CQ the way a careful reader of a corrupted ring would: the
+ * indices masked with the mask seen when the ring was mapped, the CQEs
+ * copied out, the consumer index set to where the reading stopped.
+ */
+static void cq_drain(struct ring *r)
+{
+	struct ib_uverbs_wc wc;
+	uint32_t p, c, n;
+
+	if (!r->q || !ring_sane(r) || (1u << r->log2) < sizeof(wc))
+		return;
+	p = ring_get(&r->q->producer_index) & r->mask;
+	c = ring_get(&r->q->consumer_index) & r->mask;
+	for (n = 0; c != p && n < 64; n++) {
+		memcpy(&wc, ring_slot(r, c), sizeof(wc));
+		c = (c + 1) & r->mask;
+	}
+	ring_set(&r->q->consumer_index, c);
+	atomic_fetch_add(&polled, n);
 }
 
 /* Corrupt @n WQEs of @r at its producer index, then move it. */
@@ -289,7 +368,7 @@ static void *scribbler(void *arg)
 			scribble(&srq.ring, &s, n);
 			pthread_rwlock_unlock(&srq.lock);
 		} else if (k == NPAIR + 1) {
-			scribble(&ud.sq[rnd(&s, 2)], &s, n);
+			scribble(&ud.sq, &s, n);
 		} else {
 			struct ring *r;
 
@@ -308,17 +387,14 @@ static void *scribbler(void *arg)
 static void *doorbell(void *arg)
 {
 	unsigned int s = seed + 100 + (unsigned int)(uintptr_t)arg;
-	struct ibv_wc wc[16];
 
 	while (!atomic_load(&stop)) {
 		struct pair *p = &pairs[rnd(&s, NPAIR)];
 		int i = rnd(&s, 2);
 
 		pthread_rwlock_rdlock(&p->lock);
-		if (p->ok) {
-			ibv_wr_start(p->qpx[i]);
-			ibv_wr_complete(p->qpx[i]);
-		}
+		if (p->ok)
+			ring_doorbell(p->qp[i]);
 		pthread_rwlock_unlock(&p->lock);
 		if (!rnd(&s, 4)) {
 			struct ibv_sge sge = { (uintptr_t)buf, 64, mr->lkey };
@@ -329,14 +405,16 @@ static void *doorbell(void *arg)
 					   .remote_qpn = ud.qp[1]->qp_num,
 					   .remote_qkey = QKEY } }, *bad;
 
-			ibv_post_send(ud.qp[0], &wr, &bad);
+			/* qp[0]'s rings are never scribbled: librxe may. */
+			if (!ibv_post_send(ud.qp[0], &wr, &bad))
+				atomic_fetch_add(&sent, 1);
+			ring_doorbell(ud.qp[1]);
 		}
 		pthread_rwlock_rdlock(&cqs.lock);
 		ibv_req_notify_cq(cqs.cq[rnd(&s, 2)], rnd(&s, 2));
-		ibv_poll_cq(cqs.cq[0], 16, wc);
-		ibv_poll_cq(cqs.cq[1], 16, wc);
+		cq_drain(&cqs.ring[0]);
+		cq_drain(&cqs.ring[1]);
 		pthread_rwlock_unlock(&cqs.lock);
-		atomic_fetch_add(&doorbells, 1);
 	}
 	return NULL;
 }
@@ -386,8 +464,7 @@ static void *lifecycle(void *arg)
 			snap_take(&before);
 			if (!ibv_resize_cq(cqs.cq[i], 64 + rnd(&s, 512))) {
 				snap_take(&after);
-				if (snap_new(&before, &after, &cqs.ring[i], 1) != 1)
-					memset(&cqs.ring[i], 0, sizeof(cqs.ring[i]));
+				ring_moved(&cqs.ring[i], &before, &after);
 				atomic_fetch_add(&resized, 1);
 			}
 			pthread_rwlock_unlock(&cqs.lock);
@@ -399,8 +476,7 @@ static void *lifecycle(void *arg)
 			snap_take(&before);
 			if (!ibv_modify_srq(srq.srq, &a, IBV_SRQ_MAX_WR)) {
 				snap_take(&after);
-				if (snap_new(&before, &after, &srq.ring, 1) != 1)
-					memset(&srq.ring, 0, sizeof(srq.ring));
+				ring_moved(&srq.ring, &before, &after);
 				atomic_fetch_add(&resized, 1);
 			}
 			pthread_rwlock_unlock(&srq.lock);
@@ -507,10 +583,12 @@ int main(int argc, char **argv)
 			return 1;
 	}
 	for (i = 0; i < 2; i++) {
-		struct ring unused;
+		struct ring sq, unused;
 
 		srq.qp[i] = qp_new(IBV_QPT_RC, srq.srq, &unused, &unused);
-		ud.qp[i] = qp_new(IBV_QPT_UD, NULL, &ud.sq[i], &unused);
+		ud.qp[i] = qp_new(IBV_QPT_UD, NULL, &sq, &unused);
+		if (i)
+			ud.sq = sq;
 		if (!srq.qp[i] || !ud.qp[i] || qp_connect(ud.qp[i], 0))
 			return 1;
 	}
@@ -539,8 +617,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < 6; i++)
 		pthread_join(t[i], NULL);
 
-	printf("corrupted %lu\ndoorbells %lu\nrecreated %lu\nresized %lu\nfatal %s\n",
+	printf("corrupted %lu\ndoorbells %lu\nsent %lu\npolled %lu\nrecreated %lu\nresized %lu\nfatal %s\n",
 	       atomic_load(&corrupted), atomic_load(&doorbells),
+	       atomic_load(&sent), atomic_load(&polled),
 	       atomic_load(&recreated), atomic_load(&resized),
 	       atomic_load(&fatal) ? "yes" : "no");
 	/* Everything else goes with the process (and must). */
