@@ -401,6 +401,8 @@ static void *doorbell(void *arg)
 			struct ibv_send_wr wr = {
 				.sg_list = &sge, .num_sge = 1,
 				.opcode = IBV_WR_SEND,
+				/* Signaled: unsignaled sends keep their slots. */
+				.send_flags = IBV_SEND_SIGNALED,
 				.wr.ud = { .ah = ud.ah,
 					   .remote_qpn = ud.qp[1]->qp_num,
 					   .remote_qkey = QKEY } }, *bad;
