@@ -157,7 +157,8 @@ EOC
 sleepd_start() {
 	local ns=$1 n=$2 dir=$3 extra=${4:-}
 	sleepd_conf "$ns" "$n" "$dir" "$extra" > "$dir/$ns.conf"
-	ip netns exec "$ns" "$SLEEPD" -c "$dir/$ns.conf" 2>> "$dir/$ns.err" &
+	# SLEEPD_WRAP: a command prefix (env, faketime) for this daemon.
+	ip netns exec "$ns" ${SLEEPD_WRAP:-} "$SLEEPD" -c "$dir/$ns.conf" 2>> "$dir/$ns.err" &
 	eval "SLEEPD_PID_$ns=$!"
 	defer "kill $! 2>/dev/null; sleep 0.3; kill -9 $! 2>/dev/null"
 	wait_for 10 test -S "$dir/$ns.sock"
@@ -270,4 +271,84 @@ logs_clean() {
 		fi
 	done
 	return $bad
+}
+
+# ---- faults and what other hosts see ------------------------------------------
+
+# took_over DIR PEER NS...: one of NS... logged a takeover of PEER.
+took_over() {
+	local dir=$1 peer=$2 ns
+	shift 2
+	for ns in "$@"; do
+		log_has "$ns" "$dir" takeover peer "$peer" && return 0
+	done
+	return 1
+}
+
+# takeovers_of_awake DIR "AWAKE..." NS...: the takeovers of hosts in AWAKE
+# that NS... logged (peer names, one per line).
+takeovers_of() {
+	local dir=$1 awake=" $2 " ns
+	shift 2
+	for ns in "$@"; do
+		$PY - "$dir/$ns.log" "$awake" <<'EOP'
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get('event') == 'takeover' and ' %s ' % r.get('peer') in sys.argv[2]:
+        print('%s took %s over (%s)' % (r['host'], r['peer'], r.get('reason')))
+EOP
+	done
+}
+
+# neigh_owned NS PEER-NS...: NS's neighbour entries for each PEER-NS's
+# IPv4 address are PEER-NS's own MAC (or absent, never another MAC).
+neigh_owned() {
+	local ns=$1 p n mac bad=0
+	shift
+	for p in "$@"; do
+		n=${p#s}
+		mac=$(neigh_mac "$ns" "$(snet_addr "$n")")
+		if [ -n "$mac" ] && [ "$mac" != "$(ns_mac "$p")" ]; then
+			echo "$ns sees $p ($(snet_addr "$n")) at $mac, not $(ns_mac "$p")"
+			bad=1
+		fi
+	done
+	return $bad
+}
+
+# port_filter PORT-DEV "MATCH... action drop": a filter on a host's bridge
+# port (its egress is the host's receive path), removed on exit.
+port_filter() {
+	local dev=$1
+	shift
+	tc qdisc show dev "$dev" | grep -q clsact ||
+		{ tc qdisc add dev "$dev" clsact && defer "tc qdisc del dev $dev clsact"; }
+	tc filter add dev "$dev" egress "$@"
+}
+
+# drop_msg_type NS TYPE: NS receives no peer-protocol message of TYPE
+# (u32 on the UDP payload: IPv4 header without options, UDP, 5th byte).
+drop_msg_type() {
+	modprobe cls_u32 2>/dev/null
+	port_filter "$1-p" pref 10 protocol ip u32 match ip protocol 17 0xff \
+		match ip dport 7789 0xffff match u8 "$2" 0xff at 33 action drop
+}
+
+# tcp_lands NS ADDR PORT: a connection from NS reaches the service (it
+# answers "hello"), not an interception.
+tcp_lands() {
+	local out
+	out=$(ip netns exec "$1" timeout 5 $PY -c "
+import socket
+s = socket.create_connection(('$2', $3), timeout=4)
+print(s.recv(16).decode().strip())" 2>&1) && [ "$out" = hello ]
+}
+
+# The module's state for ADDR in NS is awake and not managed.
+kpeer_free() {
+	[ "$(peer_field "$1" "$2" managed)" != True ]
 }
