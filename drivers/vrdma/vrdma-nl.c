@@ -141,7 +141,7 @@ static const struct nla_policy vrdma_sleep_activity_get_nl_policy[VRDMA_A_SLEEP_
 };
 
 /* VRDMA_CMD_SLEEP_PEER_SET - do */
-static const struct nla_policy vrdma_sleep_peer_set_nl_policy[VRDMA_A_SLEEP_ANNOUNCE + 1] = {
+static const struct nla_policy vrdma_sleep_peer_set_nl_policy[VRDMA_A_SLEEP_LLADDR + 1] = {
 	[VRDMA_A_SLEEP_ADDR] = NLA_POLICY_EXACT_LEN(16),
 	[VRDMA_A_SLEEP_NAME] = { .type = NLA_NUL_STRING, .len = 63, },
 	[VRDMA_A_SLEEP_STATE] = NLA_POLICY_RANGE(NLA_U32, 1, 3),
@@ -151,6 +151,7 @@ static const struct nla_policy vrdma_sleep_peer_set_nl_policy[VRDMA_A_SLEEP_ANNO
 	[VRDMA_A_SLEEP_ADDRS] = NLA_POLICY_NESTED(vrdma_sleep_list_nl_policy),
 	[VRDMA_A_SLEEP_PORTS] = NLA_POLICY_NESTED(vrdma_sleep_list_nl_policy),
 	[VRDMA_A_SLEEP_ANNOUNCE] = { .type = NLA_FLAG, },
+	[VRDMA_A_SLEEP_LLADDR] = NLA_POLICY_EXACT_LEN(6),
 };
 
 /* VRDMA_CMD_SLEEP_PEER_DEL - do */
@@ -289,7 +290,7 @@ const struct genl_split_ops vrdma_nl_ops[22] = {
 		.cmd		= VRDMA_CMD_SLEEP_PEER_SET,
 		.doit		= vrdma_nl_sleep_peer_set_doit,
 		.policy		= vrdma_sleep_peer_set_nl_policy,
-		.maxattr	= VRDMA_A_SLEEP_ANNOUNCE,
+		.maxattr	= VRDMA_A_SLEEP_LLADDR,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{

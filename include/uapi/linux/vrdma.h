@@ -92,10 +92,16 @@ enum vrdma_sleep_state {
  *   RTR, create_ah) to an overlay address waits for the sleeping host that
  *   runs it.
  * @VRDMA_SLEEP_EVENT_REQUEST: A valid request for a sleeper this host manages.
+ * @VRDMA_SLEEP_EVENT_OWNER_ALIVE: The owner of a managed sleeper's address
+ *   spoke on the interception's interface (an ARP packet or a neighbour
+ *   solicitation or advertisement from that address with another MAC address
+ *   than this host's): it is alive. The module stops answering for the sleeper
+ *   at once.
  */
 enum vrdma_sleep_event_type {
 	VRDMA_SLEEP_EVENT_WAKE_NEEDED = 1,
 	VRDMA_SLEEP_EVENT_REQUEST,
+	VRDMA_SLEEP_EVENT_OWNER_ALIVE,
 };
 
 /**
@@ -237,6 +243,7 @@ enum {
 	VRDMA_A_SLEEP_ANNOUNCE,
 	VRDMA_A_SLEEP_STATS,
 	VRDMA_A_SLEEP_PAD,
+	VRDMA_A_SLEEP_LLADDR,
 
 	__VRDMA_A_SLEEP_MAX,
 	VRDMA_A_SLEEP_MAX = (__VRDMA_A_SLEEP_MAX - 1)
