@@ -31,6 +31,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/etherdevice.h>
 #include <linux/hashtable.h>
 #include <linux/jhash.h>
 #include <linux/jiffies.h>
@@ -392,6 +393,8 @@ static bool vrdma_sleep_same_icpt(const struct vrdma_sleep_peer *old,
 
 	if (old->managed != peer->managed || old->n_addrs != peer->n_addrs ||
 	    old->n_ports != peer->n_ports ||
+	    old->has_lladdr != peer->has_lladdr ||
+	    (peer->has_lladdr && !ether_addr_equal(old->lladdr, peer->lladdr)) ||
 	    (peer->managed && old->ifindex != peer->ifindex))
 		return false;
 	for (i = 0; i < peer->n_addrs; i++)

@@ -31,6 +31,7 @@
 
 #include <linux/atomic.h>
 #include <linux/hashtable.h>
+#include <linux/if_ether.h>
 #include <linux/in6.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -88,6 +89,11 @@ struct vrdma_sleep_addr {
  *	@ifindex
  * @mc_added: the solicited-node multicast addresses of its IPv6
  *	addresses were added to that netdev
+ * @lladdr: its own MAC address, if @has_lladdr
+ * @has_lladdr: see @lladdr; without it the owner is never detected
+ * @owner_alive: its owner spoke on the interception's interface since the
+ *	interception started (WRITE_ONCE from the hooks): it is not asleep,
+ *	and is not answered for any more
  * @ifindex: interface of the interception
  * @n_addrs: number of @addrs
  * @addrs: its addresses (IPv6 or IPv4-mapped), each in the domain's
@@ -107,6 +113,9 @@ struct vrdma_sleep_peer {
 	bool has_manager;
 	bool managed;
 	bool mc_added;
+	u8 lladdr[ETH_ALEN];
+	bool has_lladdr;
+	bool owner_alive;
 	int ifindex;
 	unsigned int n_addrs;
 	struct vrdma_sleep_addr addrs[VRDMA_SLEEP_ADDRS_MAX];
@@ -233,6 +242,9 @@ void vrdma_sleep_event_request(struct vrdma_sleep_domain *dom,
 			       const struct in6_addr *daddr,
 			       const struct in6_addr *saddr, u16 sport,
 			       u16 dport, u32 kind, int ifindex);
+void vrdma_sleep_event_owner(struct vrdma_sleep_domain *dom,
+			     struct vrdma_sleep_peer *peer,
+			     const struct in6_addr *saddr, int ifindex);
 int vrdma_sleep_event_wake_needed(struct net *net,
 				  const struct in6_addr *host,
 				  const union ib_gid *dgid, u32 vni,

@@ -7,11 +7,18 @@
  *
  *  ARP input:        an ARP request for a managed sleeper's IPv4 address,
  *                    on the interception's interface, is answered with
- *                    this host's MAC address (and dropped).  Gratuitous
- *                    requests (sender = target, the sleeper announcing
- *                    itself) and our own are left alone.
+ *                    this host's MAC address (and dropped).  An ARP
+ *                    packet (request, reply, gratuitous) whose sender is
+ *                    a managed sleeper's address and the sleeper's own
+ *                    MAC (lladdr) is its owner speaking: alive, the
+ *                    peer is answered for no more (owner_alive) and an
+ *                    OWNER_ALIVE event tells the daemon.  Requests from
+ *                    ourselves or from 0.0.0.0 (address probes) are left
+ *                    alone.
  *  IPv6 pre-routing: a neighbour solicitation for a sleeper's IPv6
- *                    address is answered the same way.
+ *                    address is answered the same way; a solicitation or
+ *                    advertisement from a sleeper's address is its owner
+ *                    speaking.
  *  IPv4/IPv6 pre-routing: a packet to a sleeper's address that reached
  *                    this host (it answered for it) is classified, counted
  *                    and dropped: a TCP SYN (no ACK, RST or FIN) to one of
@@ -188,6 +195,29 @@ vrdma_sleep_managed(struct vrdma_sleep_domain *dom, const struct in6_addr *addr,
 	return peer;
 }
 
+/* Is @mac the owner's of @peer (as the daemon told)? */
+static bool vrdma_sleep_is_owner(const struct vrdma_sleep_peer *peer,
+				 const u8 *mac)
+{
+	return peer->has_lladdr && ether_addr_equal(peer->lladdr, mac);
+}
+
+/*
+ * @saddr, an address of managed @peer, spoke on @dev from the owner's MAC
+ * (not another manager's announcement): the owner is alive.  Stop answering for it; tell the daemon
+ * (rate limited as the other events).
+ */
+static void vrdma_sleep_owner_spoke(struct vrdma_sleep_domain *dom,
+				    struct vrdma_sleep_peer *peer,
+				    const struct in6_addr *saddr,
+				    const struct net_device *dev)
+{
+	if (!READ_ONCE(peer->owner_alive))
+		WRITE_ONCE(peer->owner_alive, true);
+	if (vrdma_sleep_event_due(dom, peer))
+		vrdma_sleep_event_owner(dom, peer, saddr, dev->ifindex);
+}
+
 static unsigned int vrdma_sleep_ipv4(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
 {
@@ -201,7 +231,7 @@ static unsigned int vrdma_sleep_ipv4(void *priv, struct sk_buff *skb,
 
 	ipv6_addr_set_v4mapped(iph->daddr, &daddr);
 	peer = vrdma_sleep_managed(dom, &daddr, in ? state->in : NULL);
-	if (!peer)
+	if (!peer || READ_ONCE(peer->owner_alive))
 		return NF_ACCEPT;
 
 	if (!(ntohs(iph->frag_off) & IP_OFFSET))
@@ -286,11 +316,22 @@ static bool vrdma_sleep_ns(struct vrdma_sleep_domain *dom,
 	bool dad;
 
 	ns = skb_header_pointer(skb, off, sizeof(_ns), &_ns);
-	if (!ns || ns->icmph.icmp6_type != NDISC_NEIGHBOUR_SOLICITATION ||
-	    ns->icmph.icmp6_code || ip6h->hop_limit != 255)
+	if (!ns || ns->icmph.icmp6_code || ip6h->hop_limit != 255 ||
+	    (ns->icmph.icmp6_type != NDISC_NEIGHBOUR_SOLICITATION &&
+	     ns->icmph.icmp6_type != NDISC_NEIGHBOUR_ADVERTISEMENT))
+		return false;
+	/* From a sleeper's own address, not from us: its owner speaks. */
+	peer = vrdma_sleep_managed(dom, &ip6h->saddr, dev);
+	if (peer && skb_mac_header_was_set(skb) &&
+	    skb_mac_header_len(skb) >= ETH_HLEN &&
+	    vrdma_sleep_is_owner(peer, eth_hdr(skb)->h_source)) {
+		vrdma_sleep_owner_spoke(dom, peer, &ip6h->saddr, dev);
+		return false;
+	}
+	if (ns->icmph.icmp6_type != NDISC_NEIGHBOUR_SOLICITATION)
 		return false;
 	peer = vrdma_sleep_managed(dom, &ns->target, dev);
-	if (!peer)
+	if (!peer || READ_ONCE(peer->owner_alive))
 		return false;
 	if (dev->type != ARPHRD_ETHER || !skb_mac_header_was_set(skb) ||
 	    skb_mac_header_len(skb) < ETH_HLEN)
@@ -331,7 +372,7 @@ static unsigned int vrdma_sleep_ipv6(void *priv, struct sk_buff *skb,
 		return NF_DROP;
 
 	peer = vrdma_sleep_managed(dom, &ip6h->daddr, in ? state->in : NULL);
-	if (!peer)
+	if (!peer || READ_ONCE(peer->owner_alive))
 		return NF_ACCEPT;
 	if (!(frag_off & htons(~0x7)))
 		kind = vrdma_sleep_classify(peer, skb, off, nexthdr, &sport,
@@ -351,23 +392,42 @@ static unsigned int vrdma_sleep_arp_in(void *priv, struct sk_buff *skb,
 	const struct vrdma_sleep_arp *a;
 	struct vrdma_sleep_peer *peer;
 	struct vrdma_sleep_arp _a;
-	struct in6_addr tip;
+	struct in6_addr sip, tip;
 
 	if (!dev || dev->type != ARPHRD_ETHER || dev->addr_len != ETH_ALEN)
 		return NF_ACCEPT;
 	a = skb_header_pointer(skb, 0, sizeof(_a), &_a);
 	if (!a || a->h.ar_hrd != htons(ARPHRD_ETHER) ||
 	    a->h.ar_pro != htons(ETH_P_IP) || a->h.ar_hln != ETH_ALEN ||
-	    a->h.ar_pln != 4 || a->h.ar_op != htons(ARPOP_REQUEST))
+	    a->h.ar_pln != 4 ||
+	    (a->h.ar_op != htons(ARPOP_REQUEST) &&
+	     a->h.ar_op != htons(ARPOP_REPLY)))
 		return NF_ACCEPT;
-	/* A gratuitous request (the sleeper woke up), or our own. */
-	if (a->sip == a->tip || ether_addr_equal(a->sha, dev->dev_addr) ||
+	/* Our own, or from nobody valid. */
+	if (ether_addr_equal(a->sha, dev->dev_addr) ||
 	    !is_valid_ether_addr(a->sha))
+		return NF_ACCEPT;
+
+	/*
+	 * Any ARP from a managed sleeper's address, a reply to a probe, a
+	 * request of its own or its gratuitous announcement: the owner is
+	 * alive.
+	 */
+	if (a->sip) {
+		ipv6_addr_set_v4mapped(a->sip, &sip);
+		peer = vrdma_sleep_managed(dom, &sip, dev);
+		if (peer && vrdma_sleep_is_owner(peer, a->sha)) {
+			vrdma_sleep_owner_spoke(dom, peer, &sip, dev);
+			return NF_ACCEPT;
+		}
+	}
+	/* Address probes (sender 0.0.0.0) are never answered. */
+	if (a->h.ar_op != htons(ARPOP_REQUEST) || !a->sip || a->sip == a->tip)
 		return NF_ACCEPT;
 
 	ipv6_addr_set_v4mapped(a->tip, &tip);
 	peer = vrdma_sleep_managed(dom, &tip, dev);
-	if (!peer)
+	if (!peer || READ_ONCE(peer->owner_alive))
 		return NF_ACCEPT;
 	arp_send(ARPOP_REPLY, ETH_P_ARP, a->sip, dev, a->tip, a->sha,
 		 dev->dev_addr, a->sha);
@@ -557,7 +617,7 @@ void vrdma_sleep_announce(struct vrdma_sleep_domain *dom,
 
 	lockdep_assert_held(&vrdma_sleep_lock);
 
-	if (!peer->managed)
+	if (!peer->managed || READ_ONCE(peer->owner_alive))
 		return;
 	dev = dev_get_by_index(dom->net, peer->ifindex);
 	if (!dev)

@@ -133,6 +133,38 @@ void vrdma_sleep_event_request(struct vrdma_sleep_domain *dom,
 }
 
 /**
+ * vrdma_sleep_event_owner() - the owner of a managed sleeper spoke
+ * @dom: the domain that manages it
+ * @peer: the sleeper
+ * @saddr: the address it spoke from (one of the sleeper's)
+ * @ifindex: interface it came in on
+ *
+ * Context: any (netfilter hooks: softirq, RCU).
+ */
+void vrdma_sleep_event_owner(struct vrdma_sleep_domain *dom,
+			     struct vrdma_sleep_peer *peer,
+			     const struct in6_addr *saddr, int ifindex)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!vrdma_sleep_has_listeners(dom->net))
+		return;
+	skb = vrdma_sleep_event_new(VRDMA_SLEEP_EVENT_OWNER_ALIVE, GFP_ATOMIC,
+				    &hdr);
+	if (!skb)
+		return;
+	if (nla_put(skb, VRDMA_A_SLEEP_EVENT_ADDR, sizeof(peer->addr),
+		    &peer->addr) ||
+	    nla_put(skb, VRDMA_A_SLEEP_EVENT_SRC, sizeof(*saddr), saddr) ||
+	    nla_put_u32(skb, VRDMA_A_SLEEP_EVENT_IFINDEX, ifindex)) {
+		nlmsg_free(skb);
+		return;
+	}
+	vrdma_sleep_event_send(dom->net, skb, hdr, GFP_ATOMIC);
+}
+
+/**
  * vrdma_sleep_event_wake_needed() - a connection set-up waits for a host
  * @net: the namespace of the domain that decides
  * @host: the host's address
@@ -419,6 +451,10 @@ vrdma_nl_sleep_peer_parse(struct genl_info *info, bool *announce)
 		return ERR_PTR(ret);
 	}
 	peer->has_manager = !!tb[VRDMA_A_SLEEP_MANAGER];
+	if (tb[VRDMA_A_SLEEP_LLADDR]) {
+		nla_memcpy(peer->lladdr, tb[VRDMA_A_SLEEP_LLADDR], ETH_ALEN);
+		peer->has_lladdr = true;
+	}
 	if (tb[VRDMA_A_SLEEP_NAME])
 		nla_strscpy(peer->name, tb[VRDMA_A_SLEEP_NAME],
 			    sizeof(peer->name));
