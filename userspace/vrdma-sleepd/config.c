@@ -186,6 +186,35 @@ static int parse_name(const char *v, char *out)
 	return 0;
 }
 
+/* A MAC address (the SecureOn password has that form): xx:xx:xx:xx:xx:xx. */
+static int parse_mac(const char *v, uint8_t *out)
+{
+	unsigned int b[6];
+	char end;
+	int i;
+
+	if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &end) != 6 || strlen(v) != 17)
+		return -1;
+	for (i = 0; i < 6; i++)
+		out[i] = b[i];
+	return 0;
+}
+
+/* Arguments of another host's fallback command: printable ASCII. */
+static int parse_args(const char *v, char *out)
+{
+	const char *c;
+
+	if (strlen(v) >= SLEEPD_ARGS_LEN)
+		return -1;
+	for (c = v; *c; c++)
+		if (!isprint((unsigned char)*c))
+			return -1;
+	strcpy(out, v);
+	return 0;
+}
+
 #define KEY(s, k)	(!strcmp(section, s) && !strcmp(name, k))
 
 static int handler(void *user, const char *section, const char *name,
@@ -223,8 +252,6 @@ static int handler(void *user, const char *section, const char *name,
 		ret = parse_key(v, c->key) ?: (c->has_key = true, 0);
 	else if (KEY("group", "key-file"))
 		ret = parse_key_file(v, c->key) ?: (c->has_key = true, 0);
-	else if (KEY("group", "replay-window"))
-		ret = parse_secs(v, 1000, 3600000, &c->replay_window_ms);
 	else if (KEY("timers", "hello-interval"))
 		ret = parse_secs(v, 50, 3600000, &c->hello_ms);
 	else if (KEY("timers", "probe-interval"))
@@ -247,6 +274,16 @@ static int handler(void *user, const char *section, const char *name,
 		ret = parse_int(v, 1, 600, &c->wakes_per_min);
 	else if (KEY("manage", "wake-timeout"))
 		ret = parse_secs(v, 100, 3600000, &c->wake_timeout_ms);
+	else if (KEY("wake", "secureon"))
+		ret = parse_mac(v, c->secureon) ?: (c->has_secureon = true, 0);
+	else if (KEY("wake", "fallback-args"))
+		ret = parse_args(v, c->fallback_args);
+	else if (KEY("wake", "fallback-command"))
+		ret = parse_str(v, c->fallback_cmd, sizeof(c->fallback_cmd));
+	else if (KEY("wake", "fallback-after"))
+		ret = parse_secs(v, 0, 3600000, &c->fallback_after_ms);
+	else if (KEY("wake", "fallback-interval"))
+		ret = parse_secs(v, 1000, 86400000, &c->fallback_interval_ms);
 	else if (KEY("sleep", "idle-sleep"))
 		ret = parse_secs(v, 0, 86400000, &c->idle_sleep_ms);
 	else if (KEY("sleep", "activity-window"))
@@ -283,6 +320,8 @@ static int handler(void *user, const char *section, const char *name,
 		ret = parse_str(v, c->freeze_pidfile, sizeof(c->freeze_pidfile));
 	else if (KEY("test", "drop"))
 		ret = parse_bool(v, &c->drop);
+	else if (KEY("test", "wake-on-lan"))
+		ret = parse_bool(v, &c->wol);
 	else if (KEY("test", "sleep-hook"))
 		ret = parse_str(v, c->sleep_hook, sizeof(c->sleep_hook));
 	else if (KEY("test", "wake-hook"))
@@ -304,7 +343,6 @@ static void config_defaults(struct config *c)
 	c->log_level = LOG_INFO;
 	inet_pton(AF_INET, "239.255.77.77", &c->group);
 	c->port = 7789;
-	c->replay_window_ms = 30000;
 	c->hello_ms = 5000;
 	c->probe_ms = 5000;
 	c->probes = 3;
@@ -316,6 +354,8 @@ static void config_defaults(struct config *c)
 	c->wake_interval_ms = 1000;
 	c->wakes_per_min = 10;
 	c->wake_timeout_ms = 120000;
+	c->fallback_after_ms = 10000;
+	c->fallback_interval_ms = 60000;
 	c->activity_window_ms = 60000;
 	strcpy(c->sleep_cmd, "systemctl suspend");
 	c->n_ports = -1;
@@ -324,6 +364,7 @@ static void config_defaults(struct config *c)
 	c->resume_delay_ms = 1000;
 	c->freeze_netns = true;
 	c->drop = true;
+	c->wol = true;
 }
 
 /* Load and check @path.  Returns 0, or -1 after printing why. */

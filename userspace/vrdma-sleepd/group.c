@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +63,8 @@ const char *peer_state_name(enum peer_state s)
 		return "asleep";
 	case PEER_WAKING:
 		return "waking";
+	case PEER_LIVE:
+		return "live";
 	}
 	return "?";
 }
@@ -149,19 +152,9 @@ static const char *id_name(struct sleepd *sd, uint32_t id)
 /* ------------------------------------------------------------------ */
 /* Sending                                                              */
 
-static uint64_t next_seq(struct sleepd *sd)
-{
-	uint64_t s = now_us_real();
-
-	if (s <= sd->last_seq)
-		s = sd->last_seq + 1;
-	sd->last_seq = s;
-	return s;
-}
-
 static void start(struct sleepd *sd, struct msg_out *m, enum msg_type t)
 {
-	msg_start(m, t, sd->self.id, sd->epoch, next_seq(sd));
+	msg_start(m, t, sd->self.id, sd->epoch, sd->boot, ++sd->seq);
 }
 
 static void send_group(struct sleepd *sd, struct msg_out *m)
@@ -207,6 +200,9 @@ static void refresh_self(struct sleepd *sd)
 	h->can_manage = sd->cfg.can_manage;
 	h->state = sd->state == SELF_INTENT ? HELLO_STATE_INTENT :
 					      HELLO_STATE_AWAKE;
+	h->has_secureon = sd->cfg.has_secureon;
+	memcpy(h->secureon, sd->cfg.secureon, 6);
+	strcpy(h->fallback_args, sd->cfg.fallback_args);
 }
 
 static void send_hello(struct sleepd *sd, int64_t now)
@@ -220,7 +216,7 @@ static void send_hello(struct sleepd *sd, int64_t now)
 		if (sd->peers[i]->manager == sd->self.id)
 			manages[n++] = sd->peers[i]->info.id;
 	start(sd, &m, MSG_HELLO);
-	msg_put_info(&m, &sd->self, manages, n);
+	msg_put_info(&m, &sd->self, manages, n, sd->cfg.key);
 	send_group(sd, &m);
 	sd->next_hello = now + sd->cfg.hello_ms * (90 + randombytes_uniform(21)) / 100;
 }
@@ -239,24 +235,38 @@ static bool primary_v4(const struct peer *p, struct sockaddr_in *to,
 	return false;
 }
 
-static void send_probe(struct sleepd *sd, struct peer *p, bool takeover,
-		       int64_t now)
+/*
+ * A PROBE to @p (at @to, or its first IPv4 address): its PROBE_ACK, with
+ * our nonce, both shows it alive and verifies its boot id.
+ */
+static void send_probe(struct sleepd *sd, struct peer *p,
+		       const struct sockaddr_in *to, int64_t now)
 {
-	struct sockaddr_in to;
+	struct sockaddr_in dst;
 	struct msg_out m;
 
-	if (!primary_v4(p, &to, sd->cfg.port))
+	if (to)
+		dst = *to;
+	else if (!primary_v4(p, &dst, sd->cfg.port))
 		return;
+	dst.sin_port = htons(sd->cfg.port);
 	p->probe_nonce = ((uint64_t)randombytes_random() << 32) |
 			 randombytes_random();
-	p->probe_pending = true;
-	p->probe_takeover = takeover;
 	p->probe_sent = now;
 	start(sd, &m, MSG_PROBE);
 	msg_put_u64(&m, T_NONCE, p->probe_nonce);
 	msg_seal(&m, sd->cfg.key);
-	net_send_to(sd, &m, &to);
+	net_send_to(sd, &m, &dst);
 	sd->st.probes++;
+}
+
+/* An ARP probe of @p's first IPv4 address, to its MAC. */
+static void send_l2(struct sleepd *sd, struct peer *p)
+{
+	struct sockaddr_in a;
+
+	if (p->known && primary_v4(p, &a, 0))
+		net_arp_probe(sd, &a.sin_addr, p->info.mac);
 }
 
 /* ------------------------------------------------------------------ */
@@ -305,6 +315,8 @@ static void takeover(struct sleepd *sd, struct peer *p, const char *why,
 	p->managed_since = now;
 	p->manager_seen = now;
 	p->reannounce_at = now + 1000;
+	p->next_l2 = now + sd->cfg.probe_ms;
+	p->held = false;
 	sd->st.takeovers++;
 	kernel_sync_peer(sd, p, true);
 	send_subject(sd, MSG_MANAGE, p);
@@ -327,20 +339,27 @@ static void manager_lost(struct sleepd *sd, struct peer *p, const char *why,
 	kernel_sync_peer(sd, p, false);
 }
 
-static void mark_asleep(struct sleepd *sd, struct peer *p, const char *why,
-			int64_t now)
+/* @p manages nobody any more, in our view (it sleeps, died, left). */
+static void sleepers_orphaned(struct sleepd *sd, struct peer *p,
+			      const char *why, int64_t now)
 {
 	int i;
 
+	for (i = 0; i < sd->n_peers; i++)
+		if (sd->peers[i]->manager == p->info.id)
+			manager_lost(sd, sd->peers[i], why, now);
+}
+
+static void mark_asleep(struct sleepd *sd, struct peer *p, const char *why,
+			int64_t now)
+{
 	p->intent_at = 0;
-	if (p->state != PEER_AWAKE)
+	if (p->state == PEER_ASLEEP || p->state == PEER_WAKING)
 		return;
 	p->state = PEER_ASLEEP;
 	p->asleep_since = now;
 	logp(sd, LOG_INFO, "peer-asleep", p, "reason", why, NULL, 0);
-	for (i = 0; i < sd->n_peers; i++)
-		if (sd->peers[i]->manager == p->info.id)
-			manager_lost(sd, sd->peers[i], "manager asleep", now);
+	sleepers_orphaned(sd, p, "manager asleep", now);
 	kernel_sync_peer(sd, p, false);
 }
 
@@ -357,11 +376,92 @@ static void peer_awake(struct sleepd *sd, struct peer *p, const char *why,
 	p->state = PEER_AWAKE;
 	p->announced = false;
 	p->waking_since = 0;
-	p->probe_fails = 0;
+	p->confirm_start = 0;
+	p->held = false;
 	if (p->manager == sd->self.id)
 		release(sd, p, "awake", now);
 	p->manager = 0;
 	kernel_sync_peer(sd, p, false);
+}
+
+/*
+ * The owner of a sleeper we manage is alive (it answered ARP, or spoke
+ * ARP, or the module saw it): stop at once, without a wake, and give its
+ * neighbours its own MAC back.
+ */
+void group_owner_alive(struct sleepd *sd, struct peer *p, const char *how,
+		       int64_t now)
+{
+	/* Woken, or back by itself after a sleep it announced: normal. */
+	bool woke = p->state == PEER_WAKING || p->announced;
+
+	if (p->manager != sd->self.id)
+		return;
+	if (!woke)
+		sd->st.owner_alive++;
+	logp(sd, woke ? LOG_INFO : LOG_WARN, "owner-alive", p, "how", how,
+	     "managed_ms", now - p->managed_since);
+	release(sd, p, woke ? "awake" : "owner alive", now);
+	net_restore(sd, &p->info);
+	if (p->state != PEER_AWAKE)
+		p->state = PEER_LIVE;
+	p->confirm_start = 0;
+	kernel_sync_peer(sd, p, false);
+}
+
+/* @p's daemon is silent, but the host answers at layer 2. */
+static void mark_live(struct sleepd *sd, struct peer *p, int64_t now)
+{
+	p->confirm_start = 0;
+	p->intent_at = 0;
+	p->next_l2 = now + sd->cfg.probe_ms;
+	if (p->manager == sd->self.id) {
+		group_owner_alive(sd, p, "arp", now);
+		return;
+	}
+	if (p->state == PEER_LIVE)
+		return;
+	sd->st.live++;
+	p->state = PEER_LIVE;
+	p->announced = false;
+	logp(sd, LOG_WARN, "peer-live", p, "reason",
+	     "its daemon is silent, the host answers ARP", "silent_ms",
+	     now - p->last_heard);
+	sleepers_orphaned(sd, p, "manager's daemon silent", now);
+	if (p->manager)
+		unmanaged(p, now);
+	kernel_sync_peer(sd, p, false);
+}
+
+void group_arp_seen(struct sleepd *sd, const struct in_addr *sip,
+		    const uint8_t *sha, int64_t now)
+{
+	struct in6_addr a;
+	struct peer *p;
+
+	if (sd->state == SELF_ASLEEP)
+		return;
+	memset(&a, 0, sizeof(a));
+	a.s6_addr[10] = 0xff;
+	a.s6_addr[11] = 0xff;
+	memcpy(&a.s6_addr[12], sip, 4);
+	p = group_find_addr(sd, &a);
+	if (!p || !p->known || memcmp(sha, p->info.mac, 6))
+		return;
+	p->l2_seen = now;
+	/* Managed by us and speaking: the owner is alive. */
+	if (p->manager == sd->self.id && now - p->managed_since > 0)
+		group_owner_alive(sd, p, "arp", now);
+}
+
+/* Start confirming that @p is silent: protocol and ARP probes. */
+static void confirm(struct sleepd *sd, struct peer *p, bool take, int64_t now)
+{
+	p->confirm_start = now;
+	p->confirm_takeover = take;
+	send_probe(sd, p, NULL, now);
+	send_l2(sd, p);
+	p->next_l2 = now + sd->cfg.probe_timeout_ms / 4;
 }
 
 /* @m claims to manage @s: who keeps it? */
@@ -393,12 +493,13 @@ static void claim(struct sleepd *sd, struct peer *s, struct peer *m,
 			 * to its MAC address: announce it again once the
 			 * duplicates settle and the neighbours' locktime (1 s
 			 * by default) has passed, else they keep sending to a
-			 * host that no longer answers for it.
+			 * host that no longer answers for it.  One MANAGE per
+			 * sleeper every 200 ms at most.
 			 */
 			s->reannounce_at = now + 1100;
-			if (now >= sd->next_reassert) {
+			if (now >= s->next_reassert) {
 				send_subject(sd, MSG_MANAGE, s);
-				sd->next_reassert = now + 200;
+				s->next_reassert = now + 200;
 			}
 		}
 		return;
@@ -415,16 +516,33 @@ static void claim(struct sleepd *sd, struct peer *s, struct peer *m,
 	kernel_sync_peer(sd, s, false);
 }
 
+/*
+ * Somebody claims us while we are awake (MANAGE, or its HELLO lists us):
+ * say so at once, and take our neighbours back from the claimer's MAC
+ * address (its takeover announced our addresses), again after the
+ * neighbours' locktime (1 s by default).  At most once a second.
+ */
+static void reclaim(struct sleepd *sd, const struct peer *by, int64_t now)
+{
+	if (sd->state != SELF_AWAKE && sd->state != SELF_INTENT)
+		return;
+	if (sd->reclaim_at && now - sd->reclaim_at < 1000)
+		return;
+	sd->reclaim_at = now;
+	logp(sd, LOG_WARN, "reclaim", by, "reason", "claims us while we are awake",
+	     NULL, 0);
+	send_hello(sd, now);
+	net_announce_self(sd);
+	sd->garp_at = now + 1100;
+}
+
 /* ------------------------------------------------------------------ */
 /* Receiving                                                            */
 
 static void rx_hello(struct sleepd *sd, struct peer *p, struct msg *msg,
 		     int64_t now)
 {
-	struct ksave {
-		bool in;
-	} k = { p->known };
-	bool listed;
+	bool was_known = p->known, listed;
 	int i, j;
 
 	memcpy(&p->info, &msg->info, sizeof(p->info));
@@ -436,7 +554,7 @@ static void rx_hello(struct sleepd *sd, struct peer *p, struct msg *msg,
 	} else {
 		p->intent_at = 0;
 	}
-	if (!k.in) {
+	if (!was_known) {
 		struct json_object *r = log_start(sd, LOG_INFO, "peer-new");
 
 		if (r) {
@@ -451,8 +569,13 @@ static void rx_hello(struct sleepd *sd, struct peer *p, struct msg *msg,
 
 	/* Its sleepers: claims, refreshed; those it no longer lists. */
 	for (i = 0; i < msg->n_manages; i++) {
-		struct peer *s = peer_get(sd, msg->manages[i], now);
+		struct peer *s;
 
+		if (msg->manages[i] == sd->self.id) {
+			reclaim(sd, p, now);
+			continue;
+		}
+		s = peer_get(sd, msg->manages[i], now);
 		if (s && s->manager == p->info.id)
 			s->manager_seen = now;
 		else if (s)
@@ -471,6 +594,23 @@ static void rx_hello(struct sleepd *sd, struct peer *p, struct msg *msg,
 		}
 	}
 	kernel_sync_peer(sd, p, false);
+}
+
+static void rx_intent(struct sleepd *sd, struct peer *p, struct msg *msg,
+		      const struct sockaddr_in *from, int64_t now)
+{
+	uint8_t state = sd->state == SELF_INTENT ? HELLO_STATE_INTENT :
+						   HELLO_STATE_AWAKE;
+	struct msg_out m;
+
+	p->intent_at = now;
+	if (state == HELLO_STATE_AWAKE)
+		p->acked_awake_at = now;
+	start(sd, &m, MSG_INTENT_ACK);
+	msg_put_u64(&m, T_NONCE, msg->nonce);
+	msg_put(&m, T_STATE, &state, 1);
+	msg_seal(&m, sd->cfg.key);
+	net_send_to(sd, &m, from);
 }
 
 void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
@@ -509,57 +649,68 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 	p = peer_get(sd, msg.sender, now);
 	if (!p)
 		return;
-	why = replay_check(&p->replay, msg.seq, now_us_real(),
-			   (uint64_t)sd->cfg.replay_window_ms * 1000);
-	if (why) {
-		sd->st.replay++;
-		r = log_start(sd, LOG_WARN, "replay");
-		if (r) {
-			jadd_str(r, "peer", p->info.name);
-			jadd_str(r, "src", src);
-			jadd_int(r, "type", msg.type);
-			jadd_str(r, "reason", why);
-			log_end(sd, r);
+	/* Anybody with the key may ask whether we live: the answer is true. */
+	if (msg.type == MSG_PROBE) {
+		start(sd, &m, MSG_PROBE_ACK);
+		msg_put_u64(&m, T_NONCE, msg.nonce);
+		msg_seal(&m, sd->cfg.key);
+		net_send_to(sd, &m, from);
+	}
+	if (msg.type == MSG_PROBE_ACK && p->probe_nonce &&
+	    msg.nonce == p->probe_nonce &&
+	    (!p->replay.verified || p->replay.boot != msg.boot)) {
+		/* The answer to our nonce: fresh, whatever came before. */
+		p->probe_nonce = 0;
+		logp(sd, LOG_DEBUG, "verified", p, NULL, NULL, "boot",
+		     (int64_t)msg.boot);
+		replay_verify(&p->replay, msg.boot, msg.seq);
+	} else {
+		why = replay_check(&p->replay, msg.boot, msg.seq);
+		if (why == REPLAY_UNVERIFIED) {
+			/* Challenge it (once per probe timeout). */
+			sd->st.unverified++;
+			sd->st.replay++;
+			if (!p->probe_nonce ||
+			    now - p->probe_sent >= sd->cfg.probe_timeout_ms)
+				send_probe(sd, p, from, now);
+			return;
 		}
-		return;
+		if (why) {
+			sd->st.replay++;
+			r = log_start(sd, LOG_WARN, "replay");
+			if (r) {
+				jadd_str(r, "peer", p->info.name);
+				jadd_str(r, "src", src);
+				jadd_int(r, "type", msg.type);
+				jadd_str(r, "reason", why);
+				log_end(sd, r);
+			}
+			return;
+		}
 	}
 	/*
-	 * Any message is a sign of life but SLEEP: it comes twice, and a
-	 * second copy read after our takeover probe went out would pass
-	 * for an answer ("heard meanwhile"), costing one more probe.
+	 * Any message is a sign of life but SLEEP: it comes more than once,
+	 * and a late copy read after our takeover probe went out would pass
+	 * for an answer.
 	 */
-	if (msg.type != MSG_SLEEP)
+	if (msg.type != MSG_SLEEP) {
 		p->last_heard = now;
+		if (p->known && p->state == PEER_LIVE)
+			peer_awake(sd, p, "heard", now);
+	}
 
 	switch (msg.type) {
 	case MSG_HELLO:
 		rx_hello(sd, p, &msg, now);
 		break;
 	case MSG_PROBE:
-		start(sd, &m, MSG_PROBE_ACK);
-		msg_put_u64(&m, T_NONCE, msg.nonce);
-		msg_seal(&m, sd->cfg.key);
-		net_send_to(sd, &m, from);
-		break;
 	case MSG_PROBE_ACK:
-		if (p->probe_pending && msg.nonce == p->probe_nonce) {
-			p->probe_pending = false;
-			p->probe_fails = 0;
-			if (p->known)
-				peer_awake(sd, p, "probe answered", now);
-		}
+		if (p->known && p->state != PEER_AWAKE)
+			peer_awake(sd, p, "probe answered", now);
 		break;
 	case MSG_MANAGE:
 		if (msg.subject == sd->self.id) {
-			/*
-			 * We are awake: say so at once, and take our
-			 * neighbours back from the manager's MAC address
-			 * (its takeover announced the sleeper's addresses).
-			 */
-			send_hello(sd, now);
-			net_announce_self(sd);
-			/* after the neighbours' locktime (1 s by default) */
-			sd->garp_at = now + 1100;
+			reclaim(sd, p, now);
 			break;
 		}
 		s = peer_get(sd, msg.subject, now);
@@ -578,14 +729,18 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 		mark_asleep(sd, p, "announced", now);
 		break;
 	case MSG_INTENT:
-		p->intent_at = now;
+		rx_intent(sd, p, &msg, from, now);
+		break;
+	case MSG_INTENT_ACK:
+		if (sd->state == SELF_INTENT && msg.nonce == sd->intent_nonce) {
+			p->ack_nonce = msg.nonce;
+			p->ack_state = msg.info.state;
+		}
 		break;
 	case MSG_LEAVE:
 		logp(sd, LOG_INFO, "peer-left", p, NULL, NULL, NULL, 0);
 		release(sd, p, "left", now);
-		for (int i = 0; i < sd->n_peers; i++)
-			if (sd->peers[i]->manager == p->info.id)
-				manager_lost(sd, sd->peers[i], "manager left", now);
+		sleepers_orphaned(sd, p, "manager left", now);
 		kernel_forget_peer(sd, p);
 		peer_remove(sd, p);
 		break;
@@ -600,7 +755,7 @@ void group_wake(struct sleepd *sd, struct peer *p, const char *reason,
 {
 	struct json_object *r;
 
-	if (p->state == PEER_AWAKE)
+	if (p->state == PEER_AWAKE || p->state == PEER_LIVE)
 		return;
 	if (p->last_wol && now - p->last_wol < sd->cfg.wake_interval_ms) {
 		sd->st.wakes_limited++;
@@ -618,7 +773,7 @@ void group_wake(struct sleepd *sd, struct peer *p, const char *reason,
 	}
 	p->wol_count++;
 	p->last_wol = now;
-	net_wol(sd, p->info.mac);
+	net_wol(sd, p->info.mac, p->info.has_secureon ? p->info.secureon : NULL);
 	sd->st.wakes++;
 	if (p->state != PEER_WAKING) {
 		p->state = PEER_WAKING;
@@ -629,16 +784,107 @@ void group_wake(struct sleepd *sd, struct peer *p, const char *reason,
 		jadd_str(r, "peer", p->info.name);
 		jadd_str(r, "reason", reason);
 		jadd_str(r, "manager", p->manager ? id_name(sd, p->manager) : "");
+		json_object_object_add(r, "secureon", json_object_new_boolean(
+				p->info.has_secureon));
 		log_end(sd, r);
 	}
 	kernel_sync_peer(sd, p, false);
 }
 
+/*
+ * Not back after fallback-after: run the fallback command (a BMC, for
+ * example) with the sleeper's arguments in its environment, at most once
+ * per fallback-interval per sleeper, without waiting for it.
+ */
+static void wake_fallback(struct sleepd *sd, struct peer *p, int64_t now)
+{
+	char mac[18], addr[INET6_ADDRSTRLEN];
+	struct json_object *r;
+	unsigned int i;
+	pid_t pid;
+
+	if (!sd->cfg.fallback_cmd[0] || p->state != PEER_WAKING ||
+	    now - p->waking_since < sd->cfg.fallback_after_ms ||
+	    (p->last_fallback &&
+	     now - p->last_fallback < sd->cfg.fallback_interval_ms))
+		return;
+	for (i = 0; i < ARRAY_SIZE(sd->children); i++)
+		if (!sd->children[i].pid)
+			break;
+	if (i == ARRAY_SIZE(sd->children))
+		return;		/* enough running: later */
+	p->last_fallback = now;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+		 p->info.mac[0], p->info.mac[1], p->info.mac[2], p->info.mac[3],
+		 p->info.mac[4], p->info.mac[5]);
+	addr_str(&p->info.addrs[0], addr, sizeof(addr));
+	pid = fork();
+	if (pid == 0) {
+		setenv("VRDMA_WAKE_PEER", p->info.name, 1);
+		setenv("VRDMA_WAKE_MAC", mac, 1);
+		setenv("VRDMA_WAKE_ADDR", addr, 1);
+		setenv("VRDMA_WAKE_ARGS", p->info.fallback_args, 1);
+		execl("/bin/sh", "sh", "-c", sd->cfg.fallback_cmd, (char *)NULL);
+		_exit(127);
+	}
+	sd->st.fallbacks++;
+	r = log_start(sd, pid < 0 ? LOG_WARN : LOG_INFO, "wake-fallback");
+	if (r) {
+		jadd_str(r, "peer", p->info.name);
+		jadd_str(r, "args", p->info.fallback_args);
+		jadd_int(r, "pid", pid);
+		jadd_int(r, "waited_ms", now - p->waking_since);
+		log_end(sd, r);
+	}
+	if (pid > 0) {
+		sd->children[i].pid = pid;
+		sd->children[i].started = now;
+		strcpy(sd->children[i].peer, p->info.name);
+	}
+}
+
+static void reap_children(struct sleepd *sd, int64_t now)
+{
+	struct json_object *r;
+	unsigned int i;
+	int st;
+
+	for (i = 0; i < ARRAY_SIZE(sd->children); i++) {
+		struct child *c = &sd->children[i];
+
+		if (!c->pid || waitpid(c->pid, &st, WNOHANG) != c->pid)
+			continue;
+		r = log_start(sd, WIFEXITED(st) && !WEXITSTATUS(st) ?
+			      LOG_INFO : LOG_WARN, "wake-fallback-done");
+		if (r) {
+			jadd_str(r, "peer", c->peer);
+			jadd_int(r, "status", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+			jadd_int(r, "ms", now - c->started);
+			log_end(sd, r);
+		}
+		c->pid = 0;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Sleeping                                                             */
 
-/* Enough guardians without us? */
-static bool guardians_ok(struct sleepd *sd, int64_t now)
+/* Heard (any believed message) recently enough to count as awake. */
+static bool recent(struct sleepd *sd, const struct peer *p, int64_t now)
+{
+	return p->known && p->state == PEER_AWAKE &&
+	       now - p->last_heard <= 2 * sd->cfg.hello_ms +
+				       sd->cfg.probe_timeout_ms;
+}
+
+/*
+ * Enough guardians without us?  Before the intent: the manager-capable
+ * peers heard recently, but those with a live intent and a lower id (they
+ * go first).  At the decision (@acked): only those that answered our
+ * INTENT, awake or with an intent of their own and a higher id (they will
+ * stay for us).
+ */
+static bool guardians_ok(struct sleepd *sd, bool acked, int64_t now)
 {
 	int i, others = 0;
 
@@ -647,15 +893,38 @@ static bool guardians_ok(struct sleepd *sd, int64_t now)
 	for (i = 0; i < sd->n_peers; i++) {
 		struct peer *p = sd->peers[i];
 
-		if (!p->known || p->state != PEER_AWAKE || !p->info.can_manage)
+		if (!p->info.can_manage || !recent(sd, p, now))
 			continue;
-		/* A lower id with a live intent goes first. */
-		if (p->intent_at && now - p->intent_at < 3 * sd->cfg.intent_ms &&
-		    p->info.id < sd->self.id)
+		if (acked) {
+			if (p->ack_nonce != sd->intent_nonce ||
+			    (p->ack_state != HELLO_STATE_AWAKE &&
+			     p->info.id < sd->self.id))
+				continue;
+		} else if (p->intent_at &&
+			   now - p->intent_at < 3 * sd->cfg.intent_ms &&
+			   p->info.id < sd->self.id) {
 			continue;
+		}
 		others++;
 	}
 	return others >= sd->cfg.guardians;
+}
+
+/* We told a peer with a live intent that we stay awake: we do. */
+static bool promised(struct sleepd *sd, int64_t now)
+{
+	int i;
+
+	if (!sd->cfg.can_manage)
+		return false;
+	for (i = 0; i < sd->n_peers; i++) {
+		struct peer *p = sd->peers[i];
+
+		if (p->acked_awake_at &&
+		    now - p->acked_awake_at < 3 * sd->cfg.intent_ms)
+			return true;
+	}
+	return false;
 }
 
 static void refuse(struct sleepd *sd, const char *why, int64_t now)
@@ -709,8 +978,8 @@ static void go_to_sleep(struct sleepd *sd, int64_t now)
 		sd->state = SELF_AWAKE;
 		return;
 	}
-	send_plain(sd, MSG_SLEEP);
-	send_plain(sd, MSG_SLEEP);
+	for (i = 0; i < 3; i++)
+		send_plain(sd, MSG_SLEEP);
 	r = log_start(sd, LOG_INFO, "sleep");
 	if (r) {
 		jadd_int(r, "epoch", sd->epoch);
@@ -757,11 +1026,21 @@ void group_resume(struct sleepd *sd, const char *why, int64_t now)
 	sd->resume_at = 0;
 	sd->sleep_requested = false;
 	sd->last_busy = now;
-	/* We heard nothing while asleep: give everyone a fresh chance. */
+	/*
+	 * We heard nothing while asleep: give everyone a fresh chance, and
+	 * believe nobody's counters until a challenge verifies them again
+	 * (what they sent meanwhile could come back as a replay).
+	 */
 	for (i = 0; i < sd->n_peers; i++) {
-		sd->peers[i]->last_heard = now;
-		sd->peers[i]->probe_pending = false;
-		sd->peers[i]->intent_at = 0;
+		struct peer *p = sd->peers[i];
+
+		p->last_heard = now;
+		p->l2_seen = 0;
+		p->confirm_start = 0;
+		p->intent_at = 0;
+		p->acked_awake_at = 0;
+		p->probe_nonce = 0;
+		p->replay.verified = false;
 	}
 	send_hello(sd, now);
 	net_announce_self(sd);
@@ -775,18 +1054,33 @@ void group_resume(struct sleepd *sd, const char *why, int64_t now)
 	}
 }
 
+static void send_intent(struct sleepd *sd, int64_t now)
+{
+	struct msg_out m;
+
+	start(sd, &m, MSG_INTENT);
+	msg_put_u64(&m, T_NONCE, sd->intent_nonce);
+	send_group(sd, &m);
+	sd->next_intent_tx = now + sd->cfg.intent_ms / 4;
+}
+
 static void sleep_logic(struct sleepd *sd, int64_t now)
 {
 	const char *why;
 	bool want;
 
 	if (sd->state == SELF_INTENT) {
-		if (now < sd->intent_deadline)
+		if (now < sd->intent_deadline) {
+			/* Until the deadline: again, for whoever missed it. */
+			if (now >= sd->next_intent_tx)
+				send_intent(sd, now);
 			return;
+		}
 		if (kernel_busy(sd, &why))
 			refuse(sd, why, now);
-		else if (!guardians_ok(sd, now))
-			refuse(sd, "too few guardians would stay awake", now);
+		else if (!guardians_ok(sd, true, now))
+			refuse(sd, "too few guardians confirmed they stay awake",
+			       now);
 		else
 			go_to_sleep(sd, now);
 		return;
@@ -806,19 +1100,90 @@ static void sleep_logic(struct sleepd *sd, int64_t now)
 		refuse(sd, why, now);
 		return;
 	}
-	if (!guardians_ok(sd, now)) {
+	if (promised(sd, now)) {
+		refuse(sd, "we are the guardian another host's sleep intent counts on",
+		       now);
+		return;
+	}
+	if (!guardians_ok(sd, false, now)) {
 		refuse(sd, "too few guardians would stay awake", now);
 		return;
 	}
 	sd->state = SELF_INTENT;
 	sd->intent_at = now;
 	sd->intent_deadline = now + sd->cfg.intent_ms;
-	send_plain(sd, MSG_INTENT);
+	sd->intent_nonce = ((uint64_t)randombytes_random() << 32) |
+			   randombytes_random();
+	send_hello(sd, now);	/* STATE 1 */
+	send_intent(sd, now);
 	log_msg(sd, LOG_INFO, "sleep-intent", "waiting %d ms", sd->cfg.intent_ms);
 }
 
 /* ------------------------------------------------------------------ */
 /* The periodic work                                                    */
+
+/*
+ * Do we hear the group?  A host whose receive path failed hears nobody:
+ * it must take over nobody.  Isolated: it hears fewer than half of the
+ * peers (2 or more) it heard within the last 4 x dead-after, those that
+ * announced their sleep left aside.
+ */
+static bool isolated(struct sleepd *sd, int64_t now)
+{
+	int i, expected = 0, heard = 0;
+
+	for (i = 0; i < sd->n_peers; i++) {
+		struct peer *p = sd->peers[i];
+
+		if (!p->known || p->announced ||
+		    now - p->last_heard > 4 * sd->cfg.dead_ms)
+			continue;
+		expected++;
+		heard += now - p->last_heard <= sd->cfg.dead_ms;
+	}
+	return expected >= 2 && 2 * heard < expected;
+}
+
+/*
+ * Did @p fall silent with others?  Another peer that did not announce a
+ * sleep, silent for more than half of dead-after, whose last message came
+ * within dead-after of @p's: that is the network (a partition, a switch,
+ * our own receive path), not hosts going to sleep.
+ */
+static bool correlated(struct sleepd *sd, const struct peer *p, int64_t now)
+{
+	int i;
+
+	for (i = 0; i < sd->n_peers; i++) {
+		struct peer *q = sd->peers[i];
+
+		if (q == p || !q->known || q->announced ||
+		    now - q->last_heard <= sd->cfg.dead_ms / 2)
+			continue;
+		if (llabs(q->last_heard - p->last_heard) <= sd->cfg.dead_ms)
+			return true;
+	}
+	return false;
+}
+
+/* May we take @p over?  Logs the first refusal of an episode. */
+static bool may_take_over(struct sleepd *sd, struct peer *p, int64_t now)
+{
+	const char *why = NULL;
+
+	if (isolated(sd, now))
+		why = "we hear too few peers";
+	else if (!p->announced && correlated(sd, p, now))
+		why = "other peers fell silent with it";
+	if (!why)
+		return true;
+	if (!p->held) {
+		p->held = true;
+		sd->st.held++;
+		logp(sd, LOG_WARN, "takeover-held", p, "reason", why, NULL, 0);
+	}
+	return false;
+}
 
 static void check_liveness(struct sleepd *sd, int64_t now)
 {
@@ -827,9 +1192,18 @@ static void check_liveness(struct sleepd *sd, int64_t now)
 	for (i = 0; i < sd->n_peers; i++) {
 		struct peer *p = sd->peers[i], *m;
 
-		if (p->known && p->state == PEER_AWAKE &&
-		    now - p->last_heard > sd->cfg.dead_ms)
-			mark_asleep(sd, p, "silent", now);
+		if (p->known && !p->confirm_start &&
+		    ((p->state == PEER_AWAKE &&
+		      now - p->last_heard > sd->cfg.dead_ms) ||
+		     (p->state == PEER_LIVE &&
+		      now - p->l2_seen > sd->cfg.dead_ms)))
+			confirm(sd, p, false, now);
+		/* A live host, or a sleeper we manage: is its owner there? */
+		if (p->known && !p->confirm_start && now >= p->next_l2 &&
+		    (p->state == PEER_LIVE || p->manager == sd->self.id)) {
+			send_l2(sd, p);
+			p->next_l2 = now + sd->cfg.probe_ms;
+		}
 		if (!p->manager || p->manager == sd->self.id)
 			continue;
 		m = peer_find(sd, p->manager);
@@ -840,33 +1214,43 @@ static void check_liveness(struct sleepd *sd, int64_t now)
 	}
 }
 
-static void check_probes(struct sleepd *sd, int64_t now)
+/* The confirmations running: an answer, or the end of probe-timeout. */
+static void check_confirm(struct sleepd *sd, int64_t now)
 {
 	int i;
 
 	for (i = 0; i < sd->n_peers; i++) {
 		struct peer *p = sd->peers[i];
+		int64_t t0 = p->confirm_start;
 
-		if (!p->probe_pending ||
-		    now - p->probe_sent < sd->cfg.probe_timeout_ms)
+		if (!t0)
 			continue;
-		p->probe_pending = false;
-		sd->st.probe_timeouts++;
-		if (now - p->last_heard < sd->cfg.probe_timeout_ms)
-			continue;	/* heard meanwhile */
-		if (p->state == PEER_AWAKE) {
-			if (++p->probe_fails < 2) {
-				send_probe(sd, p, false, now);
-				continue;
-			}
-			mark_asleep(sd, p, "probe timeout", now);
+		if (p->last_heard >= t0) {
+			p->confirm_start = 0;	/* its daemon answered */
+			continue;
 		}
-		if (sd->cfg.can_manage && !p->manager && p->known)
+		if (p->l2_seen >= t0) {
+			mark_live(sd, p, now);
+			continue;
+		}
+		if (now - t0 < sd->cfg.probe_timeout_ms) {
+			if (now >= p->next_l2) {
+				send_l2(sd, p);
+				p->next_l2 = now + sd->cfg.probe_timeout_ms / 4;
+			}
+			continue;
+		}
+		p->confirm_start = 0;
+		if (p->state == PEER_AWAKE || p->state == PEER_LIVE)
+			mark_asleep(sd, p, "silent", now);
+		if (p->confirm_takeover && sd->cfg.can_manage && !p->manager &&
+		    p->known && may_take_over(sd, p, now))
 			takeover(sd, p, p->announced ? "announced sleep" :
-				 "probe timeout", now);
+				 "silent", now);
 	}
 }
 
+/* Probes keep the picture fresh: an answer counts as heard. */
 static void random_probes(struct sleepd *sd, int64_t now)
 {
 	struct peer *pick[64];
@@ -881,7 +1265,7 @@ static void random_probes(struct sleepd *sd, int64_t now)
 	for (i = 0; i < sd->n_peers; i++) {
 		struct peer *p = sd->peers[i];
 
-		if (!p->known || p->state != PEER_AWAKE || p->probe_pending)
+		if (!p->known || p->state != PEER_AWAKE || p->confirm_start)
 			continue;
 		seen++;
 		if (n < k)
@@ -890,7 +1274,7 @@ static void random_probes(struct sleepd *sd, int64_t now)
 			pick[randombytes_uniform(k)] = p;
 	}
 	for (i = 0; i < n; i++)
-		send_probe(sd, pick[i], false, now);
+		send_probe(sd, pick[i], NULL, now);
 }
 
 /* Our rank among the live managers of @s (0: we come first). */
@@ -917,8 +1301,9 @@ static void takeover_candidates(struct sleepd *sd, int64_t now)
 		struct peer *p = sd->peers[i];
 		int64_t wait, since;
 
-		if (!p->known || p->state == PEER_AWAKE || p->manager ||
-		    p->probe_pending)
+		if (!p->known || (p->state != PEER_ASLEEP &&
+				  p->state != PEER_WAKING) ||
+		    p->manager || p->confirm_start)
 			continue;
 		/*
 		 * The ranks count from when it fell silent, or from when it
@@ -928,8 +1313,9 @@ static void takeover_candidates(struct sleepd *sd, int64_t now)
 		since = p->asleep_since > p->unmanaged_since ?
 			p->asleep_since : p->unmanaged_since;
 		wait = (int64_t)rank_for(sd, p) * (sd->cfg.probe_timeout_ms + 300);
-		if (now - since >= wait)
-			send_probe(sd, p, true, now);
+		if (now - since < wait || !may_take_over(sd, p, now))
+			continue;
+		confirm(sd, p, true, now);
 	}
 }
 
@@ -945,6 +1331,7 @@ static void managed_upkeep(struct sleepd *sd, int64_t now)
 			p->reannounce_at = 0;
 			kernel_sync_peer(sd, p, true);
 		}
+		wake_fallback(sd, p, now);
 		if (p->state == PEER_WAKING &&
 		    now - p->waking_since > sd->cfg.wake_timeout_ms) {
 			p->state = PEER_ASLEEP;
@@ -955,6 +1342,7 @@ static void managed_upkeep(struct sleepd *sd, int64_t now)
 	}
 }
 
+/* Too few guardians (awake on recent evidence): wake one. */
 static void guardian_check(struct sleepd *sd, int64_t now)
 {
 	struct peer *target = NULL;
@@ -969,7 +1357,7 @@ static void guardian_check(struct sleepd *sd, int64_t now)
 
 		if (!p->known)
 			continue;
-		if (p->state == PEER_AWAKE) {
+		if (recent(sd, p, now)) {
 			awake += p->info.can_manage;
 			if (p->info.id < lowest)
 				lowest = p->info.id;
@@ -992,6 +1380,7 @@ void group_tick(struct sleepd *sd, int64_t now)
 {
 	int i;
 
+	reap_children(sd, now);
 	if (sd->state == SELF_ASLEEP) {
 		if (sd->resume_at && now >= sd->resume_at) {
 			sim_leave(sd);
@@ -1006,7 +1395,7 @@ void group_tick(struct sleepd *sd, int64_t now)
 		net_announce_self(sd);
 	}
 	check_liveness(sd, now);
-	check_probes(sd, now);
+	check_confirm(sd, now);
 	if (sd->cfg.can_manage) {
 		random_probes(sd, now);
 		takeover_candidates(sd, now);
@@ -1034,6 +1423,7 @@ void group_init(struct sleepd *sd)
 	sd->started = now;
 	sd->last_busy = now;
 	sd->epoch = 1;
+	randombytes_buf(&sd->boot, sizeof(sd->boot));
 	sd->next_hello = now;
 	sd->next_probe = now + sd->cfg.probe_ms;
 	sd->next_guardian = now + sd->cfg.dead_ms;	/* learn the group first */
@@ -1151,9 +1541,10 @@ struct json_object *group_status(struct sleepd *sd, int64_t now)
 	st = json_object_new_object();
 #define ST(x) json_object_object_add(st, #x, json_object_new_uint64(sd->st.x))
 	ST(rx); ST(tx); ST(rx_bytes); ST(tx_bytes); ST(auth_fail); ST(replay);
-	ST(malformed); ST(probes); ST(probe_timeouts); ST(takeovers);
-	ST(releases); ST(duplicates); ST(wakes); ST(wakes_limited);
-	ST(requests); ST(sleeps); ST(refusals);
+	ST(unverified); ST(malformed); ST(probes); ST(arp_probes);
+	ST(takeovers); ST(releases); ST(duplicates); ST(live);
+	ST(owner_alive); ST(held); ST(wakes); ST(wakes_limited);
+	ST(fallbacks); ST(requests); ST(sleeps); ST(refusals);
 #undef ST
 	json_object_object_add(st, "uptime_ms",
 			       json_object_new_int64(now - sd->started));

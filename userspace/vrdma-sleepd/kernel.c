@@ -146,6 +146,7 @@ void kernel_sync_peer(struct sleepd *sd, struct peer *p, bool announce)
 	/* Everything the module is told, so that any change is re-sent. */
 	h = fnv1a(FNV1A_INIT, others, n * sizeof(others[0]));
 	h = fnv1a(h, p->info.ports, p->info.n_ports * sizeof(p->info.ports[0]));
+	h = fnv1a(h, p->info.mac, sizeof(p->info.mac));
 	if (manager)
 		h = fnv1a(h, manager, sizeof(*manager));
 	snprintf(sig, sizeof(sig), "%u/%d/%d/%d/%016" PRIx64 "/%s",
@@ -162,6 +163,8 @@ void kernel_sync_peer(struct sleepd *sd, struct peer *p, bool announce)
 	mnl_attr_put(nlh, VRDMA_A_SLEEP_ADDR, 16, &p->info.addrs[0]);
 	mnl_attr_put_strz(nlh, VRDMA_A_SLEEP_NAME, p->info.name);
 	mnl_attr_put_u32(nlh, VRDMA_A_SLEEP_STATE, kstate(p->state));
+	/* Its own MAC: the module recognises the owner speaking. */
+	mnl_attr_put(nlh, VRDMA_A_SLEEP_LLADDR, 6, p->info.mac);
 	if (manager)
 		mnl_attr_put(nlh, VRDMA_A_SLEEP_MANAGER, 16, manager);
 	if (n) {
@@ -297,6 +300,12 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	addr = mnl_attr_get_payload(tb[VRDMA_A_SLEEP_EVENT_ADDR]);
 	p = group_find_addr(sd, addr);
 
+	if (type == VRDMA_SLEEP_EVENT_OWNER_ALIVE) {
+		/* The module saw the owner of a sleeper we manage speak. */
+		if (p)
+			group_owner_alive(sd, p, "module", ctx->now);
+		return MNL_CB_OK;
+	}
 	r = log_start(sd, LOG_INFO, type == VRDMA_SLEEP_EVENT_REQUEST ?
 		      "request" : "wake-needed");
 	if (r) {

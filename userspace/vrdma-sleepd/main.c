@@ -281,7 +281,7 @@ static void rx_magic(struct sleepd *sd, int fd, int64_t now)
 	char from[64];
 
 	while (net_magic_rx(sd, fd, from, sizeof(from))) {
-		if (sd->state != SELF_ASLEEP || sd->resume_at)
+		if (sd->state != SELF_ASLEEP || sd->resume_at || !sd->cfg.wol)
 			continue;
 		sd->resume_at = now + sd->cfg.resume_delay_ms;
 		log_msg(sd, LOG_INFO, "magic-packet", "from %s, resuming in %d ms",
@@ -291,7 +291,7 @@ static void rx_magic(struct sleepd *sd, int fd, int64_t now)
 
 static int run(struct sleepd *sd)
 {
-	struct pollfd pfd[5];
+	struct pollfd pfd[6];
 	int64_t now;
 	int n;
 
@@ -303,6 +303,7 @@ static int run(struct sleepd *sd)
 		pfd[n++] = (struct pollfd){ .fd = sd->ctl_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = sd->wol_raw_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = sd->wol_udp_fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = sd->arp_fd, .events = POLLIN };
 		if (poll(pfd, n, TICK_MS) < 0 && errno != EINTR)
 			return -1;
 		now = now_ms();
@@ -316,6 +317,8 @@ static int run(struct sleepd *sd)
 			rx_magic(sd, sd->wol_raw_fd, now);
 		if (pfd[4].revents & POLLIN)
 			rx_magic(sd, sd->wol_udp_fd, now);
+		if (pfd[5].revents & POLLIN)
+			net_arp_rx(sd, now);
 		group_tick(sd, now_ms());
 	}
 	return 0;
@@ -363,6 +366,7 @@ int main(int argc, char **argv)
 	if (!sd)
 		return 1;
 	sd->ctl_fd = -1;
+	sd->arp_fd = -1;
 	if (config_load(&sd->cfg, config))
 		return 2;
 
@@ -392,6 +396,7 @@ int main(int argc, char **argv)
 
 	if (sd->cfg.test)
 		sim_warmup(sd);
+	net_secureon_check(sd);
 	group_init(sd);
 	log_msg(sd, LOG_INFO, "start", "id %u on %s, group %s:%u, test mode %s",
 		sd->self.id, sd->cfg.ifname, inet_ntoa(sd->cfg.group),

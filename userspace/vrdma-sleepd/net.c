@@ -6,13 +6,22 @@
  * (gratuitous ARP, unsolicited neighbour advertisements), the facts a host
  * shares (addresses, MAC, listening TCP ports), and, in test mode, the
  * reception of magic packets.
+ *
+ * Layer-2 liveness: a packet socket reads every ARP packet on the
+ * interface; one whose sender address is a peer's and whose sender MAC is
+ * that peer's shows the host alive, whatever its daemon does.  ARP probes
+ * (requests unicast to the peer's MAC) ask for that evidence.  When a
+ * live owner is found managed, its neighbours are told its own MAC again
+ * (gratuitous ARP with its MAC, unsolicited NA with its MAC).
  */
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
+#include <linux/sockios.h>
 #include <linux/if_packet.h>
 #include <net/if_arp.h>
 #include <netinet/icmp6.h>
@@ -28,6 +37,7 @@
 #define ETH_P_WOL	0x0842
 #define WOL_PORT	9
 #define MAGIC_LEN	(6 + 16 * 6)
+#define SECUREON_LEN	6
 
 bool ipv4_of(const struct in6_addr *a, struct in_addr *out)
 {
@@ -245,6 +255,18 @@ int net_open(struct sleepd *sd)
 			sd->cfg.ifname, sd->cfg.port, strerror(errno));
 		return -1;
 	}
+	sd->arp_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    htons(ETH_P_ARP));
+	if (sd->arp_fd < 0 ||
+	    bind(sd->arp_fd, (struct sockaddr *)&(struct sockaddr_ll){
+			.sll_family = AF_PACKET,
+			.sll_protocol = htons(ETH_P_ARP),
+			.sll_ifindex = sd->ifindex,
+		 }, sizeof(struct sockaddr_ll)) < 0) {
+		log_msg(sd, LOG_ERR, "socket", "ARP socket on %s: %s",
+			sd->cfg.ifname, strerror(errno));
+		return -1;
+	}
 	if (sd->cfg.test && open_wol_rx(sd) < 0) {
 		log_msg(sd, LOG_ERR, "socket", "magic packet sockets: %s",
 			strerror(errno));
@@ -283,8 +305,11 @@ int net_send_to(struct sleepd *sd, struct msg_out *m,
 	return send_msg(sd, m, to);
 }
 
-/* A magic packet for @mac, by raw Ethernet and by UDP, both broadcast. */
-void net_wol(struct sleepd *sd, const uint8_t *mac)
+/*
+ * A magic packet for @mac, by raw Ethernet and by UDP, both broadcast;
+ * with the SecureOn password @secureon after it, if not NULL.
+ */
+void net_wol(struct sleepd *sd, const uint8_t *mac, const uint8_t *secureon)
 {
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
@@ -298,15 +323,20 @@ void net_wol(struct sleepd *sd, const uint8_t *mac)
 		.sin_port = htons(WOL_PORT),
 		.sin_addr = sd->bcast4,
 	};
-	uint8_t pkt[MAGIC_LEN];
+	uint8_t pkt[MAGIC_LEN + SECUREON_LEN];
+	size_t len = MAGIC_LEN;
 	int fd, i, one = 1;
 
 	memset(pkt, 0xff, 6);
 	for (i = 0; i < 16; i++)
 		memcpy(pkt + 6 + 6 * i, mac, 6);
+	if (secureon) {
+		memcpy(pkt + MAGIC_LEN, secureon, SECUREON_LEN);
+		len += SECUREON_LEN;
+	}
 
 	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_WOL));
-	if (fd < 0 || sendto(fd, pkt, sizeof(pkt), 0,
+	if (fd < 0 || sendto(fd, pkt, len, 0,
 			     (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		log_msg(sd, LOG_WARN, "wol-failed", "raw: %s", strerror(errno));
 	if (fd >= 0)
@@ -317,15 +347,19 @@ void net_wol(struct sleepd *sd, const uint8_t *mac)
 	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, sd->cfg.ifname,
 		       strlen(sd->cfg.ifname)) < 0 ||
-	    sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sin,
+	    sendto(fd, pkt, len, 0, (struct sockaddr *)&sin,
 		   sizeof(sin)) < 0)
 		log_msg(sd, LOG_WARN, "wol-failed", "udp: %s", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
 
-/* Gratuitous ARP request for @ip, from this host's MAC. */
-static void send_garp(struct sleepd *sd, struct in_addr ip)
+/*
+ * An ARP request for @tip from @sip/@sha (this host's, or for a gratuitous
+ * one, an owner's address and MAC), to @dst (broadcast when NULL).
+ */
+static void send_arp(struct sleepd *sd, struct in_addr sip, const uint8_t *sha,
+		     struct in_addr tip, const uint8_t *dst)
 {
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
@@ -348,9 +382,11 @@ static void send_garp(struct sleepd *sd, struct in_addr ip)
 	};
 	int fd;
 
-	memcpy(arp.sha, sd->self.mac, 6);
-	memcpy(arp.spa, &ip, 4);
-	memcpy(arp.tpa, &ip, 4);
+	if (dst)
+		memcpy(sll.sll_addr, dst, 6);
+	memcpy(arp.sha, sha, 6);
+	memcpy(arp.spa, &sip, 4);
+	memcpy(arp.tpa, &tip, 4);
 	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
 	if (fd < 0 || sendto(fd, &arp, sizeof(arp), 0, (struct sockaddr *)&sll,
 			     sizeof(sll)) < 0)
@@ -359,8 +395,13 @@ static void send_garp(struct sleepd *sd, struct in_addr ip)
 		close(fd);
 }
 
-/* Unsolicited neighbour advertisement for @a to all nodes. */
-static void send_una(struct sleepd *sd, const struct in6_addr *a)
+/*
+ * Unsolicited neighbour advertisement for @a to all nodes, with @mac (this
+ * host's, or an owner's); from @a when it is ours, else from our
+ * link-local address.
+ */
+static void send_una(struct sleepd *sd, const struct in6_addr *a,
+		     const uint8_t *mac, bool ours)
 {
 	struct sockaddr_in6 src = { .sin6_family = AF_INET6, .sin6_addr = *a };
 	struct sockaddr_in6 dst = {
@@ -379,14 +420,14 @@ static void send_una(struct sleepd *sd, const struct in6_addr *a)
 	pkt.na.nd_na_target = *a;
 	pkt.opt[0] = ND_OPT_TARGET_LINKADDR;
 	pkt.opt[1] = 1;
-	memcpy(&pkt.opt[2], sd->self.mac, 6);
+	memcpy(&pkt.opt[2], mac, 6);
 	fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
 	if (fd < 0 ||
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops,
 		       sizeof(hops)) < 0 ||
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &sd->ifindex,
 		       sizeof(sd->ifindex)) < 0 ||
-	    bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    (ours && bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) ||
 	    sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&dst,
 		   sizeof(dst)) < 0)
 		log_msg(sd, LOG_DEBUG, "una-failed", "%s", strerror(errno));
@@ -402,10 +443,93 @@ void net_announce_self(struct sleepd *sd)
 
 	for (i = 0; i < sd->self.n_addrs; i++) {
 		if (ipv4_of(&sd->self.addrs[i], &a4))
-			send_garp(sd, a4);
+			send_arp(sd, a4, sd->self.mac, a4, NULL);
 		else
-			send_una(sd, &sd->self.addrs[i]);
+			send_una(sd, &sd->self.addrs[i], sd->self.mac, true);
 	}
+}
+
+/*
+ * A live owner was managed: tell its neighbours its own MAC again (our
+ * interception's announcements moved them to ours).  The Ethernet source
+ * stays ours: switches must not learn the owner's MAC on our port.
+ */
+void net_restore(struct sleepd *sd, const struct host_info *h)
+{
+	struct in_addr a4;
+	int i;
+
+	for (i = 0; i < h->n_addrs; i++) {
+		if (ipv4_of(&h->addrs[i], &a4))
+			send_arp(sd, a4, h->mac, a4, NULL);
+		else
+			send_una(sd, &h->addrs[i], h->mac, false);
+	}
+}
+
+/* An ARP probe of a peer: a request for @ip, unicast to its @mac. */
+void net_arp_probe(struct sleepd *sd, const struct in_addr *ip,
+		   const uint8_t *mac)
+{
+	send_arp(sd, sd->ip4, sd->self.mac, *ip, mac);
+	sd->st.arp_probes++;
+}
+
+/* Every ARP packet on the interface: who shows itself alive? */
+void net_arp_rx(struct sleepd *sd, int64_t now)
+{
+	struct {
+		struct arphdr h;
+		uint8_t sha[6], spa[4], tha[6], tpa[4];
+	} __attribute__((packed)) arp;
+	struct in_addr sip;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(sd->arp_fd, &arp, sizeof(arp), 0);
+		if (n < 0)
+			return;
+		if (n < (ssize_t)sizeof(arp) ||
+		    arp.h.ar_hrd != htons(ARPHRD_ETHER) ||
+		    arp.h.ar_pro != htons(ETH_P_IP) || arp.h.ar_hln != 6 ||
+		    arp.h.ar_pln != 4 || !memcmp(arp.sha, sd->self.mac, 6))
+			continue;
+		memcpy(&sip, arp.spa, 4);
+		if (sip.s_addr)
+			group_arp_seen(sd, &sip, arp.sha, now);
+	}
+}
+
+/*
+ * SecureOn where the NIC has it: warn when the configured password is not
+ * what the NIC would check (ethtool -s IF wol gs sopass ...).
+ */
+void net_secureon_check(struct sleepd *sd)
+{
+	struct ethtool_wolinfo wol = { .cmd = ETHTOOL_GWOL };
+	struct ifreq ifr = { 0 };
+	int fd;
+
+	if (!sd->cfg.has_secureon || sd->cfg.test)
+		return;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	strcpy(ifr.ifr_name, sd->cfg.ifname);
+	ifr.ifr_data = (void *)&wol;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		log_msg(sd, LOG_WARN, "secureon", "%s: Wake-on-LAN settings: %s",
+			sd->cfg.ifname, strerror(errno));
+	else if (!(wol.supported & WAKE_MAGICSECURE))
+		log_msg(sd, LOG_WARN, "secureon",
+			"%s does not support SecureOn: the password is sent, not checked",
+			sd->cfg.ifname);
+	else if (!(wol.wolopts & WAKE_MAGICSECURE) ||
+		 memcmp(wol.sopass, sd->cfg.secureon, SOPASS_MAX))
+		log_msg(sd, LOG_WARN, "secureon",
+			"%s: SecureOn not enabled with this password (ethtool -s %s wol gs sopass ...)",
+			sd->cfg.ifname, sd->cfg.ifname);
+	close(fd);
 }
 
 /*
@@ -440,7 +564,13 @@ bool net_magic_rx(struct sleepd *sd, int fd, char *from, size_t len)
 		for (i = 0; i < 16; i++)
 			if (memcmp(buf + off + 6 + 6 * i, sd->self.mac, 6))
 				break;
-		if (i == 16)
+		if (i < 16)
+			continue;
+		/* A NIC with a SecureOn password wants it right after. */
+		if (!sd->cfg.has_secureon ||
+		    (off + MAGIC_LEN + SECUREON_LEN <= n &&
+		     !memcmp(buf + off + MAGIC_LEN, sd->cfg.secureon,
+			     SECUREON_LEN)))
 			return true;
 	}
 	return false;

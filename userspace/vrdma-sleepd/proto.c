@@ -2,13 +2,13 @@
 /*
  * Peer messages.
  *
- * A message is a 24-byte header, TLVs, and a 32-byte MAC:
+ * A message is a 32-byte header, TLVs, and a 32-byte MAC:
  *
- *   0  magic "VSL1"   4  version 1, type   6  total length
+ *   0  magic "VSL1"   4  version 2, type   6  total length
  *   8  sender id      12 sender's epoch (wakes counted)
- *   16 sequence number (microseconds of the sender's real-time clock,
- *      strictly increasing)
- *   24 TLVs: type (16 bits), length (16 bits), value, padded to 4 bytes
+ *   16 boot id (random at each start of the sender's daemon)
+ *   24 counter (1 for the first message of that boot, then +1)
+ *   32 TLVs: type (16 bits), length (16 bits), value, padded to 4 bytes
  *   .. MAC: HMAC-SHA-512-256 (libsodium crypto_auth) of everything before
  *      it with the group key
  *
@@ -16,16 +16,16 @@
  * bytes), FLAGS (1 byte: bit 0 can manage), STATE (1 byte), ADDRS, RDMA,
  * OVERLAY (lists of 16-byte addresses), PORTS (list of 16-bit ports),
  * MANAGES (list of 32-bit ids), NONCE (8 bytes), SUBJECT, SUBJECT_EPOCH
- * (4 bytes).  A TLV may appear once; unknown types are skipped (newer
+ * (4 bytes), WAKE (how to wake the sender, sealed: crypto_secretbox with a
+ * key derived from the group key).  A TLV may appear once; unknown types are skipped (newer
  * versions); a length that does not suit the type, a list longer than
  * its limit, or a TLV that overruns the message rejects the message.
  *
  * The MAC is checked before anything else of the message is believed.
- * Replays: a receiver keeps, per sender, the highest sequence number seen
- * and the last 64 seen.  A message whose sequence number is more than the
- * replay window away from the receiver's clock, or not above the highest
- * and either among the last 64 or more than 2 s below the highest (more
- * than reordering explains), is dropped.
+ * Replays: no clock is involved.  A receiver believes a sender's boot id
+ * only after a PROBE_ACK carrying a nonce it has just sent (a challenge);
+ * it then accepts counters above the challenge's answer, each once, up to
+ * 64 behind the highest (struct replay).
  */
 
 #include <arpa/inet.h>
@@ -42,16 +42,17 @@ struct msg_hdr {
 	uint16_t len;
 	uint32_t sender;
 	uint32_t epoch;
+	uint64_t boot;
 	uint64_t seq;
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct msg_hdr) == 24, "header layout");
+_Static_assert(sizeof(struct msg_hdr) == 32, "header layout");
 
 #define MAC_LEN		crypto_auth_BYTES
 #define TLV_HDR		4
 
 void msg_start(struct msg_out *m, enum msg_type type, uint32_t sender,
-	       uint32_t epoch, uint64_t seq)
+	       uint32_t epoch, uint64_t boot, uint64_t seq)
 {
 	struct msg_hdr *h = (struct msg_hdr *)m->buf;
 
@@ -61,6 +62,7 @@ void msg_start(struct msg_out *m, enum msg_type type, uint32_t sender,
 	h->type = type;
 	h->sender = htonl(sender);
 	h->epoch = htonl(epoch);
+	h->boot = htobe64(boot);
 	h->seq = htobe64(seq);
 	m->len = sizeof(*h);
 }
@@ -92,8 +94,70 @@ void msg_put_u64(struct msg_out *m, uint16_t type, uint64_t v)
 	msg_put(m, type, &v, sizeof(v));
 }
 
+/* The key that seals T_WAKE: derived from the group key. */
+static void wake_key(const uint8_t *key, uint8_t *out)
+{
+	static const char ctx[] = "vrdma-sleepd wake";
+
+	crypto_generichash(out, crypto_secretbox_KEYBYTES, (const void *)ctx,
+			   sizeof(ctx) - 1, key, SLEEPD_KEY_LEN);
+}
+
+/* WAKE: nonce, then sealed: flags (bit 0: SecureOn), password, args. */
+#define WAKE_PLAIN_MAX	(1 + 6 + SLEEPD_ARGS_LEN - 1)
+
+static void put_wake(struct msg_out *m, const struct host_info *h,
+		     const uint8_t *key)
+{
+	uint8_t plain[WAKE_PLAIN_MAX], k[crypto_secretbox_KEYBYTES];
+	uint8_t out[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES +
+		    WAKE_PLAIN_MAX];
+	size_t alen = strlen(h->fallback_args), len = 7 + alen;
+
+	if (!h->has_secureon && !alen)
+		return;
+	plain[0] = h->has_secureon;
+	memcpy(plain + 1, h->secureon, 6);
+	memcpy(plain + 7, h->fallback_args, alen);
+	wake_key(key, k);
+	randombytes_buf(out, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES, plain, len,
+			      out, k);
+	sodium_memzero(k, sizeof(k));
+	msg_put(m, T_WAKE, out, crypto_secretbox_NONCEBYTES +
+		crypto_secretbox_MACBYTES + len);
+}
+
+static int get_wake(const uint8_t *v, size_t vlen, const uint8_t *key,
+		    struct host_info *h)
+{
+	uint8_t plain[WAKE_PLAIN_MAX], k[crypto_secretbox_KEYBYTES];
+	size_t over = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES;
+	size_t len, i;
+	int ret;
+
+	if (vlen < over + 7 || vlen > over + WAKE_PLAIN_MAX)
+		return -1;
+	len = vlen - over;
+	wake_key(key, k);
+	ret = crypto_secretbox_open_easy(plain, v + crypto_secretbox_NONCEBYTES,
+					 vlen - crypto_secretbox_NONCEBYTES,
+					 v, k);
+	sodium_memzero(k, sizeof(k));
+	if (ret || plain[0] > 1)
+		return -1;
+	for (i = 7; i < len; i++)
+		if (!isprint(plain[i]))
+			return -1;
+	h->has_secureon = plain[0];
+	memcpy(h->secureon, plain + 1, 6);
+	memcpy(h->fallback_args, plain + 7, len - 7);
+	h->fallback_args[len - 7] = '\0';
+	return 0;
+}
+
 void msg_put_info(struct msg_out *m, const struct host_info *h,
-		  const uint32_t *manages, int n_manages)
+		  const uint32_t *manages, int n_manages, const uint8_t *key)
 {
 	uint16_t ports[SLEEPD_MAX_PORTS];
 	uint32_t ids[SLEEPD_MAX_MANAGES];
@@ -118,6 +182,7 @@ void msg_put_info(struct msg_out *m, const struct host_info *h,
 		ids[i] = htonl(manages[i]);
 	if (i)
 		msg_put(m, T_MANAGES, ids, i * 4);
+	put_wake(m, h, key);
 }
 
 void msg_seal(struct msg_out *m, const uint8_t *key)
@@ -140,7 +205,8 @@ static int get_list(const uint8_t *v, size_t len, size_t size, int max,
 	return 0;
 }
 
-static int parse_tlvs(const uint8_t *p, size_t len, struct msg *out)
+static int parse_tlvs(const uint8_t *p, size_t len, const uint8_t *key,
+		      struct msg *out)
 {
 	struct host_info *h = &out->info;
 	uint32_t seen = 0;
@@ -242,6 +308,10 @@ static int parse_tlvs(const uint8_t *p, size_t len, struct msg *out)
 			else
 				out->subject_epoch = ntohl(n);
 			break;
+		case T_WAKE:
+			if (get_wake(v, vlen, key, h))
+				return -1;
+			break;
 		default:
 			break;	/* a newer version's: skipped */
 		}
@@ -256,6 +326,8 @@ static int parse_tlvs(const uint8_t *p, size_t len, struct msg *out)
 		break;
 	case MSG_PROBE:
 	case MSG_PROBE_ACK:
+	case MSG_INTENT:
+	case MSG_INTENT_ACK:
 		if (!(seen & (1U << T_NONCE)))
 			return -1;
 		break;
@@ -289,37 +361,45 @@ enum msg_err msg_parse(const uint8_t *buf, size_t len, const uint8_t *key,
 	out->type = h.type;
 	out->sender = ntohl(h.sender);
 	out->epoch = ntohl(h.epoch);
+	out->boot = be64toh(h.boot);
 	out->seq = be64toh(h.seq);
 	out->info.id = out->sender;
-	if (parse_tlvs(buf + sizeof(h), len - sizeof(h) - MAC_LEN, out))
+	if (parse_tlvs(buf + sizeof(h), len - sizeof(h) - MAC_LEN, key, out))
 		return MSG_MALFORMED;
 	return MSG_OK;
 }
 
-const char *replay_check(struct replay *r, uint64_t seq, uint64_t now_us,
-			 uint64_t window_us)
-{
-	unsigned int i;
+const char REPLAY_UNVERIFIED[] = "unverified boot";
 
-	if (seq + window_us < now_us)
-		return "stale";
-	if (seq > now_us + window_us)
-		return "from the future";
-	if (r->init && seq <= r->max) {
-		/* Late: accepted once, if recent enough to be reordering. */
-		if (r->max - seq > REPLAY_REORDER_US)
-			return "older than the reordering window";
-		/* Older than the oldest remembered: cannot tell. */
-		if (r->pos >= REPLAY_RECENT &&
-		    seq < r->recent[r->pos % REPLAY_RECENT])
-			return "older than the remembered window";
-		for (i = 0; i < REPLAY_RECENT; i++)
-			if (r->recent[i] == seq)
-				return "replayed";
-	}
-	if (!r->init || seq > r->max)
+const char *replay_check(struct replay *r, uint64_t boot, uint64_t seq)
+{
+	uint64_t back;
+
+	if (!r->verified || boot != r->boot)
+		return REPLAY_UNVERIFIED;
+	if (seq <= r->floor)
+		return "before the verified point";
+	if (seq > r->max) {
+		back = seq - r->max;
+		r->seen = back >= 64 ? 0 : r->seen << back;
+		r->seen |= 1;
 		r->max = seq;
-	r->init = true;
-	r->recent[r->pos++ % REPLAY_RECENT] = seq;
+		return NULL;
+	}
+	back = r->max - seq;
+	if (back >= REPLAY_WINDOW)
+		return "older than the window";
+	if (r->seen & (1ULL << back))
+		return "replayed";
+	r->seen |= 1ULL << back;
 	return NULL;
+}
+
+void replay_verify(struct replay *r, uint64_t boot, uint64_t seq)
+{
+	r->boot = boot;
+	r->floor = seq;
+	r->max = seq;
+	r->seen = 1;
+	r->verified = true;
 }

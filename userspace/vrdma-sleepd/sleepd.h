@@ -37,6 +37,7 @@
 #define SLEEPD_KEY_LEN		crypto_auth_KEYBYTES
 #define SLEEPD_PATH_LEN		256
 #define SLEEPD_CMD_LEN		512
+#define SLEEPD_ARGS_LEN		256	/* fallback-args, NUL included */
 /* How long the sleep command may take to really suspend the machine. */
 #define SLEEPD_SUSPEND_WAIT_MS	30000
 
@@ -56,7 +57,6 @@ struct config {
 	uint16_t port;
 	uint8_t key[SLEEPD_KEY_LEN];
 	bool has_key;
-	int replay_window_ms;
 	/* [timers] (milliseconds) */
 	int hello_ms;
 	int probe_ms;
@@ -70,6 +70,13 @@ struct config {
 	int wake_interval_ms;		/* least interval between two wakes of a host */
 	int wakes_per_min;		/* most wakes of one host per minute */
 	int wake_timeout_ms;		/* a wake that does not come back in time failed */
+	/* [wake] */
+	uint8_t secureon[6];		/* this host's SecureOn password */
+	bool has_secureon;
+	char fallback_args[SLEEPD_ARGS_LEN];	/* this host's, for others */
+	char fallback_cmd[SLEEPD_CMD_LEN];	/* how this host wakes others */
+	int fallback_after_ms;
+	int fallback_interval_ms;
 	/* [sleep] */
 	int idle_sleep_ms;		/* 0: only on request */
 	int activity_window_ms;		/* RDMA activity keeps the host awake */
@@ -90,6 +97,7 @@ struct config {
 	bool freeze_netns;		/* SIGSTOP the namespace's processes */
 	char freeze_pidfile[SLEEPD_PATH_LEN];
 	bool drop;			/* tc: drop all but magic packets */
+	bool wol;			/* asleep, react to magic packets */
 	char sleep_hook[SLEEPD_CMD_LEN];
 	char wake_hook[SLEEPD_CMD_LEN];
 };
@@ -108,12 +116,13 @@ enum msg_type {
 	MSG_SLEEP,		/* I go to sleep now */
 	MSG_INTENT,		/* I want to sleep: objections? */
 	MSG_LEAVE,		/* I leave the group (daemon stops) */
-	MSG_TYPE_MAX = MSG_LEAVE,
+	MSG_INTENT_ACK,		/* seen your intent: my state, unicast */
+	MSG_TYPE_MAX = MSG_INTENT_ACK,
 };
 
 #define MSG_MAX_LEN		1400
 #define MSG_MAGIC		0x56534c31	/* "VSL1" */
-#define MSG_VERSION		1
+#define MSG_VERSION		2
 
 /* What a host tells about itself. */
 struct host_info {
@@ -127,6 +136,10 @@ struct host_info {
 	struct in6_addr rdma[SLEEPD_MAX_RDMA];
 	struct in6_addr overlay[SLEEPD_MAX_OVERLAY];
 	uint16_t ports[SLEEPD_MAX_PORTS];
+	/* how to wake it (T_WAKE, sealed with the group key) */
+	bool has_secureon;
+	uint8_t secureon[6];
+	char fallback_args[SLEEPD_ARGS_LEN];
 };
 
 #define HELLO_STATE_AWAKE	0
@@ -137,24 +150,33 @@ struct msg {
 	enum msg_type type;
 	uint32_t sender;
 	uint32_t epoch;
-	uint64_t seq;
+	uint64_t boot;			/* the sender daemon's boot id */
+	uint64_t seq;			/* its counter in that boot */
 	struct host_info info;		/* HELLO */
 	uint32_t manages[SLEEPD_MAX_MANAGES];
 	int n_manages;			/* HELLO */
-	uint64_t nonce;			/* PROBE, PROBE_ACK */
+	uint64_t nonce;			/* PROBE, PROBE_ACK, INTENT, INTENT_ACK */
 	uint32_t subject;		/* MANAGE, RELEASE */
 	uint32_t subject_epoch;
 };
 
-/* Replay protection state of one sender. */
-#define REPLAY_RECENT		64
-#define REPLAY_REORDER_US	2000000	/* reordering accepted */
+/*
+ * Replay protection state of one sender: its boot id and counter.  A
+ * (sender, boot) is believed only once verified: a PROBE_ACK that carries
+ * a nonce we just sent proves it live now, and only later counters are
+ * accepted then (our own resume unverifies everyone: what a peer sent
+ * while we slept may come back as a replay).
+ */
+#define REPLAY_WINDOW		64	/* late counters accepted once */
 struct replay {
-	uint64_t max;			/* highest sequence number seen */
-	uint64_t recent[REPLAY_RECENT];	/* the last ones seen, a ring */
-	unsigned int pos;
-	bool init;
+	uint64_t boot;
+	uint64_t floor;			/* counters up to this are refused */
+	uint64_t max;			/* highest counter accepted */
+	uint64_t seen;			/* bit i: max - i accepted */
+	bool verified;
 };
+
+extern const char REPLAY_UNVERIFIED[];
 
 enum msg_err {
 	MSG_OK,
@@ -170,23 +192,26 @@ struct msg_out {
 };
 
 void msg_start(struct msg_out *m, enum msg_type type, uint32_t sender,
-	       uint32_t epoch, uint64_t seq);
+	       uint32_t epoch, uint64_t boot, uint64_t seq);
 void msg_put(struct msg_out *m, uint16_t type, const void *val, size_t len);
 void msg_put_info(struct msg_out *m, const struct host_info *h,
-		  const uint32_t *manages, int n_manages);
+		  const uint32_t *manages, int n_manages, const uint8_t *key);
 void msg_put_u32(struct msg_out *m, uint16_t type, uint32_t v);
 void msg_put_u64(struct msg_out *m, uint16_t type, uint64_t v);
 void msg_seal(struct msg_out *m, const uint8_t *key);
 enum msg_err msg_parse(const uint8_t *buf, size_t len, const uint8_t *key,
 		       struct msg *out);
-/* Seen before or too old/new?  Records it when not.  0 or a reason. */
-const char *replay_check(struct replay *r, uint64_t seq, uint64_t now_us,
-			 uint64_t window_us);
+/* Believe it?  Records it if so.  NULL, or why not (REPLAY_UNVERIFIED:
+ * the sender's boot is not verified).
+ */
+const char *replay_check(struct replay *r, uint64_t boot, uint64_t seq);
+/* A fresh answer to our nonce: (boot, seq) is the sender, live, now. */
+void replay_verify(struct replay *r, uint64_t boot, uint64_t seq);
 
 /* TLV types (proto.c documents them). */
 enum {
 	T_NAME = 1, T_MAC, T_FLAGS, T_STATE, T_ADDRS, T_RDMA, T_OVERLAY,
-	T_PORTS, T_MANAGES, T_NONCE, T_SUBJECT, T_SUBJECT_EPOCH,
+	T_PORTS, T_MANAGES, T_NONCE, T_SUBJECT, T_SUBJECT_EPOCH, T_WAKE,
 };
 
 /* ------------------------------------------------------------------ */
@@ -196,6 +221,7 @@ enum peer_state {
 	PEER_AWAKE,
 	PEER_ASLEEP,		/* silent: asleep or dead */
 	PEER_WAKING,		/* a magic packet went out */
+	PEER_LIVE,		/* daemon silent, host answers at layer 2 */
 };
 
 struct peer {
@@ -203,7 +229,8 @@ struct peer {
 	bool known;			/* a hello was received */
 	enum peer_state state;
 	uint32_t epoch;
-	int64_t last_heard;		/* any authenticated message */
+	int64_t last_heard;		/* any believed message */
+	int64_t l2_seen;		/* an ARP from its address and MAC */
 	int64_t asleep_since;
 	bool announced;			/* it said it goes to sleep */
 	uint32_t manager;		/* its manager's id, 0 for none */
@@ -211,19 +238,26 @@ struct peer {
 	int64_t unmanaged_since;	/* when it last lost its manager */
 	int64_t managed_since;		/* manager == us: since when */
 	int64_t reannounce_at;
-	/* probes */
-	bool probe_pending;
-	bool probe_takeover;		/* the probe confirms silence before takeover */
-	int probe_fails;
+	int64_t next_reassert;		/* our MANAGE against a duplicate */
+	int64_t next_l2;		/* next ARP probe */
+	/* probes (also the challenge of an unverified boot) */
 	uint64_t probe_nonce;
 	int64_t probe_sent;
+	/* liveness confirmation: protocol and ARP probes for probe-timeout */
+	int64_t confirm_start;		/* 0: none running */
+	bool confirm_takeover;		/* take it over if nothing answers */
+	bool held;			/* a takeover is held back (logged) */
 	/* wakes */
 	int64_t last_wol;
 	int64_t wol_window;
 	int wol_count;
 	int64_t waking_since;
+	int64_t last_fallback;
 	/* sleep intent */
-	int64_t intent_at;
+	int64_t intent_at;		/* its intent, as heard */
+	int64_t acked_awake_at;		/* we answered it "awake" */
+	uint64_t ack_nonce;		/* its answer to our intent */
+	uint8_t ack_state;
 	struct replay replay;
 	/* the module's copy */
 	char ksig[256];
@@ -239,9 +273,10 @@ enum self_state {
 
 struct stats {
 	uint64_t rx, tx, rx_bytes, tx_bytes;
-	uint64_t auth_fail, replay, malformed, stale;
-	uint64_t probes, probe_timeouts, takeovers, releases, duplicates;
-	uint64_t wakes, wakes_limited, requests, sleeps, refusals;
+	uint64_t auth_fail, replay, unverified, malformed;
+	uint64_t probes, arp_probes, takeovers, releases, duplicates;
+	uint64_t live, owner_alive, held;
+	uint64_t wakes, wakes_limited, fallbacks, requests, sleeps, refusals;
 };
 
 struct sleepd {
@@ -249,28 +284,36 @@ struct sleepd {
 	struct host_info self;
 	enum self_state state;
 	uint32_t epoch;
-	uint64_t last_seq;
+	uint64_t boot;			/* random at start */
+	uint64_t seq;			/* counter of our messages */
 	struct peer **peers;		/* each allocated on its own */
 	int n_peers;
 	/* interface */
 	int ifindex;
 	struct in_addr ip4, bcast4;
 	/* sockets */
-	int udp_fd, wol_raw_fd, wol_udp_fd, ctl_fd;
+	int udp_fd, wol_raw_fd, wol_udp_fd, ctl_fd, arp_fd;
 	struct nl nl;			/* requests; owns the module's domain */
 	struct nl nl_ev;		/* events */
 	/* timers (monotonic ms) */
 	int64_t next_hello, next_probe, next_activity, next_guardian;
-	int64_t intent_deadline, intent_at;
+	int64_t intent_deadline, intent_at, next_intent_tx;
+	uint64_t intent_nonce;
+	int64_t reclaim_at;		/* our last answer to a claim on us */
 	int64_t resume_at;		/* test mode: woken, resuming */
 	int64_t garp_at;		/* our own second announcement */
 	int64_t sleep_retry_at;
-	int64_t next_reassert;
 	int64_t next_resync;		/* the module's copy, checked */
 	int64_t last_busy;		/* last time activity kept us awake */
 	bool sleep_requested;
 	const char *refusal;		/* why the last sleep attempt failed */
 	bool stop;
+	/* fallback wake commands running */
+	struct child {
+		int pid;
+		char peer[SLEEPD_NAME_LEN];
+		int64_t started;
+	} children[8];
 	/* test mode */
 	int *frozen;
 	int n_frozen;
@@ -290,6 +333,10 @@ struct peer *group_find_name(struct sleepd *sd, const char *name);
 void group_wake(struct sleepd *sd, struct peer *p, const char *reason,
 		int64_t now);
 void group_resume(struct sleepd *sd, const char *why, int64_t now);
+void group_arp_seen(struct sleepd *sd, const struct in_addr *sip,
+		    const uint8_t *sha, int64_t now);
+void group_owner_alive(struct sleepd *sd, struct peer *p, const char *how,
+		       int64_t now);
 struct json_object *group_status(struct sleepd *sd, int64_t now);
 const char *peer_state_name(enum peer_state s);
 
@@ -313,8 +360,13 @@ int net_ports(uint16_t *ports, int max);
 int net_send_group(struct sleepd *sd, struct msg_out *m);
 int net_send_to(struct sleepd *sd, struct msg_out *m,
 		const struct sockaddr_in *to);
-void net_wol(struct sleepd *sd, const uint8_t *mac);
+void net_wol(struct sleepd *sd, const uint8_t *mac, const uint8_t *secureon);
 void net_announce_self(struct sleepd *sd);
+void net_arp_probe(struct sleepd *sd, const struct in_addr *ip,
+		   const uint8_t *mac);
+void net_arp_rx(struct sleepd *sd, int64_t now);
+void net_restore(struct sleepd *sd, const struct host_info *h);
+void net_secureon_check(struct sleepd *sd);
 bool net_magic_rx(struct sleepd *sd, int fd, char *from, size_t len);
 bool ipv4_of(const struct in6_addr *a, struct in_addr *out);
 const char *addr_str(const struct in6_addr *a, char *buf, size_t len);

@@ -790,6 +790,7 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	static const char *const types[] = {
 		[VRDMA_SLEEP_EVENT_WAKE_NEEDED] = "wake-needed",
 		[VRDMA_SLEEP_EVENT_REQUEST] = "request",
+		[VRDMA_SLEEP_EVENT_OWNER_ALIVE] = "owner-alive",
 	};
 	static const char *const kinds[] = {
 		[VRDMA_SLEEP_REQUEST_TCP_SYN] = "tcp-syn",
