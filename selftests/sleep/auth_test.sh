@@ -3,8 +3,8 @@
 #
 # The security of the peer protocol: an attacker on the link (namespace
 # ev) sends forged messages (another key), replays genuine ones it
-# captured, and sends well-keyed but stale or malformed messages; none of
-# them changes any daemon's view.  Wakes are rate limited.
+# captured, and sends well-keyed but unverified or malformed messages; none
+# of them changes any daemon's view.  Wakes are rate limited.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$(dirname "$0")/sleep_lib.sh"
 require_root
@@ -30,10 +30,9 @@ HELLO, MANAGE, SLEEP = 1, 4, 6
 def tlv(t, v):
     return struct.pack('!HH', t, len(v)) + v + b'\0' * (-len(v) % 4)
 
-def msg(key, typ, sender, body, seq=None, epoch=1):
-    seq = int(time.time() * 1e6) if seq is None else seq
-    hdr = struct.pack('!IBBHIIQ', MAGIC, 1, typ, 24 + len(body) + 32,
-                      sender, epoch, seq)
+def msg(key, typ, sender, body, seq=1, epoch=1, boot=0x0123456789abcdef):
+    hdr = struct.pack('!IBBHIIQQ', MAGIC, 2, typ, 32 + len(body) + 32,
+                      sender, epoch, boot, seq)
     return hdr + body + hmac.new(key, hdr + body, hashlib.sha512).digest()[:32]
 
 def v4(a):
@@ -57,8 +56,8 @@ if cmd in ('forge', 'stale', 'malformed'):
         s.sendto(msg(key, MANAGE, 66, tlv(T_SUBJECT, struct.pack('!I', int(sys.argv[3])))), (GROUP, PORT))
         s.sendto(msg(key, SLEEP, int(sys.argv[3]), b''), (GROUP, PORT))
     elif cmd == 'stale':
-        old = int((time.time() - 120) * 1e6)
-        s.sendto(msg(key, SLEEP, int(sys.argv[3]), b'', seq=old), (GROUP, PORT))
+        # a boot of s1's daemon nobody verified (an old one, or a forgery)
+        s.sendto(msg(key, SLEEP, int(sys.argv[3]), b'', seq=10**6), (GROUP, PORT))
     else:
         bad = struct.pack('!HH', T_NAME, 200) + b'x' * 8	# overruns
         s.sendto(msg(key, HELLO, int(sys.argv[3]), bad), (GROUP, PORT))
@@ -144,9 +143,9 @@ r0=$(total replay)
 attack stale "$TEST_KEY" "$ID1"
 sleep 1
 if [ $(($(total replay) - r0)) -ge 2 ] && views_ok; then
-	ktap_ok "a well-keyed SLEEP two minutes old is dropped as stale"
+	ktap_ok "a well-keyed SLEEP of a boot of s1 nobody verified is dropped (and s1 is challenged)"
 else
-	ktap_fail "a well-keyed stale SLEEP is dropped ($(($(total replay) - r0)))"
+	ktap_fail "a well-keyed SLEEP of an unverified boot of s1 is dropped ($(($(total replay) - r0)))"
 fi
 m0=$(total malformed)
 attack malformed "$TEST_KEY" "$ID1"
