@@ -85,13 +85,36 @@ def cmd_schedule(a):
         if is_open and h in asleep:
             del asleep[h]
             next_sleep[h] = t + a.settle + rng.expovariate(1.0 / a.awake_mean)
+    # Faults, from their own generator (the workload above stays the
+    # same whatever the faults): daemons killed on live hosts and
+    # restarted, clocks skewed, a partition of the last hosts.
+    frng = random.Random(a.seed + 1)
+    part = None
+    if a.partition_len > 0 and a.partition_hosts > 0:
+        p0 = round(a.duration * a.partition_at, 3)
+        part = {'start': p0, 'end': round(p0 + a.partition_len, 3),
+                'hosts': hosts[-a.partition_hosts:]}
+        events.append({'t': part['start'], 'op': 'partition', 'hosts': part['hosts']})
+        events.append({'t': part['end'], 'op': 'heal', 'hosts': part['hosts']})
+    kills = []
+    pool = hosts[:-a.partition_hosts] if a.partition_hosts else hosts
+    for h in frng.sample(pool, min(a.kills, len(pool))):
+        t = round(frng.uniform(0.1, 0.8) * a.duration, 3)
+        down = round(frng.uniform(a.kill_min, a.kill_max), 3)
+        kills.append({'t': t, 'host': h, 'down': down})
+        events.append({'t': t, 'op': 'kill', 'host': h})
+        events.append({'t': round(t + down, 3), 'op': 'restart', 'host': h})
+    skew = {h: round(frng.choice((-1, 1)) * frng.uniform(60, a.skew_max), 1)
+            for h in frng.sample(hosts, min(a.skew_hosts, len(hosts)))}
     events.sort(key=lambda e: e['t'])
     sched = {'seed': a.seed, 'hosts': a.hosts, 'duration': a.duration,
              'conn_rate': a.conn_rate, 'p_sleeper': a.p_sleeper,
              'p_open': a.p_open, 'awake_mean': a.awake_mean,
              'first_max': a.first_max, 'settle': a.settle,
              'open_timeout': a.open_timeout, 'closed_timeout': a.closed_timeout,
-             'ports': ports, 'events': events}
+             'ports': ports, 'events': events, 'partition': part,
+             'kills': kills, 'skew': skew,
+             'netem': {'loss': a.loss, 'delay_ms': a.delay, 'jitter_ms': a.jitter}}
     with open(a.out, 'w') as f:
         json.dump(sched, f)
     conns = [e for e in events if e['op'] == 'connect']
@@ -104,6 +127,14 @@ def cmd_schedule(a):
               sum(not e['open'] and e['planned'] == 'asleep' for e in conns),
               sum(e['open'] and e['planned'] == 'awake' for e in conns),
               sum(not e['open'] and e['planned'] == 'awake' for e in conns)))
+    print('faults: loss %g%% and delay %g ms +- %g ms on every link; %d daemons killed on '
+          'live hosts (%s); clocks of %d daemons off by %s s; %s' % (
+              a.loss, a.delay, a.jitter, len(kills),
+              ', '.join('%s at +%.0f s for %.0f s' % (k['host'], k['t'], k['down']) for k in kills),
+              len(skew), ', '.join('%+.0f' % v for v in sorted(skew.values())),
+              'partition of %s..%s from +%.0f s to +%.0f s' % (
+                  part['hosts'][0], part['hosts'][-1], part['start'], part['end'])
+              if part else 'no partition'))
 
 
 # ---- services ----------------------------------------------------------------
@@ -183,6 +214,56 @@ async def drive(a):
             res = 'failed: %s' % e
         await log({'op': 'sleep', 'host': ev['host'], 't': t, 'reply': res})
 
+    def pidfile(h):
+        return '%s/%s.pid' % (a.dir, h)
+
+    def wrap(h):
+        off = sched.get('skew', {}).get(h)
+        if off is None:
+            return []
+        return ['env', 'LD_PRELOAD=' + a.faketime, 'FAKETIME=%+gs' % off,
+                'FAKETIME_DONT_FAKE_MONOTONIC=1']
+
+    async def do_fault(ev):
+        t = time.time()
+        rec = {'op': ev['op'], 't': t}
+        if ev['op'] in ('kill', 'restart'):
+            h = ev['host']
+            rec['host'] = h
+            if ev['op'] == 'kill':
+                # Only a live, awake host: the point is a live host whose
+                # daemon died.
+                try:
+                    st = await loop.run_in_executor(None, status, a.dir, h)
+                    state = st['self']['state']
+                except (OSError, ValueError) as e:
+                    state = 'unreachable: %s' % e
+                if state != 'awake':
+                    rec['skipped'] = state
+                    killed.discard(h)
+                else:
+                    os.kill(int(open(pidfile(h)).read()), 9)
+                    killed.add(h)
+            elif h in killed:
+                cmd = ['ip', 'netns', 'exec', h] + wrap(h) + [
+                    a.sleepd, '-c', '%s/%s.conf' % (a.dir, h)]
+                err = open('%s/%s.err' % (a.dir, h), 'a')
+                p = subprocess.Popen(cmd, stderr=err, stdout=subprocess.DEVNULL)
+                open(pidfile(h), 'w').write('%d\n' % p.pid)
+                killed.discard(h)
+            else:
+                rec['skipped'] = 'not killed'
+        else:
+            rec['hosts'] = ev['hosts']
+            br = 'slp-br2' if ev['op'] == 'partition' else 'slp-br'
+            cmd = ['nsenter', '--net=/proc/1/ns/net', 'ip', '-batch', '-']
+            inp = ''.join('link set %s-p master %s\n' % (h, br) for h in ev['hosts'])
+            r = subprocess.run(cmd, input=inp, text=True, capture_output=True)
+            rec['rc'] = r.returncode
+        await log(rec)
+
+    killed = set()
+
     async def do_connect(ev):
         tmo = sched['open_timeout'] if ev['open'] else sched['closed_timeout']
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -219,8 +300,12 @@ async def drive(a):
         late = time.time() - (t0 + ev['t'])
         if late > 1:
             await log({'op': 'late', 't': time.time(), 'by': late})
-        tasks.append(asyncio.ensure_future(
-            do_sleep(ev) if ev['op'] == 'sleep' else do_connect(ev)))
+        if ev['op'] == 'sleep':
+            tasks.append(asyncio.ensure_future(do_sleep(ev)))
+        elif ev['op'] == 'connect':
+            tasks.append(asyncio.ensure_future(do_connect(ev)))
+        else:
+            await do_fault(ev)
     await log({'op': 'schedule-end', 't': time.time()})
     await asyncio.gather(*tasks)
     await log({'op': 'end', 't': time.time()})
@@ -455,15 +540,20 @@ def spread(counts):
     return max(counts) / mean, sd / mean, gini(counts)
 
 
-def load_logs(d, n):
+def load_logs(d, n, skew=None):
+    """Every daemon's log records; times of a skewed daemon's clock are
+    brought back to the machine's (its offset is in the schedule)."""
     logs = {}
     for i in range(1, n + 1):
         h = 's%d' % i
+        off = (skew or {}).get(h, 0.0)
         recs = []
         try:
             for line in open('%s/%s.log' % (d, h)):
                 try:
-                    recs.append(json.loads(line))
+                    r = json.loads(line)
+                    r['ts'] -= off
+                    recs.append(r)
                 except ValueError:
                     pass
         except OSError:
@@ -485,8 +575,15 @@ def cmd_analyze(a):
     s1 = json.load(open(a.snap1))
     if t_end is None:
         t_end = s1['t']
-    logs = load_logs(a.dir, n)
+    logs = load_logs(a.dir, n, sched.get('skew'))
     out = []
+    kills = [r for r in drv if r['op'] == 'kill' and 'skipped' not in r]
+    part_rec = next((r for r in drv if r['op'] == 'partition'), None)
+    heal_rec = next((r for r in drv if r['op'] == 'heal'), None)
+    part = None
+    if part_rec:
+        part = {'start': part_rec['t'], 'end': heal_rec['t'] if heal_rec else t_end,
+                'hosts': set(part_rec['hosts'])}
 
     def say(*args):
         out.append(' '.join(str(x) for x in args))
@@ -547,7 +644,7 @@ def cmd_analyze(a):
                 ivals.setdefault(s, []).append(iv)
             elif ev == 'release' and r['peer'] in open_iv:
                 open_iv.pop(r['peer'])[2] = r['ts']
-            elif ev == 'stop':
+            elif ev in ('stop', 'start'):
                 for iv in open_iv.values():
                     iv[2] = r['ts']
                 open_iv = {}
@@ -558,6 +655,12 @@ def cmd_analyze(a):
                     requests.append(dict(r, manager=m))
                 elif ev == 'duplicate':
                     dup_events += 1
+    # A killed daemon's module drops its interception at once.
+    for k in kills:
+        for s in ivals:
+            for iv in ivals[s]:
+                if iv[0] == k['host'] and iv[1] <= k['t'] and (iv[2] is None or iv[2] > k['t']):
+                    iv[2] = k['t']
     for s in ivals:
         for iv in ivals[s]:
             if iv[2] is None or iv[2] > t_end:
@@ -620,6 +723,7 @@ def cmd_analyze(a):
     say('sleepers left without a manager after their first takeover (handovers): %.1f s in all, '
         'in %d sleeps; gaps %s' % (orphan, orphan_eps, dist(gaps)))
     false_to = 0
+    false_list = []
     handovers = 0
     for s in hosts:
         for iv in ivals.get(s, []):
@@ -628,11 +732,17 @@ def cmd_analyze(a):
             e = asleep_at(s, iv[1])
             if e is None:
                 false_to += 1
+                false_list.append('%s took %s over at +%.1f s%s' % (
+                    iv[0], s, iv[1] - t_start,
+                    ' (its daemon killed)' if any(k['host'] == s and k['t'] <= iv[1] for k in kills)
+                    else ''))
             elif e.get('managed') is not None and iv[1] > e['managed'] + 0.01:
                 handovers += 1
     say('takeovers: %d of awake hosts (false suspicion: probes unanswered; released when the '
         'host answers), %d later takeovers of sleepers already managed once (their manager '
         'went to sleep, lost a duplicate, or was suspected)' % (false_to, handovers))
+    for x in false_list[:10]:
+        say('  false takeover: ' + x)
     say('duplicate managers: %.2f s in all (%d of %d sleeps, longest %.2f s); '
         '%d duplicate claims logged' % (dup_time, dup_eps, len(all_eps), dup_longest, dup_events))
 
@@ -642,6 +752,13 @@ def cmd_analyze(a):
         c['ep'] = asleep_at(c['host'], c['t_syn'])
         # an awake host may fall asleep while the client still tries
         c['slept'] = any(c['t_syn'] < x['sleep'] < c['t_done'] for x in episodes[c['host']])
+    def cut_off(c):
+        """The partition separated the client from the host (and the
+        network took up to 30 s after the heal to settle)."""
+        return bool(part and c['host'] in part['hosts'] and
+                    c['t_syn'] < part['end'] + 30 and c['t_done'] > part['start'])
+    cut = [c for c in conns if cut_off(c)]
+    conns = [c for c in conns if not cut_off(c)]
     to_sleep_open = [c for c in conns if c['open'] and c['ep']]
     to_awake_open = [c for c in conns if c['open'] and not c['ep']]
     to_sleep_closed = [c for c in conns if not c['open'] and c['ep']]
@@ -656,6 +773,8 @@ def cmd_analyze(a):
     lat = [c['t_done'] - c['t_syn'] - resume_delay for c in to_sleep_open
            if c['result'] == 'connected']
     missed = [c for c in to_sleep_open if c['result'] != 'connected']
+    say('connections across the partition (to its hosts while cut off, left out): %d (%s)' % (
+        len(cut), results(cut) or 'none'))
     say('connections: %d (%d to open ports of sleepers, %d to closed ports of sleepers, '
         '%d to open and %d to closed ports of awake hosts)' % (
             len(conns), len(to_sleep_open), len(to_sleep_closed), len(to_awake_open),
@@ -769,7 +888,7 @@ def cmd_analyze(a):
         rxp += a1['rx'][1] - a0['rx'][1]
         per_host.append((htx + hrx) / dt)
         d0, d1 = s0['stats'].get(h, {}), s1['stats'].get(h, {})
-        if 'tx_bytes' in d0 and 'tx_bytes' in d1:
+        if 'tx_bytes' in d0 and 'tx_bytes' in d1 and d1['uptime_ms'] > d0['uptime_ms']:
             up = (d1['uptime_ms'] - d0['uptime_ms']) / 1000.0
             ptx += (d1['tx_bytes'] - d0['tx_bytes']) / up
             prx += (d1['rx_bytes'] - d0['rx_bytes']) / up
@@ -848,13 +967,87 @@ def cmd_analyze(a):
         (' (' + ', '.join('%s %d' % kv for kv in sorted(warn_kinds.items())) + ')') if warn_kinds else '',
         len(late)))
     print('\n'.join(out))
-    summary = {'sleeps': len(all_eps), 'managed_median': pct(t_managed, 50),
+    summary = {'seed': sched['seed'], 'hosts': n, 'duration': sched['duration'],
+               'faults': {'netem': sched.get('netem'), 'kills': len(kills),
+                          'skew': sched.get('skew'),
+                          'partition': {'start': part['start'] - t_start,
+                                        'end': part['end'] - t_start,
+                                        'hosts': sorted(part['hosts'])} if part else None},
+               'sleeps': len(all_eps), 'false_takeovers': false_to,
+               'false_takeover_list': false_list,
+               'managed_median': pct(t_managed, 50),
                'managed_p99': pct(t_managed, 99), 'never_managed': never,
                'wake_median': pct(lat, 50), 'wake_p99': pct(lat, 99),
                'missed': len(missed), 'to_sleepers': len(to_sleep_open),
-               'false_wakes': len(false_w), 'dup_time': dup_time}
+               'cut_off': len(cut),
+               'false_wakes': len(false_w), 'dup_time': dup_time,
+               'control_bytes_per_host_s': (tx + rx) / n / dt if dt else None,
+               'control_sent_bytes_per_host_s': tx / n / dt if dt else None,
+               'control_sent_pkts_per_host_s': txp / n / dt if dt else None}
     with open(a.summary, 'w') as f:
-        json.dump(summary, f)
+        json.dump(summary, f, indent=1)
+    if a.plot:
+        plot(a.plot, t_start, t_end, hosts, asleep_at, ivals, t_managed, lat,
+             part, kills, summary)
+
+
+GNUPLOT = """set terminal pngcairo size 1200,500 font ",10"
+set output "%(png)s"
+set multiplot layout 1,2 title "sleep simulation: %(n)d hosts, seed %(seed)d: false takeovers %(ft)d, missed wakes %(mw)d"
+set title "over time (shaded: partition; dashed: a daemon killed on a live host)"
+set xlabel "s"
+set ylabel "hosts"
+set key top left
+%(objs)s
+plot "%(base)s.timeline.dat" using 1:2 with steps title "asleep", \\
+     "%(base)s.timeline.dat" using 1:3 with steps title "asleep and managed"
+unset object 1
+unset arrow
+set title "CDF"
+set xlabel "s"
+set ylabel "fraction"
+set key bottom right
+set logscale x
+plot "%(base)s.managed.dat" using 1:2 with steps title "sleep -> managed", \\
+     "%(base)s.wake.dat" using 1:2 with steps title "wake latency (SYN -> connected, minus resume delay)"
+unset multiplot
+"""
+
+
+def plot(png, t_start, t_end, hosts, asleep_at, ivals, t_managed, lat, part, kills,
+         summary):
+    """Two panels (gnuplot): hosts asleep and sleepers managed over time,
+    with the faults marked; CDFs of time-to-managed and wake latency."""
+    base = png[:-4] if png.endswith('.png') else png
+    with open(base + '.timeline.dat', 'w') as f:
+        t = t_start
+        while t < t_end:
+            sl = [h for h in hosts if asleep_at(h, t)]
+            man = sum(1 for h in sl if any(iv[1] <= t < iv[2] for iv in ivals.get(h, [])))
+            f.write('%.1f %d %d\n' % (t - t_start, len(sl), man))
+            t += 1.0
+    for name, xs in (('managed', t_managed), ('wake', lat)):
+        with open('%s.%s.dat' % (base, name), 'w') as f:
+            xs = sorted(max(x, 0.001) for x in xs)
+            for i, x in enumerate(xs):
+                f.write('%.3f %.4f\n' % (x, (i + 1) / len(xs)))
+            if not xs:
+                f.write('0.001 0\n')
+    objs = []
+    if part:
+        objs.append('set object 1 rect from %.1f, graph 0 to %.1f, graph 1 '
+                    'fc rgb "#ffdddd" fs solid 0.5 behind' % (
+                        part['start'] - t_start, part['end'] - t_start))
+    for i, k in enumerate(kills):
+        objs.append('set arrow %d from %.1f, graph 0 to %.1f, graph 1 nohead '
+                    'lc rgb "#888888" dt 2' % (i + 1, k['t'] - t_start, k['t'] - t_start))
+    with open(base + '.gp', 'w') as f:
+        f.write(GNUPLOT % {'png': png, 'n': len(hosts), 'seed': summary['seed'],
+                           'ft': summary['false_takeovers'], 'mw': summary['missed'],
+                           'objs': '\n'.join(objs), 'base': base})
+    r = subprocess.run(['gnuplot', base + '.gp'], capture_output=True, text=True)
+    if r.returncode:
+        print('gnuplot failed: %s' % r.stderr.strip())
 
 
 def main():
@@ -873,6 +1066,17 @@ def main():
     p.add_argument('--settle', type=float, default=4)
     p.add_argument('--open-timeout', type=float, default=30)
     p.add_argument('--closed-timeout', type=float, default=8)
+    p.add_argument('--loss', type=float, default=2.0, help='%% on each end of every link')
+    p.add_argument('--delay', type=float, default=10.0, help='ms')
+    p.add_argument('--jitter', type=float, default=5.0, help='ms')
+    p.add_argument('--kills', type=int, default=6)
+    p.add_argument('--kill-min', type=float, default=30)
+    p.add_argument('--kill-max', type=float, default=60)
+    p.add_argument('--skew-hosts', type=int, default=10)
+    p.add_argument('--skew-max', type=float, default=900)
+    p.add_argument('--partition-hosts', type=int, default=20)
+    p.add_argument('--partition-at', type=float, default=0.45)
+    p.add_argument('--partition-len', type=float, default=60)
     p = sub.add_parser('services')
     p.add_argument('schedule')
     p.add_argument('ready')
@@ -880,6 +1084,8 @@ def main():
     p.add_argument('schedule')
     p.add_argument('dir')
     p.add_argument('out')
+    p.add_argument('--sleepd', required=True)
+    p.add_argument('--faketime', default='')
     p = sub.add_parser('converged')
     p.add_argument('dir')
     p.add_argument('n', type=int)
@@ -900,6 +1106,7 @@ def main():
     p.add_argument('snap1')
     p.add_argument('summary')
     p.add_argument('--resume-delay', type=float, default=1.0)
+    p.add_argument('--plot', default='')
     a = ap.parse_args()
     globals()['cmd_' + a.cmd](a)
 
