@@ -910,7 +910,12 @@ static bool guardians_ok(struct sleepd *sd, bool acked, int64_t now)
 	return others >= sd->cfg.guardians;
 }
 
-/* We told a peer with a live intent that we stay awake: we do. */
+/*
+ * We told a peer with a higher id and a live intent that we stay awake:
+ * it may count on us, and would count us again (an intent with a higher
+ * id than ours) if we announced one: we stay.  (A lower id's intent we
+ * leave out of our own count anyway.)
+ */
 static bool promised(struct sleepd *sd, int64_t now)
 {
 	int i;
@@ -920,7 +925,7 @@ static bool promised(struct sleepd *sd, int64_t now)
 	for (i = 0; i < sd->n_peers; i++) {
 		struct peer *p = sd->peers[i];
 
-		if (p->acked_awake_at &&
+		if (p->info.id > sd->self.id && p->acked_awake_at &&
 		    now - p->acked_awake_at < 3 * sd->cfg.intent_ms)
 			return true;
 	}
