@@ -44,8 +44,9 @@ both_try() {	# s1 and s2 ask to sleep at once; waits until both decided
 	d1=$(($(log_count s1 "$D" sleep) + $(log_count s1 "$D" sleep-refused)))
 	d2=$(($(log_count s2 "$D" sleep) + $(log_count s2 "$D" sleep-refused)))
 	"$VRDMACTL" sleep request sleep socket "$D/s1.sock" > /dev/null &
+	local req=$!
 	"$VRDMACTL" sleep request sleep socket "$D/s2.sock" > /dev/null
-	wait
+	wait "$req"
 	wait_for 10 decided s1 "$d1"
 	wait_for 10 decided s2 "$d2"
 }
