@@ -28,6 +28,19 @@
  * would; ib_cm resends it after its timeout, to a host awake by then.
  *
  * The fast path, when no peer of any domain sleeps, is one atomic read.
+ *
+ * A daemon that dies
+ * ------------------
+ * When the daemon's netlink socket closes, its domain is *orphaned*: every
+ * peer is forgotten but the sleepers it managed and whose MAC address it
+ * gave (lladdr).  Those stay intercepted for VRDMA_SLEEP_ORPHAN_MS, seen
+ * awake by connection set-ups (nobody here would wake them for a set-up),
+ * and the module sends a magic packet itself for a valid request (rate
+ * limited as the events): the other hosts take them over only after they
+ * find this daemon silent, and requests meanwhile would be lost.  A
+ * sleeper stops being intercepted when its owner speaks, when another host
+ * announces it (its new manager), when the time is up, or when a daemon
+ * owns the domain again (its start flushes it).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -61,6 +74,7 @@ MODULE_PARM_DESC(sleep_peers_max,
 
 #define VRDMA_SLEEP_EVENT_INTERVAL_MS	1000
 #define VRDMA_SLEEP_RESEND_MIN_MS	1000
+#define VRDMA_SLEEP_ORPHAN_MS		120000
 
 /* Serialises every writer of the sleep state (sleep.h). */
 DEFINE_MUTEX(vrdma_sleep_lock);
@@ -381,6 +395,7 @@ void vrdma_sleep_domain_flush(struct vrdma_sleep_domain *dom)
 		vrdma_sleep_peer_unlink(dom, peer);
 		call_rcu(&peer->rcu, vrdma_sleep_peer_free_rcu);
 	}
+	WRITE_ONCE(dom->orphan_until, 0);
 	vrdma_sleep_hooks_off(dom);
 	vrdma_sleep_state_changed();
 }
@@ -531,8 +546,10 @@ int vrdma_sleep_config_set(struct net *net, struct vrdma_sleep_config *cfg)
 		WRITE_ONCE(dom->event_interval_ms, cfg->event_interval_ms);
 	if (cfg->has_phys)
 		strscpy(dom->phys, cfg->phys, sizeof(dom->phys));
-	if (cfg->owner)
+	if (cfg->owner) {
 		dom->owner = cfg->owner;
+		WRITE_ONCE(dom->orphan_until, 0);
+	}
 	vrdma_sleep_state_changed();
 
 	cfg->wake_timeout_ms = dom->wake_timeout_ms;
@@ -544,6 +561,53 @@ int vrdma_sleep_config_set(struct net *net, struct vrdma_sleep_config *cfg)
 out:
 	mutex_unlock(&vrdma_sleep_lock);
 	return ret;
+}
+
+/*
+ * The domain's daemon died (see the top of this file): keep intercepting
+ * the sleepers it managed, with their MAC, and forget the rest.
+ */
+static void vrdma_sleep_domain_orphan(struct vrdma_sleep_domain *dom)
+{
+	struct vrdma_sleep_peer *peer;
+	struct hlist_node *tmp;
+	unsigned int kept = 0;
+	int bkt;
+
+	lockdep_assert_held(&vrdma_sleep_lock);
+
+	hash_for_each_safe(dom->peers, bkt, tmp, peer, node) {
+		if (peer->managed && peer->has_lladdr &&
+		    !READ_ONCE(peer->owner_alive) &&
+		    !READ_ONCE(peer->handed_over)) {
+			if (peer->state != VRDMA_SLEEP_STATE_AWAKE)
+				vrdma_sleep_peer_set_state(peer,
+							   VRDMA_SLEEP_STATE_AWAKE);
+			kept++;
+			continue;
+		}
+		vrdma_sleep_icpt_stop(dom, peer);
+		vrdma_sleep_peer_unlink(dom, peer);
+		call_rcu(&peer->rcu, vrdma_sleep_peer_free_rcu);
+	}
+	WRITE_ONCE(dom->orphan_until, kept ?
+		   (jiffies + msecs_to_jiffies(VRDMA_SLEEP_ORPHAN_MS)) | 1 : 0);
+	vrdma_sleep_hooks_update(dom);
+	vrdma_sleep_state_changed();
+}
+
+/**
+ * vrdma_sleep_orphaned() - is the domain's daemon dead, its sleepers kept?
+ * @dom: the domain
+ *
+ * Context: any.
+ * Return: true while the sleepers of a dead daemon are still intercepted.
+ */
+bool vrdma_sleep_orphaned(const struct vrdma_sleep_domain *dom)
+{
+	unsigned long until = READ_ONCE(dom->orphan_until);
+
+	return until && time_before(jiffies, until);
 }
 
 /*
@@ -819,10 +883,10 @@ static int vrdma_sleep_netlink_event(struct notifier_block *nb,
 	list_for_each_entry(dom, &vrdma_sleep_domains, node) {
 		if (dom->owner != n->portid || !net_eq(dom->net, n->net))
 			continue;
-		pr_info("sleep: the daemon of a domain went away (port %u): flushed\n",
+		pr_info("sleep: the daemon of a domain went away (port %u): its sleepers stay intercepted\n",
 			n->portid);
 		dom->owner = 0;
-		vrdma_sleep_domain_flush(dom);
+		vrdma_sleep_domain_orphan(dom);
 	}
 	mutex_unlock(&vrdma_sleep_lock);
 	return NOTIFY_DONE;

@@ -91,6 +91,8 @@ struct vrdma_sleep_addr {
  *	addresses were added to that netdev
  * @lladdr: its own MAC address, if @has_lladdr
  * @has_lladdr: see @lladdr; without it the owner is never detected
+ * @handed_over: another host announced it while this domain's daemon is
+ *	dead (WRITE_ONCE from the hooks): not intercepted any more
  * @owner_alive: its owner spoke on the interception's interface since the
  *	interception started (WRITE_ONCE from the hooks): it is not asleep,
  *	and is not answered for any more
@@ -116,6 +118,7 @@ struct vrdma_sleep_peer {
 	u8 lladdr[ETH_ALEN];
 	bool has_lladdr;
 	bool owner_alive;
+	bool handed_over;
 	int ifindex;
 	unsigned int n_addrs;
 	struct vrdma_sleep_addr addrs[VRDMA_SLEEP_ADDRS_MAX];
@@ -142,7 +145,10 @@ struct vrdma_sleep_peer {
  * @event_interval_ms: least interval between two events about one peer
  * @phys: physical RDMA device this domain decides for ("" for none)
  * @owner: netlink port of the daemon that owns the domain (0 for none):
- *	when its socket closes, the domain is flushed
+ *	when its socket closes, the domain is orphaned
+ * @orphan_until: its daemon died (jiffies, 0 otherwise): until then the
+ *	sleepers it managed stay intercepted and the module wakes them itself
+ *	(sleep.c)
  * @hooks_on: @hooks are registered in @net
  * @hooks: the interception's netfilter hooks
  *
@@ -163,6 +169,7 @@ struct vrdma_sleep_domain {
 	u32 event_interval_ms;
 	char phys[VRDMA_NAME_LEN];
 	u32 owner;
+	unsigned long orphan_until;
 	bool hooks_on;
 	struct nf_hook_ops hooks[VRDMA_SLEEP_NR_HOOKS];
 };
@@ -233,6 +240,7 @@ void vrdma_sleep_icpt_stop(struct vrdma_sleep_domain *dom,
 			   struct vrdma_sleep_peer *peer);
 void vrdma_sleep_announce(struct vrdma_sleep_domain *dom,
 			  const struct vrdma_sleep_peer *peer);
+bool vrdma_sleep_orphaned(const struct vrdma_sleep_domain *dom);
 int vrdma_sleep_hook_init(void);
 void vrdma_sleep_hook_exit(void);
 

@@ -68,6 +68,9 @@
 /* After defragmentation, before connection tracking and raw tables. */
 #define VRDMA_SLEEP_HOOK_PRIO	(NF_IP_PRI_CONNTRACK_DEFRAG + 1)
 
+/* Wake-on-LAN's Ethernet type (magic packets). */
+#define VRDMA_SLEEP_ETH_P_WOL	0x0842
+
 /* The BTH of a RoCE v2 packet, after its UDP header. */
 struct vrdma_sleep_udp_bth {
 	struct udphdr uh;
@@ -162,12 +165,47 @@ static u32 vrdma_sleep_classify(const struct vrdma_sleep_peer *peer,
 	return 0;
 }
 
-/* Count a packet to a managed sleeper; report it if valid. */
+/*
+ * A magic packet for @mac, broadcast on @dev (Ethernet type 0x0842): the
+ * module wakes an orphaned domain's sleeper itself.  Any context.
+ */
+static void vrdma_sleep_wol(struct net_device *dev, const u8 *mac)
+{
+	int hlen = LL_RESERVED_SPACE(dev), tlen = dev->needed_tailroom;
+	struct sk_buff *skb;
+	unsigned int i;
+	u8 *p;
+
+	skb = alloc_skb(hlen + 6 + 16 * ETH_ALEN + tlen, GFP_ATOMIC);
+	if (!skb)
+		return;
+	skb_reserve(skb, hlen);
+	skb_reset_network_header(skb);
+	p = skb_put(skb, 6 + 16 * ETH_ALEN);
+	memset(p, 0xff, 6);
+	for (i = 0; i < 16; i++)
+		memcpy(p + 6 + i * ETH_ALEN, mac, ETH_ALEN);
+	skb->dev = dev;
+	skb->protocol = htons(VRDMA_SLEEP_ETH_P_WOL);
+	skb->priority = TC_PRIO_CONTROL;
+	if (dev_hard_header(skb, dev, VRDMA_SLEEP_ETH_P_WOL, dev->broadcast,
+			    dev->dev_addr, skb->len) < 0) {
+		kfree_skb(skb);
+		return;
+	}
+	dev_queue_xmit(skb);
+}
+
+/*
+ * Count a packet to a managed sleeper; report it if valid (or, the daemon
+ * dead, wake the sleeper: @dev is the interface it came in on, NULL for
+ * this host's own).
+ */
 static void vrdma_sleep_seen(struct vrdma_sleep_domain *dom,
 			     struct vrdma_sleep_peer *peer, u32 kind,
 			     const struct in6_addr *daddr,
 			     const struct in6_addr *saddr, u16 sport, u16 dport,
-			     int ifindex)
+			     struct net_device *dev)
 {
 	if (!kind) {
 		atomic64_inc(&peer->stats.ignored);
@@ -177,8 +215,13 @@ static void vrdma_sleep_seen(struct vrdma_sleep_domain *dom,
 	if (!vrdma_sleep_event_due(dom, peer))
 		return;
 	atomic64_inc(&peer->stats.events);
+	if (vrdma_sleep_orphaned(dom)) {
+		if (dev && dev->type == ARPHRD_ETHER && peer->has_lladdr)
+			vrdma_sleep_wol(dev, peer->lladdr);
+		return;
+	}
 	vrdma_sleep_event_request(dom, peer, daddr, saddr, sport, dport, kind,
-				  ifindex);
+				  dev ? dev->ifindex : 0);
 }
 
 /* A managed peer that owns @addr and whose interception is on @in. */
@@ -187,8 +230,13 @@ vrdma_sleep_managed(struct vrdma_sleep_domain *dom, const struct in6_addr *addr,
 		    const struct net_device *in)
 {
 	struct vrdma_sleep_peer *peer = vrdma_sleep_addr_find_rcu(dom, addr);
+	unsigned long until;
 
-	if (!peer || !peer->managed)
+	if (!peer || !peer->managed || READ_ONCE(peer->handed_over))
+		return NULL;
+	/* A dead daemon's sleepers, kept for a while only. */
+	until = READ_ONCE(dom->orphan_until);
+	if (until && !time_before(jiffies, until))
 		return NULL;
 	if (in && in->ifindex != peer->ifindex)
 		return NULL;
@@ -241,7 +289,7 @@ static unsigned int vrdma_sleep_ipv4(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	ipv6_addr_set_v4mapped(iph->saddr, &saddr);
 	vrdma_sleep_seen(dom, peer, kind, &daddr, &saddr, sport, dport,
-			 in ? state->in->ifindex : 0);
+			 in ? state->in : NULL);
 	return in ? NF_DROP : NF_ACCEPT;
 }
 
@@ -380,7 +428,7 @@ static unsigned int vrdma_sleep_ipv6(void *priv, struct sk_buff *skb,
 	if (!in && !kind)
 		return NF_ACCEPT;
 	vrdma_sleep_seen(dom, peer, kind, &ip6h->daddr, &ip6h->saddr, sport,
-			 dport, in ? state->in->ifindex : 0);
+			 dport, in ? state->in : NULL);
 	return in ? NF_DROP : NF_ACCEPT;
 }
 
@@ -418,6 +466,11 @@ static unsigned int vrdma_sleep_arp_in(void *priv, struct sk_buff *skb,
 		peer = vrdma_sleep_managed(dom, &sip, dev);
 		if (peer && vrdma_sleep_is_owner(peer, a->sha)) {
 			vrdma_sleep_owner_spoke(dom, peer, &sip, dev);
+			return NF_ACCEPT;
+		}
+		/* The daemon dead: another host announcing it took it over. */
+		if (peer && a->sip == a->tip && vrdma_sleep_orphaned(dom)) {
+			WRITE_ONCE(peer->handed_over, true);
 			return NF_ACCEPT;
 		}
 	}
