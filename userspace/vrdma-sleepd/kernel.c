@@ -2,7 +2,7 @@
 /*
  * The vrdma module's side (Documentation/sleep.rst): this daemon owns its
  * namespace's sleep domain (SLEEP_CONFIG_SET owner: if the daemon dies,
- * the module flushes the domain), mirrors its view of the group into it
+ * the module keeps only its sleepers), mirrors its view of the group into it
  * (SLEEP_PEER_SET/DEL: who sleeps, who manages whom, the interception of
  * the sleepers it manages), reads the local RDMA activity
  * (SLEEP_ACTIVITY_GET) and receives the module's events on the "sleep"
