@@ -753,10 +753,15 @@ def cmd_analyze(a):
         # an awake host may fall asleep while the client still tries
         c['slept'] = any(c['t_syn'] < x['sleep'] < c['t_done'] for x in episodes[c['host']])
     def cut_off(c):
-        """The partition separated the client from the host (and the
-        network took up to 30 s after the heal to settle)."""
-        return bool(part and c['host'] in part['hosts'] and
-                    c['t_syn'] < part['end'] + 30 and c['t_done'] > part['start'])
+        """The partition separated the client from the host, or from the
+        sleeper's manager at the SYN (the network took up to 30 s after
+        the heal to settle)."""
+        if not part or not (c['t_syn'] < part['end'] + 30 and c['t_done'] > part['start']):
+            return False
+        if c['host'] in part['hosts']:
+            return True
+        ms = {iv[0] for iv in ivals.get(c['host'], []) if iv[1] <= c['t_syn'] < iv[2]}
+        return bool(ms & part['hosts'])
     cut = [c for c in conns if cut_off(c)]
     conns = [c for c in conns if not cut_off(c)]
     to_sleep_open = [c for c in conns if c['open'] and c['ep']]
@@ -773,7 +778,8 @@ def cmd_analyze(a):
     lat = [c['t_done'] - c['t_syn'] - resume_delay for c in to_sleep_open
            if c['result'] == 'connected']
     missed = [c for c in to_sleep_open if c['result'] != 'connected']
-    say('connections across the partition (to its hosts while cut off, left out): %d (%s)' % (
+    say('connections across the partition (to its hosts, or to sleepers managed there, while cut off; '
+        'left out): %d (%s)' % (
         len(cut), results(cut) or 'none'))
     say('connections: %d (%d to open ports of sleepers, %d to closed ports of sleepers, '
         '%d to open and %d to closed ports of awake hosts)' % (
