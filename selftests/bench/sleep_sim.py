@@ -104,7 +104,7 @@ def cmd_schedule(a):
         kills.append({'t': t, 'host': h, 'down': down})
         events.append({'t': t, 'op': 'kill', 'host': h})
         events.append({'t': round(t + down, 3), 'op': 'restart', 'host': h})
-    skew = {h: round(frng.choice((-1, 1)) * frng.uniform(60, a.skew_max), 1)
+    skew = {h: int(round(frng.choice((-1, 1)) * frng.uniform(60, a.skew_max)))
             for h in frng.sample(hosts, min(a.skew_hosts, len(hosts)))}
     events.sort(key=lambda e: e['t'])
     sched = {'seed': a.seed, 'hosts': a.hosts, 'duration': a.duration,

@@ -158,7 +158,7 @@ for h, o in json.load(open(sys.argv[1]))["skew"].items():
 for ((i = 1; i <= N; i++)); do
 	wrap=
 	[ -n "${SKEW[s$i]:-}" ] &&
-		wrap="env LD_PRELOAD=$FAKETIME_LIB FAKETIME=$(printf '%+gs' "${SKEW[s$i]}") FAKETIME_DONT_FAKE_MONOTONIC=1"
+		wrap="env LD_PRELOAD=$FAKETIME_LIB FAKETIME=$(printf '%+ds' "${SKEW[s$i]}") FAKETIME_DONT_FAKE_MONOTONIC=1"
 	SLEEPD_WRAP=$wrap sleepd_start "s$i" "$i" "$D" "$EXTRA
 [sleep]
 ports = ${PORTS[s$i]}" || { ok=0; ktap_diag "s$i did not start: $(cat "$D/s$i.err")"; break; }
