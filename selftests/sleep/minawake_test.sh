@@ -16,6 +16,16 @@ require_root
 
 [ -x "$SLEEPD" ] || { echo "# $SLEEPD not built"; exit "$KSFT_SKIP"; }
 
+# Slow timers: a dead peer stays "awake" by silence for 10 s, and no
+# periodic HELLO (every 3 s) is likely to tell an intent within the 0.5 s
+# intent-wait; the decisions must not depend on them.
+SLEEPD_TIMERS="hello-interval = 3
+probe-interval = 10
+probes-per-period = 1
+probe-timeout = 0.4
+dead-after = 10
+intent-wait = 0.5"
+
 D=$(mktemp -d) || exit 1
 defer rm -rf "$D"
 HOSTS=(s1 s2 s3 s4)
@@ -32,7 +42,7 @@ can-manage = no"
 	snet_host "s$i" "$i" && sleepd_start "s$i" "$i" "$D" "$extra" ||
 		{ ktap_fail "host s$i and its daemon"; ktap_finish; }
 done
-wait_for 15 sleepd_all_awake "$D" "${HOSTS[@]}" ||
+wait_for 25 sleepd_all_awake "$D" "${HOSTS[@]}" ||
 	{ ktap_fail "four daemons see each other"; ktap_finish; }
 
 state() { sleepd_q "$1" "$D" "j['self']['state']"; }
@@ -70,7 +80,7 @@ wake_all() {
 		[ "$(state "$h")" = asleep ] &&
 			"$VRDMACTL" sleep request wake "$h" socket "$D/s4.sock" > /dev/null
 	done
-	wait_for 15 bash -c "[ \"\$('$VRDMACTL' sleep status socket $D/s1.sock | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"self\"][\"state\"])')\" = awake ] && [ \"\$('$VRDMACTL' sleep status socket $D/s2.sock | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"self\"][\"state\"])')\" = awake ]"
+	wait_for 25 bash -c "[ \"\$('$VRDMACTL' sleep status socket $D/s1.sock | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"self\"][\"state\"])')\" = awake ] && [ \"\$('$VRDMACTL' sleep status socket $D/s2.sock | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"self\"][\"state\"])')\" = awake ]"
 }
 
 # ---- a dead peer counts as awake ---------------------------------------------
@@ -81,9 +91,9 @@ both_try
 out=$(guardian_kept)
 ktap_diag "$out"
 ktap_check "s3 dead, s1 and s2 ask to sleep at once: one stays awake" guardian_kept
-ktap_check "the sleeper is managed (s4's view)" wait_for 10 sleeper_managed
+ktap_check "the sleeper is managed (s4's view)" wait_for 15 sleeper_managed
 wake_all || ktap_diag "s1 and s2 not both awake again"
-wait_for 10 bash -c "$(declare -f sleepd_q sleepd_status json_get); VRDMACTL=$VRDMACTL PY=$PY; [ \"\$(sleepd_q s4 $D \"sum(1 for p in j['peers'] if p['state'] == 'awake' and p['name'] in ('s1', 's2'))\")\" = 2 ]"
+wait_for 20 bash -c "$(declare -f sleepd_q sleepd_status json_get); VRDMACTL=$VRDMACTL PY=$PY; [ \"\$(sleepd_q s4 $D \"sum(1 for p in j['peers'] if p['state'] == 'awake' and p['name'] in ('s1', 's2'))\")\" = 2 ]"
 
 # ---- lost INTENTs ---------------------------------------------------------------
 drop_msg_type s1 7
@@ -92,7 +102,7 @@ both_try
 out=$(guardian_kept)
 ktap_diag "$out"
 ktap_check "every INTENT between s1 and s2 lost, both ask to sleep: one stays awake" guardian_kept
-ktap_check "the sleeper is managed (s4's view)" wait_for 10 sleeper_managed
+ktap_check "the sleeper is managed (s4's view)" wait_for 15 sleeper_managed
 ktap_check "s4 sees a guardian awake" bash -c "[ -n \"$(sleepd_q s4 "$D" "[p['name'] for p in j['peers'] if p['state'] == 'awake' and p['can_manage']]" | tr -d '[]')\" ]"
 ktap_check "the daemons logged no error" logs_clean "$D" s1 s2 s4
 if [ "$KTAP_FAIL" -gt 0 ]; then
