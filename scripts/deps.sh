@@ -41,8 +41,8 @@ PKGS=(
 	netcat-openbsd tcpdump
 	# observability: node_exporter's infiniband collector, scraped by curl
 	prometheus-node-exporter curl
-	# sleep selftests (one host's stepped clock) and the simulation's plot
-	faketime libfaketime gnuplot-nox
+	# sleep selftests (JSON, one host's stepped clock) and the simulation's plot
+	jq faketime libfaketime gnuplot-nox
 )
 
 missing_pkgs() {

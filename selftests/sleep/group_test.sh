@@ -38,8 +38,18 @@ for h in "${HOSTS[@]}"; do
 	reqs+=($!)
 done
 wait "${reqs[@]}"
-sleep 4
-state() { sleepd_q "$1" "$D" "j['self']['state']"; }
+state() { self_state "$1" "$D"; }
+decided_all() {	# every host slept or refused, and is awake or asleep
+	local h s
+	for h in "${HOSTS[@]}"; do
+		grep -qE '"event":"sleep(-refused)?"' "$D/$h.log" || return 1
+	done
+	for h in "${HOSTS[@]}"; do
+		s=$(state "$h")
+		[ "$s" = awake ] || [ "$s" = asleep ] || return 1
+	done
+}
+wait_for 15 decided_all
 asleep=() awake=()
 for h in "${HOSTS[@]}"; do
 	if [ "$(state "$h")" = asleep ]; then asleep+=("$h"); else awake+=("$h"); fi
@@ -76,7 +86,7 @@ ip -n "$victim" link set eth0 down
 # Its socket closed: the module keeps only the sleepers it managed.
 only_managed() {
 	ip netns exec "$victim" "$VRDMACTL" -j sleep peer show |
-		$PY -c 'import json,sys; a = json.load(sys.stdin); sys.exit(not all(p.get("managed") for p in a))'
+		$JQ -e 'all(.[]; .managed == true)' > /dev/null
 }
 if wait_for 3 only_managed; then
 	ktap_ok "the dead daemon's domain keeps only the sleepers it managed (its socket closed)"
@@ -100,14 +110,15 @@ else
 	ktap_fail "$survivor noticed that $orphan lost its manager"
 fi
 # One guardian short: the lowest awake id wakes the lowest sleeping manager.
+is_awake() { [ "$(state "$1")" = awake ]; }
 first=$(printf '%s\n' "${asleep[@]}" | sort | head -n 1)
 if wait_for 10 log_has "$survivor" "$D" wake reason guardians &&
-   wait_for 10 bash -c "[ \"\$('$VRDMACTL' sleep status socket $D/$first.sock | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"self\"][\"state\"])')\" = awake ]"; then
+   wait_for 10 is_awake "$first"; then
 	ktap_ok "too few guardians: $survivor woke $first, which is awake again"
 else
 	ktap_fail "too few guardians: $survivor woke $first"
 fi
-if wait_for 10 bash -c "$(declare -f manager_of sleepd_q sleepd_status json_get); VRDMACTL='$VRDMACTL' PY='$PY'; manager_of '$D' '$victim' '$survivor' $first > /dev/null"; then
+if wait_for 10 manager_of "$D" "$victim" "$survivor" "$first"; then
 	ktap_ok "the dead host itself is managed now ($(manager_of "$D" "$victim" "$survivor" "$first"))"
 else
 	ktap_fail "the dead host itself is managed now"

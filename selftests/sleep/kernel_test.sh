@@ -76,7 +76,8 @@ ktap_check "the namespace of cl has its own, empty, domain" \
 ip -n cl neigh replace "$SL" lladdr 02:00:00:00:00:03 dev eth0 nud stale
 in_s1 sleep peer set "$SL" state asleep name sleeper addrs "$SL6" dev eth0 \
 	ports 22,8080 announce
-if [ $? -eq 0 ] && wait_for 5 bash -c "[ \"\$(ip -n cl neigh show $SL dev eth0 | awk '{ print \$3 }')\" = $mg_mac ]"; then
+cl_sees() { [ "$(neigh_mac cl "$SL")" = "$1" ]; }
+if [ $? -eq 0 ] && wait_for 5 cl_sees "$mg_mac"; then
 	ktap_ok "takeover with announce: the gratuitous ARP moved cl's entry to the manager's MAC"
 else
 	ktap_diag "cl: $(ip -n cl neigh show "$SL")"
@@ -151,7 +152,7 @@ kill $mon 2>/dev/null
 
 out=$(ip netns exec s1 "$VRDMACTL" -j sleep peer show "$SL")
 ktap_diag "$out"
-val() { $PY -c 'import json,sys; print(json.loads(sys.argv[1])[0][sys.argv[2]])' "$out" "$1"; }
+val() { json_get "$out" '.[0][$k]' --arg k "$1"; }
 if [ "$(val valid)" -ge 8 ] && [ "$(val ignored)" -ge 4 ] && [ "$(val arp_replies)" -ge 2 ]; then
 	ktap_ok "counters: valid $(val valid), ignored $(val ignored), ARP/NA replies $(val arp_replies)"
 else
@@ -162,10 +163,7 @@ ktap_check "the manager itself does not answer for the sleeper (no ICMP, no RST)
 # Gratuitous ARP of the woken sleeper (sender = target = its address) is
 # left alone.  The client forgets the sleeper first, so that no ARP probe
 # of its own is answered meanwhile.
-arp_replies() {
-	ip netns exec s1 "$VRDMACTL" -j sleep peer show "$SL" |
-		$PY -c 'import json,sys; print(json.load(sys.stdin)[0]["arp_replies"])'
-}
+arp_replies() { peer_field s1 "$SL" arp_replies; }
 ip -n cl neigh del "$SL" dev eth0 2> /dev/null
 sleep 1
 r0=$(arp_replies)
@@ -195,8 +193,8 @@ if [ -z "$(neigh_mac cl "$SL")" ] || [ "$(neigh_mac cl "$SL")" != "$mg_mac" ]; t
 else
 	ktap_fail "no longer managed: ARP for it is still answered"
 fi
-ktap_check "its counters survived the change" \
-	bash -c "[ \"\$(ip netns exec s1 '$VRDMACTL' -j sleep peer show $SL | $PY -c 'import json,sys; print(json.load(sys.stdin)[0][\"valid\"])')\" -ge 8 ]"
+valid_kept() { [ "$(peer_field s1 "$SL" valid)" -ge 8 ]; }
+ktap_check "its counters survived the change" valid_kept
 in_s1 sleep peer set "$SL" state asleep dev eth0 ports 8080 > /dev/null
 ktap_check "config flush forgets every peer" \
 	bash -c "ip netns exec s1 '$VRDMACTL' -j sleep config flush | grep -q '\"peers\":0,\"managed\":0'"

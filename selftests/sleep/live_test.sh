@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Live hosts are never taken over (issue 15, S1 and S3).  Three simulated
-# hosts s1-s3 and a client cl; s2 runs a TCP service on 8080.
+# Live hosts are never taken over (issue 15, S1 and S3), and a dead
+# manager's sleepers are still woken.  Three simulated hosts s1-s3 and a
+# client cl; s2 runs a TCP service on 8080.
 #
 #  - s2's daemon is killed (SIGKILL): s2 itself is alive.  Nobody takes it
 #    over, the client's and the peers' ARP caches keep s2's own MAC, and a
@@ -13,6 +14,11 @@
 #    it over wrongly, while every MANAGE to s2 is lost.  s2 reclaims its
 #    addresses from s1's HELLO (its MANAGES list), and once s1 hears s2
 #    again, the client's ARP entry is s2's and its connections land on s2.
+#  - Orphans: s2 sleeps, and its manager's daemon is killed (SIGKILL): the
+#    manager's module keeps answering for s2 and, for the client's SYN,
+#    sends the magic packet itself, before the other host has even found
+#    the dead daemon silent; the connection lands on s2, and once s2
+#    announces itself, the dead daemon's module lets it go.
 #
 # Every check is on what other hosts see (neighbour caches, where a TCP
 # connection lands), besides the daemons' logs.
@@ -28,7 +34,7 @@ defer rm -rf "$D"
 HOSTS=(s1 s2 s3)
 S2=$(snet_addr 2)
 
-ktap_plan 12
+ktap_plan 17
 
 vrdma_load || { ktap_fail "vrdma loads"; ktap_finish; }
 snet_reset
@@ -60,10 +66,11 @@ else
 	ktap_diag "$(takeovers_of "$D" s2 s1 s3)"
 	ktap_fail "s2's daemon killed, s2 alive: nobody takes it over (8 s)"
 fi
-ktap_check "the client and the peers keep s2's own MAC in their ARP caches" \
-	bash -c "$(declare -f neigh_owned neigh_mac ns_mac snet_addr); PY=$PY; neigh_owned cl s2 && neigh_owned s1 s2 && neigh_owned s3 s2"
+s2_owned() { neigh_owned cl s2 && neigh_owned s1 s2 && neigh_owned s3 s2; }
+ktap_check "the client and the peers keep s2's own MAC in their ARP caches" s2_owned
 ktap_check "a connection from the client lands on s2" tcp_lands cl "$S2" 8080
-ktap_check "no module intercepts s2" bash -c "$(declare -f peer_field kpeer_free); VRDMACTL=$VRDMACTL PY=$PY; kpeer_free s1 $S2 && kpeer_free s3 $S2"
+no_icpt() { kpeer_free s1 "$S2" && kpeer_free s3 "$S2"; }
+ktap_check "no module intercepts s2" no_icpt
 
 # ---- S1: frozen daemon, then resumed ----------------------------------------------
 sleepd_start s2 2 "$D" || { ktap_fail "s2's daemon restarts"; ktap_finish; }
@@ -87,8 +94,8 @@ else
 fi
 ktap_check "resumed (SIGCONT): every peer sees s2 awake" \
 	wait_for 10 sleepd_all_awake "$D" "${HOSTS[@]}"
-ktap_check "the client and the peers still have s2's own MAC; a connection lands on s2" \
-	bash -c "$(declare -f neigh_owned neigh_mac ns_mac snet_addr tcp_lands); PY=$PY; neigh_owned cl s2 && neigh_owned s1 s2 && neigh_owned s3 s2 && tcp_lands cl $S2 8080"
+s2_owned_lands() { s2_owned && tcp_lands cl "$S2" 8080; }
+ktap_check "the client and the peers still have s2's own MAC; a connection lands on s2" s2_owned_lands
 
 # ---- S3: a wrong takeover while the MANAGE is lost ----------------------------------
 drop_msg_type s2 4				# every MANAGE to s2 is lost
@@ -102,8 +109,7 @@ else
 fi
 # s1 hears s2 again (the MANAGE filter stays).
 tc filter del dev s1-p egress pref 11
-ktap_check "s1 hears s2 again: it no longer manages s2" \
-	bash -c "$(declare -f peer_field kpeer_free wait_for); VRDMACTL=$VRDMACTL PY=$PY; wait_for 10 kpeer_free s1 $S2"
+ktap_check "s1 hears s2 again: it no longer manages s2" wait_for 10 kpeer_free s1 "$S2"
 own() { neigh_owned cl s2 && neigh_owned s3 s2 && [ -n "$(neigh_mac cl "$S2")" ]; }
 if wait_for 10 own; then
 	ktap_ok "s2 reclaimed its address: the client's and s3's ARP entries are s2's MAC"
@@ -113,6 +119,45 @@ else
 fi
 ktap_check "a connection from the client lands on s2" tcp_lands cl "$S2" 8080
 ktap_check "the daemons logged no error" logs_clean "$D" "${HOSTS[@]}"
+
+# ---- a dead manager's sleeper (the module's orphan interception) ------------------
+tc filter del dev s2-p egress pref 10		# MANAGEs reach s2 again
+wait_for 15 sleepd_all_awake "$D" "${HOSTS[@]}" ||
+	ktap_diag "before s2 sleeps: $(sleepd_status s1 "$D")"
+"$VRDMACTL" sleep request sleep socket "$D/s2.sock" > /dev/null
+wait_for 10 manager_of "$D" s2 s1 s3 > /dev/null ||
+	{ ktap_fail "s2 sleeps and is managed"; ktap_finish; }
+mgr=$(manager_of "$D" s2 s1 s3 | awk '{ print $1 }')
+other=s1; [ "$mgr" = s1 ] && other=s3
+cl_sees() { [ "$(neigh_mac cl "$S2")" = "$1" ]; }
+wait_for 5 cl_sees "$(ns_mac "$mgr")"
+
+t0=$(date +%s.%N)
+kill -9 "$(sleepd_pid "$mgr")"
+wait "$(sleepd_pid "$mgr")" 2> /dev/null
+kept() {
+	ip netns exec "$mgr" "$VRDMACTL" -j sleep peer show |
+		$JQ -e --arg a "$S2" 'length == 1 and .[0].managed == true and .[0].addr == $a' > /dev/null
+}
+ktap_check "$mgr's daemon killed: its module keeps s2 (and only s2) intercepted" wait_for 3 kept
+if tcp_lands cl "$S2" 8080 25; then
+	ktap_ok "a connection to s2 wakes it and lands on it ($(ms_between "$t0" "$(date +%s.%N)") ms after the kill)"
+else
+	ktap_fail "a connection to s2 wakes it and lands on it"
+fi
+mp=$(LOG_SINCE=$t0 log_ts s2 "$D" magic-packet)
+to=$(LOG_SINCE=$t0 log_ts "$other" "$D" takeover peer s2 || echo 9999999999)
+if [ -n "$mp" ] && awk -v a="$mp" -v b="$to" 'BEGIN { exit !(a < b) }' &&
+   ! LOG_SINCE=$t0 log_has "$other" "$D" wake peer s2; then
+	ktap_ok "the magic packet came from $mgr's module: before $other took s2 over, and $other sent none"
+else
+	ktap_fail "the magic packet came from $mgr's module (magic $mp, $other's takeover $to)"
+fi
+# s2 is awake and announced itself: the orphan interception let it go
+# (the owner spoke), and answers for it no more.
+s2_back() { wait_for 5 neigh_owned cl s2 && tcp_lands cl "$S2" 8080; }
+ktap_check "the client's ARP entry is s2's own MAC again; a connection lands on s2" s2_back
+ktap_check "s2 and $other logged no error" logs_clean "$D" s2 "$other"
 if [ "$KTAP_FAIL" -gt 0 ]; then
 	for h in "${HOSTS[@]}"; do ktap_diag "== $h" "$(grep -v '"hello"' "$D/$h.log" | tail -n 40)"; done
 fi

@@ -45,7 +45,7 @@ done
 wait_for 25 sleepd_all_awake "$D" "${HOSTS[@]}" ||
 	{ ktap_fail "four daemons see each other"; ktap_finish; }
 
-state() { sleepd_q "$1" "$D" "j['self']['state']"; }
+state() { self_state "$1" "$D"; }
 decided() {	# decided NS COUNT0: NS slept or refused since COUNT0 decisions
 	[ $(($(log_count "$1" "$D" sleep) + $(log_count "$1" "$D" sleep-refused))) -gt "$2" ]
 }
@@ -74,13 +74,17 @@ sleeper_managed() {	# the asleep one of s1, s2 is managed, in s4's view
 		[ -n "$(peer_of s4 "$D" "$h" manager)" ] || return 1
 	done
 }
+both_awake() { [ "$(state s1)" = awake ] && [ "$(state s2)" = awake ]; }
+s4_sees_both() {
+	[ "$(sleepd_q s4 "$D" '[.peers[] | select(.state == "awake" and (.name == "s1" or .name == "s2"))] | length')" = 2 ]
+}
 wake_all() {
 	local h
 	for h in s1 s2; do
 		[ "$(state "$h")" = asleep ] &&
 			"$VRDMACTL" sleep request wake "$h" socket "$D/s4.sock" > /dev/null
 	done
-	wait_for 25 bash -c "[ \"\$('$VRDMACTL' sleep status socket $D/s1.sock | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"self\"][\"state\"])')\" = awake ] && [ \"\$('$VRDMACTL' sleep status socket $D/s2.sock | $PY -c 'import json,sys; print(json.load(sys.stdin)[\"self\"][\"state\"])')\" = awake ]"
+	wait_for 25 both_awake
 }
 
 # ---- a dead peer counts as awake ---------------------------------------------
@@ -93,7 +97,7 @@ ktap_diag "$out"
 ktap_check "s3 dead, s1 and s2 ask to sleep at once: one stays awake" guardian_kept
 ktap_check "the sleeper is managed (s4's view)" wait_for 15 sleeper_managed
 wake_all || ktap_diag "s1 and s2 not both awake again"
-wait_for 20 bash -c "$(declare -f sleepd_q sleepd_status json_get); VRDMACTL=$VRDMACTL PY=$PY; [ \"\$(sleepd_q s4 $D \"sum(1 for p in j['peers'] if p['state'] == 'awake' and p['name'] in ('s1', 's2'))\")\" = 2 ]"
+wait_for 20 s4_sees_both
 
 # ---- lost INTENTs ---------------------------------------------------------------
 drop_msg_type s1 7
@@ -103,7 +107,10 @@ out=$(guardian_kept)
 ktap_diag "$out"
 ktap_check "every INTENT between s1 and s2 lost, both ask to sleep: one stays awake" guardian_kept
 ktap_check "the sleeper is managed (s4's view)" wait_for 15 sleeper_managed
-ktap_check "s4 sees a guardian awake" bash -c "[ -n \"$(sleepd_q s4 "$D" "[p['name'] for p in j['peers'] if p['state'] == 'awake' and p['can_manage']]" | tr -d '[]')\" ]"
+guardian_seen() {
+	[ "$(sleepd_q s4 "$D" 'any(.peers[]; .state == "awake" and .can_manage)')" = true ]
+}
+ktap_check "s4 sees a guardian awake" guardian_seen
 ktap_check "the daemons logged no error" logs_clean "$D" s1 s2 s4
 if [ "$KTAP_FAIL" -gt 0 ]; then
 	for h in "${HOSTS[@]}"; do ktap_diag "== $h" "$(grep -v '"hello"' "$D/$h.log" | tail -n 30)"; done

@@ -142,8 +142,8 @@ else
 	ktap_fail "the module asked host 1's daemon (wake-needed), which woke host 2"
 fi
 out=$(ip netns exec s1 "$VRDMACTL" -j sleep peer show "$(snet_addr 2)")
-waits=$(json_get "$out" "j[0]['waits']")
-if [ "${waits:-0}" -ge 1 ] && [ "$(json_get "$out" "j[0]['wait_timeouts']")" = 0 ]; then
+waits=$(json_get "$out" '.[0].waits')
+if [ "${waits:-0}" -ge 1 ] && [ "$(json_get "$out" '.[0].wait_timeouts')" = 0 ]; then
 	ktap_ok "the client's connection set-up waited ($waits), without timing out"
 else
 	ktap_diag "$out"; ktap_fail "the client's connection set-up waited"
@@ -159,7 +159,7 @@ ktap_check "host 2 is awake again for everyone" \
 sleep 1.5
 "$VRDMACTL" sleep request sleep socket "$D/s2.sock" > /dev/null
 wait_for 10 bash -c "ip netns exec s1 '$VRDMACTL' sleep peer show | grep -q '^$(snet_addr 2) name s2 state asleep'"
-ev0=$(json_get "$(ip netns exec s1 "$VRDMACTL" -j sleep peer show "$(snet_addr 2)")" "j[0]['events']")
+ev0=$(json_get "$(ip netns exec s1 "$VRDMACTL" -j sleep peer show "$(snet_addr 2)")" '.[0].events')
 ip netns exec c2_1 timeout 90 rping -s -a "$(ct_addr 2 1)" -p 7471 -C 5 -v > "$D/rps.log" 2>&1 &
 spid=$!
 sleep 1
@@ -170,7 +170,7 @@ secs=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$cli_rc" -eq 0 ] || kill "$spid" 2>/dev/null
 wait "$spid"
 srv_rc=$?
-ev1=$(json_get "$(ip netns exec s1 "$VRDMACTL" -j sleep peer show "$(snet_addr 2)")" "j[0]['events']")
+ev1=$(json_get "$(ip netns exec s1 "$VRDMACTL" -j sleep peer show "$(snet_addr 2)")" '.[0].events')
 if [ "$cli_rc" -eq 0 ] && [ "$srv_rc" -eq 0 ] && [ "$(grep -c 'ping data' "$D/rpc.log")" -eq 5 ]; then
 	ktap_ok "rping -v (rdma_cm) to the sleeping host's container completes (${secs} ms)"
 else
@@ -189,10 +189,10 @@ wait_for 10 bash -c "ip netns exec s1 '$VRDMACTL' sleep peer show | grep -q '^$(
 if wait_for 5 log_has s1 "$D" sleep-refused reason "RDMA traffic in the activity window"; then
 	ktap_ok "host 1 refuses to sleep: RDMA traffic in its activity window"
 else
-	ktap_fail "host 1 refuses to sleep: RDMA traffic in its activity window ($(sleepd_q s1 "$D" "j['self'].get('last_refusal')"))"
+	ktap_fail "host 1 refuses to sleep: RDMA traffic in its activity window ($(sleepd_q s1 "$D" .self.last_refusal))"
 fi
 act=$(ip netns exec s1 "$VRDMACTL" -j sleep activity window 30000)
-if [ "$(json_get "$act" "j[0]['phys']")" = rxe1 ] && [ "$(json_get "$act" "j[0]['active_devs']")" = 1 ]; then
+if [ "$(json_get "$act" '.[0].phys')" = rxe1 ] && [ "$(json_get "$act" '.[0].active_devs')" = 1 ]; then
 	ktap_ok "sleep activity of host 1 (rxe1): 1 active device"
 else
 	ktap_diag "$act"; ktap_fail "sleep activity of host 1 (rxe1)"
@@ -212,7 +212,7 @@ else
 	pp_diag; ktap_fail "host 2 cannot wake: the client fails after the wake timeout (${secs} ms)"
 fi
 out=$(ip netns exec s1 "$VRDMACTL" -j sleep peer show "$(snet_addr 2)")
-if [ "$(json_get "$out" "j[0]['wait_timeouts']")" -ge 1 ]; then
+if [ "$(json_get "$out" '.[0].wait_timeouts')" -ge 1 ]; then
 	ktap_ok "the module counted the timeout"
 else
 	ktap_diag "$out"; ktap_fail "the module counted the timeout"

@@ -9,6 +9,10 @@
 SLEEP_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SLEEPD=$SRC_DIR/userspace/vrdma-sleepd/vrdma-sleepd
 PY=/usr/bin/python3
+# JSON is read with jq: a Python process costs over a second under
+# emulation (Documentation/testing.rst), jq a tenth of that.  Python is
+# left for what needs sockets.
+JQ=/usr/bin/jq
 
 # The group key of the tests (32 bytes, hex).
 TEST_KEY=6b65792d6f662d7468652d767264
@@ -58,22 +62,17 @@ neigh_mac() {
 	ip -n "$1" neigh show "$2" dev eth0 | awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }'
 }
 
-# A JSON field of the kernel's view of a peer, in NS:
-# peer_field NS ADDR FIELD
+# A JSON field of the kernel's view of a peer, in NS ("" if absent;
+# booleans print as true and false): peer_field NS ADDR FIELD
 peer_field() {
 	ip netns exec "$1" "$VRDMACTL" -j sleep peer show "$2" 2>/dev/null |
-		$PY -c 'import json,sys; a = json.load(sys.stdin); print(a[0].get(sys.argv[1], ""))' "$3"
+		$JQ -r --arg f "$3" '.[0][$f] // (if .[0][$f] == false then false else "" end)'
 }
 
 # A TCP client SYN: connect NS ADDR PORT [SECONDS]; succeeds when it
 # connects.
 tcp_connect() {
-	ip netns exec "$1" timeout "${4:-3}" $PY - "$2" "$3" "${4:-3}" <<'EOF'
-import socket, sys
-s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
-s.settimeout(float(sys.argv[3]))
-s.connect((sys.argv[1], int(sys.argv[2])))
-EOF
+	ip netns exec "$1" timeout "$((${4:-3} + 1))" nc -z -w "${4:-3}" "$2" "$3"
 }
 
 # syn_burst NS ADDR PORT N: N connection attempts (one SYN each) at once.
@@ -171,19 +170,28 @@ sleepd_status() {
 	"$VRDMACTL" sleep status socket "$2/$1.sock"
 }
 
-# jq-like: json_get JSON PYTHON-EXPRESSION (the JSON is "j").
+# json_get JSON FILTER [JQ-ARGS...]: a jq filter over JSON (raw output).
 json_get() {
-	$PY -c 'import json,sys; j = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null
+	local j=$1 f=$2
+	shift 2
+	$JQ -r "$@" "$f" <<< "$j" 2>/dev/null
 }
 
-# sleepd_q NS DIR EXPR: an expression over NS's status.
+# sleepd_q NS DIR FILTER [JQ-ARGS...]: a jq filter over NS's status.
 sleepd_q() {
-	json_get "$(sleepd_status "$1" "$2")" "$3"
+	local ns=$1 dir=$2 f=$3
+	shift 3
+	sleepd_status "$ns" "$dir" | $JQ -r "$@" "$f" 2>/dev/null
 }
 
-# peer_of NS DIR PEER FIELD: a field of PEER in NS's view.
+# NS's own state (awake, asleep, ...): self_state NS DIR
+self_state() { sleepd_q "$1" "$2" '.self.state'; }
+
+# peer_of NS DIR PEER FIELD: a field of PEER in NS's view ("" if none).
 peer_of() {
-	sleepd_q "$1" "$2" "next((p.get('$4', '') for p in j['peers'] if p['name'] == '$3'), '')"
+	sleepd_q "$1" "$2" '[.peers[] | select(.name == $p) | .[$f]][0] |
+		if . == null then "" elif type == "array" or type == "object" then tojson else . end' \
+		--arg p "$3" --arg f "$4"
 }
 
 # All of NS... see each other awake: sleepd_all_awake DIR NS...
@@ -192,7 +200,7 @@ sleepd_all_awake() {
 	shift
 	n=$(($# - 1))
 	for ns in "$@"; do
-		[ "$(sleepd_q "$ns" "$dir" "sum(1 for p in j['peers'] if p['state'] == 'awake')")" = "$n" ] || return 1
+		[ "$(sleepd_q "$ns" "$dir" '[.peers[] | select(.state == "awake")] | length')" = "$n" ] || return 1
 	done
 }
 
@@ -202,7 +210,7 @@ manager_of() {
 	local dir=$1 sl=$2 ns m=
 	shift 2
 	for ns in "$@"; do
-		[ "$(sleepd_q "$ns" "$dir" "'$sl' in j['self']['manages']")" = True ] &&
+		[ "$(sleepd_q "$ns" "$dir" 'any(.self.manages[]; . == $s)' --arg s "$sl")" = true ] &&
 			m="$m${m:+ }$ns"
 	done
 	[ -n "$m" ] && echo "$m"
@@ -226,31 +234,22 @@ EOF
 }
 
 # log_query MODE NS DIR EVENT [KEY VALUE]: NS's log entries of EVENT (with
-# that field, if given).  MODE has: exit 0 if there is one; ts: print the
-# time of the first (s), exit 1 if none; count: print how many.
+# that field, if given; logged after LOG_SINCE, a time in seconds, if set).
+# MODE has: exit 0 if there is one; ts: print the time of the first (s),
+# exit 1 if none; count: print how many.
 log_query() {
-	$PY - "$1" "$3/$2.log" "$4" "${5:-}" "${6:-}" <<'EOF'
-import json, sys
-mode, path, ev, k, v = sys.argv[1:6]
-n = 0
-for line in open(path):
-    try:
-        r = json.loads(line)
-    except ValueError:
-        continue
-    if r.get('event') != ev or (k and str(r.get(k)) != v):
-        continue
-    if mode == 'has':
-        sys.exit(0)
-    if mode == 'ts':
-        print('%.3f' % r['ts'])
-        sys.exit(0)
-    n += 1
-if mode == 'count':
-    print(n)
-    sys.exit(0)
-sys.exit(1)
-EOF
+	local r
+	r=$($JQ -R -n -r --arg ev "$4" --arg k "${5:-}" --arg v "${6:-}" \
+		--argjson since "${LOG_SINCE:-0}" '
+		[inputs | fromjson? | objects |
+		 select(.event == $ev and ($k == "" or (.[$k] | tostring) == $v) and
+			(.ts // 0) > $since)] |
+		"\(length) \(.[0].ts // "")"' "$3/$2.log" 2>/dev/null) || r="0 "
+	case $1 in
+	has) [ "${r%% *}" -gt 0 ] ;;
+	ts) [ "${r%% *}" -gt 0 ] && echo "${r#* }" ;;
+	count) echo "${r%% *}" ;;
+	esac
 }
 
 log_has() { log_query has "$@"; }	# NS DIR EVENT [KEY VALUE]
@@ -258,7 +257,7 @@ log_ts() { log_query ts "$@"; }		# NS DIR EVENT [KEY VALUE]
 log_count() { log_query count "$@"; }	# NS DIR EVENT [KEY VALUE]
 
 # ms_between T0 T1: milliseconds from T0 to T1 (seconds).
-ms_between() { $PY -c "print(int(round((float('$2') - float('$1')) * 1000)))"; }
+ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { d = (b - a) * 1000; printf "%d\n", d < 0 ? d - 0.5 : d + 0.5 }'; }
 
 # Fails when a daemon's log shows an error or its stderr is not empty.
 logs_clean() {
@@ -291,16 +290,10 @@ takeovers_of() {
 	local dir=$1 awake=" $2 " ns
 	shift 2
 	for ns in "$@"; do
-		$PY - "$dir/$ns.log" "$awake" <<'EOP'
-import json, sys
-for line in open(sys.argv[1]):
-    try:
-        r = json.loads(line)
-    except ValueError:
-        continue
-    if r.get('event') == 'takeover' and ' %s ' % r.get('peer') in sys.argv[2]:
-        print('%s took %s over (%s)' % (r['host'], r['peer'], r.get('reason')))
-EOP
+		$JQ -R -r --arg awake "$awake" 'fromjson? | objects |
+			select(.event == "takeover") | (.peer | tostring) as $p |
+			select($awake | contains(" \($p) ")) |
+			"\(.host) took \(.peer) over (\(.reason))"' "$dir/$ns.log" 2>/dev/null
 	done
 }
 
@@ -342,13 +335,11 @@ drop_msg_type() {
 # answers "hello"), not an interception.
 tcp_lands() {
 	local out
-	out=$(ip netns exec "$1" timeout 5 $PY -c "
-import socket
-s = socket.create_connection(('$2', $3), timeout=4)
-print(s.recv(16).decode().strip())" 2>&1) && [ "$out" = hello ]
+	out=$(ip netns exec "$1" timeout "${4:-5}" nc -w "$((${4:-5} - 1))" "$2" "$3" < /dev/null 2>&1) &&
+		[ "$out" = hello ]
 }
 
 # The module's state for ADDR in NS is awake and not managed.
 kpeer_free() {
-	[ "$(peer_field "$1" "$2" managed)" != True ]
+	[ "$(peer_field "$1" "$2" managed)" != true ]
 }

@@ -58,7 +58,7 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
 s.sendto(pkt, ('10.97.0.255', 9))
 EOP
 }
-state() { sleepd_q "$1" "$D" "j['self']['state']"; }
+state() { self_state "$1" "$D"; }
 sleep_s2() {
 	"$VRDMACTL" sleep request sleep socket "$D/s2.sock" > /dev/null
 	wait_for 10 manager_of "$D" s2 s1 s3 > /dev/null
@@ -98,12 +98,16 @@ else
 fi
 ktap_check "with s2's arguments: $(cat "$D/fallback.log" 2> /dev/null)" \
 	grep -qx "s2 -I lanplus -H bmc-s2 -U admin" "$D/fallback.log"
-ktap_check "logged (wake-fallback, then its exit status 0)" \
-	bash -c "$(declare -f log_query log_has wait_for); PY=$PY; log_has s1 $D wake-fallback peer s2 && wait_for 5 log_has s1 $D wake-fallback-done status 0"
+fallback_logged() {
+	log_has s1 "$D" wake-fallback peer s2 &&
+		wait_for 5 log_has s1 "$D" wake-fallback-done status 0
+}
+ktap_check "logged (wake-fallback, then its exit status 0)" fallback_logged
 # Another request 2 s later: magic packets again, the fallback not.
 sleep 2
 "$VRDMACTL" sleep request wake s2 socket "$D/s1.sock" > /dev/null
-if ! wait_for 3 bash -c "[ \$(wc -l < $D/fallback.log) -gt 1 ]"; then
+more_fallbacks() { [ "$(wc -l < "$D/fallback.log")" -gt 1 ]; }
+if ! wait_for 3 more_fallbacks; then
 	ktap_ok "rate limited: one fallback per fallback-interval ($(log_count s1 "$D" wake peer s2) magic packets)"
 else
 	ktap_fail "rate limited: one fallback per fallback-interval ($(wc -l < "$D/fallback.log") runs)"
