@@ -40,6 +40,17 @@
  * that neighbours that cached the sleeper's MAC address send to us.  The
  * solicited-node multicast address of each IPv6 address is added to the
  * interface while the sleeper is managed (a NIC filters multicast).
+ *
+ * Netfilter enables its hook points with static keys (nf_hooks_needed, one
+ * per family and hook point, counted): the first hook registered at a point
+ * in any namespace patches kernel text at every call site (text_poke_bp(),
+ * IPIs to every CPU), and so does the last one's removal.  Sleep management
+ * holds a count on the keys of its five hook points for as long as it is
+ * loaded, so that taking a sleeper over or releasing it never patches text;
+ * while no domain has hooks, each of those points costs one test of an empty
+ * hook list per packet, as on any host with a netfilter rule.  (Under
+ * emulation, patching a hook point while another CPU sent through it
+ * crashed the test VM twice: "Oops: int3" at ip_rcv() and __ip_local_out().)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -722,12 +733,36 @@ static struct notifier_block vrdma_sleep_netdev_nb = {
 	.notifier_call = vrdma_sleep_netdev_event,
 };
 
+/* Take or drop a count on the static keys of the hook points (above). */
+static void vrdma_sleep_hook_keys(bool hold)
+{
+#ifdef CONFIG_JUMP_LABEL
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vrdma_sleep_hook_tmpl); i++) {
+		const struct nf_hook_ops *ops = &vrdma_sleep_hook_tmpl[i];
+		struct static_key *key = &nf_hooks_needed[ops->pf][ops->hooknum];
+
+		if (hold)
+			static_key_slow_inc(key);
+		else
+			static_key_slow_dec(key);
+	}
+#endif
+}
+
 int vrdma_sleep_hook_init(void)
 {
-	return register_netdevice_notifier(&vrdma_sleep_netdev_nb);
+	int ret;
+
+	ret = register_netdevice_notifier(&vrdma_sleep_netdev_nb);
+	if (!ret)
+		vrdma_sleep_hook_keys(true);
+	return ret;
 }
 
 void vrdma_sleep_hook_exit(void)
 {
+	vrdma_sleep_hook_keys(false);
 	unregister_netdevice_notifier(&vrdma_sleep_netdev_nb);
 }
