@@ -17,8 +17,10 @@
 #  - Orphans: s2 sleeps, and its manager's daemon is killed (SIGKILL): the
 #    manager's module keeps answering for s2 and, for the client's SYN,
 #    sends the magic packet itself, before the other host has even found
-#    the dead daemon silent; the connection lands on s2, and once s2
-#    announces itself, the dead daemon's module lets it go.
+#    the dead daemon silent (the other host's daemon is frozen meanwhile:
+#    with dead-after 2 s, a slow VM's client came too late); the
+#    connection lands on s2, and once s2 announces itself, the dead
+#    daemon's module lets it go.
 #
 # Every check is on what other hosts see (neighbour caches, where a TCP
 # connection lands), besides the daemons' logs.
@@ -132,6 +134,12 @@ other=s1; [ "$mgr" = s1 ] && other=s3
 cl_sees() { [ "$(neigh_mac cl "$S2")" = "$1" ]; }
 wait_for 5 cl_sees "$(ns_mac "$mgr")"
 
+# The gap the orphan interception covers lasts until the other host has
+# found the dead daemon silent (dead-after 2 s and a confirmation): on
+# 6.1 under load, the checks before the client's SYN took longer than
+# that.  The other host's daemon is frozen (SIGSTOP) for this phase, so
+# that the gap lasts until s2 is back.
+kill -STOP "$(sleepd_pid "$other")"
 t0=$(date +%s.%N)
 kill -9 "$(sleepd_pid "$mgr")"
 wait "$(sleepd_pid "$mgr")" 2> /dev/null
@@ -146,21 +154,19 @@ else
 	ktap_fail "a connection to s2 wakes it and lands on it"
 fi
 # The magic packet that woke s2 (the first after the kill: s2 logs only
-# that one) came from the dead manager's MAC, before the other host took
-# s2 over.  The other host may take s2 over while s2 resumes (resume
-# delay 1 s, then its announcement) and wake it too for the client's next
-# SYN: that second wake is right (nothing tells it s2 is waking) and
-# harmless, so only the first packet's sender is judged.
-mp=$(LOG_SINCE=$t0 log_ts s2 "$D" magic-packet)
+# that one) came from the dead manager's MAC, and the other host sent
+# none.  (Once awake, the other host may take s2 over while s2 resumes and
+# wake it again for the client's next SYN: right, and harmless, but not
+# what this phase is about.)
 mpfrom=$($JQ -R -n -r --argjson since "$t0" '[inputs | fromjson? | objects |
 	select(.event == "magic-packet" and .ts > $since)][0].msg // ""' "$D/s2.log")
-to=$(LOG_SINCE=$t0 log_ts "$other" "$D" takeover peer s2 || echo 9999999999)
-if [ -n "$mp" ] && [ "${mpfrom#from $(ns_mac "$mgr"),}" != "$mpfrom" ] &&
-   awk -v a="$mp" -v b="$to" 'BEGIN { exit !(a < b) }'; then
-	ktap_ok "the magic packet came from $mgr's module ($mpfrom), before $other took s2 over"
+if [ "${mpfrom#from $(ns_mac "$mgr"),}" != "$mpfrom" ] &&
+   ! LOG_SINCE=$t0 log_has "$other" "$D" wake peer s2; then
+	ktap_ok "the magic packet came from $mgr's module ($mpfrom), and $other sent none"
 else
-	ktap_fail "the magic packet came from $mgr's module ($(ns_mac "$mgr")): magic $mp $mpfrom, $other's takeover $to"
+	ktap_fail "the magic packet came from $mgr's module ($(ns_mac "$mgr")): '$mpfrom'; $other's wakes: $(LOG_SINCE=$t0 log_count "$other" "$D" wake peer s2)"
 fi
+kill -CONT "$(sleepd_pid "$other")"
 # s2 is awake and announced itself: the orphan interception let it go
 # (the owner spoke), and answers for it no more.
 s2_back() { wait_for 5 neigh_owned cl s2 && tcp_lands cl "$S2" 8080; }
