@@ -42,7 +42,7 @@ snet_reset
 topo_reset
 vrdma_load || { ktap_fail "vrdma loads"; ktap_finish; }
 netns_exclusive || exit "$KSFT_SKIP"
-if ! topo_hosts 2 || ! ct_c1=$(topo_container 1 1) || ! ct_c2=$(topo_container 2 1) ||
+if ! topo_hosts 2 || ! topo_container 1 1 > /dev/null || ! topo_container 2 1 > /dev/null ||
    ! vdev_add vr1_1 c1_1 1 || ! vdev_add vr2_1 c2_1 2 ||
    ! map_add "$(ct_addr 1 1)" 1 || ! map_add "$(ct_addr 2 1)" 2; then
 	ktap_fail "two RDMA hosts, two containers with vrdma devices, address map"
