@@ -146,9 +146,18 @@ phase() {	# phase LOSS
 	else
 		ktap_fail "$loss loss: s2 managed throughout ($bad of $n samples unmanaged, now '$mgr'; client: $(neigh_mac cl "$S2"))"
 	fi
-	if tcp_lands cl "$S2" 8080 40; then
-		ktap_ok "$loss loss: a connection from the client wakes s2 and lands on it"
+	# The loss is on both ends of every link: a path loses 36 % at 20 %,
+	# and a handshake attempt succeeds 41 % of the time.  One connect()
+	# has four SYNs after s2 is back (at 3, 7, 15 and 31 s) and fails
+	# within 40 s about one time in eight (it did on 6.1).  The client
+	# connects again, as clients do, with a fresh 8 s connect() each
+	# time, for 60 s.
+	local t1=$SECONDS
+	if wait_for 60 tcp_lands cl "$S2" 8080 8; then
+		ktap_ok "$loss loss: a connection from the client wakes s2 and lands on it ($((SECONDS - t1)) s)"
 	else
+		ktap_diag "client: $(ip -n cl neigh show "$S2"); s2's MAC $(ns_mac s2)" \
+			"s2: $(self_state s2 "$D"); $(ip netns exec s2 ss -Hltn 'sport = :8080')"
 		ktap_fail "$loss loss: a connection from the client wakes s2 and lands on it"
 	fi
 	wait_for 15 sleepd_all_awake "$D" "${HOSTS[@]}"
