@@ -18,12 +18,14 @@
  *                                   its GRH, "-" without one), then
  *                                   "received K" after
  *                                   SECONDS, or as soon as COUNT arrived
- *   vdev_tool udsend DEV GIDX DGID QPN COUNT
+ *   vdev_tool udsend DEV GIDX DGID QPN COUNT [GO]
  *                                   send COUNT datagrams from GID index GIDX
  *                                   to GID DGID (an IPv4 address or IPv6),
  *                                   QP QPN: print "qpn N" (the sender's),
  *                                   then "sent K" (successful completions)
- *                                   and "status S" of the first failed one
+ *                                   and "status S" of the first failed one;
+ *                                   with GO, a file, wait until it exists
+ *                                   before sending (at most a minute)
  *   vdev_tool udburst DEV GIDX DGID1 QPN1 N1 DGID2 QPN2 N2
  *                                   one ibv_post_send() (one doorbell) of
  *                                   N1 datagrams to DGID1/QPN1 followed by
@@ -443,7 +445,7 @@ static int udpost(struct ibv_context *ctx, int gidx, const char *dst1,
 }
 
 static int udsend(struct ibv_context *ctx, int gidx, const char *dst,
-		  const char *qpn, int count)
+		  const char *qpn, int count, const char *go)
 {
 	struct ibv_pd *pd = ibv_alloc_pd(ctx);
 	struct ibv_cq *cq = pd ? ibv_create_cq(ctx, 64, NULL, NULL, 0) : NULL;
@@ -460,6 +462,8 @@ static int udsend(struct ibv_context *ctx, int gidx, const char *dst,
 	if (parse_gid(dst, &aa.grh.dgid))
 		return 2;
 	printf("qpn %u\n", qp->qp_num);
+	for (i = 0; go && access(go, F_OK) && i < 60000; i++)
+		usleep(1000);
 	ah = ibv_create_ah(pd, &aa);
 	if (!ah) {
 		printf("sent 0 (no address handle: %s)\n", strerror(errno));
@@ -666,9 +670,9 @@ int main(int argc, char **argv)
 		return events(ctx, atoi(argv[3]));
 	if (!strcmp(argv[1], "udrecv"))
 		return udrecv(ctx, atoi(argv[3]), argc > 4 ? atoi(argv[4]) : 0);
-	if (!strcmp(argv[1], "udsend") && argc == 7)
+	if (!strcmp(argv[1], "udsend") && (argc == 7 || argc == 8))
 		return udsend(ctx, atoi(argv[3]), argv[4], argv[5],
-			      atoi(argv[6]));
+			      atoi(argv[6]), argc == 8 ? argv[7] : NULL);
 	if (!strcmp(argv[1], "udburst") && argc == 10)
 		return udpost(ctx, atoi(argv[3]), argv[4], argv[5],
 			      atoi(argv[6]), argv[7], argv[8], atoi(argv[9]));

@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The channel between hosts' modules, with a cluster key (ctrl_key):
+#
+#   c1_1 vr11 vni 0 -- rxe1 (host 1) ==== rxe2 (host 2) -- c2_1 vr21 vni 0 (victim)
+#                                   \\==== rxe3 (host 3, in no map entry)
+#
+# rdma_cm works across hosts (its MADs go through the channel).  Then
+# processes using rxe1 and rxe3 directly (not vrdma: unknown senders, whose
+# datagrams the victim's module drops) try to make themselves known with
+# forged UD announcements, claiming to be c1_1's QPs:
+#   a. unsigned, from host 1;
+#   b. signed with another key, from host 1;
+#   c. signed with the key, from host 3, where the map does not place
+#      c1_1's address;
+#   d. signed with the key, from host 1, sent an hour ago;
+#   e. signed with the key, from host 1, now: accepted (the positive
+#      control: a host with the key speaks for its own containers);
+#   f. e's datagram sent again: a replay.
+# Only e's sender, and c1_1 itself, may reach the victim.  The kernel's
+# debug messages (dynamic debug, when the kernel has it) show why a to d
+# and f were dropped.
+. "$(dirname "$0")/../lib/lib.sh"
+. "$LIB_DIR/topo.sh"
+require_root
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOOL=$HERE/../vdev/vdev_tool
+FORGE="/usr/bin/python3 $HERE/ctrl_forge.py"
+KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+WRONG=ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+DDC=/sys/kernel/debug/dynamic_debug/control
+tmp=$(mktemp -d)
+defer rm -rf "$tmp"
+
+ktap_plan 9
+topo_hosts 3 || { echo "Bail out! setup"; exit 1; }
+vrdma_unload
+modprobe vrdma ctrl_key=$KEY || { echo "Bail out! modprobe vrdma ctrl_key=..."; exit 1; }
+defer vrdma_unload
+modprobe rdma_ucm
+dyndbg=0
+if [ -w "$DDC" ]; then
+	echo 'file ctrl.c +p; file gsi.c +p' > "$DDC" && dyndbg=1
+	defer "echo 'file ctrl.c -p; file gsi.c -p' > $DDC"
+fi
+for h in 1 2; do
+	topo_container "$h" 1 > /dev/null
+	"$VRDMACTL" dev add "vr${h}1" netns "c${h}_1" netdev eth0 phys "rxe$h" ||
+		{ echo "Bail out! dev add"; exit 1; }
+	defer "$VRDMACTL" dev del "vr${h}1"
+	"$VRDMACTL" map add "$(ct_addr "$h" 1)" via "$(host_addr "$h")"
+done
+gidx() { in_ct "$1" bash -c ". $LIB_DIR/topo.sh; gid_index $2 $3"; }
+for h in 1 2; do
+	wait_for 20 gidx "c${h}_1" "vr${h}1" "$(ct_addr "$h" 1)" || { echo "Bail out! GID"; exit 1; }
+done
+victim=$(ct_addr 2 1) a1=$(ct_addr 1 1)
+
+# rdma_cm across hosts: the REQ, REP and RTU through the channel.
+in_ct c2_1 timeout 60 rping -s -a "$victim" -p 7500 -C 2 -v > "$tmp/srv" 2>&1 &
+spid=$!
+ok=0
+for i in 1 2 3 4 5; do
+	sleep 1
+	in_ct c1_1 timeout 60 rping -c -a "$victim" -p 7500 -C 2 -v > "$tmp/cli" 2>&1 && { ok=1; break; }
+	grep -qiE 'reject|refused|error 111' "$tmp/cli" || break
+done
+wait $spid
+[ $ok = 1 ] && ktap_ok "rping across hosts over the authenticated channel" ||
+	{ ktap_diag "$(cat "$tmp/cli")" "$(cat "$tmp/srv")"; ktap_fail "rping across hosts over the authenticated channel"; }
+
+in_ct c2_1 "$TOOL" udrecv vr21 240 4 > "$tmp/victim" 2>&1 &
+vpid=$!
+wait_for 20 grep -q '^qpn' "$tmp/victim" || { echo "Bail out! receiver"; exit 1; }
+vqpn=$(awk '/^qpn/ { print $2 }' "$tmp/victim")
+
+# native CASE H KEYARGS...: a process on rxeH sends 2 datagrams to the
+# victim once its QP was announced (by ctrl_forge.py uda KEYARGS...);
+# sets SENDER to its QPN.
+native() {
+	local c=$1 h=$2
+	shift 2
+	"$TOOL" udsend "rxe$h" "$(host_gid_index "$h")" "$(host_addr 2)" "$vqpn" 2 \
+		"$tmp/go.$c" > "$tmp/send.$c" 2>&1 &
+	wait_for 20 grep -q '^qpn' "$tmp/send.$c" || { echo "Bail out! sender $c"; exit 1; }
+	SENDER=$(awk '/^qpn/ { print $2 }' "$tmp/send.$c")
+	$FORGE uda --src "$(host_addr "$h")" --dev "h$h" --dst "$(host_addr 2)" "$@" \
+		0 "$SENDER" "$(host_addr "$h")" "$a1"
+}
+go() { touch "$tmp/go.$1"; wait_for 60 grep -q '^sent' "$tmp/send.$1"; }
+
+mark=$(dmesg | wc -l)
+native a 1 --key none; go a
+native b 1 --key $WRONG; go b
+native c 3 --key $KEY; go c
+native d 1 --key $KEY --seq old; go d
+native e 1 --key $KEY --save "$tmp/e.pkt"
+esender=$SENDER
+[ $dyndbg = 1 ] && wait_for 10 bash -c "dmesg | grep -q 'UD sender ::ffff:$(host_addr 1) QPN $esender .* learned'"
+go e
+$FORGE replay --src "$(host_addr 1)" --dev h1 --dst "$(host_addr 2)" "$tmp/e.pkt"
+legit=$(in_ct c1_1 timeout 60 "$TOOL" udsend vr11 "$(gidx c1_1 vr11 "$a1")" "$victim" "$vqpn" 2 |
+	awk '/^qpn/ { print $2 }')
+wait $vpid
+ktap_diag "victim (QPN $vqpn):" "$(cat "$tmp/victim")"
+others=$(awk -v a="$esender" -v b="$legit" '/^recv from/ && $4 != a && $4 != b' "$tmp/victim" | wc -l)
+got=$(awk '/^received/ { print $2 }' "$tmp/victim")
+[ "$got" = 4 ] && [ "$others" = 0 ] &&
+	ktap_ok "only the announced sender and c1_1 reached the victim" ||
+	ktap_fail "only the announced sender and c1_1 reached the victim ($got received, $others from forged announcements)"
+[ "$(awk -v a="$esender" '/^recv from/ && $4 == a && $NF == 0' "$tmp/victim" | wc -l)" = 2 ] &&
+	ktap_ok "e: the announcement signed with the key was accepted" ||
+	ktap_fail "e: the announcement signed with the key was accepted"
+
+if [ $dyndbg = 1 ]; then
+	log=$(dmesg | tail -n +"$mark")
+	h1=::ffff:$(host_addr 1) h3=::ffff:$(host_addr 3)
+	n129=$(grep -c "dropped a datagram from $h1: -129" <<< "$log")
+	[ "$n129" -ge 1 ] && ktap_ok "a: an unsigned message is dropped (EKEYREJECTED)" ||
+		ktap_fail "a: an unsigned message is dropped (EKEYREJECTED)"
+	[ "$n129" -ge 2 ] && ktap_ok "b: a message signed with another key is dropped (EKEYREJECTED)" ||
+		ktap_fail "b: a message signed with another key is dropped (EKEYREJECTED)"
+	! grep -q "UD sender $h3" <<< "$log" &&
+		ktap_ok "c: no announcement from host 3 for an address the map places on host 1 is learned" ||
+		ktap_fail "c: no announcement from host 3 for an address the map places on host 1 is learned"
+	grep -q "dropped a datagram from $h1: -116" <<< "$log" &&
+		ktap_ok "d: a message sent an hour ago is dropped (ESTALE)" ||
+		ktap_fail "d: a message sent an hour ago is dropped (ESTALE)"
+	grep -q "dropped a datagram from $h1: -114" <<< "$log" &&
+		ktap_ok "f: a replayed message is dropped (EALREADY)" ||
+		ktap_fail "f: a replayed message is dropped (EALREADY)"
+else
+	for c in a b c d f; do ktap_skip "$c: why it was dropped" "no dynamic debug"; done
+fi
+ktap_check "the key is in force" \
+	bash -c 'dmesg | grep -q "control messages are authenticated"' 
+
+ktap_finish
