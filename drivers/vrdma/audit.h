@@ -23,7 +23,7 @@ enum vrdma_audit_obj {
 	VRDMA_AUDIT_QP,		/* struct vrdma_qp, qp.c */
 	VRDMA_AUDIT_SRQ,	/* struct vrdma_srq, srq.c */
 	VRDMA_AUDIT_AH,		/* struct vrdma_ah, ah.c */
-	VRDMA_AUDIT_CTRL_EP,	/* struct vrdma_ctrl_ep, repl_ctrl.c */
+	VRDMA_AUDIT_CTRL_EP,	/* struct vrdma_ctrl_ep, ctrl.c */
 	VRDMA_AUDIT_REPL_GROUP,	/* struct repl_group, repl_group.c */
 	VRDMA_AUDIT_REPL_MEMBER, /* struct repl_member, repl_member.c */
 	VRDMA_AUDIT_REPL_CLIENT, /* struct repl_client, repl_client.c */

@@ -7,12 +7,13 @@
  * device's QP1.  The physical RNIC's QP1 belongs to the physical device's
  * own MAD stack, so a virtual device cannot use it: its QP1 is emulated
  * here.  A MAD sent on it goes to the host that runs the destination
- * overlay address (the address map), inside a UDP datagram from this
- * host's physical RNIC address to that host's, on port mad_port: module to
- * module, over the physical network.  The receiving module delivers it to
- * the QP1 of the virtual device that owns the destination address, in the
- * sender's virtual network, on the physical device the datagram arrived
- * on, with a GRH of overlay addresses.
+ * overlay address (the address map), as a message of the control channel
+ * between hosts' modules (ctrl.c: authenticated with a cluster key) from
+ * this host's physical RNIC address to that host's, over the physical
+ * network.  The receiving module delivers it to the QP1 of the one
+ * virtual device that owns the destination address, in the sender's
+ * virtual network, on the physical device the datagram arrived on, with a
+ * GRH of overlay addresses.
  *
  * Tenants stay apart: the source address and virtual network of a MAD are
  * those of the sending device (never taken from the MAD or from userspace),
@@ -24,14 +25,15 @@
  * The QP1 is a kernel QP of ib_mad: its work requests carry kernel
  * virtual addresses (the virtual device uses ib_core's virtual DMA), and
  * its completions go to a kernel CQ (cq.c).  Sends are handed to a work
- * item (the map lookup and the socket may sleep); received datagrams are
- * copied out of the socket in softirq context and delivered from a work
- * item too.
+ * item (the map lookup and the socket may sleep); received messages are
+ * delivered from the control channel's receive work.
  *
  * Locking: vdev->gsi_lock (a spinlock) protects vdev->gsi and the receive
  * ring of the GSI QP; the tunnel list is under vrdma_tun_lock (a mutex).
- * Delivery looks devices up under vrdma_devs_lock, then takes gsi_lock
- * (the module's lock order: Documentation/architecture.rst, "Locking").
+ * Delivery looks devices up under vrdma_devs_lock, then takes gsi_lock.
+ * vrdma_tun_lock is held alone, and never while an endpoint of the control
+ * channel is released (that waits for the endpoint's receive work).  The
+ * module's lock order: Documentation/architecture.rst, "Locking".
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -48,7 +50,6 @@
 #include <net/addrconf.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
-#include <net/udp_tunnel.h>
 #include <rdma/ib_cache.h>
 #include <rdma/ib_mad.h>
 #include <rdma/ib_cm.h>
@@ -57,6 +58,7 @@
 
 #include "audit.h"
 #include "counters.h"
+#include "ctrl.h"
 #include "gsi.h"
 #include "hooks.h"
 #include "map.h"
@@ -64,20 +66,9 @@
 #include "vdev.h"
 #include "verbs.h"
 
-static unsigned short mad_port = 4794;
-module_param(mad_port, ushort, 0444);
-MODULE_PARM_DESC(mad_port, "UDP port of the MAD tunnel between hosts");
-
-/* The tunnel's UDP port (sleep_hook.c recognises connection requests). */
-u16 vrdma_gsi_port(void)
-{
-	return mad_port;
-}
-
 #define VRDMA_GSI_MAX_PAYLOAD	2048
 #define VRDMA_GSI_MAX_SGE	4
 #define VRDMA_GSI_MAX_WR	1024
-#define VRDMA_GSI_RX_BACKLOG	4096
 
 /**
  * struct vrdma_gsi_hdr - a tunnelled MAD, on the wire (big endian)
@@ -154,25 +145,17 @@ struct vrdma_gsi {
 /**
  * struct vrdma_tun - the MAD tunnel endpoint of a physical device
  * @node: entry in vrdma_tuns (vrdma_tun_lock)
- * @users: GSI QPs using it (vrdma_tun_lock)
+ * @users: GSI and UD QPs using it (vrdma_tun_lock)
  * @phys: the physical device (a reference)
- * @sock: UDP socket bound to the device's address and netdev
+ * @ep: the control channel's endpoint of @addr (ctrl.c)
  * @addr: the device's routable address, as a GID
- * @rx_lock: protects @rxq and @rx_len
- * @rxq: received datagrams waiting for delivery
- * @rx_len: their number
- * @rx_work: delivers them
  */
 struct vrdma_tun {
 	struct list_head node;
 	unsigned int users;
 	struct vrdma_phys *phys;
-	struct socket *sock;
+	struct vrdma_ctrl_ep *ep;
 	union ib_gid addr;
-	spinlock_t rx_lock;	/* protects rxq, rx_len */
-	struct list_head rxq;
-	unsigned int rx_len;
-	struct work_struct rx_work;
 };
 
 static DEFINE_MUTEX(vrdma_tun_lock);
@@ -384,7 +367,9 @@ static void vrdma_gsi_deliver(struct vrdma_phys *phys, const u8 *data,
  * which overlay address and virtual network the QP belongs to; receivers
  * keep this in a bounded directory (oldest entries go first).  An
  * announcement is accepted only from the host it describes (its source
- * address), so a host cannot speak for another.
+ * address) and for an overlay address the map places on that host, so a
+ * host cannot speak for another; with a cluster key it is authenticated
+ * (ctrl.c).
  */
 #define VRDMA_UDA_MAGIC		0x76524431	/* "vRD1" */
 #define VRDMA_UDA_ACK_MAGIC	0x76524432	/* "vRD2": learned, from the receiver */
@@ -452,7 +437,8 @@ static struct vrdma_ud_sender *vrdma_uds_find(const union ib_gid *host,
 }
 
 /*
- * Softirq: an announcement arrived from @src (the datagram's source).
+ * An announcement arrived from @src (the datagram's source); process
+ * context.
  * Return: true when it was learned.
  */
 static bool vrdma_uds_learn(const struct vrdma_uda_msg *m,
@@ -464,16 +450,16 @@ static bool vrdma_uds_learn(const struct vrdma_uda_msg *m,
 	memcpy(host.raw, m->host, sizeof(host.raw));
 	memcpy(overlay.raw, m->overlay, sizeof(overlay.raw));
 	/*
-	 * From the host it describes, of a source address the map does not
-	 * place on another host (a container cannot speak with an address
-	 * of its vni that lives elsewhere).
+	 * From the host it describes, of an address the map places on that
+	 * host (no host speaks for an address of another, and a container
+	 * cannot speak with an address of its vni that lives elsewhere).
 	 */
 	if (memcmp(&host, src, sizeof(host)) || m->rsvd ||
 	    be32_to_cpu(m->vni) > VRDMA_VNI_MAX ||
 	    be32_to_cpu(m->qpn) & ~IB_QPN_MASK ||
-	    !vrdma_map_places(be32_to_cpu(m->vni), &overlay, &host))
+	    !vrdma_map_places_on(be32_to_cpu(m->vni), &overlay, &host))
 		return false;
-	e = kzalloc(sizeof(*e), GFP_ATOMIC);
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return false;
 	e->host = host;
@@ -501,6 +487,8 @@ static bool vrdma_uds_learn(const struct vrdma_uda_msg *m,
 	list_add_tail(&e->lru, &vrdma_uds_lru);
 	vrdma_uds_nr++;
 	spin_unlock(&vrdma_uds_lock);
+	pr_debug("UD sender %pI6c QPN %u (vni %u, %pI6c) learned\n",
+		 e->host.raw, e->qpn, e->vni, e->overlay.raw);
 	return true;
 }
 
@@ -548,164 +536,128 @@ void vrdma_ud_senders_exit(void)
 /* ------------------------------------------------------------------ */
 /* The tunnel                                                           */
 
+/*
+ * The tunnel is the control channel between hosts' modules (ctrl.c), on
+ * the endpoint of the physical device's routable address: MADs,
+ * announcements and their acknowledgments are message types of it, and
+ * with a cluster key (ctrl_key) they are authenticated and protected
+ * against replay like the replication engine's.  Whatever the key, a
+ * message is accepted only from the host the map places its sender on:
+ * a MAD from the host of its source overlay address, an announcement
+ * from the host of the address it announces.
+ */
+
 static int vrdma_tun_send(struct vrdma_tun *tun, const union ib_gid *host,
-			  const void *data, u32 len);
-
-static void vrdma_tun_rx_work(struct work_struct *work)
+			  u8 type, const void *data, u32 len)
 {
-	struct vrdma_tun *tun = container_of(work, struct vrdma_tun, rx_work);
-	struct vrdma_gsi_pkt *pkt;
-	LIST_HEAD(q);
-
-	spin_lock_bh(&tun->rx_lock);
-	list_splice_init(&tun->rxq, &q);
-	tun->rx_len = 0;
-	spin_unlock_bh(&tun->rx_lock);
-
-	while ((pkt = list_first_entry_or_null(&q, struct vrdma_gsi_pkt,
-					       node))) {
-		const struct vrdma_uda_msg *m = (const void *)pkt->data;
-
-		list_del(&pkt->node);
-		if (pkt->len == sizeof(*m) &&
-		    be32_to_cpu(m->magic) == VRDMA_UDA_ACK_MAGIC)
-			/* To the announcer (its address, validated). */
-			vrdma_tun_send(tun, (const union ib_gid *)m->host,
-				       pkt->data, pkt->len);
-		else
-			vrdma_gsi_deliver(tun->phys, pkt->data, pkt->len);
-		kfree(pkt);
-	}
+	return vrdma_ctrl_send(tun->ep, (const struct in6_addr *)host, type,
+			       data, len);
 }
 
-/* Softirq: queue @pkt for vrdma_tun_rx_work(); false if the queue is full. */
-static bool vrdma_tun_queue(struct vrdma_tun *tun, struct vrdma_gsi_pkt *pkt)
+/* A MAD from another host (process context). */
+static void vrdma_tun_rcv_mad(struct vrdma_phys *phys, const union ib_gid *src,
+			      const void *data, size_t len)
 {
-	spin_lock(&tun->rx_lock);
-	if (tun->rx_len >= VRDMA_GSI_RX_BACKLOG) {
-		spin_unlock(&tun->rx_lock);
-		return false;
+	const struct vrdma_gsi_hdr *hdr = data;
+	union ib_gid sgid;
+
+	if (len < sizeof(*hdr) || len > sizeof(*hdr) + VRDMA_GSI_MAX_PAYLOAD)
+		return;
+	memcpy(sgid.raw, hdr->sgid, sizeof(sgid.raw));
+	if (!vrdma_map_places_on(be32_to_cpu(hdr->vni), &sgid, src)) {
+		pr_debug("MAD from %pI6 for %pI6: %pI6 does not live there\n",
+			 src->raw, hdr->dgid, sgid.raw);
+		return;
 	}
-	list_add_tail(&pkt->node, &tun->rxq);
-	tun->rx_len++;
-	spin_unlock(&tun->rx_lock);
-	queue_work(system_unbound_wq, &tun->rx_work);
-	return true;
+	vrdma_gsi_deliver(phys, data, len);
 }
 
-/* Softirq: a UD announcement (learn it, acknowledge it) or its ack. */
-static void vrdma_tun_rcv_uda(struct vrdma_tun *tun, struct sk_buff *skb,
-			      struct vrdma_uda_msg *uda)
+/*
+ * An announcement (learn it, acknowledge it) or its acknowledgment, on
+ * the endpoint @ep of @phys's address @addr.
+ */
+static void vrdma_tun_rcv_uda(struct vrdma_ctrl_ep *ep,
+			      struct vrdma_phys *phys, const union ib_gid *addr,
+			      const union ib_gid *src, u8 type,
+			      const void *data, size_t len)
 {
-	struct vrdma_gsi_pkt *pkt;
+	struct vrdma_uda_msg uda;
 	struct vrdma_qp *qp;
-	union ib_gid src;
 
-	if (be32_to_cpu(uda->magic) == VRDMA_UDA_ACK_MAGIC) {
-		if (memcmp(uda->host, tun->addr.raw, sizeof(uda->host)))
+	if (len != sizeof(uda))
+		return;
+	memcpy(&uda, data, sizeof(uda));
+	if (type == VRDMA_CTRL_GSI_UDA_ACK) {
+		if (be32_to_cpu(uda.magic) != VRDMA_UDA_ACK_MAGIC ||
+		    memcmp(uda.host, addr->raw, sizeof(uda.host)))
 			return;
 		rcu_read_lock();
-		qp = vrdma_ud_qp_rcu(tun->phys->ibdev, be32_to_cpu(uda->qpn));
+		qp = vrdma_ud_qp_rcu(phys->ibdev, be32_to_cpu(uda.qpn));
 		if (qp)
 			atomic_inc(&qp->uda_acks);
 		rcu_read_unlock();
 		wake_up_all(&vrdma_uda_wq);
 		return;
 	}
-	if (ip_hdr(skb)->version == 4)
-		ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr,
-				       (struct in6_addr *)&src);
+	if (be32_to_cpu(uda.magic) != VRDMA_UDA_MAGIC ||
+	    !vrdma_uds_learn(&uda, src))
+		return;
+	uda.magic = cpu_to_be32(VRDMA_UDA_ACK_MAGIC);
+	vrdma_ctrl_send(ep, (const struct in6_addr *)src,
+			VRDMA_CTRL_GSI_UDA_ACK, &uda, sizeof(uda));
+}
+
+/* ctrl.c's handler of the tunnel's message types (process context). */
+static void vrdma_tun_rcv(struct vrdma_ctrl_ep *ep, const struct in6_addr *src,
+			  u8 type, const void *body, size_t len)
+{
+	const union ib_gid *from = (const union ib_gid *)src;
+	struct vrdma_phys *phys = NULL;
+	struct vrdma_tun *tun;
+	union ib_gid addr;
+
+	/*
+	 * The endpoint's tunnel, for its physical device and address.  No
+	 * reference to the tunnel: a handler must never drop the last
+	 * reference to its endpoint (the tunnel's).
+	 */
+	mutex_lock(&vrdma_tun_lock);
+	list_for_each_entry(tun, &vrdma_tuns, node) {
+		if (tun->ep == ep) {
+			phys = tun->phys;
+			vrdma_phys_hold(phys);
+			addr = tun->addr;
+			break;
+		}
+	}
+	mutex_unlock(&vrdma_tun_lock);
+	if (!phys)
+		return;		/* an endpoint of the replication engine only */
+
+	if (type == VRDMA_CTRL_GSI_MAD)
+		vrdma_tun_rcv_mad(phys, from, body, len);
 	else
-		memcpy(src.raw, &ipv6_hdr(skb)->saddr, sizeof(src));
-	if (!vrdma_uds_learn(uda, &src))
-		return;
-	pkt = kmalloc(struct_size(pkt, data, sizeof(*uda)), GFP_ATOMIC);
-	if (!pkt)
-		return;
-	uda->magic = cpu_to_be32(VRDMA_UDA_ACK_MAGIC);
-	pkt->len = sizeof(*uda);
-	memcpy(pkt->data, uda, sizeof(*uda));
-	if (!vrdma_tun_queue(tun, pkt))
-		kfree(pkt);
+		vrdma_tun_rcv_uda(ep, phys, &addr, from, type, body, len);
+	vrdma_phys_put(phys);
 }
 
-/* UDP encapsulation receive (softirq): copy the datagram out, queue it. */
-static int vrdma_tun_rcv(struct sock *sk, struct sk_buff *skb)
+/**
+ * vrdma_gsi_init() - receive the tunnel's messages
+ *
+ * Return: 0 or a negative errno.
+ */
+int vrdma_gsi_init(void)
 {
-	struct vrdma_tun *tun = rcu_dereference_sk_user_data(sk);
-	struct vrdma_gsi_pkt *pkt;
-	int len = skb->len - (int)sizeof(struct udphdr);
-	struct vrdma_uda_msg uda;
-
-	if (tun && len == sizeof(uda) &&
-	    !skb_copy_bits(skb, sizeof(struct udphdr), &uda, sizeof(uda)) &&
-	    (be32_to_cpu(uda.magic) == VRDMA_UDA_MAGIC ||
-	     be32_to_cpu(uda.magic) == VRDMA_UDA_ACK_MAGIC)) {
-		vrdma_tun_rcv_uda(tun, skb, &uda);
-		goto drop;
-	}
-	if (!tun || len < (int)sizeof(struct vrdma_gsi_hdr) ||
-	    len > (int)(sizeof(struct vrdma_gsi_hdr) + VRDMA_GSI_MAX_PAYLOAD))
-		goto drop;
-	pkt = kmalloc(struct_size(pkt, data, len), GFP_ATOMIC);
-	if (!pkt)
-		goto drop;
-	pkt->len = len;
-	if (skb_copy_bits(skb, sizeof(struct udphdr), pkt->data, len)) {
-		kfree(pkt);
-		goto drop;
-	}
-	if (!vrdma_tun_queue(tun, pkt))
-		kfree(pkt);
-drop:
-	kfree_skb(skb);
-	return 0;
+	return vrdma_ctrl_register(VRDMA_CTRL_GSI_FIRST, VRDMA_CTRL_GSI_LAST,
+				   vrdma_tun_rcv);
 }
 
-static int vrdma_tun_open(struct vrdma_tun *tun, struct ib_device *pdev)
+/**
+ * vrdma_gsi_exit() - stop receiving them (every tunnel is released)
+ */
+void vrdma_gsi_exit(void)
 {
-	struct udp_tunnel_sock_cfg tcfg = {
-		.sk_user_data = tun,
-		.encap_type = 1,
-		.encap_rcv = vrdma_tun_rcv,
-	};
-	struct udp_port_cfg cfg = {
-		.local_udp_port = htons(mad_port),
-	};
-	const struct ib_gid_attr *attr;
-	struct net_device *ndev;
-	u32 index;
-	int ret;
-
-	ret = vrdma_phys_host_gid(pdev, 1, &tun->addr, &index);
-	if (ret)
-		return ret;
-	/* Bound to the address's netdev: packets leave through it. */
-	attr = rdma_get_gid_attr(pdev, 1, index);
-	if (IS_ERR(attr))
-		return PTR_ERR(attr);
-	rcu_read_lock();
-	ndev = rdma_read_gid_attr_ndev_rcu(attr);
-	if (!IS_ERR(ndev))
-		cfg.bind_ifindex = ndev->ifindex;
-	rcu_read_unlock();
-	rdma_put_gid_attr(attr);
-	if (IS_ERR(ndev))
-		return PTR_ERR(ndev);
-
-	if (ipv6_addr_v4mapped((struct in6_addr *)&tun->addr)) {
-		cfg.family = AF_INET;
-		memcpy(&cfg.local_ip.s_addr, &tun->addr.raw[12], 4);
-	} else {
-		cfg.family = AF_INET6;
-		memcpy(&cfg.local_ip6, tun->addr.raw, sizeof(cfg.local_ip6));
-		cfg.ipv6_v6only = 1;
-	}
-	ret = udp_sock_create(&init_net, &cfg, &tun->sock);
-	if (ret)
-		return ret;
-	setup_udp_tunnel_sock(&init_net, tun->sock, &tcfg);
-	return 0;
+	vrdma_ctrl_unregister(VRDMA_CTRL_GSI_FIRST, VRDMA_CTRL_GSI_LAST);
 }
 
 /**
@@ -718,7 +670,9 @@ static int vrdma_tun_open(struct vrdma_tun *tun, struct ib_device *pdev)
  */
 struct vrdma_tun *vrdma_tun_get(struct vrdma_dev *vdev)
 {
+	struct vrdma_ctrl_ep *ep;
 	struct vrdma_tun *tun;
+	u32 index;
 	int ret;
 
 	mutex_lock(&vrdma_tun_lock);
@@ -733,17 +687,17 @@ struct vrdma_tun *vrdma_tun_get(struct vrdma_dev *vdev)
 		tun = ERR_PTR(-ENOMEM);
 		goto out;
 	}
-	spin_lock_init(&tun->rx_lock);
-	INIT_LIST_HEAD(&tun->rxq);
-	INIT_WORK(&tun->rx_work, vrdma_tun_rx_work);
-	ret = vrdma_tun_open(tun, vdev->pdev);
-	if (ret) {
-		pr_warn("MAD tunnel of %s: %d\n", dev_name(&vdev->pdev->dev),
-			ret);
+	ret = vrdma_phys_host_gid(vdev->pdev, 1, &tun->addr, &index);
+	ep = ret ? ERR_PTR(ret) :
+	     vrdma_ctrl_ep_get((const struct in6_addr *)&tun->addr);
+	if (IS_ERR(ep)) {
+		pr_warn("MAD tunnel of %s: %ld\n", dev_name(&vdev->pdev->dev),
+			PTR_ERR(ep));
 		kfree(tun);
-		tun = ERR_PTR(ret);
+		tun = ERR_CAST(ep);
 		goto out;
 	}
+	tun->ep = ep;
 	vrdma_phys_hold(vdev->phys);
 	tun->phys = vdev->phys;
 	tun->users = 1;
@@ -758,7 +712,8 @@ out:
  * vrdma_tun_put() - release a tunnel from vrdma_tun_get()
  * @tun: the tunnel
  *
- * Process context.
+ * Process context.  The last user releases the endpoint, which waits for
+ * its receive work (vrdma_tun_rcv() holds no reference to the tunnel).
  */
 void vrdma_tun_put(struct vrdma_tun *tun)
 {
@@ -770,42 +725,10 @@ void vrdma_tun_put(struct vrdma_tun *tun)
 	list_del(&tun->node);
 	mutex_unlock(&vrdma_tun_lock);
 
-	/* No more receive callbacks once the socket is released. */
-	udp_tunnel_sock_release(tun->sock);
-	cancel_work_sync(&tun->rx_work);
-	vrdma_gsi_free_queue(&tun->rxq);
+	vrdma_ctrl_ep_put(tun->ep);
 	vrdma_phys_put(tun->phys);
 	kfree(tun);
 	vrdma_audit_destroyed(VRDMA_AUDIT_TUN);
-}
-
-static int vrdma_tun_send(struct vrdma_tun *tun, const union ib_gid *host,
-			  const void *data, u32 len)
-{
-	struct sockaddr_storage ss = {};
-	struct kvec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr msg = { .msg_name = &ss, .msg_flags = MSG_DONTWAIT };
-
-	if (ipv6_addr_v4mapped((struct in6_addr *)host)) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		if (tun->sock->sk->sk_family != AF_INET)
-			return -EAFNOSUPPORT;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(mad_port);
-		memcpy(&sin->sin_addr.s_addr, &host->raw[12], 4);
-		msg.msg_namelen = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		if (tun->sock->sk->sk_family != AF_INET6)
-			return -EAFNOSUPPORT;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(mad_port);
-		memcpy(&sin6->sin6_addr, host->raw, sizeof(sin6->sin6_addr));
-		msg.msg_namelen = sizeof(*sin6);
-	}
-	return kernel_sendmsg(tun->sock, &msg, &iov, 1, len);
 }
 
 /**
@@ -832,7 +755,7 @@ int vrdma_tun_announce(struct vrdma_tun *tun, u32 vni, u32 qpn,
 
 	memcpy(m.host, tun->addr.raw, sizeof(m.host));
 	memcpy(m.overlay, overlay->raw, sizeof(m.overlay));
-	ret = vrdma_tun_send(tun, host, &m, sizeof(m));
+	ret = vrdma_tun_send(tun, host, VRDMA_CTRL_GSI_UDA, &m, sizeof(m));
 	return ret < 0 ? ret : 0;
 }
 
@@ -948,7 +871,8 @@ static void vrdma_gsi_tx_work(struct work_struct *work)
 			pr_debug("%s: MAD to %pI6: its host sleeps\n",
 				 dev_name(&vdev->ibdev.dev), dgid.raw);
 		else if (!ret)
-			ret = vrdma_tun_send(gsi->tun, &host, pkt->data,
+			ret = vrdma_tun_send(gsi->tun, &host,
+					     VRDMA_CTRL_GSI_MAD, pkt->data,
 					     pkt->len) < 0 ? -EIO : 0;
 		pr_debug("%s: MAD to %pI6 via %pI6%s: %d\n",
 			 dev_name(&vdev->ibdev.dev), dgid.raw, host.raw,

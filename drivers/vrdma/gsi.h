@@ -12,8 +12,8 @@ struct vrdma_qp;
 /* The first word of every tunnelled MAD (struct vrdma_gsi_hdr in gsi.c). */
 #define VRDMA_GSI_MAGIC		0x76524d31	/* "vRM1" */
 
-u16 vrdma_gsi_port(void);
-
+int vrdma_gsi_init(void);
+void vrdma_gsi_exit(void);
 int vrdma_gsi_create(struct vrdma_qp *qp, struct ib_qp_init_attr *init);
 int vrdma_gsi_modify(struct vrdma_qp *qp, struct ib_qp_attr *attr, int mask);
 void vrdma_gsi_query(struct vrdma_qp *qp, struct ib_qp_attr *attr,

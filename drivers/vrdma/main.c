@@ -21,6 +21,7 @@
 #include <uapi/linux/vrdma.h>
 
 #include "audit.h"
+#include "ctrl.h"
 #include "gsi.h"
 #include "hooks.h"
 #include "link.h"
@@ -46,6 +47,15 @@ static int __init vrdma_init(void)
 	ret = vrdma_map_init();
 	if (ret)
 		goto err_map;
+
+	/* The channel between hosts before the devices that use it. */
+	ret = vrdma_ctrl_init();
+	if (ret)
+		goto err_ctrl;
+
+	ret = vrdma_gsi_init();
+	if (ret)
+		goto err_gsi;
 
 	ret = vrdma_dev_init();
 	if (ret)
@@ -76,6 +86,10 @@ err_repl:
 	vrdma_link_exit();
 	vrdma_dev_exit();
 err_dev:
+	vrdma_gsi_exit();
+err_gsi:
+	vrdma_ctrl_exit();
+err_ctrl:
 	vrdma_map_exit();
 err_map:
 	vrdma_phys_exit();
@@ -91,6 +105,8 @@ static void __exit vrdma_exit(void)
 	vrdma_repl_exit();
 	vrdma_link_exit();
 	vrdma_dev_exit();
+	vrdma_gsi_exit();
+	vrdma_ctrl_exit();
 	vrdma_ud_senders_exit();
 	vrdma_map_exit();
 	vrdma_phys_exit();

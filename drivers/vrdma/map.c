@@ -395,22 +395,21 @@ static bool vrdma_map_local_to(struct vrdma_dev *vdev,
 }
 
 /**
- * vrdma_map_places() - may an address be on a host, as far as the map says?
+ * vrdma_map_places_on() - does the map place an address on a host?
  * @vni: virtual network
  * @addr: overlay address
  * @host: a host's physical address
  *
  * Any context (RCU).
  *
- * Return: false when an explicit entry of @vni places @addr on another
- * host than @host, true otherwise.
+ * Return: true when an explicit entry of @vni maps @addr to @host.
  */
-bool vrdma_map_places(u32 vni, const union ib_gid *addr,
-		      const union ib_gid *host)
+bool vrdma_map_places_on(u32 vni, const union ib_gid *addr,
+			 const union ib_gid *host)
 {
 	union ib_gid via;
 
-	return !vrdma_map_lookup(vni, addr, &via) ||
+	return vrdma_map_lookup(vni, addr, &via) &&
 	       !memcmp(&via, host, sizeof(via));
 }
 

@@ -43,8 +43,8 @@ enum vrdma_map_addr_err vrdma_map_addr_check(const union ib_gid *gid,
 					     bool host);
 bool vrdma_map_elsewhere(struct ib_device *pdev, u32 port, u32 vni,
 			 const union ib_gid *addr);
-bool vrdma_map_places(u32 vni, const union ib_gid *addr,
-		      const union ib_gid *host);
+bool vrdma_map_places_on(u32 vni, const union ib_gid *addr,
+			 const union ib_gid *host);
 
 /* For the netlink operations (vdev_nl.c). */
 int vrdma_map_add(u32 vni, const union ib_gid *addr, const union ib_gid *via);

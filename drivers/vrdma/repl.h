@@ -24,7 +24,7 @@
  * each configured member address that is local (held by a netdev of
  * init_net), a client agent (the host's entry point for operations) and,
  * on the host that holds the authority address, the authority.  Each of
- * them uses only its own control endpoint (repl_ctrl.c, its own address), its
+ * them uses only its own control endpoint (ctrl.c, its own address), its
  * own RDMA device (the one whose RoCE GID is its address) and messages:
  * several members in one kernel behave exactly as on separate machines.
  *

@@ -39,7 +39,7 @@
 #include <linux/slab.h>
 
 #include "audit.h"
-#include "repl_ctrl.h"
+#include "ctrl.h"
 #include "repl.h"
 
 #define REPL_AGENT_FORGET_MS	10000

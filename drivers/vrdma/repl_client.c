@@ -27,7 +27,7 @@
 #include <linux/slab.h>
 
 #include "audit.h"
-#include "repl_ctrl.h"
+#include "ctrl.h"
 #include "repl.h"
 
 #define REPL_AGENT_NRX		32

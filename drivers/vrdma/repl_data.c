@@ -46,7 +46,7 @@
 #include <linux/slab.h>
 
 #include "audit.h"
-#include "repl_ctrl.h"
+#include "ctrl.h"
 #include "repl.h"
 
 static void repl_member_push(struct repl_member *m);

@@ -20,7 +20,7 @@
 #include <net/netlink.h>
 
 #include "audit.h"
-#include "repl_ctrl.h"
+#include "ctrl.h"
 #include "repl.h"
 
 /* The control plane of every group (repl.h, "Locking"). */

@@ -4,7 +4,7 @@
  * authority of this host.
  *
  * One ordered workqueue runs, under vrdma_repl_lock, the control messages
- * for members and agents received by repl_ctrl.c (queued by repl_ctrl_rx(),
+ * for members and agents received by ctrl.c (queued by repl_ctrl_rx(),
  * which never blocks on vrdma_repl_lock, so that endpoints can be released
  * under it) and a tick every vrdma_repl_hb_ms: heartbeats, leases, connection
  * retries, broken channels, members and agents waiting for their RDMA
@@ -26,7 +26,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
-#include "repl_ctrl.h"
+#include "ctrl.h"
 #include "repl.h"
 
 unsigned int vrdma_repl_hb_ms = 100;
@@ -109,7 +109,7 @@ static struct repl_rxq repl_auth_rxq = {
 	.dispatch	= repl_auth_dispatch,
 };
 
-/* repl_ctrl.c handler: queue the message for the control loop. */
+/* ctrl.c handler: queue the message for the control loop. */
 static void repl_ctrl_rx(struct vrdma_ctrl_ep *ep, const struct in6_addr *src,
 			 u8 type, const void *body, size_t len)
 {
@@ -428,17 +428,14 @@ int __init vrdma_repl_init(void)
 		pr_err("repl: need 0 < repl_hb_ms <= 10000 and 2 * repl_hb_ms <= repl_lease_ms <= 600000\n");
 		return -EINVAL;
 	}
-	ret = vrdma_ctrl_init();
-	if (ret)
-		return ret;
-	ret = -ENOMEM;
+	/* The channel (ctrl.c) is the core's, set up before this. */
 	repl_wq = alloc_ordered_workqueue("vrdma_repl", WQ_HIGHPRI);
 	if (!repl_wq)
-		goto err_ctrl_init;
+		return -ENOMEM;
 	repl_auth_wq = alloc_ordered_workqueue("vrdma_repl_auth", WQ_HIGHPRI);
 	if (!repl_auth_wq) {
 		destroy_workqueue(repl_wq);
-		goto err_ctrl_init;
+		return -ENOMEM;
 	}
 	repl_rxq.wq = repl_wq;
 	repl_auth_rxq.wq = repl_auth_wq;
@@ -463,8 +460,6 @@ err_ctrl:
 err_wq:
 	destroy_workqueue(repl_auth_wq);
 	destroy_workqueue(repl_wq);
-err_ctrl_init:
-	vrdma_ctrl_exit();
 	return ret;
 }
 
@@ -489,5 +484,4 @@ void vrdma_repl_exit(void)
 	destroy_workqueue(repl_auth_wq);
 	destroy_workqueue(repl_wq);
 	rcu_barrier();
-	vrdma_ctrl_exit();
 }

@@ -21,7 +21,7 @@
 #include <linux/slab.h>
 
 #include "audit.h"
-#include "repl_ctrl.h"
+#include "ctrl.h"
 #include "hooks.h"
 #include "repl.h"
 

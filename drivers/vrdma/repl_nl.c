@@ -24,7 +24,7 @@
 #include <net/net_namespace.h>
 #include <net/netlink.h>
 
-#include "repl_ctrl.h"
+#include "ctrl.h"
 #include "map.h"
 #include "netlink.h"
 #include "repl.h"

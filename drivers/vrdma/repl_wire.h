@@ -4,7 +4,7 @@
  *
  * Two kinds of messages, all fields little-endian:
  *
- *  - control messages, bodies of repl_ctrl.c datagrams (types
+ *  - control messages, bodies of ctrl.c datagrams (types
  *    VRDMA_REPL_C_*): heartbeats and configurations between members,
  *    client agents and the authority, and the exchange of QP numbers when
  *    two members (or a client agent and the head) connect;
@@ -21,9 +21,9 @@
 #include <linux/types.h>
 #include <uapi/linux/vrdma.h>
 
-#include "repl_ctrl.h"
+#include "ctrl.h"
 
-/* Control message types (repl_ctrl.h range VRDMA_CTRL_REPL_*). */
+/* Control message types (ctrl.h range VRDMA_CTRL_REPL_*). */
 enum {
 	VRDMA_REPL_C_HB = VRDMA_CTRL_REPL_FIRST, /* member, agent -> authority */
 	VRDMA_REPL_C_CONFIG,		/* authority -> member, agent */

@@ -24,7 +24,8 @@
  *                    and dropped: a TCP SYN (no ACK, RST or FIN) to one of
  *                    the sleeper's listening ports, or a RoCE v2 CM MAD
  *                    (UDP 4791, BTH opcode UD SEND only, destination QP 1)
- *                    or a MAD of vrdma's tunnel (UDP mad_port, gsi.c)
+ *                    or a MAD of vrdma's tunnel (UDP ctrl_port, a
+ *                    control message of type VRDMA_CTRL_GSI_MAD, gsi.c)
  *                    is a valid request and raises a REQUEST event (rate
  *                    limited per sleeper); anything else is ignored.
  *  IPv4/IPv6 local-out: this host's own connection attempts to a sleeper
@@ -73,6 +74,7 @@
 #include <net/ndisc.h>
 #include <rdma/ib_pack.h>
 
+#include "ctrl.h"
 #include "gsi.h"
 #include "sleep.h"
 
@@ -134,8 +136,11 @@ static u32 vrdma_sleep_classify(const struct vrdma_sleep_peer *peer,
 	const struct udphdr *uh;
 	struct tcphdr _th;
 	struct udphdr _uh;
-	const __be32 *magic;
-	__be32 _magic;
+	struct {
+		struct vrdma_ctrl_hdr ctrl;
+		__be32 magic;
+	} __packed _mad;
+	const typeof(_mad) *mad;
 	u32 dqpn;
 
 	switch (proto) {
@@ -155,10 +160,13 @@ static u32 vrdma_sleep_classify(const struct vrdma_sleep_peer *peer,
 			return 0;
 		*sport = ntohs(uh->source);
 		*dport = ntohs(uh->dest);
-		if (*dport == vrdma_gsi_port()) {
-			magic = skb_header_pointer(skb, off + sizeof(_uh),
-						   sizeof(_magic), &_magic);
-			return magic && be32_to_cpu(*magic) == VRDMA_GSI_MAGIC ?
+		if (*dport == vrdma_ctrl_port()) {
+			mad = skb_header_pointer(skb, off + sizeof(_uh),
+						 sizeof(_mad), &_mad);
+			return mad &&
+			       mad->ctrl.magic == cpu_to_be32(VRDMA_CTRL_MAGIC) &&
+			       mad->ctrl.type == VRDMA_CTRL_GSI_MAD &&
+			       mad->magic == cpu_to_be32(VRDMA_GSI_MAGIC) ?
 				VRDMA_SLEEP_REQUEST_RDMA_CM : 0;
 		}
 		if (*dport != VRDMA_SLEEP_ROCE_PORT)

@@ -6,7 +6,9 @@
 #   c1_1 vrkeep (keeps rxe1's MAD tunnel open) --+
 #   c1_2 vrspray (created and deleted 30 times) --+-- rxe1 (host 1)
 #   host 2: a process sprays well-formed tunnelled MADs of vni 0 at
-#           rxe1's tunnel port, for an address nobody holds
+#           rxe1's control port (no cluster key: unauthenticated), from
+#           an address the map places on host 2, for an address nobody
+#           holds
 #
 # Every MAD is matched against the devices of its vni on rxe1, a device
 # being created included: nothing may look at a device before it is
@@ -21,7 +23,10 @@ ROUNDS=30
 ktap_plan 3
 topo_hosts 2 && vrdma_load || { echo "Bail out! setup"; exit 1; }
 modprobe rdma_ucm
-PORT=$(cat /sys/module/vrdma/parameters/mad_port)
+PORT=$(cat /sys/module/vrdma/parameters/ctrl_port)
+# The MADs' source lives on host 2: the tunnel accepts them from there.
+"$VRDMACTL" map add 10.244.2.99 via "$(host_addr 2)"
+defer "$VRDMACTL" map del 10.244.2.99
 topo_container 1 1 > /dev/null
 topo_container 1 2 > /dev/null
 "$VRDMACTL" dev add vrkeep netns c1_1 netdev eth0 phys rxe1 || { echo "Bail out! dev add"; exit 1; }
@@ -31,14 +36,15 @@ wait_for 20 bash -c "ss -Hlun 'sport = :$PORT' | grep -q ." ||
 	{ echo "Bail out! no tunnel socket on port $PORT"; exit 1; }
 
 oops_before=$(dmesg | grep -cE 'BUG:|Oops|general protection')
-# struct vrdma_gsi_hdr (gsi.c) and a 256-byte MAD, sent through h2.
+# struct vrdma_ctrl_hdr (ctrl.h, type 32: a MAD), struct vrdma_gsi_hdr
+# (gsi.c) and a 256-byte MAD, sent through h2.
 /usr/bin/python3 - "$(host_addr 1)" "$(host_addr 2)" "$PORT" > /tmp/spray.log 2>&1 <<'EOF' &
 import ipaddress, socket, struct, sys, time
 dst, src, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 sgid = ipaddress.IPv6Address("::ffff:10.244.2.99").packed
 dgid = ipaddress.IPv6Address("::ffff:10.244.1.99").packed
 mad = bytes([1, 7, 2, 0x10]) + bytes(252)
-pkt = struct.pack(">IIIIIIHH16s16s", 0x76524d31, len(mad), 0, 1, 1,
+gsi = struct.pack(">IIIIIIHH16s16s", 0x76524d31, len(mad), 0, 1, 1,
                   0x80010000, 0xffff, 0, sgid, dgid) + mad
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"h2")
@@ -46,8 +52,10 @@ s.bind((src, 0))
 print("spraying", flush=True)
 n, end = 0, time.time() + 300
 while time.time() < end:
+    hdr = struct.pack(">IBBHIIQ", 0x56524354, 2, 32, 0, len(gsi), 0,
+                      time.time_ns() + n)
     try:
-        s.sendto(pkt, (dst, port))
+        s.sendto(hdr + gsi, (dst, port))
         n += 1
     except OSError:
         time.sleep(0.001)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The module-to-module control channel of replication (repl_ctrl.c):
+ * The channel between hosts' modules (ctrl.c), part of the core: the MAD
+ * tunnel, UD sender announcements and replication's control messages;
  * typed, length-checked, versioned datagrams between the vrdma modules of
  * several hosts, over kernel UDP sockets in init_net.
  *
@@ -16,6 +17,10 @@
  * ctrl_key) every message carries an HMAC-SHA256 of header and body, and a
  * message without a valid one is dropped; without a key a message that
  * carries one is dropped too (a misconfigured cluster fails loudly).
+ * Every message carries a sequence number, from a counter that starts at
+ * the module's load time in nanoseconds of the real-time clock: with a
+ * key, a receiver accepts each number of a sender at most once, within a
+ * window of the newest 64 (replay protection).
  *
  * Message types are allocated per feature (enum vrdma_ctrl_type); a
  * feature registers one handler for its range of types before it creates
@@ -33,7 +38,7 @@
 #include <linux/types.h>
 
 #define VRDMA_CTRL_MAGIC	0x56524354	/* "VRCT" */
-#define VRDMA_CTRL_VERSION	1
+#define VRDMA_CTRL_VERSION	2
 #define VRDMA_CTRL_MAC_LEN	32		/* HMAC-SHA256 */
 #define VRDMA_CTRL_MSG_MAX	16384		/* datagram, header and MAC included */
 
@@ -45,6 +50,7 @@
  * @flags: VRDMA_CTRL_F_*
  * @len: length of the body
  * @reserved: zero
+ * @seq: the sender's sequence number (replay protection)
  *
  * The body follows, then the MAC if VRDMA_CTRL_F_MAC is set.
  */
@@ -55,6 +61,7 @@ struct vrdma_ctrl_hdr {
 	__be16 flags;
 	__be32 len;
 	__be32 reserved;
+	__be64 seq;
 };
 
 #define VRDMA_CTRL_F_MAC	0x0001
@@ -66,6 +73,11 @@ struct vrdma_ctrl_hdr {
 enum vrdma_ctrl_type {
 	VRDMA_CTRL_REPL_FIRST = 1,	/* replication: repl_wire.h */
 	VRDMA_CTRL_REPL_LAST = 31,
+	VRDMA_CTRL_GSI_FIRST = 32,	/* the MAD tunnel: gsi.c */
+	VRDMA_CTRL_GSI_MAD = 32,
+	VRDMA_CTRL_GSI_UDA = 33,
+	VRDMA_CTRL_GSI_UDA_ACK = 34,
+	VRDMA_CTRL_GSI_LAST = 39,
 	VRDMA_CTRL_TYPE_MAX = 255,
 };
 
@@ -94,6 +106,9 @@ void vrdma_ctrl_ep_put(struct vrdma_ctrl_ep *ep);
 const struct in6_addr *vrdma_ctrl_ep_addr(const struct vrdma_ctrl_ep *ep);
 int vrdma_ctrl_send(struct vrdma_ctrl_ep *ep, const struct in6_addr *dst,
 		    u8 type, const void *body, size_t len);
+
+u16 vrdma_ctrl_port(void);
+bool vrdma_ctrl_authenticated(void);
 
 bool vrdma_addr_is_v4(const struct in6_addr *addr);
 int vrdma_addr_local(const struct in6_addr *addr);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Module-to-module control channel: see repl_ctrl.h for the model.
+ * Module-to-module control channel: see ctrl.h for the model.
  *
  * Endpoints
  * ---------
@@ -14,8 +14,9 @@
  * Validation of every datagram, before any handler sees it: length at
  * least a header, magic, version, a known type range, no unknown flag,
  * zero reserved field, body length consistent with the datagram and at
- * most VRDMA_CTRL_BODY_MAX, not truncated, and the MAC (see repl_ctrl.h).
- * Dropped datagrams are counted and logged (rate limited, debug).
+ * most VRDMA_CTRL_BODY_MAX, not truncated, the MAC (see ctrl.h) and,
+ * with a key, the sequence number (vrdma_ctrl_replay_check()).  Dropped
+ * datagrams are counted and logged (rate limited, debug).
  *
  * Locking
  * -------
@@ -25,14 +26,17 @@
  * features call before creating and after releasing their endpoints (no
  * receive work runs then), so receive works read it without a lock.
  * sk_callback_lock (the socket's) protects sk_user_data against the
- * release of the endpoint.  The order: Documentation/architecture.rst,
+ * release of the endpoint.  vrdma_ctrl_peers_lock (mutex) protects the
+ * replay state of the senders.  The order: Documentation/architecture.rst,
  * "Locking".
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <crypto/algapi.h>
 #include <crypto/hash.h>
+#include <linux/hashtable.h>
 #include <linux/inetdevice.h>
+#include <linux/jhash.h>
 #include <linux/kernel.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -48,7 +52,7 @@
 #include <net/udp_tunnel.h>
 
 #include "audit.h"
-#include "repl_ctrl.h"
+#include "ctrl.h"
 
 static ushort ctrl_port = 4793;
 module_param(ctrl_port, ushort, 0444);
@@ -59,6 +63,11 @@ static char *ctrl_key;
 module_param(ctrl_key, charp, 0);
 MODULE_PARM_DESC(ctrl_key,
 		 "Cluster key authenticating control messages (HMAC-SHA256), 32 to 128 hex digits; the same on every host");
+
+static unsigned int ctrl_max_skew_s = 300;
+module_param(ctrl_max_skew_s, uint, 0644);
+MODULE_PARM_DESC(ctrl_max_skew_s,
+		 "With ctrl_key: drop messages sent more than this many seconds before or after the local clock says (0: no limit)");
 
 /**
  * struct vrdma_ctrl_ep - a control endpoint (one local address)
@@ -100,6 +109,37 @@ static LIST_HEAD(vrdma_ctrl_eps);
 static struct workqueue_struct *vrdma_ctrl_wq;
 static struct crypto_shash *vrdma_ctrl_tfm;
 static vrdma_ctrl_handler_t vrdma_ctrl_handlers[VRDMA_CTRL_TYPE_MAX + 1];
+
+/*
+ * Sequence numbers: the last one sent.  Each message takes the larger of
+ * the last one plus 1 and the real-time clock in nanoseconds, so that a
+ * host's numbers grow across reloads and tell when a message was sent.
+ */
+static atomic64_t vrdma_ctrl_seq;
+
+/**
+ * struct vrdma_ctrl_peer - the replay state of a sender (with a key)
+ * @node: entry in vrdma_ctrl_peers, by @addr
+ * @lru: entry in vrdma_ctrl_peers_lru, least recently heard from first
+ * @addr: the sender's address
+ * @top: the newest sequence number accepted from it
+ * @seen: bit n: @top - n was accepted
+ */
+struct vrdma_ctrl_peer {
+	struct hlist_node node;
+	struct list_head lru;
+	struct in6_addr addr;
+	u64 top;
+	u64 seen;
+};
+
+/* Senders remembered at most (the cluster's hosts, which hold the key). */
+#define VRDMA_CTRL_PEERS_MAX	4096
+
+static DEFINE_MUTEX(vrdma_ctrl_peers_lock);
+static DEFINE_HASHTABLE(vrdma_ctrl_peers, 8);
+static LIST_HEAD(vrdma_ctrl_peers_lru);
+static unsigned int vrdma_ctrl_npeers;
 
 /**
  * vrdma_addr_is_v4() - is a 16-byte address an IPv4-mapped address
@@ -176,13 +216,101 @@ static int vrdma_ctrl_mac(const void *data, size_t len, u8 *mac)
 	return ret;
 }
 
-/* Check a received datagram; returns the body length or a negative errno. */
-static int vrdma_ctrl_check(const void *buf, size_t len, u8 *type)
+static u64 vrdma_ctrl_next_seq(void)
+{
+	s64 old = atomic64_read(&vrdma_ctrl_seq), new;
+
+	do {
+		new = max_t(s64, old + 1, ktime_get_real_ns());
+	} while (!atomic64_try_cmpxchg(&vrdma_ctrl_seq, &old, new));
+	return new;
+}
+
+/*
+ * Replay protection, for authenticated messages (the MAC covers the
+ * sequence number): a message sent too long ago, or too far in the
+ * future, by the local clock is dropped, and so is a sequence number of a
+ * sender already accepted or older than the 64 newest accepted.  A
+ * sender's state starts with its first message (after a reload, or once
+ * forgotten among more than VRDMA_CTRL_PEERS_MAX senders: the clock check
+ * still holds).  Returns 0, -ESTALE or -EALREADY.
+ */
+static int vrdma_ctrl_replay_check(const struct in6_addr *src, u64 seq)
+{
+	u64 skew = (u64)READ_ONCE(ctrl_max_skew_s) * NSEC_PER_SEC;
+	u64 now = ktime_get_real_ns();
+	struct vrdma_ctrl_peer *p;
+	u32 key = jhash(src, sizeof(*src), 0);
+	int ret = 0;
+
+	if (skew && (seq > now + skew || seq + skew < now))
+		return -ESTALE;
+	mutex_lock(&vrdma_ctrl_peers_lock);
+	hash_for_each_possible(vrdma_ctrl_peers, p, node, key)
+		if (ipv6_addr_equal(&p->addr, src))
+			break;
+	if (!p) {
+		if (vrdma_ctrl_npeers >= VRDMA_CTRL_PEERS_MAX) {
+			p = list_first_entry(&vrdma_ctrl_peers_lru,
+					     struct vrdma_ctrl_peer, lru);
+			hash_del(&p->node);
+			list_del(&p->lru);
+		} else {
+			p = kzalloc(sizeof(*p), GFP_KERNEL);
+			if (!p) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			vrdma_ctrl_npeers++;
+		}
+		p->addr = *src;
+		p->top = seq;
+		p->seen = 1;
+		hash_add(vrdma_ctrl_peers, &p->node, key);
+		list_add_tail(&p->lru, &vrdma_ctrl_peers_lru);
+		goto out;
+	}
+	if (seq > p->top) {
+		p->seen = seq - p->top >= 64 ? 0 : p->seen << (seq - p->top);
+		p->seen |= 1;
+		p->top = seq;
+	} else if (p->top - seq >= 64 || p->seen & BIT_ULL(p->top - seq)) {
+		ret = -EALREADY;
+	} else {
+		p->seen |= BIT_ULL(p->top - seq);
+	}
+	list_move_tail(&p->lru, &vrdma_ctrl_peers_lru);
+out:
+	mutex_unlock(&vrdma_ctrl_peers_lock);
+	return ret;
+}
+
+static void vrdma_ctrl_peers_free(void)
+{
+	struct vrdma_ctrl_peer *p, *tmp;
+
+	mutex_lock(&vrdma_ctrl_peers_lock);
+	list_for_each_entry_safe(p, tmp, &vrdma_ctrl_peers_lru, lru) {
+		hash_del(&p->node);
+		list_del(&p->lru);
+		kfree(p);
+	}
+	vrdma_ctrl_npeers = 0;
+	mutex_unlock(&vrdma_ctrl_peers_lock);
+}
+
+/*
+ * Check a received datagram from @src; returns the body length or a
+ * negative errno.
+ */
+static int vrdma_ctrl_check(const void *buf, size_t len,
+			    const struct in6_addr *src, u8 *type)
 {
 	const struct vrdma_ctrl_hdr *hdr = buf;
 	size_t mac_len = 0, body_len;
 	u8 mac[VRDMA_CTRL_MAC_LEN];
 	u16 flags;
+	int ret;
 
 	if (len < sizeof(*hdr))
 		return -EBADMSG;
@@ -206,6 +334,9 @@ static int vrdma_ctrl_check(const void *buf, size_t len, u8 *type)
 		if (crypto_memneq(mac, (const u8 *)buf + sizeof(*hdr) + body_len,
 				  VRDMA_CTRL_MAC_LEN))
 			return -EKEYREJECTED;
+		ret = vrdma_ctrl_replay_check(src, be64_to_cpu(hdr->seq));
+		if (ret)
+			return ret;
 	}
 	*type = hdr->type;
 	if (!*type || !vrdma_ctrl_handlers[*type])
@@ -248,7 +379,7 @@ static void vrdma_ctrl_rx_work(struct work_struct *work)
 		spin_unlock_bh(&ep->lo_lock);
 		if (!lo)
 			break;
-		ret = vrdma_ctrl_check(lo->data, lo->len, &type);
+		ret = vrdma_ctrl_check(lo->data, lo->len, &ep->addr, &type);
 		if (ret >= 0)
 			vrdma_ctrl_handlers[type](ep, &ep->addr, type,
 						  lo->data +
@@ -280,7 +411,7 @@ static void vrdma_ctrl_rx_work(struct work_struct *work)
 			continue;
 		}
 		vrdma_ctrl_src(&ss, &src);
-		ret = vrdma_ctrl_check(ep->buf, ret, &type);
+		ret = vrdma_ctrl_check(ep->buf, ret, &src, &type);
 		if (ret < 0) {
 			pr_debug_ratelimited("ctrl %pI6c: dropped a datagram from %pI6c: %d\n",
 					     &ep->addr, &src, ret);
@@ -535,6 +666,7 @@ int vrdma_ctrl_send(struct vrdma_ctrl_ep *ep, const struct in6_addr *dst,
 	hdr->flags = cpu_to_be16(mac_len ? VRDMA_CTRL_F_MAC : 0);
 	hdr->len = cpu_to_be32(len);
 	hdr->reserved = 0;
+	hdr->seq = cpu_to_be64(vrdma_ctrl_next_seq());
 	memcpy(hdr + 1, body, len);
 	if (mac_len) {
 		ret = vrdma_ctrl_mac(buf, sizeof(*hdr) + len,
@@ -557,6 +689,26 @@ int vrdma_ctrl_send(struct vrdma_ctrl_ep *ep, const struct in6_addr *dst,
 out:
 	kfree(buf);
 	return ret;
+}
+
+/**
+ * vrdma_ctrl_port() - the UDP port of the control channel
+ *
+ * Return: ctrl_port.
+ */
+u16 vrdma_ctrl_port(void)
+{
+	return ctrl_port;
+}
+
+/**
+ * vrdma_ctrl_authenticated() - are control messages authenticated?
+ *
+ * Return: true when a cluster key is set (ctrl_key).
+ */
+bool vrdma_ctrl_authenticated(void)
+{
+	return vrdma_ctrl_tfm;
 }
 
 /**
@@ -614,8 +766,10 @@ static int __init vrdma_ctrl_key_init(void)
 	size_t len;
 	int ret;
 
-	if (!ctrl_key || !ctrl_key[0])
+	if (!ctrl_key || !ctrl_key[0]) {
+		pr_warn("ctrl: no ctrl_key: messages between hosts (MADs, UD announcements, replication) are not authenticated\n");
 		return 0;
+	}
 	len = strlen(ctrl_key);
 	if (len < 32 || len > 2 * sizeof(key) || len % 2) {
 		pr_err("ctrl_key: give 32 to 128 hex digits (an even number)\n");
@@ -656,6 +810,7 @@ int __init vrdma_ctrl_init(void)
 	ret = vrdma_ctrl_key_init();
 	if (ret)
 		return ret;
+	atomic64_set(&vrdma_ctrl_seq, ktime_get_real_ns());
 	vrdma_ctrl_wq = alloc_workqueue("vrdma_ctrl", WQ_HIGHPRI, 0);
 	if (!vrdma_ctrl_wq) {
 		crypto_free_shash(vrdma_ctrl_tfm);
@@ -674,6 +829,7 @@ void vrdma_ctrl_exit(void)
 {
 	WARN_ON_ONCE(!list_empty(&vrdma_ctrl_eps));
 	destroy_workqueue(vrdma_ctrl_wq);
+	vrdma_ctrl_peers_free();
 	crypto_free_shash(vrdma_ctrl_tfm);
 	vrdma_ctrl_tfm = NULL;
 }
