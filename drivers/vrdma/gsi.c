@@ -565,7 +565,7 @@ static void vrdma_tun_rcv_mad(struct vrdma_phys *phys, const union ib_gid *src,
 		return;
 	memcpy(sgid.raw, hdr->sgid, sizeof(sgid.raw));
 	if (!vrdma_map_places_on(be32_to_cpu(hdr->vni), &sgid, src)) {
-		pr_debug("MAD from %pI6 for %pI6: %pI6 does not live there\n",
+		pr_debug("MAD from %pI6c for %pI6c: %pI6c does not live there\n",
 			 src->raw, hdr->dgid, sgid.raw);
 		return;
 	}
