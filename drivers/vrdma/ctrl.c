@@ -205,13 +205,28 @@ static int vrdma_ctrl_sockaddr(const struct in6_addr *addr, u16 port,
 	}
 }
 
-static int vrdma_ctrl_mac(const void *data, size_t len, u8 *mac)
+/*
+ * The MAC of a message from @src to @dst: HMAC-SHA256 over both addresses
+ * (16 bytes each, IPv4-mapped for IPv4), the header and the body.  The
+ * addresses are not on the wire, the receiver takes them from the
+ * datagram: a message replayed from another source address or to another
+ * host (whose replay state for that source knows nothing of it) fails.
+ */
+static int vrdma_ctrl_mac(const struct in6_addr *src,
+			  const struct in6_addr *dst, const void *data,
+			  size_t len, u8 *mac)
 {
 	SHASH_DESC_ON_STACK(desc, vrdma_ctrl_tfm);
 	int ret;
 
 	desc->tfm = vrdma_ctrl_tfm;
-	ret = crypto_shash_digest(desc, data, len, mac);
+	ret = crypto_shash_init(desc);
+	if (!ret)
+		ret = crypto_shash_update(desc, src->s6_addr, sizeof(*src));
+	if (!ret)
+		ret = crypto_shash_update(desc, dst->s6_addr, sizeof(*dst));
+	if (!ret)
+		ret = crypto_shash_finup(desc, data, len, mac);
 	shash_desc_zero(desc);
 	return ret;
 }
@@ -300,11 +315,12 @@ static void vrdma_ctrl_peers_free(void)
 }
 
 /*
- * Check a received datagram from @src; returns the body length or a
+ * Check a datagram received from @src by @dst; returns the body length or a
  * negative errno.
  */
 static int vrdma_ctrl_check(const void *buf, size_t len,
-			    const struct in6_addr *src, u8 *type)
+			    const struct in6_addr *src,
+			    const struct in6_addr *dst, u8 *type)
 {
 	const struct vrdma_ctrl_hdr *hdr = buf;
 	size_t mac_len = 0, body_len;
@@ -329,7 +345,7 @@ static int vrdma_ctrl_check(const void *buf, size_t len,
 	if (!!vrdma_ctrl_tfm != !!mac_len)
 		return -EKEYREJECTED;
 	if (mac_len) {
-		if (vrdma_ctrl_mac(buf, sizeof(*hdr) + body_len, mac))
+		if (vrdma_ctrl_mac(src, dst, buf, sizeof(*hdr) + body_len, mac))
 			return -EKEYREJECTED;
 		if (crypto_memneq(mac, (const u8 *)buf + sizeof(*hdr) + body_len,
 				  VRDMA_CTRL_MAC_LEN))
@@ -379,7 +395,8 @@ static void vrdma_ctrl_rx_work(struct work_struct *work)
 		spin_unlock_bh(&ep->lo_lock);
 		if (!lo)
 			break;
-		ret = vrdma_ctrl_check(lo->data, lo->len, &ep->addr, &type);
+		ret = vrdma_ctrl_check(lo->data, lo->len, &ep->addr, &ep->addr,
+				       &type);
 		if (ret >= 0)
 			vrdma_ctrl_handlers[type](ep, &ep->addr, type,
 						  lo->data +
@@ -411,7 +428,7 @@ static void vrdma_ctrl_rx_work(struct work_struct *work)
 			continue;
 		}
 		vrdma_ctrl_src(&ss, &src);
-		ret = vrdma_ctrl_check(ep->buf, ret, &src, &type);
+		ret = vrdma_ctrl_check(ep->buf, ret, &src, &ep->addr, &type);
 		if (ret < 0) {
 			pr_debug_ratelimited("ctrl %pI6c: dropped a datagram from %pI6c: %d\n",
 					     &ep->addr, &src, ret);
@@ -669,7 +686,7 @@ int vrdma_ctrl_send(struct vrdma_ctrl_ep *ep, const struct in6_addr *dst,
 	hdr->seq = cpu_to_be64(vrdma_ctrl_next_seq());
 	memcpy(hdr + 1, body, len);
 	if (mac_len) {
-		ret = vrdma_ctrl_mac(buf, sizeof(*hdr) + len,
+		ret = vrdma_ctrl_mac(&ep->addr, dst, buf, sizeof(*hdr) + len,
 				     (u8 *)buf + sizeof(*hdr) + len);
 		if (ret)
 			goto out;
@@ -775,7 +792,11 @@ static int __init vrdma_ctrl_key_init(void)
 		pr_err("ctrl_key: give 32 to 128 hex digits (an even number)\n");
 		return -EINVAL;
 	}
-	if (hex2bin(key, ctrl_key, len / 2)) {
+	ret = hex2bin(key, ctrl_key, len / 2);
+	/* Only the transform keeps the key (the parameter is not readable). */
+	memzero_explicit(ctrl_key, len);
+	if (ret) {
+		memzero_explicit(key, sizeof(key));
 		pr_err("ctrl_key: not a hex string\n");
 		return -EINVAL;
 	}
@@ -783,6 +804,7 @@ static int __init vrdma_ctrl_key_init(void)
 	if (IS_ERR(vrdma_ctrl_tfm)) {
 		ret = PTR_ERR(vrdma_ctrl_tfm);
 		vrdma_ctrl_tfm = NULL;
+		memzero_explicit(key, sizeof(key));
 		pr_err("ctrl_key: no hmac(sha256): %d\n", ret);
 		return ret;
 	}

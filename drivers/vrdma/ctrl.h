@@ -14,9 +14,10 @@
  *
  * Messages are a header (struct vrdma_ctrl_hdr) and a body of at most
  * VRDMA_CTRL_BODY_MAX bytes.  With a cluster key (module parameter
- * ctrl_key) every message carries an HMAC-SHA256 of header and body, and a
- * message without a valid one is dropped; without a key a message that
- * carries one is dropped too (a misconfigured cluster fails loudly).
+ * ctrl_key) every message carries an HMAC-SHA256 of the sender's and the
+ * receiver's addresses, header and body, and a message without a valid
+ * one is dropped; without a key a message that carries one is dropped too
+ * (a misconfigured cluster fails loudly).
  * Every message carries a sequence number, from a counter that starts at
  * the module's load time in nanoseconds of the real-time clock: with a
  * key, a receiver accepts each number of a sender at most once, within a
@@ -31,8 +32,8 @@
  * input and must be validated by the handler.  A handler must not drop
  * the last reference to its own endpoint.
  */
-#ifndef _VRDMA_REPL_CTRL_H
-#define _VRDMA_REPL_CTRL_H
+#ifndef _VRDMA_CTRL_H
+#define _VRDMA_CTRL_H
 
 #include <linux/in6.h>
 #include <linux/types.h>
@@ -113,4 +114,4 @@ bool vrdma_ctrl_authenticated(void);
 bool vrdma_addr_is_v4(const struct in6_addr *addr);
 int vrdma_addr_local(const struct in6_addr *addr);
 
-#endif /* _VRDMA_REPL_CTRL_H */
+#endif /* _VRDMA_CTRL_H */

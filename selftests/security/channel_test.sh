@@ -17,12 +17,15 @@
 #   d. signed with the key, from host 1, sent an hour ago;
 #   e. signed with the key, from host 1, now: accepted (the positive
 #      control: a host with the key speaks for its own containers);
-#   f. e's datagram sent again: a replay.
+#   f. e's datagram sent again: a replay;
+#   i. e's datagram sent again from host 3 (the MAC covers the source and
+#      destination addresses: a replay from another source is no fresh
+#      message).
 # Only e's sender, and c1_1 itself, may reach the victim.  Forged MADs
 # (a CM REQ to the victim's address) are dropped too: g. unsigned, and
 # h. signed, from host 3, claiming c1_1's address as their source.  The kernel's
-# debug messages (dynamic debug, when the kernel has it) show why a to d
-# and f were dropped.
+# debug messages (dynamic debug, when the kernel has it) show why a to d,
+# f, g, h and i were dropped.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$LIB_DIR/topo.sh"
 require_root
@@ -36,7 +39,7 @@ DDC=/sys/kernel/debug/dynamic_debug/control
 tmp=$(mktemp -d)
 defer rm -rf "$tmp"
 
-ktap_plan 11
+ktap_plan 12
 topo_hosts 3 || { echo "Bail out! setup"; exit 1; }
 vrdma_unload
 modprobe vrdma ctrl_key=$KEY || { echo "Bail out! modprobe vrdma ctrl_key=..."; exit 1; }
@@ -103,6 +106,7 @@ esender=$SENDER
 [ $dyndbg = 1 ] && wait_for 10 bash -c "dmesg | grep -q 'UD sender ::ffff:$(host_addr 1) QPN $esender .* learned'"
 go e
 $FORGE replay --src "$(host_addr 1)" --dev h1 --dst "$(host_addr 2)" "$tmp/e.pkt"
+$FORGE replay --src "$(host_addr 3)" --dev h3 --dst "$(host_addr 2)" "$tmp/e.pkt"
 $FORGE mad --key none --src "$(host_addr 1)" --dev h1 --dst "$(host_addr 2)" 0 "$a1" "$victim"
 $FORGE mad --key $KEY --src "$(host_addr 3)" --dev h3 --dst "$(host_addr 2)" 0 "$a1" "$victim"
 legit=$(in_ct c1_1 timeout 60 "$TOOL" udsend vr11 "$(gidx c1_1 vr11 "$a1")" "$victim" "$vqpn" 2 |
@@ -141,8 +145,11 @@ if [ $dyndbg = 1 ]; then
 	wait_for 10 bash -c "dmesg | grep -q 'MAD from $h3 for .*$victim: .*$a1 does not live there'" &&
 		ktap_ok "h: a signed MAD from a host that does not hold its source is dropped" ||
 		ktap_fail "h: a signed MAD from a host that does not hold its source is dropped"
+	wait_for 10 bash -c "dmesg | tail -n +$mark | grep -q 'dropped a datagram from $h3: -129'" &&
+		ktap_ok "i: a message replayed from another host is dropped (EKEYREJECTED)" ||
+		ktap_fail "i: a message replayed from another host is dropped (EKEYREJECTED)"
 else
-	for c in a b c d f g h; do ktap_skip "$c: why it was dropped" "no dynamic debug"; done
+	for c in a b c d f g h i; do ktap_skip "$c: why it was dropped" "no dynamic debug"; done
 fi
 ktap_check "the key is in force" \
 	bash -c 'dmesg | grep -q "control messages are authenticated"' 

@@ -98,7 +98,10 @@ def main():
                           F_MAC if signed else 0, len(body), 0, seq)
         pkt = hdr + body
         if signed:
-            pkt += hmac.new(bytes.fromhex(a.key), pkt, hashlib.sha256).digest()
+            # The MAC covers both addresses, then header and body.
+            pkt += hmac.new(bytes.fromhex(a.key),
+                            gid(a.src) + gid(a.dst) + pkt,
+                            hashlib.sha256).digest()
         s.sendto(pkt, (a.dst, a.port))
         if a.save:
             with open(a.save, "wb") as f:
