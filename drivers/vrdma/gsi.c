@@ -411,6 +411,7 @@ struct vrdma_ud_sender {
 	u32 qpn;
 	u32 vni;
 	union ib_gid overlay;
+	unsigned long learned_at;
 	struct rcu_head rcu;
 };
 
@@ -466,6 +467,7 @@ static bool vrdma_uds_learn(const struct vrdma_uda_msg *m,
 	e->qpn = be32_to_cpu(m->qpn);
 	e->vni = be32_to_cpu(m->vni);
 	e->overlay = overlay;
+	e->learned_at = jiffies;
 
 	spin_lock(&vrdma_uds_lock);
 	old = vrdma_uds_find(&e->host, e->qpn);
@@ -499,16 +501,20 @@ static bool vrdma_uds_learn(const struct vrdma_uda_msg *m,
  * @vni: set to its virtual network
  * @overlay: set to its overlay address
  *
- * Caller holds rcu_read_lock().
+ * Caller holds rcu_read_lock().  An entry is believed for
+ * VRDMA_UDA_EXPIRE after the announcement that made it: nothing tells a
+ * receiver that a QP of another host was destroyed, and the QPN comes back
+ * (a QP of that RNIC that is not vrdma's would otherwise pass as the old
+ * one); a QP that still sends has announced itself again by then.
  *
- * Return: 0, or -ENOENT if the sender never announced itself.
+ * Return: 0, or -ENOENT if the sender did not announce itself (lately).
  */
 int vrdma_ud_sender_rcu(const union ib_gid *host, u32 qpn, u32 *vni,
 			union ib_gid *overlay)
 {
 	struct vrdma_ud_sender *e = vrdma_uds_find(host, qpn);
 
-	if (!e)
+	if (!e || time_after(jiffies, e->learned_at + VRDMA_UDA_EXPIRE))
 		return -ENOENT;
 	*vni = e->vni;
 	*overlay = e->overlay;

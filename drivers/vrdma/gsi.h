@@ -35,6 +35,11 @@ struct vrdma_tun;
 
 /* A UD QP announces itself again to a host after this long (jiffies). */
 #define VRDMA_UDA_REFRESH	(10 * HZ)
+/*
+ * A receiver forgets a sender this long after its last announcement
+ * (jiffies): a sender that still sends has announced itself again by then.
+ */
+#define VRDMA_UDA_EXPIRE	(3 * VRDMA_UDA_REFRESH)
 
 struct vrdma_tun *vrdma_tun_get(struct vrdma_dev *vdev);
 void vrdma_tun_put(struct vrdma_tun *tun);
