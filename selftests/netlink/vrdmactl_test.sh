@@ -206,7 +206,9 @@ test_help() {
 	run -h
 	[ "$rc" -eq 0 ] && [[ "$out" =~ ^Usage:\ vrdmactl ]] || { diag; return 1; }
 	run dev help
-	[ "$rc" -eq 0 ] && [[ "$out" =~ ^Usage:\ vrdmactl\ dev ]] || { diag; return 1; }
+	# (global options before the object, as in "vrdmactl [ -s ] dev")
+	[ "$rc" -eq 0 ] && [[ "$out" =~ ^Usage:\ vrdmactl\ (\[\ [^]]*\]\ )?dev ]] ||
+		{ diag; return 1; }
 }
 
 # show_or_unsupported OBJECT: a JSON list, or "not implemented yet".
