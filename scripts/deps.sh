@@ -33,7 +33,7 @@ PKGS=(
 	linux-source-6.12
 	# userspace libraries
 	libmnl-dev libjson-c-dev libsodium-dev libinih-dev
-	libibverbs-dev librdmacm-dev
+	libibverbs-dev librdmacm-dev libcurl4-openssl-dev
 	# VM and guest tools (the guest shares the host's root)
 	qemu-system-x86 busybox-static iproute2 iputils-ping ethtool
 	rdma-core ibverbs-utils ibverbs-providers rdmacm-utils perftest
@@ -43,6 +43,8 @@ PKGS=(
 	prometheus-node-exporter curl
 	# sleep selftests (JSON, one host's stepped clock) and the simulation's plot
 	jq faketime libfaketime gnuplot-nox
+	# the control plane (vrdma-agent, CNI) and its tests, demo, benchmark
+	etcd-server etcd-client containernetworking-plugins openssl
 )
 
 missing_pkgs() {

@@ -19,7 +19,7 @@
 #include <linux/vrdma.h>
 
 #include "sleepd.h"
-#include "../vrdmactl/nl_mcast.h"
+#include "nl_mcast.h"
 
 int kernel_open(struct sleepd *sd)
 {

@@ -22,7 +22,7 @@
 
 #include <sodium.h>
 
-#include "../vrdmactl/nl.h"
+#include "nl.h"
 
 #define PROG			"vrdma-sleepd"
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))

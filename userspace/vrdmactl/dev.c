@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include <linux/genetlink.h>
-#include <rdma/rdma_netlink.h>
 
+#include "rdma_nldev.h"
 #include "vrdmactl.h"
 
 const char dev_usage[] =
@@ -216,14 +216,6 @@ static const struct {
 	{ DEV_ADD_MAX_MR, VRDMA_A_DEV_MAX_MR },
 };
 
-/*
- * ib_core registers every RDMA device in the initial network namespace.  In
- * its shared netns mode (the default) every namespace sees every device;
- * in exclusive mode a device is visible only in its own namespace, and the
- * new device must be moved into the container's, as "rdma dev set NAME
- * netns NS" does: RDMA_NLDEV_CMD_SET with RDMA_NLDEV_NET_NS_FD.
- */
-
 /* Report a failed RDMA netlink request; returns VRD_FAIL. */
 static int rdma_fail(const struct nl *rdma, const char *what, int err)
 {
@@ -231,51 +223,6 @@ static int rdma_fail(const struct nl *rdma, const char *what, int err)
 		return vrd_fail("%s: %s: %s", what, strerror(-err),
 				rdma->ext.msg);
 	return vrd_fail("%s: %s", what, strerror(-err));
-}
-
-static int netns_mode_cb(const struct nlmsghdr *nlh, void *data)
-{
-	static const struct nl_policy pol[RDMA_NLDEV_ATTR_MAX] = {
-		[RDMA_NLDEV_SYS_ATTR_NETNS_MODE] = { MNL_TYPE_U8 },
-	};
-	const struct nlattr *tb[RDMA_NLDEV_ATTR_MAX];
-	int *exclusive = data;
-
-	if (nl_parse_at(nlh, 0, pol, RDMA_NLDEV_ATTR_MAX - 1, tb))
-		return MNL_CB_ERROR;
-	if (tb[RDMA_NLDEV_SYS_ATTR_NETNS_MODE])	/* 1: shared, 0: exclusive */
-		*exclusive = !mnl_attr_get_u8(tb[RDMA_NLDEV_SYS_ATTR_NETNS_MODE]);
-	return MNL_CB_OK;
-}
-
-/* Is ib_core in exclusive netns mode?  Returns VRD_OK or VRD_FAIL. */
-static int rdma_netns_exclusive(struct nl *rdma, bool *exclusive)
-{
-	struct nlmsghdr *nlh;
-	int mode = -1;
-	int ret;
-
-	nlh = nl_msg_raw(rdma, RDMA_NL_GET_TYPE(RDMA_NL_NLDEV,
-						RDMA_NLDEV_CMD_SYS_GET), 0);
-	ret = nl_request(rdma, nlh, netns_mode_cb, &mode);
-	if (ret)
-		return rdma_fail(rdma, "dev add: RDMA netns mode", ret);
-	if (mode < 0)
-		return vrd_fail("dev add: RDMA netns mode: not reported by the kernel");
-	*exclusive = mode;
-	return VRD_OK;
-}
-
-/* Move RDMA device @index into the network namespace @netns_fd. */
-static int rdma_dev_set_netns(struct nl *rdma, uint32_t index, int netns_fd)
-{
-	struct nlmsghdr *nlh;
-
-	nlh = nl_msg_raw(rdma, RDMA_NL_GET_TYPE(RDMA_NL_NLDEV,
-						RDMA_NLDEV_CMD_SET), 0);
-	mnl_attr_put_u32(nlh, RDMA_NLDEV_ATTR_DEV_INDEX, index);
-	mnl_attr_put_u32(nlh, RDMA_NLDEV_NET_NS_FD, netns_fd);
-	return nl_request(rdma, nlh, NULL, NULL);
 }
 
 /* What DEV_NEW answered. */
@@ -428,8 +375,13 @@ static int dev_add(struct vrd *vrd)
 		goto out;
 	}
 	ret = rdma_netns_exclusive(&rdma, &exclusive);
-	if (ret)
+	if (ret == -EPROTO) {
+		ret = vrd_fail("dev add: RDMA netns mode: not reported by the kernel");
 		goto out;
+	} else if (ret) {
+		ret = rdma_fail(&rdma, "dev add: RDMA netns mode", ret);
+		goto out;
+	}
 	move_fd = netns_fd;
 	if (exclusive && netns_fd < 0) {
 		snprintf(path, sizeof(path), "/proc/%u/ns/net", netns_pid);

@@ -34,6 +34,7 @@
 
 #include <json-c/json.h>
 
+#include "ctl.h"
 #include "nl_mcast.h"
 #include "vrdmactl.h"
 
@@ -71,49 +72,23 @@ static const char *state_name(uint32_t s)
 /* Send @cmd, return the parsed JSON answer (NULL: reported). */
 static struct json_object *sleepd_call(const char *path, const char *cmd)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct json_object *j;
-	size_t len = 0, cap = 65536;
-	char *buf;
-	ssize_t n;
-	int fd;
+	enum ctl_stage stage;
+	int ret;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	ret = ctl_call(path, cmd, 0, &j, &stage);
+	if (!ret)
+		return j;
+	if (ret == -ENAMETOOLONG && stage == CTL_CONNECT)
 		vrd_fail("%s: socket path too long", path);
-		return NULL;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	else if (stage == CTL_CONNECT)
 		vrd_fail("%s: cannot reach vrdma-sleepd: %s", path,
-			 strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	/*
-	 * One write for the command and its newline: the daemon answers
-	 * after the first read and closes, and a byte it left unread
-	 * would make that close reset the connection (ECONNRESET here).
-	 */
-	buf = malloc(cap + 1);
-	if (buf)
-		snprintf(buf, cap, "%s\n", cmd);
-	if (!buf || write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf)) {
-		vrd_fail("%s: %s", path, buf ? strerror(errno) : "out of memory");
-		close(fd);
-		free(buf);
-		return NULL;
-	}
-	while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = '\0';
-	j = json_tokener_parse(buf);
-	if (!j)
+			 strerror(-ret));
+	else if (stage == CTL_PARSE)
 		vrd_fail("%s: vrdma-sleepd sent no JSON answer", path);
-	free(buf);
-	return j;
+	else
+		vrd_fail("%s: %s", path, strerror(-ret));
+	return NULL;
 }
 
 static const char *jstr(struct json_object *o, const char *key)

@@ -13,6 +13,8 @@
 
 #include <netinet/in.h>
 
+#include "parse.h"
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /*
@@ -27,31 +29,6 @@ int lookup_word_n(const char *arg, const char *const *first, size_t n,
 	lookup_word_n((arg), &(table)[0].name, ARRAY_SIZE(table),	\
 		      sizeof((table)[0]))
 
-/* Parse a decimal number in [0, @max].  Returns 0 or -EINVAL/-ERANGE. */
-int parse_u32(const char *s, uint32_t max, uint32_t *val);
-/* A byte count, with an optional K, M, G or T (binary) suffix. */
-int parse_size(const char *s, uint64_t *val);
-
-/*
- * Parse an IPv4 or IPv6 address into the 16 bytes the vrdma family uses:
- * IPv4 as an IPv4-mapped IPv6 address (::ffff:a.b.c.d).  Returns 0 or
- * -EINVAL.
- */
-int parse_addr(const char *s, struct in6_addr *addr);
-
-/* Format such an address; IPv4-mapped addresses as dotted quads. */
-#define ADDR_STRLEN	INET6_ADDRSTRLEN
-const char *format_addr(const struct in6_addr *addr, char buf[ADDR_STRLEN]);
-
-/*
- * Resolve a network namespace argument: a process id, a path (anything
- * with a '/'), or a name under /run/netns as made by `ip netns add`.
- * On success either *@fd is an open descriptor of the namespace file (the
- * caller closes it) and *@pid is 0, or *@pid is the process id and *@fd -1.
- * Returns 0, -ESRCH for an impossible process id, or the error of open().
- */
-#define NETNS_RUN_DIR	"/run/netns"
-int resolve_netns(const char *arg, int *fd, uint32_t *pid);
 
 /*
  * Output printer.  In plain mode each object is one line of fields

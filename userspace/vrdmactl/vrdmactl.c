@@ -23,6 +23,7 @@
  *   vrdmactl map del ADDR [ vni VNI ]
  *   vrdmactl sleep [ show ]             the sleep group, as vrdma-sleepd
  *                                       sees it (more: vrdmactl sleep help)
+ *   vrdmactl agent [ status ]           the control-plane agent's state
  *
  *   NETNS is a process id, a path (with a '/') or a name under /run/netns.
  *   ADDR and HOSTADDR are IPv4 or IPv6 addresses; VNI is 0-16777215.
@@ -68,6 +69,7 @@ static const struct vrd_object {
 	{ "map",	cmd_map,	map_usage },
 	{ "sleep",	cmd_sleep,	sleep_usage },
 	{ "repl",	cmd_repl,	repl_usage },
+	{ "agent",	cmd_agent,	agent_usage },
 };
 
 static void help(void)
@@ -76,7 +78,7 @@ static void help(void)
 
 	printf("Usage: " PROG " [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	       "       " PROG " [ OPTIONS ] help [ OBJECT ]\n"
-	       "where  OBJECT := { info | phys | dev | map | sleep | repl }\n"
+	       "where  OBJECT := { info | phys | dev | map | sleep | repl | agent }\n"
 	       "       " PROG " [ OPTIONS ] -b[atch] FILE\n"
 	       "       OPTIONS := { -j[son] | -p[retty] | -d[etails] | -s[tats] | -V[ersion] | -h[elp] }\n"
 	       "\n"

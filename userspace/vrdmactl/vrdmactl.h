@@ -146,6 +146,7 @@ int vrd_object_help(struct vrd *vrd);
 extern const char info_usage[], phys_usage[], dev_usage[], map_usage[];
 extern const char sleep_usage[];
 extern const char repl_usage[];
+extern const char agent_usage[];
 
 int cmd_info(struct vrd *vrd);
 int cmd_phys(struct vrd *vrd);
@@ -153,5 +154,6 @@ int cmd_dev(struct vrd *vrd);
 int cmd_map(struct vrd *vrd);
 int cmd_sleep(struct vrd *vrd);
 int cmd_repl(struct vrd *vrd);
+int cmd_agent(struct vrd *vrd);
 
 #endif /* VRDMACTL_H */

@@ -3,8 +3,8 @@
  * Generic netlink multicast groups (nl_mcast.c), on top of nl.h.
  */
 
-#ifndef VRDMACTL_NL_MCAST_H
-#define VRDMACTL_NL_MCAST_H
+#ifndef VRDMA_LIB_NL_MCAST_H
+#define VRDMA_LIB_NL_MCAST_H
 
 #include <stdint.h>
 
@@ -21,4 +21,4 @@ int nl_mcast_resolve(struct nl *nl, const char *family, const char *group,
 /* Resolve @group and join it on @nl's socket.  Returns 0 or -errno. */
 int nl_mcast_join(struct nl *nl, const char *family, const char *group);
 
-#endif /* VRDMACTL_NL_MCAST_H */
+#endif /* VRDMA_LIB_NL_MCAST_H */

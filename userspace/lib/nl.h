@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Generic netlink plumbing for vrdmactl, on top of libmnl.
+ * Generic netlink plumbing of vrdma's tools, on top of libmnl.
  *
  * One struct nl is one NETLINK_GENERIC socket bound to one family (nl_open()),
  * or one NETLINK_RDMA socket (nl_open_rdma(), for ib_core's nldev commands).
@@ -11,8 +11,8 @@
  * request, nl->ext describes why.
  */
 
-#ifndef VRDMACTL_NL_H
-#define VRDMACTL_NL_H
+#ifndef VRDMA_LIB_NL_H
+#define VRDMA_LIB_NL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -102,4 +102,4 @@ int nl_parse_at(const struct nlmsghdr *nlh, unsigned int offset,
 /* The genetlink command of a message. */
 uint8_t nl_cmd(const struct nlmsghdr *nlh);
 
-#endif /* VRDMACTL_NL_H */
+#endif /* VRDMA_LIB_NL_H */

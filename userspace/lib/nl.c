@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Generic netlink plumbing for vrdmactl: socket, family resolution through
+ * Generic netlink plumbing of vrdma's tools: socket, family resolution through
  * the genetlink controller, request/answer loop with extended ACKs.
  */
 
