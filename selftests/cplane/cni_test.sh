@@ -13,7 +13,7 @@
 
 ktap_plan 20
 
-ktap_check "host up: rxe1, vrdma, 3 etcd members (TLS), agent ready" cplane_up
+cplane_start "host up: rxe1, vrdma, 3 etcd members (TLS), agent ready"
 PLUGIN=$SRC_DIR/userspace/cni/vrdma
 
 # plugin CMD CONFIG [CID [NETNS [IFNAME [ARGS]]]]: the vrdma plugin alone.
@@ -28,7 +28,7 @@ cni_err() {	# cni_err CODE TEXT CMD CONFIG [ARGS...]
 	shift 2
 	out=$(plugin "$@" 2>/dev/null) && { echo "succeeded: $out"; return 1; }
 	echo "$out"
-	echo "$out" | jq -e --argjson c "$code" --arg t "$text" \
+	echo "$out" | jqe --argjson c "$code" --arg t "$text" \
 		'.code == $c and (.msg | contains($t)) and .cniVersion != null' > /dev/null
 }
 
@@ -37,7 +37,7 @@ add_pod() {
 	local res
 	res=$(pod_add "$CONFLIST" "$1") || { echo "$res"; return 1; }
 	echo "$res" | jq -c .
-	echo "$res" | jq -e --arg ns "/run/netns/$1" \
+	echo "$res" | jqe --arg ns "/run/netns/$1" \
 		'.interfaces | map(select(.sandbox == $ns)) | length == 2' > /dev/null
 }
 ktap_check "ADD through bridge, host-local, vrdma: pod1" add_pod pod1
@@ -46,9 +46,9 @@ ip1=$(pod_ip pod1); ip2=$(pod_ip pod2)
 dev1=$(pod_dev pod1); dev2=$(pod_dev pod2)
 published() {
 	ectl get "/vrdma/endpoints/$VNI/$ip1" --print-value-only |
-		jq -e --arg d "$dev1" '.host == "h1" and .via == "10.99.0.1" and .dev == $d and .pod == "pod1"' &&
+		jqe --arg d "$dev1" '.host == "h1" and .via == "10.99.0.1" and .dev == $d and .pod == "pod1"' &&
 	ectl get /vrdma/pods/h1/pod1/eth0 --print-value-only |
-		jq -e '.k8s_name == "pod1" and .k8s_namespace == "default"'
+		jqe '.k8s_name == "pod1" and .k8s_namespace == "default"'
 }
 ktap_check "the endpoint of pod1 ($ip1 -> 10.99.0.1) and its pod record are in etcd" published
 ktap_check "CHECK passes" python3 "$CNI_PY" check "$CONFLIST" pod1 /run/netns/pod1 eth0
@@ -93,7 +93,7 @@ bad_args() {
 }
 ktap_check "bad CNI_* arguments: CNI errors 2 and 4" bad_args
 version() {
-	plugin VERSION '{"cniVersion":"1.0.0"}' | jq -e '.supportedVersions | index("1.0.0")'
+	plugin VERSION '{"cniVersion":"1.0.0"}' | jqe '.supportedVersions | index("1.0.0")'
 }
 ktap_check "VERSION lists 1.0.0" version
 
@@ -134,7 +134,7 @@ etcd_down() {	# etcd unreachable at pod creation
 	python3 "$CNI_PY" del "$CONFLIST" pod3 /run/netns/pod3 eth0 > /dev/null 2>&1
 	ip netns del pod3
 	[ "$rc" != 0 ] &&
-	echo "$out" | jq -e '.code == 11 and (.msg | test("^etcd is unreachable, nothing was created: "))' > /dev/null &&
+	echo "$out" | jqe '.code == 11 and (.msg | test("^etcd is unreachable, nothing was created: "))' > /dev/null &&
 	[ "$("$VRDMACTL" dev show | grep -c vrp)" = "$before" ]
 }
 ktap_check "etcd unreachable at pod creation: CNI error 11, no device made" etcd_down
@@ -193,7 +193,7 @@ agent_gone() {
 	res=$(printf '%s' "{$good,\"prevResult\":{\"interfaces\":[{\"name\":\"eth0\",\"sandbox\":\"/run/netns/pod1\"}],\"ips\":[{\"address\":\"10.244.1.77/24\",\"interface\":0}]}}" |
 		env CNI_COMMAND=ADD CNI_CONTAINERID=x CNI_NETNS=/run/netns/pod1 CNI_IFNAME=eth0 "$PLUGIN" 2>/dev/null)
 	echo "$res"
-	echo "$res" | jq -e '.code == 11 and (.msg | contains("(is vrdma-agent running?)"))' > /dev/null &&
+	echo "$res" | jqe '.code == 11 and (.msg | contains("(is vrdma-agent running?)"))' > /dev/null &&
 	plugin DEL "{$good}" pod1 /run/netns/pod1 2>&1 | grep -q "vrdma-agent not running"
 }
 ktap_check "agent not running: ADD fails (try again later), DEL succeeds with a warning" agent_gone

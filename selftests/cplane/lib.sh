@@ -50,7 +50,10 @@ cplane_up() {
 	cplane_down
 	rm -rf "$CP"; mkdir -p "$CP"
 	topo_hosts 1 || return
-	vrdma_load phys_default=rxe1 || return
+	vrdma_load || return
+	# The module may have been loaded earlier (resolving its netlink
+	# family loads it): the default physical device, explicitly.
+	"$VRDMACTL" phys default rxe1 || return
 	modprobe rdma_ucm
 	defer cplane_down
 	CP_MODE_WAS=$(rdma system show | sed -n 's/.*netns \([a-z]*\).*/\1/p')
@@ -67,6 +70,20 @@ cplane_up() {
 	agent_start "$AGENT_CONF" "$AGENT_LOG" ||
 		{ echo "# the agent did not get ready"; tail -n 20 "$AGENT_LOG"; return 1; }
 	cni_conflist "$CONFLIST" 10.244.1.0/24 10.244.1.1 "$VNI" auto
+}
+
+# cplane_start DESC [MODE]: cplane_up in the test's own shell (not in
+# ktap_check's subshell: its cleanup is deferred to the test's end),
+# reported as one check.
+cplane_start() {
+	local log=/tmp/cplane-up.log
+	if cplane_up "${2:-}" > "$log" 2>&1; then
+		ktap_ok "$1"
+	else
+		ktap_diag "$(cat "$log")"
+		ktap_fail "$1"
+		return 1
+	fi
 }
 
 # A remote host's endpoint, as its agent would publish it.

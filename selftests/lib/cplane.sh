@@ -12,6 +12,15 @@ export CNI_PATH=/usr/lib/cni:$SRC_DIR/userspace/cni
 export CNI_CACHE_DIR=/run/cni/cache
 export ETCDCTL_API=3
 
+# jqe FILTER...: jq -e that fails on empty input (plain jq -e passes it:
+# a failing command before the pipe would go unnoticed).
+jqe() {
+	local in
+	in=$(cat)
+	[ -n "$in" ] || { echo "jqe: no input"; return 1; }
+	printf '%s\n' "$in" | jq -e "$@"
+}
+
 # --- etcd ----------------------------------------------------------------------
 # etcd_start NAME DATADIR CLIENT_URLS PEER_URL INITIAL_CLUSTER [TLSDIR]
 # Starts a member in the background (log DATADIR.log, pid DATADIR.pid).
@@ -58,9 +67,10 @@ etcd_healthy() { ectl endpoint health > /dev/null 2>&1; }
 # (with $ETCD_TLS's client certificate, else plain HTTP), JSON logs;
 # extra [agent] keys as arguments (section.key=value for [etcd]).
 agent_config() {
-	local file=$1 host=$2 kv eps
+	local file=$1 host=$2 kv eps scheme=http
 	shift 2
-	eps=$(echo "$ETCD_EPS" | sed 's|\([^,]*\)|'"${ETCD_TLS:+https}${ETCD_TLS:-http}"'://\1|g')
+	[ -n "${ETCD_TLS:-}" ] && scheme=https
+	eps=$(echo "$ETCD_EPS" | sed "s|\([^,]*\)|$scheme://\1|g")
 	{
 		echo "[agent]"
 		echo "host = $host"

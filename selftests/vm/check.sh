@@ -192,6 +192,7 @@ list_tests() {
 		for d in "$SRCDIR"/selftests/*/Makefile; do
 			d=$(basename "$(dirname "$d")")
 			case "$d" in vm|lib) continue ;; esac
+			is_cluster "$d" && continue
 			[ "$mode" = bench ] && [ "$d" != bench ] && continue
 			[ "$mode" = check ] && [ "$d" = bench ] && continue
 			# the long fuzzing runs: make fuzz (T=fuzz)
@@ -199,7 +200,9 @@ list_tests() {
 			sel="$sel $d"
 		done
 	else
-		sel=$tests
+		for t in $tests; do
+			is_cluster "$t" || sel="$sel $t"
+		done
 	fi
 	for t in $sel; do
 		t=${t#selftests/}; t=${t%/}
@@ -213,6 +216,9 @@ list_tests() {
 		fi
 	done
 }
+# Multi-VM tests (a directory with a cluster.conf) run in cluster.sh
+# (make check-cluster), never in a single VM.
+is_cluster() { local t=${1#selftests/}; [ -f "$SRCDIR/selftests/${t%%/*}/cluster.conf" ]; }
 test_list=$(list_tests)
 if [ -z "$test_list" ]; then
 	report "not ok" "test selection '$tests' matches no test"
