@@ -11,6 +11,7 @@
 #                            the tests it runs bounded (not in CI)
 #   make bench               run the benchmarks in a VM
 #   make fuzz [KVER=..]      the long fuzzing runs in a VM (selftests/fuzz/)
+#   make demo                two VMs, the control plane, RDMA between containers
 #   make install [DESTDIR=] [PREFIX=]
 #   make checkpatch | sparse | clean
 #   make ynl-gen | ynl-check  regenerate the netlink code from its spec, or
@@ -40,8 +41,8 @@ MODDIR		 = $(BUILD)/$(KREL)
 W		?= 1
 
 .PHONY: all shadow modules userspace selftests install install-modules \
-	install-userspace deps check check-full bench fuzz checkpatch sparse ynl-gen ynl-check \
-	clean
+	install-userspace deps check check-full bench fuzz demo checkpatch sparse \
+	ynl-gen ynl-check clean
 
 all: modules userspace
 
@@ -110,6 +111,9 @@ bench:
 # The long fuzzing runs: selftests/fuzz/ (make check runs short ones).
 fuzz:
 	@$(SRCDIR)/selftests/vm/check.sh $(if $(KVER),--kver "$(KVER)") --tests "$(if $(T),$(T),fuzz)"
+
+demo:
+	@$(SRCDIR)/scripts/demo.sh --kver "$(firstword $(KVER))"
 
 CHECKPATCH	?= $(LINUX_SRC)/scripts/checkpatch.pl
 # Generated files (scripts/ynl-gen.sh: "YNL-GEN" banner) are left out.
