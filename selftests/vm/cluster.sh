@@ -131,7 +131,8 @@ python3 "$HERE/hub.py" "$out/hub.sock" "${socks[@]}" 2> "$out/hub.log" &
 hub_pid=$!
 trap 'kill $hub_pid 2>/dev/null' EXIT
 
-vm_lock "$kver cluster"
+# One VM slot (2 vCPUs, 2 GiB) per two of these VMs (1 vCPU, 1 GiB).
+vm_lock $(((nodes + 1) / 2)) "$kver cluster"
 note "$kver: booting $nodes VMs of $VM_REL ($accel), $(grep -c . "$share/tests.txt") tests, limit ${tmo}s"
 t0=$SECONDS
 declare -A qpid killed

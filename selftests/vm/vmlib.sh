@@ -85,17 +85,41 @@ vm_append() {
 	echo "console=ttyS0 panic=-1 tsc=reliable mitigations=off log_buf_len=8M printk.time=1 vmtest.src=$SRCDIR vmtest.ktree=$VM_KTREE $*"
 }
 
-# vm_lock NOTE: take the machine-wide VM lock (one VM run at a time, see
-# check.sh) on fd VM_LOCKFD, saying NOTE while waiting.  vm_unlock drops it.
+# vm_lock NEED NOTE: take NEED of the machine's VM slots (check.sh's
+# lock files: $lock, $lock.2, ... up to the number in $lock.slots, each
+# one 2-vCPU VM) on the fds VM_LOCKFDS, saying NOTE while waiting.  All or
+# nothing: while not enough slots are free at once it holds none, so that
+# it never starves the single VMs of others (it may wait longer itself).
+# NEED is capped at the number of slots.  vm_unlock drops them.
+VM_LOCKFDS=()
 vm_lock() {
-	local lock=${VRDMA_VM_LOCK:-/tmp/vrdma-vm.lock}
-	exec {VM_LOCKFD}>>"$lock"
-	if ! flock -n "$VM_LOCKFD"; then
-		echo "# $1: waiting for the VM lock ($lock)"
-		flock "$VM_LOCKFD"
-	fi
+	local need=$1 lock=${VRDMA_VM_LOCK:-/tmp/vrdma-vm.lock} slots slot i fd waited=
+	slots=${VRDMA_VM_SLOTS:-$(cat "$lock.slots" 2>/dev/null || echo 1)}
+	[[ "$slots" =~ ^[1-9]$ ]] || slots=1
+	[ "$need" -gt "$slots" ] && need=$slots
+	while :; do
+		VM_LOCKFDS=()
+		for ((i = 1; i <= slots && ${#VM_LOCKFDS[@]} < need; i++)); do
+			slot=$lock; [ "$i" -gt 1 ] && slot=$lock.$i
+			exec {fd}>>"$slot"
+			if flock -n "$fd"; then
+				VM_LOCKFDS+=("$fd")
+			else
+				exec {fd}>&-
+			fi
+		done
+		[ "${#VM_LOCKFDS[@]}" -ge "$need" ] && break
+		vm_unlock
+		[ -n "$waited" ] || echo "# $2: waiting for $need VM slot(s) ($lock, $slots)"
+		waited=1
+		sleep 5
+	done
 }
-vm_unlock() { exec {VM_LOCKFD}>&-; }
+vm_unlock() {
+	local fd
+	for fd in "${VM_LOCKFDS[@]}"; do exec {fd}>&-; done
+	VM_LOCKFDS=()
+}
 
 # vm_kernel_problems CONSOLE_LOG: the lines of a VM's kernel log, up to
 # the end-of-tests marker, that match kernel-log-patterns (none: clean).
