@@ -9,6 +9,7 @@
 #   make check [KVER=..] [T=..]  run the selftests in a VM (see README.md)
 #   make check-full [KVER=..] [T=..]  make check with the full versions of
 #                            the tests it runs bounded (not in CI)
+#   make check-cluster [KVER=..] [T=..]  the multi-VM tests (selftests/cluster/)
 #   make bench               run the benchmarks in a VM
 #   make fuzz [KVER=..]      the long fuzzing runs in a VM (selftests/fuzz/)
 #   make demo                two VMs, the control plane, RDMA between containers
@@ -41,7 +42,7 @@ MODDIR		 = $(BUILD)/$(KREL)
 W		?= 1
 
 .PHONY: all shadow modules userspace selftests install install-modules \
-	install-userspace deps check check-full bench fuzz demo checkpatch sparse \
+	install-userspace deps check check-full check-cluster bench fuzz demo checkpatch sparse \
 	ynl-gen ynl-check clean
 
 all: modules userspace
@@ -105,8 +106,18 @@ check:
 check-full:
 	@$(SRCDIR)/selftests/vm/check.sh --full $(if $(KVER),--kver "$(KVER)") $(if $(T),--tests "$(T)")
 
+# The control plane across several VMs (not part of make check).
+check-cluster:
+	@$(SRCDIR)/selftests/vm/cluster.sh --kver "$(or $(firstword $(KVER)),6.12)" $(if $(T),--tests "$(T)")
+
+# selftests/bench in one VM, then selftests/bench_cluster on three.
+BENCH_1	 = $(filter-out bench_cluster%,$(or $(T),all))
+BENCH_N	 = $(if $(T),$(filter bench_cluster%,$(T)),bench_cluster)
 bench:
-	@$(SRCDIR)/selftests/vm/check.sh --bench $(if $(KVER),--kver "$(firstword $(KVER))") $(if $(T),--tests "$(T)")
+	@rc=0; \
+	$(if $(BENCH_1),$(SRCDIR)/selftests/vm/check.sh --bench $(if $(KVER),--kver "$(firstword $(KVER))") $(if $(T),--tests "$(BENCH_1)") || rc=1;) \
+	$(if $(BENCH_N),$(SRCDIR)/selftests/vm/cluster.sh --kver "$(or $(firstword $(KVER)),6.12)" --tests "$(BENCH_N)" || rc=1;) \
+	exit $$rc
 
 # The long fuzzing runs: selftests/fuzz/ (make check runs short ones).
 fuzz:

@@ -15,7 +15,7 @@ set -uo pipefail
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${CACHE:-$SRCDIR/.cache}
 kver=6.12
-[ "${1:-}" = --kver ] && kver=$2
+[ "${1:-}" = --kver ] && kver=${2:-6.12}
 
 say() { printf '\n=== %s\n' "$*"; }
 
