@@ -77,6 +77,7 @@ corrupt() {
 	ectl put /vrdma/endpoints/100/10.244.2.8 '{"host":"h2 x","via":"10.99.0.2"}' > /dev/null
 	ectl put /vrdma/endpoints/99999999/10.244.2.8 '{"host":"h2","via":"10.99.0.2"}' > /dev/null
 	ectl put /vrdma/endpoints/100/010.244.2.8 '{"host":"h2","via":"10.99.0.2"}' > /dev/null
+	ectl put /vrdma/endpoints/100/fd00:244:0::2:8 '{"host":"h2","via":"10.99.0.2"}' > /dev/null
 	ectl put /vrdma/endpoints/100/127.0.0.1 '{"host":"h2","via":"10.99.0.2"}' > /dev/null
 	ectl put /vrdma/endpoints/100 '{"host":"h2","via":"10.99.0.2"}' > /dev/null
 	printf '{"host":"h2","via":"10.99.0.2"}\0x' | ectl put /vrdma/endpoints/100/10.244.2.10 > /dev/null
@@ -90,8 +91,13 @@ corrupt() {
 	[ "$(map_explicit_count)" = 1 ] || { "$VRDMACTL" map; return 1; }	# the IPv6 one
 }
 ktap_check "corrupted etcd values: logged, never in the map, the agent stays up" corrupt
-ktap_check "the log names the corrupted key and why" \
-	agent_log_has "$AGENT_LOG" bad-endpoint '"key":"/vrdma/endpoints/100/010.244.2.8","error":"the address is not in its canonical form"'
+bad_logged() {
+	agent_log_has "$AGENT_LOG" bad-endpoint '"key":"/vrdma/endpoints/100/010.244.2.8","error":"not an IPv4 or IPv6 address"' &&
+	agent_log_has "$AGENT_LOG" bad-endpoint '"key":"/vrdma/endpoints/100/fd00:244:0::2:8","error":"the address is not in its canonical form"' &&
+	agent_log_has "$AGENT_LOG" bad-endpoint '"key":"/vrdma/endpoints/100/10.244.2.6","error":"the value is not a JSON object"' ||
+		{ grep '"event":"bad-endpoint"' "$AGENT_LOG"; return 1; }
+}
+ktap_check "the log names the corrupted key and why" bad_logged
 ectl del --prefix /vrdma/endpoints/ > /dev/null
 
 # --- ownership and restart -----------------------------------------------------------
@@ -123,7 +129,8 @@ failover() {
 	local fo
 	fo=$(agent_field .etcd.failovers)
 	etcd_member_stop "$member" KILL
-	ep_put "$VNI" 10.244.4.1 10.99.0.2 &&
+	# If it led, the others elect a leader first (seconds under TCG).
+	wait_for 30 ep_put "$VNI" 10.244.4.1 10.99.0.2 &&
 	wait_for 30 map_has "$VNI" 10.244.4.1 10.99.0.2 || return
 	echo "member $member killed; now on $(agent_field .etcd.endpoint), failovers $(agent_field .etcd.failovers)"
 	[ "$(agent_field .etcd.failovers)" -gt "$fo" ] && agent_ready "$SOCK"
@@ -141,9 +148,9 @@ compacted() {
 	kill -STOP "$pid"
 	# Its member dies first: the changes never reach its watch stream.
 	etcd_member_stop "$member" KILL
-	ep_put "$VNI" 10.244.5.1 10.99.0.2 && ep_del "$VNI" 10.244.4.1 || { kill -CONT "$pid"; return 1; }
-	rev=$(ectl get /vrdma/hosts/h1 -w json | jq .header.revision)
-	ectl compact "$rev" > /dev/null
+	wait_for 30 ep_put "$VNI" 10.244.5.1 10.99.0.2 && wait_for 30 ep_del "$VNI" 10.244.4.1 &&
+	rev=$(ectl get /vrdma/hosts/h1 -w json | jq -e .header.revision) &&
+	ectl compact "$rev" > /dev/null || { kill -CONT "$pid"; return 1; }
 	kill -CONT "$pid"
 	wait_for 30 map_has "$VNI" 10.244.5.1 10.99.0.2 &&
 	wait_for 30 map_lacks "$VNI" 10.244.4.1 &&
