@@ -35,7 +35,7 @@ vm_module() {
 		VM_ERR="kernel $VM_REL is not in $CACHE/kernels (make deps)"
 		return 1
 	fi
-	if ! make -C "$SRCDIR" modules KDIR="/usr/src/linux-headers-$VM_REL" \
+	if ! make -C "$SRCDIR" modules KDIR="$("$KERNELS" kdir "$series")" \
 		> "$log" 2>&1 || grep -qE '(warning|error):' "$log"; then
 		VM_ERR="vrdma.ko does not build cleanly against $VM_REL (see $log)"
 		return 1
@@ -82,7 +82,7 @@ vm_accel() {
 
 # vm_append: the kernel command line of a test VM, plus "$@".
 vm_append() {
-	echo "console=ttyS0 panic=-1 tsc=reliable mitigations=off log_buf_len=8M printk.time=1 vmtest.src=$SRCDIR vmtest.ktree=$VM_KTREE $*"
+	echo "console=ttyS0 panic=-1 tsc=reliable no_timer_check mitigations=off log_buf_len=8M printk.time=1 printk.devkmsg=on vmtest.src=$SRCDIR vmtest.ktree=$VM_KTREE $*"
 }
 
 # vm_lock NEED NOTE: take NEED of the machine's VM slots (check.sh's
