@@ -9,11 +9,14 @@
 # running, etcd unreachable at pod creation (nothing half-created), a
 # namespace deleted without DEL, and a non-root client of the agent.
 
+# One etcd member is enough here (agent_test fails members over): a
+# faster start under emulation.
+ETCD_MEMBERS=1
 . "$(dirname "$0")/lib.sh"
 
 ktap_plan 20
 
-cplane_start "host up: rxe1, vrdma, 3 etcd members (TLS), agent ready"
+cplane_start "host up: rxe1, vrdma, an etcd member (TLS), agent ready"
 PLUGIN=$SRC_DIR/userspace/cni/vrdma
 
 # plugin CMD CONFIG [CID [NETNS [IFNAME [ARGS]]]]: the vrdma plugin alone.
@@ -127,7 +130,7 @@ ktap_check "DEL: device, endpoint and record gone; DEL again succeeds" del_pod
 etcd_down() {	# etcd unreachable at pod creation
 	local out rc before
 	before=$("$VRDMACTL" dev show | grep -c vrp)
-	for i in 1 2 3; do etcd_member_stop "$i" KILL; done
+	for i in $ETCD_IDS; do etcd_member_stop "$i" KILL; done
 	ip netns add pod3
 	out=$(python3 "$CNI_PY" add "$CONFLIST" pod3 /run/netns/pod3 eth0 2>/dev/null); rc=$?
 	echo "$out"
@@ -138,7 +141,7 @@ etcd_down() {	# etcd unreachable at pod creation
 	[ "$("$VRDMACTL" dev show | grep -c vrp)" = "$before" ]
 }
 ktap_check "etcd unreachable at pod creation: CNI error 11, no device made" etcd_down
-for i in 1 2 3; do etcd_member_start "$i" existing; done
+for i in $ETCD_IDS; do etcd_member_start "$i" existing; done
 wait_for 120 etcd_healthy
 ktap_check "etcd back: pod3 made through CNI" wait_for 60 add_pod pod3
 two_records() {	# pod1 and pod3: nothing of the failed attempt

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # One host for the control-plane tests: soft-RoCE rxe1 on h1 (10.99.0.1,
-# selftests/lib/topo.sh), vrdma with rxe1 as its default, a 3-member etcd
-# on the loopback with client TLS (certificates of a throw-away CA), and
+# selftests/lib/topo.sh), vrdma with rxe1 as its default, an etcd of
+# ETCD_MEMBERS members (default 3; set it before sourcing) on the loopback
+# with client TLS (certificates of a throw-away CA), and
 # a CNI network "rdmanet" (bridge cni0, 10.244.1.0/24, then vrdma).
 # Other hosts are simulated by writing their endpoints into etcd, as
 # their agents would.
@@ -14,7 +15,10 @@
 VNI=100
 CP=/tmp/cplane
 export ETCD_TLS=$CP/pki
-ETCD_EPS=127.0.0.1:23791,127.0.0.1:23792,127.0.0.1:23793
+ETCD_MEMBERS=${ETCD_MEMBERS:-3}
+ETCD_IDS=$(seq 1 "$ETCD_MEMBERS")
+ETCD_EPS=$(for i in $ETCD_IDS; do printf '127.0.0.1:2379%s,' "$i"; done)
+ETCD_EPS=${ETCD_EPS%,}
 AGENT_CONF=$CP/agent.conf
 AGENT_LOG=$CP/agent.log
 CONFLIST=/run/cni/net.d/10-rdmanet.conflist
@@ -24,7 +28,7 @@ HOST_ADDR=10.99.0.1
 etcd_member_start() {	# etcd_member_start I [new|existing]
 	local i=$1 cluster=
 	local j
-	for j in 1 2 3; do cluster="$cluster,etcd$j=http://127.0.0.1:2380$j"; done
+	for j in $ETCD_IDS; do cluster="$cluster,etcd$j=http://127.0.0.1:2380$j"; done
 	etcd_start "etcd$i" "$CP/etcd$i" "https://127.0.0.1:2379$i" \
 		"http://127.0.0.1:2380$i" "${cluster#,}" "$ETCD_TLS" "${2:-new}"
 }
@@ -37,7 +41,7 @@ cplane_down() {
 		ip netns del "$p" 2>/dev/null
 	done
 	agent_stop "$AGENT_LOG"
-	for p in 1 2 3; do etcd_member_stop "$p"; done
+	for p in $ETCD_IDS; do etcd_member_stop "$p"; done
 	ip link del cni0 2>/dev/null
 	[ -n "${CP_MODE_WAS:-}" ] && rdma system set netns "$CP_MODE_WAS"
 	rm -rf /run/cni /run/vrdma-agent "$SOCK"
@@ -59,11 +63,11 @@ cplane_up() {
 	CP_MODE_WAS=$(rdma system show | sed -n 's/.*netns \([a-z]*\).*/\1/p')
 	rdma system set netns "${1:-exclusive}" || return
 	"$CERTS_SH" "$ETCD_TLS" ca &&
-	for i in 1 2 3; do
+	for i in $ETCD_IDS; do
 		"$CERTS_SH" "$ETCD_TLS" server "etcd$i" 127.0.0.1 || return
 	done &&
 	"$CERTS_SH" "$ETCD_TLS" client client || return
-	for i in 1 2 3; do etcd_member_start "$i"; done
+	for i in $ETCD_IDS; do etcd_member_start "$i"; done
 	wait_for 120 etcd_healthy || { echo "# etcd did not come up"; tail -n 5 "$CP"/etcd*.log; return 1; }
 	mkdir -p /run/vrdma
 	agent_config "$AGENT_CONF" h1 "lease-ttl=5"
