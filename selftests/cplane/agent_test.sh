@@ -142,7 +142,8 @@ wait_for 60 etcd_healthy
 # --- compaction -------------------------------------------------------------------------
 compacted() {
 	local pid rev
-	in_use=$(agent_field .etcd.endpoint)
+	# The member the watch stream is on (the unary calls' may differ).
+	in_use=$(agent_field .etcd.watch_endpoint)
 	member=${in_use##*:}; member=${member#2379}
 	pid=$(cat "$AGENT_LOG.pid")
 	kill -STOP "$pid"
@@ -152,10 +153,12 @@ compacted() {
 	rev=$(ectl get /vrdma/hosts/h1 -w json | jq -e .header.revision) &&
 	ectl compact "$rev" > /dev/null || { kill -CONT "$pid"; return 1; }
 	kill -CONT "$pid"
-	wait_for 30 map_has "$VNI" 10.244.5.1 10.99.0.2 &&
-	wait_for 30 map_lacks "$VNI" 10.244.4.1 &&
+	echo "member $member killed under the stopped agent's watch; compacted up to $rev"
+	wait_for 30 map_has "$VNI" 10.244.5.1 10.99.0.2 || { echo "10.244.5.1 not mapped"; return 1; }
+	wait_for 30 map_lacks "$VNI" 10.244.4.1 || { echo "10.244.4.1 still mapped"; return 1; }
 	agent_log_has "$AGENT_LOG" watch "compacted" &&
-	[ "$(agent_field .etcd.compactions)" -ge 1 ]
+	[ "$(agent_field .etcd.compactions)" -ge 1 ] ||
+		{ grep '"event":"watch"' "$AGENT_LOG" | tail -n 5; return 1; }
 }
 ktap_check "a watch from a compacted revision: full reconcile" compacted
 etcd_member_start "$member" existing

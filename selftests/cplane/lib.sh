@@ -41,7 +41,7 @@ cplane_down() {
 		ip netns del "$p" 2>/dev/null
 	done
 	agent_stop "$AGENT_LOG"
-	for p in $ETCD_IDS; do etcd_member_stop "$p"; done
+	for p in $ETCD_IDS; do etcd_member_stop "$p" KILL; done
 	ip link del cni0 2>/dev/null
 	[ -n "${CP_MODE_WAS:-}" ] && rdma system set netns "$CP_MODE_WAS"
 	rm -rf /run/cni /run/vrdma-agent "$SOCK"

@@ -725,6 +725,7 @@ int etcd_watch_start(struct etcd *e, const char *prefix, int64_t from,
 		json_object_put(req);
 		return -ENOMEM;
 	}
+	e->watch_cur = e->cur;
 	snprintf(url, sizeof(url), "%s/v3/watch", etcd_endpoint(e));
 	setup_handle(e, e->watch, url, e->watch_hdrs);
 	curl_easy_setopt(e->watch, CURLOPT_COPYPOSTFIELDS,

@@ -53,6 +53,7 @@ struct etcd {
 	CURL *easy;			/* unary calls */
 	CURLM *multi;			/* the watch */
 	CURL *watch;
+	int watch_cur;			/* the watch's endpoint */
 	struct curl_slist *hdrs, *watch_hdrs;
 	char *wbuf;			/* watch bytes not yet a line */
 	size_t wlen, wcap;

@@ -287,6 +287,9 @@ struct json_object *agent_status(struct agent *a)
 	json_object_object_add(e, "endpoints", arr);
 	jadd_bool(e, "reachable", a->etcd.reachable);
 	jadd_bool(e, "watching", etcd_watch_running(&a->etcd));
+	if (etcd_watch_running(&a->etcd))
+		jadd_str(e, "watch_endpoint",
+			 a->etcd.cfg.endpoints[a->etcd.watch_cur]);
 	jadd_fmt(e, "lease", "%llx", (long long)a->lease);
 	jadd_int(e, "lease_ttl", a->lease_ttl);
 	jadd_int(e, "revision", a->watch_rev);
