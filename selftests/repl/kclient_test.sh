@@ -15,7 +15,11 @@
 . "$(dirname "$0")/repl_lib.sh"
 require_root
 
-KCLIENT=$SRC_DIR/build/$(uname -r)/selftests/repl/kclient/vrdma_repl_kclient.ko
+# The run's own copy (check.sh puts it next to the run's vrdma.ko, from
+# whichever BUILD folder it built), else the default build folder's.
+KCLIENT=${VRDMA_OUT:-/nonexistent}/vrdma_repl_kclient.ko
+[ -f "$KCLIENT" ] ||
+	KCLIENT=$SRC_DIR/build/$(uname -r)/selftests/repl/kclient/vrdma_repl_kclient.ko
 
 ktap_plan 6
 

@@ -274,6 +274,10 @@ run_vm() {	# run_vm SERIES
 		report "not ok" "$series: vrdma.ko installed into the VM's module tree"
 		return
 	fi
+	# The run's own test modules (kclient_test loads them from there).
+	rm -f "$out/share/vrdma_repl_kclient.ko"
+	[ ! -f "$BUILD/$rel/selftests/repl/kclient/vrdma_repl_kclient.ko" ] ||
+		cp "$BUILD/$rel/selftests/repl/kclient/vrdma_repl_kclient.ko" "$out/share/"
 
 	initrd=$BUILD/vm/initramfs-$rel.img
 	if [ ! -f "$initrd" ] || [ "$HERE/init.sh" -nt "$initrd" ] ||
