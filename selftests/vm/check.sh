@@ -66,7 +66,9 @@ report() {	# report RESULT NAME [DIRECTIVE]
 	local line="$1 $num $2"
 	[ -n "${3:-}" ] && line="$line # $3"
 	echo "$line"
+	[ "$1" = ok ] || failures+=("$line")
 }
+failures=()
 note() { echo "# $*"; }
 
 echo "KTAP version 1"
@@ -354,6 +356,7 @@ judge() {
 	touch "$tlog" "$clog"
 	tr -d '\r' < "$tlog" > "$tlog.txt"
 
+	local subfail=()
 	while IFS= read -r line; do
 		case "$line" in
 		"ok "*|"not ok "*)
@@ -367,8 +370,12 @@ judge() {
 			else
 				report "$res" "$series: $line" "$dir"
 			fi
+			# Its failed checks, for the summary at the end.
+			[ "$res" = ok ] || failures+=("${subfail[@]}")
+			subfail=()
 			reported=$((reported + 1))
 			;;
+		"# not ok "*|"# # not ok "*) echo "$line"; subfail+=("  $line") ;;
 		"#"*) echo "$line" ;;
 		esac
 	done < "$tlog.txt"
@@ -404,6 +411,11 @@ for s in $kvers; do
 done
 
 note "make check took ${SECONDS}s"
+# What failed, again at the end, where a log's tail shows it.
+if [ "${#failures[@]}" -gt 0 ]; then
+	note "failed:"
+	printf '#   %s\n' "${failures[@]}"
+fi
 echo "1..$num"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
