@@ -25,7 +25,8 @@
 # (a CM REQ to the victim's address) are dropped too: g. unsigned, and
 # h. signed, from host 3, claiming c1_1's address as their source.  The kernel's
 # debug messages (dynamic debug, when the kernel has it) show why a to d,
-# f, g, h and i were dropped.
+# f, g, h and i were dropped.  Last, e's datagram cut short (j), one byte
+# too long (k) and 20 KB too long (l) is dropped, for the reason logged.
 . "$(dirname "$0")/../lib/lib.sh"
 . "$LIB_DIR/topo.sh"
 require_root
@@ -39,7 +40,7 @@ DDC=/sys/kernel/debug/dynamic_debug/control
 tmp=$(mktemp -d)
 defer rm -rf "$tmp"
 
-ktap_plan 12
+ktap_plan 15
 topo_hosts 3 || { echo "Bail out! setup"; exit 1; }
 vrdma_unload
 modprobe vrdma ctrl_key=$KEY || { echo "Bail out! modprobe vrdma ctrl_key=..."; exit 1; }
@@ -148,8 +149,35 @@ if [ $dyndbg = 1 ]; then
 	wait_for 10 bash -c "dmesg | tail -n +$mark | grep -q 'dropped a datagram from $h3: -129'" &&
 		ktap_ok "i: a message replayed from another host is dropped (EKEYREJECTED)" ||
 		ktap_fail "i: a message replayed from another host is dropped (EKEYREJECTED)"
+
+	# Malformed datagrams (the saved announcement e, cut short, one
+	# byte too long, and longer than any message).  A drop reason is
+	# logged rate limited, so each is sent again until it shows.
+	malformed() {	# malformed FILE PATTERN
+		local m
+		m=$(dmesg | wc -l)
+		wait_for 15 bash -c "$FORGE replay --src $(host_addr 1) --dev h1 --dst $(host_addr 2) $1;
+			dmesg | tail -n +$((m + 1)) | grep -q '$2'"
+	}
+	elen=$(stat -c %s "$tmp/e.pkt")
+	ok=1
+	for n in 3 15 $((elen - 1)); do
+		head -c "$n" "$tmp/e.pkt" > "$tmp/cut.pkt"
+		malformed "$tmp/cut.pkt" "dropped a datagram from $h1: -74" ||
+			{ ktap_diag "a datagram cut to $n of $elen bytes: no drop logged"; ok=0; }
+	done
+	[ $ok = 1 ] && ktap_ok "j: a message cut short (3, 15, $((elen - 1)) bytes) is dropped (EBADMSG)" ||
+		ktap_fail "j: a message cut short is dropped (EBADMSG)"
+	{ cat "$tmp/e.pkt"; printf x; } > "$tmp/long.pkt"
+	malformed "$tmp/long.pkt" "dropped a datagram from $h1: -74" &&
+		ktap_ok "k: a message one byte too long is dropped (EBADMSG)" ||
+		ktap_fail "k: a message one byte too long is dropped (EBADMSG)"
+	{ cat "$tmp/e.pkt"; head -c 20000 /dev/zero; } > "$tmp/huge.pkt"
+	malformed "$tmp/huge.pkt" "datagram too long" &&
+		ktap_ok "l: a datagram longer than any message (20 KB more) is dropped" ||
+		ktap_fail "l: a datagram longer than any message (20 KB more) is dropped"
 else
-	for c in a b c d f g h i; do ktap_skip "$c: why it was dropped" "no dynamic debug"; done
+	for c in a b c d f g h i j k l; do ktap_skip "$c: why it was dropped" "no dynamic debug"; done
 fi
 ktap_check "the key is in force" \
 	bash -c 'dmesg | grep -q "control messages are authenticated"' 
