@@ -83,9 +83,15 @@ pair() {
 	[ "$srv_rc" -eq 0 ] && [ "$cli_rc" -eq 0 ]
 }
 
+# A program's errors go to stderr, unbuffered, ahead of its buffered
+# stdout: show them, wherever they are, and the end of the log.
 pair_diag() {
-	ktap_diag "server exit $srv_rc:" "$(tail -n 8 "$tmp/srv.log")" \
-		  "client exit $cli_rc:" "$(tail -n 8 "$tmp/cli.log")"
+	local f
+	for f in srv cli; do
+		[ $f = srv ] && ktap_diag "server exit $srv_rc:" || ktap_diag "client exit $cli_rc:"
+		ktap_diag "$(grep -iE 'error|fail|couldn|unable' "$tmp/$f.log" | head -n 5)" \
+			  "$(tail -n 8 "$tmp/$f.log")"
+	done
 }
 
 # Per container: its device and GID index (native: its host's).
