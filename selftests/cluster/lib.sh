@@ -77,7 +77,6 @@ node_net() {
 
 node_rdma() {
 	modprobe rdma_rxe && rdma link add rxe0 type rxe netdev eth0 &&
-	rdma system set netns exclusive &&
 	modprobe vrdma phys_default=rxe0 && modprobe rdma_ucm
 }
 
@@ -114,12 +113,16 @@ node_agent() {
 }
 
 # node_up: the host (once per VM run: kernel state stays between tests),
-# then the daemons, which guest.sh kills at the end of each test: the etcd
-# member (restarted on its data from an earlier test) and the agent.
+# ib_core's exclusive netns mode (guest.sh restores the shared mode after
+# each test; node_down does it first), then the daemons, which guest.sh
+# kills at the end of each test: the etcd member (restarted on its data
+# from an earlier test) and the agent.
 node_up() {
 	if [ ! -e /run/vrdma-node-host ]; then
 		node_net && node_rdma && node_pki && touch /run/vrdma-node-host || return
 	fi
+	rdma system show | grep -q 'netns exclusive' ||
+		rdma system set netns exclusive || return
 	local state=new
 	[ -d "$ETCD_DATA" ] && state=existing
 	pid_alive "$ETCD_DATA.pid" || node_etcd "$state" || return
@@ -129,7 +132,8 @@ node_up() {
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # node_down: the end of a test, after a barrier: this node's pods deleted
-# through CNI (their endpoints withdrawn), the agent and etcd stopped.
+# through CNI (their endpoints withdrawn), the agent and etcd stopped,
+# ib_core's shared netns mode back.
 node_down() {
 	local p
 	for p in $(ip netns list | awk '{ print $1 }'); do
@@ -137,7 +141,10 @@ node_down() {
 	done
 	agent_stop "$AGENT_LOG"
 	etcd_stop "$ETCD_DATA"
+	node_shared
 }
+# The shared mode once the pods' namespaces are gone.
+node_shared() { wait_for 30 rdma system set netns shared; }
 
 # my_pod NAME: this node's pod NAME (a container id too): nNODENAME.
 my_pod() { echo "n${NODE}$1"; }
