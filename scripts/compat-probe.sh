@@ -29,7 +29,8 @@ shift
 
 PROBES="create_cq_attr_bundle reg_user_mr_dmabuf_attr_bundle genl_split_ops
 	nla_policy_const_range
-	fill_res_srq_entry"
+	fill_res_srq_entry
+	rdma_user_mmap_disassociate"
 
 # The headers every probe includes; also compiled alone as a sanity check.
 prologue() {
@@ -89,6 +90,15 @@ probe_fill_res_srq_entry() {
 _Static_assert(__builtin_types_compatible_p(
 	typeof(((struct ib_device_ops *)0)->fill_res_srq_entry),
 	int (*)(struct sk_buff *, struct ib_srq *)), "");
+EOC
+}
+
+# rdma_user_mmap_disassociate() (6.12; not in 6.1): zap the mappings that
+# rdma_user_mmap_io() made on every uverbs file of a device.
+probe_rdma_user_mmap_disassociate() {
+	cat <<'EOC'
+_Static_assert(__builtin_types_compatible_p(
+	typeof(&rdma_user_mmap_disassociate), void (*)(struct ib_device *)), "");
 EOC
 }
 

@@ -32,6 +32,7 @@ static const char *const vrdma_audit_names[] = {
 	[VRDMA_AUDIT_SLEEP_DOMAIN] = "sleep-domain",
 	[VRDMA_AUDIT_SLEEP_PEER] = "sleep-peer",
 	[VRDMA_AUDIT_STATS] = "stats",
+	[VRDMA_AUDIT_PT_CTX] = "pt-ctx",
 };
 
 static_assert(ARRAY_SIZE(vrdma_audit_names) == VRDMA_AUDIT_NR);

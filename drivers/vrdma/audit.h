@@ -33,6 +33,7 @@ enum vrdma_audit_obj {
 	VRDMA_AUDIT_SLEEP_DOMAIN, /* struct vrdma_sleep_domain, sleep.c */
 	VRDMA_AUDIT_SLEEP_PEER,	/* struct vrdma_sleep_peer, sleep*.c */
 	VRDMA_AUDIT_STATS,	/* a device's counters, counters.c */
+	VRDMA_AUDIT_PT_CTX,	/* struct vrdma_pt_ctx, pt.c */
 
 	VRDMA_AUDIT_NR
 };

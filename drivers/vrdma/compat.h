@@ -15,6 +15,7 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <rdma/ib_verbs.h>
+#include <rdma/uverbs_ioctl.h>
 
 /*
  * The last argument of ib_device_ops.create_cq: a struct uverbs_attr_bundle
@@ -27,12 +28,18 @@
  * vrdma_create_cq_udata(arg).  Same for reg_user_mr_dmabuf.
  */
 #ifdef VRDMA_HAVE_CREATE_CQ_ATTR_BUNDLE
-#include <rdma/uverbs_ioctl.h>
 #define vrdma_create_cq_arg uverbs_attr_bundle
 static inline struct ib_udata *
 vrdma_create_cq_udata(struct uverbs_attr_bundle *attrs)
 {
 	return attrs ? &attrs->driver_udata : NULL;
+}
+
+/* The argument for another driver's create_cq, from a bundle of ours. */
+static inline struct uverbs_attr_bundle *
+vrdma_create_cq_arg_of(struct uverbs_attr_bundle *attrs)
+{
+	return attrs;
 }
 #else
 #define vrdma_create_cq_arg ib_udata
@@ -40,10 +47,15 @@ static inline struct ib_udata *vrdma_create_cq_udata(struct ib_udata *udata)
 {
 	return udata;
 }
+
+static inline struct ib_udata *
+vrdma_create_cq_arg_of(struct uverbs_attr_bundle *attrs)
+{
+	return &attrs->driver_udata;
+}
 #endif
 
 #ifdef VRDMA_HAVE_REG_USER_MR_DMABUF_ATTR_BUNDLE
-#include <rdma/uverbs_ioctl.h>
 #define vrdma_reg_user_mr_dmabuf_arg uverbs_attr_bundle
 static inline struct ib_udata *
 vrdma_reg_user_mr_dmabuf_udata(struct uverbs_attr_bundle *attrs)
@@ -100,5 +112,23 @@ int vrdma_genl_register_family(struct genl_family *family,
 			       const struct genl_split_ops *ops,
 			       unsigned int n_ops);
 void vrdma_genl_unregister_family(struct genl_family *family);
+
+/*
+ * rdma_user_mmap_disassociate() (6.12, not 6.1) zaps every mapping that
+ * rdma_user_mmap_io() made on the device's uverbs files.  Returns whether
+ * the kernel has it.
+ */
+#ifdef VRDMA_HAVE_RDMA_USER_MMAP_DISASSOCIATE
+static inline bool vrdma_user_mmap_disassociate(struct ib_device *ibdev)
+{
+	rdma_user_mmap_disassociate(ibdev);
+	return true;
+}
+#else
+static inline bool vrdma_user_mmap_disassociate(struct ib_device *ibdev)
+{
+	return false;
+}
+#endif
 
 #endif /* _VRDMA_COMPAT_H */

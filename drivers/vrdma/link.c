@@ -19,23 +19,26 @@
 
 #include "link.h"
 #include "phys.h"
+#include "pt.h"
 #include "vdev.h"
 
 /*
  * The device is backed by the default physical device, belongs to virtual
- * network 0 and has the default limits; vrdmactl dev add chooses all
- * three.  ib_core asks of the caller only CAP_NET_ADMIN over the initial
- * user namespace, which a container may have (a Kubernetes pod with
- * NET_ADMIN): a device is only added from the initial network namespace,
- * whose netdevs ib_core looks @ndev up in.  A container cannot add itself
- * a device, nor delete one (the devices do not set IBK_ALLOW_USER_UNREG:
- * "rdma link del" is refused, vrdmactl dev del deletes them).
+ * network 0, has the default limits and the mode of the default_mode
+ * module parameter (pt.c); vrdmactl dev add chooses all four.  ib_core
+ * asks of the caller only CAP_NET_ADMIN over the initial user namespace,
+ * which a container may have (a Kubernetes pod with NET_ADMIN): a device
+ * is only added from the initial network namespace, whose netdevs ib_core
+ * looks @ndev up in.  A container cannot add itself a device, nor delete
+ * one (the devices do not set IBK_ALLOW_USER_UNREG: "rdma link del" is
+ * refused, vrdmactl dev del deletes them).
  */
 static int vrdma_newlink(const char *ibdev_name, struct net_device *ndev)
 {
 	struct vrdma_dev_params params = {
 		.name = ibdev_name,
 		.ndev = ndev,
+		.mode = vrdma_pt_default_mode(),
 	};
 	struct vrdma_dev *vdev;
 	int ret;

@@ -28,6 +28,7 @@
 #include "map.h"
 #include "netlink.h"
 #include "phys.h"
+#include "pt.h"
 #include "vdev.h"
 #include "version.h"
 
@@ -56,6 +57,10 @@ static int __init vrdma_init(void)
 	ret = vrdma_gsi_init();
 	if (ret)
 		goto err_gsi;
+
+	ret = vrdma_pt_init();
+	if (ret)
+		goto err_pt;
 
 	ret = vrdma_dev_init();
 	if (ret)
@@ -86,6 +91,8 @@ err_repl:
 	vrdma_link_exit();
 	vrdma_dev_exit();
 err_dev:
+	vrdma_pt_exit();
+err_pt:
 	vrdma_gsi_exit();
 err_gsi:
 	vrdma_ctrl_exit();
@@ -105,6 +112,7 @@ static void __exit vrdma_exit(void)
 	vrdma_repl_exit();
 	vrdma_link_exit();
 	vrdma_dev_exit();
+	vrdma_pt_exit();
 	vrdma_gsi_exit();
 	vrdma_ctrl_exit();
 	vrdma_ud_senders_exit();

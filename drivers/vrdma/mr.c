@@ -43,13 +43,6 @@
 				 IB_ACCESS_REMOTE_READ |		\
 				 IB_ACCESS_REMOTE_ATOMIC)
 
-/*
- * Access flags that are dropped: hints, and memory window binding (the
- * device has no memory windows, max_mw is 0: there is nothing to bind).
- */
-#define VRDMA_MR_ACCESS_HINTS	(IB_ACCESS_OPTIONAL | IB_ACCESS_HUGETLB | \
-				 IB_ACCESS_MW_BIND)
-
 /* Pages pinned per pin_user_pages_fast() call. */
 #define VRDMA_MR_PIN_CHUNK	4096UL
 
@@ -122,13 +115,13 @@ int vrdma_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 }
 
 /* Bytes of memory a region pins: its page-rounded size. */
-static u64 vrdma_mr_span(unsigned int page_off, u64 length)
+u64 vrdma_mr_span(unsigned int page_off, u64 length)
 {
 	return PAGE_ALIGN(page_off + length);
 }
 
 /* Count an MR of @bytes against the limits (0: no limit). */
-static bool vrdma_mr_quota_get(struct vrdma_dev *vdev, u64 bytes)
+bool vrdma_mr_quota_get(struct vrdma_dev *vdev, u64 bytes)
 {
 	u32 max_mr = READ_ONCE(vdev->limits.max_mr);
 	u64 max_pinned = READ_ONCE(vdev->limits.max_pinned);
@@ -148,13 +141,14 @@ err_mr:
 	return false;
 }
 
-static void vrdma_mr_quota_put(struct vrdma_dev *vdev, u64 bytes)
+void vrdma_mr_quota_put(struct vrdma_dev *vdev, u64 bytes)
 {
 	atomic64_sub(bytes, &vdev->pinned);
 	atomic_dec(&vdev->n_mr);
 }
 
-static int vrdma_mr_check_access(struct vrdma_dev *vdev, int access)
+/* Access flags a virtual MR may have: 0, -EINVAL or -EOPNOTSUPP. */
+int vrdma_mr_check_access(struct vrdma_dev *vdev, int access)
 {
 	/* Unknown flags are invalid; known ones (ODP, MW, ...) unsupported. */
 	if (access & ~IB_ACCESS_SUPPORTED)

@@ -391,15 +391,26 @@ err_count:
 	return ret;
 }
 
-/*
- * The application's attributes, turned into the physical QP's; *@local is
- * set when the new destination (IB_QP_AV) is on this host.
+/**
+ * vrdma_qp_translate() - the application's QP attributes, for the physical QP
+ * @vdev: the device (gate held)
+ * @attr: the attributes the application gave (overlay address vector)
+ * @mask: which ones
+ * @pattr: set to the physical QP's attributes; the caller releases
+ *	@pattr->ah_attr with rdma_destroy_ah_attr()
+ * @pmask: set to their mask
+ * @local: set when the new destination (IB_QP_AV) is on this host
+ *
+ * Also for passthrough QPs (pt.c).
+ *
+ * Return: 0, -EOPNOTSUPP for alternate paths, path migration and rate
+ * limits, -EINVAL for an address vector that is not RoCE with a GRH, or
+ * the error of vrdma_map_resolve().
  */
-static int vrdma_qp_translate(struct vrdma_qp *qp, const struct ib_qp_attr *attr,
-			      int mask, struct ib_qp_attr *pattr, int *pmask,
-			      bool *local)
+int vrdma_qp_translate(struct vrdma_dev *vdev, const struct ib_qp_attr *attr,
+		       int mask, struct ib_qp_attr *pattr, int *pmask,
+		       bool *local)
 {
-	struct vrdma_dev *vdev = qp->vdev;
 	int ret;
 
 	if (mask & (IB_QP_ALT_PATH | IB_QP_PATH_MIG_STATE | IB_QP_RATE_LIMIT))
@@ -568,7 +579,7 @@ int vrdma_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	if (ret)
 		goto out_free;
 
-	ret = vrdma_qp_translate(qp, attr, mask, pattr, &pmask, &local);
+	ret = vrdma_qp_translate(vdev, attr, mask, pattr, &pmask, &local);
 	if (ret)
 		goto out_leave;
 

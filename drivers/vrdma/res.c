@@ -106,7 +106,8 @@ static int vrdma_res_put_emulated(struct sk_buff *msg)
 	return 0;
 }
 
-static int vrdma_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
+/* Also for the kernel QPs of passthrough devices (pt.c). */
+int vrdma_res_fill_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
 {
 	struct vrdma_dev *vdev = to_vdev(ibqp->device);
 	struct vrdma_qp *qp = to_vqp(ibqp);
@@ -124,7 +125,8 @@ static int vrdma_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
 	return ret;
 }
 
-static int vrdma_fill_res_cq_entry(struct sk_buff *msg, struct ib_cq *ibcq)
+/* Also for the kernel CQs of passthrough devices (pt.c). */
+int vrdma_res_fill_cq_entry(struct sk_buff *msg, struct ib_cq *ibcq)
 {
 	struct vrdma_dev *vdev = to_vdev(ibcq->device);
 	struct vrdma_cq *cq = to_vcq(ibcq);
@@ -173,9 +175,9 @@ static int vrdma_fill_res_srq_entry(struct sk_buff *msg, struct ib_srq *ibsrq)
 #endif
 
 static const struct ib_device_ops vrdma_res_ops = {
-	.fill_res_cq_entry = vrdma_fill_res_cq_entry,
+	.fill_res_cq_entry = vrdma_res_fill_cq_entry,
 	.fill_res_mr_entry = vrdma_fill_res_mr_entry,
-	.fill_res_qp_entry = vrdma_fill_res_qp_entry,
+	.fill_res_qp_entry = vrdma_res_fill_qp_entry,
 #ifdef VRDMA_HAVE_FILL_RES_SRQ_ENTRY
 	.fill_res_srq_entry = vrdma_fill_res_srq_entry,
 #endif

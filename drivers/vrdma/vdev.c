@@ -47,6 +47,7 @@
 #include "audit.h"
 #include "counters.h"
 #include "phys.h"
+#include "pt.h"
 #include "res.h"
 #include "vdev.h"
 #include "verbs.h"
@@ -225,6 +226,13 @@ void vrdma_dev_kill(struct vrdma_dev *vdev)
 	if (vdev->dead)
 		goto out;
 	vdev->dead = true;
+	if (vdev->pt) {
+		/* Mappings of the physical queues first, without the gate. */
+		up_write(&vdev->gate);
+		vrdma_pt_revoke(vdev);
+		down_write(&vdev->gate);
+		vrdma_pt_kill(vdev);
+	}
 	mutex_lock(&vdev->obj_lock);
 	for (type = 0; type < VRDMA_OBJ_NR; type++) {
 		list_for_each_entry(obj, &vdev->objs, node) {
@@ -569,6 +577,7 @@ static void vrdma_dealloc_driver(struct ib_device *ibdev)
 	xa_destroy(&vdev->ahs);
 	xa_destroy(&vdev->srqs);
 	vrdma_dev_release_ndev(vdev);
+	vrdma_pt_dev_free(vdev);
 	vrdma_phys_detach(vdev->phys);
 	vrdma_phys_put(vdev->phys);
 	vrdma_counters_cleanup(vdev);
@@ -710,7 +719,7 @@ int vrdma_dev_create(const struct vrdma_dev_params *params,
 	struct ib_device *ibdev;
 	int ret;
 
-	if (params->vni > VRDMA_VNI_MAX)
+	if (params->vni > VRDMA_VNI_MAX || !vrdma_pt_mode_valid(params->mode))
 		return -EINVAL;
 
 	ret = vrdma_phys_attach(params->phys);
@@ -738,6 +747,7 @@ int vrdma_dev_create(const struct vrdma_dev_params *params,
 		vdev->limits.max_mr = READ_ONCE(default_max_mr);
 	if (!vdev->limits.max_pinned)
 		vdev->limits.max_pinned = READ_ONCE(default_max_pinned);
+	vdev->mode = params->mode;
 	spin_lock_init(&vdev->ndev_lock);
 	vdev->ndev = params->ndev;
 	netdev_hold(params->ndev, &vdev->ndev_tracker, GFP_KERNEL);
@@ -767,8 +777,20 @@ int vrdma_dev_create(const struct vrdma_dev_params *params,
 			    params->ndev->dev_addr);
 	ibdev->uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
 				  BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
+	/* The first ops given win: passthrough ones, then the shadow ones. */
+	if (vdev->mode == VRDMA_DEV_MODE_PASSTHROUGH)
+		ib_set_device_ops(ibdev, &vrdma_pt_ops);
 	ib_set_device_ops(ibdev, &vrdma_dev_ops);
 	vrdma_res_init(vdev);
+	if (vdev->mode == VRDMA_DEV_MODE_PASSTHROUGH) {
+		ret = vrdma_pt_dev_init(vdev);
+		if (ret) {
+			vrdma_dev_release_ndev(vdev);
+			vrdma_phys_put(vdev->phys);
+			ib_dealloc_device(ibdev);
+			goto err_detach;
+		}
+	}
 
 	INIT_IB_EVENT_HANDLER(&vdev->phys_handler, vdev->pdev,
 			      vrdma_phys_event);

@@ -21,6 +21,7 @@ struct vrdma_phys;
  * @limits: resource limits
  * @net: in exclusive netns mode, the namespace the device is born in
  *	(NULL: init_net); the caller holds a reference and @ndev is in it
+ * @mode: enum vrdma_dev_mode (uapi): shadow or passthrough
  */
 struct vrdma_dev_params {
 	const char *name;
@@ -29,6 +30,7 @@ struct vrdma_dev_params {
 	u32 vni;
 	struct vrdma_limits limits;
 	struct net *net;
+	u32 mode;
 };
 
 int vrdma_dev_create(const struct vrdma_dev_params *params,

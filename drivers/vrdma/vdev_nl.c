@@ -203,7 +203,8 @@ static int vrdma_nl_dev_fill(struct sk_buff *skb, struct vrdma_dev *vdev,
 	    nla_put_u32(skb, VRDMA_A_DEV_MAX_CQ, vdev->limits.max_cq) ||
 	    nla_put_u32(skb, VRDMA_A_DEV_MAX_MR, vdev->limits.max_mr) ||
 	    nla_put_u64_64bit(skb, VRDMA_A_DEV_MAX_PINNED,
-			      vdev->limits.max_pinned, VRDMA_A_DEV_PAD))
+			      vdev->limits.max_pinned, VRDMA_A_DEV_PAD) ||
+	    nla_put_u32(skb, VRDMA_A_DEV_MODE, vdev->mode))
 		return -EMSGSIZE;
 
 	ndev = vrdma_dev_netdev(vdev);
@@ -352,6 +353,7 @@ static int vrdma_nl_dev_new_parse(struct genl_info *info, char *name,
 			.max_pinned = tb[VRDMA_A_DEV_MAX_PINNED] ?
 				nla_get_u64(tb[VRDMA_A_DEV_MAX_PINNED]) : 0,
 		},
+		.mode = vrdma_nl_u32(info, VRDMA_A_DEV_MODE),
 	};
 	return 0;
 }
@@ -373,6 +375,9 @@ int vrdma_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = vrdma_dev_create(&params, &vdev);
 	if (ret == -EEXIST || ret == -ENFILE)
 		NL_SET_ERR_MSG(info->extack, "device name in use");
+	else if (ret == -EOPNOTSUPP)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VRDMA_A_DEV_MODE],
+				    "the physical device cannot serve passthrough devices (no user verbs)");
 	else if (ret)
 		NL_SET_ERR_MSG(info->extack, "cannot create the device");
 	if (ret)

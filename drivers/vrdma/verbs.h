@@ -54,6 +54,7 @@ struct vrdma_gsi;
 struct vrdma_phys;
 struct vrdma_srq;
 struct vrdma_stats;
+struct vrdma_pt_dev;
 struct vrdma_tun;
 
 /* rxe user ABI version (RXE_UVERBS_ABI_VERSION, private to rxe). */
@@ -173,6 +174,8 @@ struct vrdma_limits {
  * @owner: "vrdma:<name>", the owner ib_core's resource tracking shows for
  *	the device's physical objects (vrdma_dev_owner())
  * @owner_set: @owner is written (once, release/acquire)
+ * @mode: enum vrdma_dev_mode (uapi), fixed at creation
+ * @pt: passthrough state (pt.c), NULL for a shadow device
  */
 struct vrdma_dev {
 	struct ib_device ibdev;
@@ -221,6 +224,8 @@ struct vrdma_dev {
 	struct vrdma_stats __percpu *stats;
 	char owner[IB_DEVICE_NAME_MAX + 8];
 	bool owner_set;
+	u32 mode;
+	struct vrdma_pt_dev *pt;
 };
 
 static inline struct vrdma_dev *to_vdev(struct ib_device *ibdev)
@@ -835,6 +840,17 @@ struct ib_mr *vrdma_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 				u64 iova, int access, struct ib_udata *udata);
 int vrdma_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
 struct ib_mr *vrdma_get_dma_mr(struct ib_pd *ibpd, int access);
+/* The registration policy and limits, shared with passthrough MRs (pt.c). */
+/*
+ * Access flags that are dropped: hints, and memory window binding (the
+ * device has no memory windows, max_mw is 0: there is nothing to bind).
+ */
+#define VRDMA_MR_ACCESS_HINTS	(IB_ACCESS_OPTIONAL | IB_ACCESS_HUGETLB | \
+				 IB_ACCESS_MW_BIND)
+int vrdma_mr_check_access(struct vrdma_dev *vdev, int access);
+u64 vrdma_mr_span(unsigned int page_off, u64 length);
+bool vrdma_mr_quota_get(struct vrdma_dev *vdev, u64 bytes);
+void vrdma_mr_quota_put(struct vrdma_dev *vdev, u64 bytes);
 
 /* cq.c */
 int vrdma_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
@@ -853,6 +869,9 @@ int vrdma_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 int vrdma_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
 void vrdma_qp_set_error(struct vrdma_qp *qp);
 struct vrdma_qp *vrdma_host_qp_rcu(struct ib_device *pdev, u32 qpn);
+int vrdma_qp_translate(struct vrdma_dev *vdev, const struct ib_qp_attr *attr,
+		       int mask, struct ib_qp_attr *pattr, int *pmask,
+		       bool *local);
 struct vrdma_qp *vrdma_ud_qp_rcu(struct ib_device *pdev, u32 qpn);
 
 /* post.c */

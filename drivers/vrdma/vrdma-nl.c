@@ -56,7 +56,7 @@ static const struct nla_policy vrdma_phys_set_nl_policy[VRDMA_A_PHYS_NAME + 1] =
 };
 
 /* VRDMA_CMD_DEV_NEW - do */
-static const struct nla_policy vrdma_dev_new_nl_policy[VRDMA_A_DEV_MAX_PINNED + 1] = {
+static const struct nla_policy vrdma_dev_new_nl_policy[VRDMA_A_DEV_MODE + 1] = {
 	[VRDMA_A_DEV_NAME] = { .type = NLA_NUL_STRING, .len = 63, },
 	[VRDMA_A_DEV_NETNS_PID] = { .type = NLA_U32, },
 	[VRDMA_A_DEV_NETNS_FD] = { .type = NLA_S32, },
@@ -67,6 +67,7 @@ static const struct nla_policy vrdma_dev_new_nl_policy[VRDMA_A_DEV_MAX_PINNED + 
 	[VRDMA_A_DEV_MAX_CQ] = { .type = NLA_U32, },
 	[VRDMA_A_DEV_MAX_MR] = { .type = NLA_U32, },
 	[VRDMA_A_DEV_MAX_PINNED] = { .type = NLA_U64, },
+	[VRDMA_A_DEV_MODE] = NLA_POLICY_MAX(NLA_U32, 1),
 };
 
 /* VRDMA_CMD_DEV_DEL - do */
@@ -196,7 +197,7 @@ const struct genl_split_ops vrdma_nl_ops[22] = {
 		.cmd		= VRDMA_CMD_DEV_NEW,
 		.doit		= vrdma_nl_dev_new_doit,
 		.policy		= vrdma_dev_new_nl_policy,
-		.maxattr	= VRDMA_A_DEV_MAX_PINNED,
+		.maxattr	= VRDMA_A_DEV_MODE,
 		.flags		= GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{

@@ -20,6 +20,20 @@ enum vrdma_map_flags {
 	VRDMA_MAP_FLAGS_LOCAL = 1,
 };
 
+/**
+ * enum vrdma_dev_mode - How a virtual device carries out the verbs of its user
+ *   objects.
+ * @VRDMA_DEV_MODE_SHADOW: The kernel copies, validates and posts every work
+ *   request (all QP types).
+ * @VRDMA_DEV_MODE_PASSTHROUGH: The application's provider drives the physical
+ *   RNIC's queues directly (RC, UC and SRQ only); vrdma keeps the control
+ *   path.
+ */
+enum vrdma_dev_mode {
+	VRDMA_DEV_MODE_SHADOW,
+	VRDMA_DEV_MODE_PASSTHROUGH,
+};
+
 #define VRDMA_REPL_NAME_LEN	32
 #define VRDMA_REPL_MAX_MEMBERS	8
 #define VRDMA_REPL_WRITE_MAX	65536
@@ -152,6 +166,7 @@ enum {
 	VRDMA_A_DEV_MAX_PINNED,
 	VRDMA_A_DEV_PAD,
 	VRDMA_A_DEV_STAT,
+	VRDMA_A_DEV_MODE,
 
 	__VRDMA_A_DEV_MAX,
 	VRDMA_A_DEV_MAX = (__VRDMA_A_DEV_MAX - 1)
