@@ -19,6 +19,7 @@ const char dev_usage[] =
 	"Usage: " PROG " [ -s ] dev [ show [ NAME ] ]      (-s: with its counters)\n"
 	"       " PROG " dev add NAME netns NETNS netdev IFNAME [ phys PHYSDEV ] [ vni VNI ]\n"
 	"                    [ max-qp N ] [ max-cq N ] [ max-mr N ] [ max-pinned BYTES[K|M|G|T] ]\n"
+	"                    [ mode { shadow | passthrough } ]\n"
 	"       " PROG " dev del NAME\n"
 	"where  NETNS := { PID | NAME | PATH }   (NAME as under " NETNS_RUN_DIR ")\n"
 	"       VNI := 0-" STRINGIFY(VRDMA_VNI_MAX) "\n";
@@ -38,6 +39,7 @@ static const char *const dev_attr_names[VRDMA_A_DEV_MAX + 1] = {
 	[VRDMA_A_DEV_MAX_CQ]		= "max-cq",
 	[VRDMA_A_DEV_MAX_MR]		= "max-mr",
 	[VRDMA_A_DEV_MAX_PINNED]	= "max-pinned",
+	[VRDMA_A_DEV_MODE]		= "mode",
 };
 
 static const struct nl_policy dev_policy[VRDMA_A_DEV_MAX + 1] = {
@@ -53,6 +55,13 @@ static const struct nl_policy dev_policy[VRDMA_A_DEV_MAX + 1] = {
 	[VRDMA_A_DEV_MAX_MR]		= { MNL_TYPE_U32 },
 	[VRDMA_A_DEV_MAX_PINNED]	= { MNL_TYPE_U64 },
 	[VRDMA_A_DEV_STAT]		= { MNL_TYPE_NESTED },
+	[VRDMA_A_DEV_MODE]		= { MNL_TYPE_U32 },
+};
+
+/* enum vrdma_dev_mode, as the words of "mode". */
+static const char *const dev_modes[] = {
+	[VRDMA_DEV_MODE_SHADOW]		= "shadow",
+	[VRDMA_DEV_MODE_PASSTHROUGH]	= "passthrough",
 };
 
 /*
@@ -125,6 +134,14 @@ static int dev_show_cb(const struct nlmsghdr *nlh, void *data)
 	if (tb[VRDMA_A_DEV_PHYS])
 		out_str(o, "phys", NULL,
 			mnl_attr_get_str(tb[VRDMA_A_DEV_PHYS]));
+	if (tb[VRDMA_A_DEV_MODE]) {
+		uint32_t mode = mnl_attr_get_u32(tb[VRDMA_A_DEV_MODE]);
+
+		if (mode < ARRAY_SIZE(dev_modes))
+			out_str(o, "mode", NULL, dev_modes[mode]);
+		else
+			out_u32(o, "mode", NULL, mode);
+	}
 	if (tb[VRDMA_A_DEV_VNI]) {
 		vni = mnl_attr_get_u32(tb[VRDMA_A_DEV_VNI]);
 		/* VNI 0 (no tenant) is noise, except in JSON and details. */
@@ -193,6 +210,7 @@ enum {
 	DEV_ADD_MAX_CQ,
 	DEV_ADD_MAX_MR,
 	DEV_ADD_MAX_PINNED,
+	DEV_ADD_MODE,
 };
 
 static const struct vrd_word dev_add_words[] = {
@@ -204,6 +222,7 @@ static const struct vrd_word dev_add_words[] = {
 	[DEV_ADD_MAX_CQ]	= { "max-cq" },
 	[DEV_ADD_MAX_MR]	= { "max-mr" },
 	[DEV_ADD_MAX_PINNED]	= { "max-pinned" },
+	[DEV_ADD_MODE]		= { "mode" },
 };
 
 /* The limit keywords, in the order of their attributes. */
@@ -287,6 +306,15 @@ static int dev_new(struct vrd *vrd, const char *name, const char **vals,
 					 vals[DEV_ADD_MAX_PINNED]);
 		mnl_attr_put_u64(nlh, VRDMA_A_DEV_MAX_PINNED, bytes);
 	}
+	if (vals[DEV_ADD_MODE]) {
+		for (i = 0; i < ARRAY_SIZE(dev_modes); i++)
+			if (!strcmp(vals[DEV_ADD_MODE], dev_modes[i]))
+				break;
+		if (i == ARRAY_SIZE(dev_modes))
+			return vrd_usage(vrd, "dev add: invalid mode '%s' (shadow or passthrough)",
+					 vals[DEV_ADD_MODE]);
+		mnl_attr_put_u32(nlh, VRDMA_A_DEV_MODE, i);
+	}
 
 	return vrd_nl_run(vrd, nlh, dev_new_cb, reply, dev_attr_names);
 }
@@ -332,7 +360,7 @@ static int dev_add_move(struct vrd *vrd, struct nl *rdma, const char *name,
 	return VRD_FAIL;
 }
 
-/* dev add NAME netns NETNS netdev IFNAME [ phys PHYSDEV ] [ vni VNI ] */
+/* dev add NAME netns NETNS netdev IFNAME [ phys PHYSDEV ] [ vni VNI ] ... */
 static int dev_add(struct vrd *vrd)
 {
 	const char *vals[ARRAY_SIZE(dev_add_words)];
