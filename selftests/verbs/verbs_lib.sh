@@ -131,12 +131,13 @@ ct_gid_index() {
 }
 
 # vdev_add NAME CT H [VNI]: virtual device NAME for container CT on host H's
-# RNIC; waits until the container sees it with a GID of its IPv4 address.
+# RNIC (of mode $VDEV_MODE when set); waits until the container sees it
+# with a GID of its IPv4 address.
 vdev_add() {
 	local name=$1 ct=$2 h=$3 vni=${4:-0} addr
 	addr=$(in_ct "$ct" ip -4 -o addr show dev eth0 | awk '{ sub("/.*", "", $4); print $4 }')
-	"$VRDMACTL" dev add "$name" netns "$ct" netdev eth0 phys "$(host_dev "$h")" vni "$vni" ||
-		return 1
+	"$VRDMACTL" dev add "$name" netns "$ct" netdev eth0 phys "$(host_dev "$h")" vni "$vni" \
+		${VDEV_MODE:+mode "$VDEV_MODE"} || return 1
 	defer "$VRDMACTL" dev del "$name"
 	wait_for 20 ct_gid_index "$ct" "$name" "$addr" ||
 		{ echo "# $name: no RoCE v2 GID of $addr in $ct"; return 1; }
