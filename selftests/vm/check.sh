@@ -356,7 +356,7 @@ judge() {
 	touch "$tlog" "$clog"
 	tr -d '\r' < "$tlog" > "$tlog.txt"
 
-	local subfail=()
+	local subfail=() recent=()
 	while IFS= read -r line; do
 		case "$line" in
 		"ok "*|"not ok "*)
@@ -372,11 +372,21 @@ judge() {
 			fi
 			# Its failed checks, for the summary at the end.
 			[ "$res" = ok ] || failures+=("${subfail[@]}")
-			subfail=()
+			subfail=() recent=()
 			reported=$((reported + 1))
 			;;
-		"# not ok "*|"# # not ok "*) echo "$line"; subfail+=("  $line") ;;
-		"#"*) echo "$line" ;;
+		"# not ok "*|"# # not ok "*)
+			echo "$line"
+			# With the diagnostics printed just before it.
+			subfail+=("${recent[@]}" "  $line")
+			recent=()
+			;;
+		"# ok "*|"# # ok "*) echo "$line"; recent=() ;;
+		"#"*)
+			echo "$line"
+			recent+=("    ${line:0:200}")
+			[ "${#recent[@]}" -le 3 ] || recent=("${recent[@]:1}")
+			;;
 		esac
 	done < "$tlog.txt"
 
