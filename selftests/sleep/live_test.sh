@@ -36,7 +36,7 @@ defer rm -rf "$D"
 HOSTS=(s1 s2 s3)
 S2=$(snet_addr 2)
 
-ktap_plan 17
+ktap_plan 18
 
 vrdma_load || { ktap_fail "vrdma loads"; ktap_finish; }
 snet_reset
@@ -112,11 +112,15 @@ fi
 # s1 hears s2 again (the MANAGE filter stays).
 tc filter del dev s1-p egress pref 11
 ktap_check "s1 hears s2 again: it no longer manages s2" wait_for 10 kpeer_free s1 "$S2"
+reclaimed() { [ "$(log_count s2 "$D" reclaimed peer s1)" -ge 1 ]; }
+ktap_check "the claim ended: s2 announced its address once more (the last word)" \
+	wait_for 5 reclaimed
 own() { neigh_owned cl s2 && neigh_owned s3 s2 && [ -n "$(neigh_mac cl "$S2")" ]; }
 if wait_for 10 own; then
 	ktap_ok "s2 reclaimed its address: the client's and s3's ARP entries are s2's MAC"
 else
-	ktap_diag "$(own)"
+	ktap_diag "$(grep -v '"hello"' "$D/s2.log" | tail -n 4)"
+	ktap_diag "s2 is $(ns_mac s2), s1 is $(ns_mac s1); cl: $(ip -n cl neigh show "$S2" dev eth0); s3: $(ip -n s3 neigh show "$S2" dev eth0)"
 	ktap_fail "s2 reclaimed its address: the client's and s3's ARP entries are s2's MAC"
 fi
 ktap_check "a connection from the client lands on s2" tcp_lands cl "$S2" 8080

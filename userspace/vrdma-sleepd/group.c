@@ -526,6 +526,7 @@ static void reclaim(struct sleepd *sd, const struct peer *by, int64_t now)
 {
 	if (sd->state != SELF_AWAKE && sd->state != SELF_INTENT)
 		return;
+	sd->claimer = by->info.id;
 	if (sd->reclaim_at && now - sd->reclaim_at < 1000)
 		return;
 	sd->reclaim_at = now;
@@ -536,13 +537,33 @@ static void reclaim(struct sleepd *sd, const struct peer *by, int64_t now)
 	sd->garp_at = now + 1100;
 }
 
+/*
+ * The claim on us ended (the claimer's RELEASE, or a HELLO of its that no
+ * longer lists us): the claimer stopped answering for our addresses, but
+ * its module's last answers may have come after our announcements and
+ * moved a neighbour to its MAC again.  Have the last word: announce our
+ * addresses once more now and after the neighbours' locktime.
+ */
+static void reclaim_done(struct sleepd *sd, const struct peer *by,
+			 int64_t now)
+{
+	if (!sd->claimer || sd->claimer != by->info.id)
+		return;
+	sd->claimer = 0;
+	if (sd->state != SELF_AWAKE && sd->state != SELF_INTENT)
+		return;
+	logp(sd, LOG_INFO, "reclaimed", by, NULL, NULL, NULL, 0);
+	net_announce_self(sd);
+	sd->garp_at = now + 1100;
+}
+
 /* ------------------------------------------------------------------ */
 /* Receiving                                                            */
 
 static void rx_hello(struct sleepd *sd, struct peer *p, struct msg *msg,
 		     int64_t now)
 {
-	bool was_known = p->known, listed;
+	bool was_known = p->known, claims_us = false, listed;
 	int i, j;
 
 	memcpy(&p->info, &msg->info, sizeof(p->info));
@@ -573,6 +594,7 @@ static void rx_hello(struct sleepd *sd, struct peer *p, struct msg *msg,
 
 		if (msg->manages[i] == sd->self.id) {
 			reclaim(sd, p, now);
+			claims_us = true;
 			continue;
 		}
 		s = peer_get(sd, msg->manages[i], now);
@@ -593,6 +615,8 @@ static void rx_hello(struct sleepd *sd, struct peer *p, struct msg *msg,
 			kernel_sync_peer(sd, s, false);
 		}
 	}
+	if (!claims_us)
+		reclaim_done(sd, p, now);
 	kernel_sync_peer(sd, p, false);
 }
 
@@ -718,6 +742,10 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 			claim(sd, s, p, now, true);
 		break;
 	case MSG_RELEASE:
+		if (msg.subject == sd->self.id) {
+			reclaim_done(sd, p, now);
+			break;
+		}
 		s = peer_find(sd, msg.subject);
 		if (s && s->manager == p->info.id) {
 			unmanaged(s, now);

@@ -300,6 +300,7 @@ struct sleepd {
 	int64_t intent_deadline, intent_at, next_intent_tx;
 	uint64_t intent_nonce;
 	int64_t reclaim_at;		/* our last answer to a claim on us */
+	uint32_t claimer;		/* who claims us while awake, 0: nobody */
 	int64_t resume_at;		/* test mode: woken, resuming */
 	int64_t garp_at;		/* our own second announcement */
 	int64_t sleep_retry_at;
