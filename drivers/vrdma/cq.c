@@ -78,7 +78,7 @@ static void vrdma_pcq_destroy(struct vrdma_cq *cq)
 		return;
 	/* Waits for a poll in progress; none starts afterwards. */
 	irq_poll_disable(&cq->iop);
-	/* No arming after this (vrdma_req_notify_cq() checks under the lock). */
+	/* No arming after this: polls arm it, and they are over. */
 	spin_lock_bh(&cq->arm_lock);
 	cq->pcq = NULL;
 	spin_unlock_bh(&cq->arm_lock);
@@ -89,28 +89,41 @@ static void vrdma_pcq_destroy(struct vrdma_cq *cq)
 /*
  * Solicited-only arming.  struct ib_wc does not say whether a receive was
  * solicited: the only way a physical device tells is by calling the
- * completion handler of a CQ armed with IB_CQ_SOLICITED.  So a virtual CQ
- * with a completion channel arms its physical CQ the way the application
- * armed the virtual one:
+ * completion handler of a CQ armed with IB_CQ_SOLICITED.  So the physical
+ * CQ of a virtual CQ with a completion channel is armed for solicited
+ * completions (IB_CQ_SOLICITED) whenever the virtual CQ is not armed for
+ * any completion, and for any completion (IB_CQ_NEXT_COMP) while it is.
+ * A receive polled while a solicited-only arming is in force, has been
+ * since before the receive arrived (not re-armed reporting missed events:
+ * @cq->rx_unknown) and has not fired was not solicited; the handler
+ * running for it means a solicited completion arrived (or an error), and
+ * the virtual CQ is signalled once the physical one is drained.
  *
- *  - armed for any completion: IB_CQ_NEXT_COMP;
- *  - armed for solicited completions only: IB_CQ_SOLICITED.  A receive
- *    polled while that arming is in force (and no other) was not
- *    solicited; the handler running for it means a solicited completion
- *    arrived (or an error), and the virtual CQ is signalled once the
- *    physical one is drained;
- *  - not armed: not at all.  Some devices (rxe) cannot narrow an arming
- *    for any completion to a solicited one, so none may be left behind
- *    for the application's next solicited-only arming.
+ * A device cannot narrow or withdraw an arming (rxe keeps one for any
+ * completion until a completion fires it, through any later
+ * solicited-only arming), and one for any completion left behind fires
+ * for the next unsolicited receive while the application waits for a
+ * solicited one.  So it is armed only at the end of a poll that drained
+ * the physical CQ, never while the poll may have missed a completion (a
+ * handler ran, or the application armed the virtual CQ, since the poll
+ * began: @cq->kicked; the poll runs again instead), and no arming still
+ * in force (@cq->parm) is repeated: a repeated arming reports as missed
+ * the completions that arrived while the first one was in force, which
+ * would make receives known not to be solicited unknown again.
  *
- * In the last two cases the completions the handler does not announce
- * are polled by @cq->timer (and on every arming), every
+ * While no arming for any completion is in force, the completions the
+ * handler does not announce are polled by @cq->timer, every
  * VRDMA_CQ_POLL_MIN_US while it finds some, slowing down to
- * VRDMA_CQ_POLL_MAX_US when it finds none;
- * a receive whose solicitation is unknown (one that arrived while no
- * solicited-only arming was in force) counts as solicited: an extra
- * event, never a lost one.  A CQ without a completion channel has no use
- * for its arming: its physical CQ is always armed for any completion.
+ * VRDMA_CQ_POLL_MAX_US when it finds none.  A receive whose solicitation
+ * is unknown counts as solicited: an extra event, never a lost one.  That
+ * is a receive that arrived between a handler's run and the re-arming
+ * after it, or one polled after an arming for any completion that
+ * outlived its virtual arming: the arming raced with a completion (which
+ * it reported missed), or a completion vrdma made itself (a flush, an
+ * invalid work request) used the virtual arming up.
+ *
+ * A CQ without a completion channel has no use for its arming: its
+ * physical CQ is always armed for any completion.
  */
 #define VRDMA_CQ_POLL_MIN_US	200
 #define VRDMA_CQ_POLL_MAX_US	4000
@@ -125,40 +138,44 @@ static enum hrtimer_restart vrdma_cq_timer_fn(struct hrtimer *timer)
 
 /**
  * vrdma_pcq_arm() - arm the physical CQ as the virtual CQ's arming needs
- * @cq: the virtual CQ; its physical CQ is drained
+ * @cq: the virtual CQ; its physical CQ was just drained by vrdma_pcq_poll()
+ *	(or is new)
  *
  * Context: softirq, or bottom halves disabled; @cq->arm_lock held.
  */
 void vrdma_pcq_arm(struct vrdma_cq *cq)
 {
 	u8 notify = READ_ONCE(cq->notify);
-	enum ib_cq_notify_flags flags;
-	int want;
+	int want, in, need;
 
 	lockdep_assert_held(&cq->arm_lock);
-	if (!cq->events || notify == IB_CQ_NEXT_COMP) {
-		want = VRDMA_PARM_NEXT;
-		flags = IB_CQ_NEXT_COMP;
-	} else if (notify == IB_CQ_SOLICITED) {
-		want = VRDMA_PARM_SOL;
-		flags = IB_CQ_SOLICITED;
-	} else {
-		want = 0;
-	}
-	if (want) {
+	want = !cq->events || notify == IB_CQ_NEXT_COMP ? VRDMA_PARM_NEXT :
+							   VRDMA_PARM_SOL;
+	/*
+	 * The handler sets @kicked before it consumes @parm: an arming seen
+	 * consumed here is seen kicked too, and left to the poll it queued.
+	 */
+	in = atomic_read(&cq->parm);
+	smp_rmb();	/* @parm before @kicked, see vrdma_pcq_comp_handler() */
+	if (atomic_read(&cq->kicked))
+		return;
+	/* One for any completion in force fires for solicited ones too. */
+	need = in & VRDMA_PARM_NEXT ? 0 : want & ~in;
+	if (need) {
 		/*
 		 * Published before the arming, whose handler may run at once
 		 * on another CPU and consume it (atomic_xchg() there).
 		 */
-		atomic_or(want, &cq->parm);
+		atomic_or(need, &cq->parm);
 		smp_mb__after_atomic();	/* parm before the device's arming */
-		if (ib_req_notify_cq(cq->pcq, flags |
+		if (ib_req_notify_cq(cq->pcq, (need == VRDMA_PARM_NEXT ?
+					       IB_CQ_NEXT_COMP : IB_CQ_SOLICITED) |
 				     IB_CQ_REPORT_MISSED_EVENTS) > 0) {
 			/*
-			 * Completions that arrived before this arming: whether
-			 * they were solicited is unknown.
+			 * Completions that arrived since the poll drained the
+			 * physical CQ: whether they were solicited is unknown.
 			 */
-			atomic_andnot(VRDMA_PARM_SOL, &cq->parm);
+			cq->rx_unknown = true;
 			irq_poll_sched(&cq->iop);
 		}
 	}
@@ -567,8 +584,10 @@ out_leave:
  *
  * Arms the CQ: the next completion (or the next solicited or unsuccessful
  * one) calls the completion handler.  An arming for any completion is not
- * narrowed by a later solicited-only one.  An application that arms a CQ
- * has probably just posted receives: the receive rings are scanned.
+ * narrowed by a later solicited-only one.  The physical CQ's arming
+ * follows at the end of a poll of it (vrdma_pcq_arm()), which this
+ * queues.  An application that arms a CQ has probably just posted
+ * receives: the receive rings are scanned.
  *
  * Context: any.
  * Return: 1 if IB_CQ_REPORT_MISSED_EVENTS is set and the ring is not
@@ -591,13 +610,9 @@ int vrdma_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
 	if (cq->kernel)
 		return ret;
 
-	/* The physical CQ's arming follows (see vrdma_pcq_arm()). */
-	if (cq->events) {
-		spin_lock_bh(&cq->arm_lock);
-		if (cq->pcq)
-			vrdma_pcq_arm(cq);
-		spin_unlock_bh(&cq->arm_lock);
-	}
+	/* Drain the physical CQ, then arm it (see vrdma_pcq_arm()). */
+	if (cq->events)
+		vrdma_pcq_kick(cq);
 
 	/* Not under cq->lock, which nests inside rq->lock. */
 	vrdma_dev_rq_kick(cq->vdev);

@@ -1415,13 +1415,19 @@ int vrdma_pcq_poll(struct irq_poll *iop, int budget)
 
 	/* Polling and arming exclude each other: see vrdma_pcq_arm(). */
 	spin_lock(&cq->arm_lock);
+	/* Kicks from now on are this poll's to see (full barrier). */
+	atomic_xchg(&cq->kicked, 0);
 	while (done < budget) {
 		n = ib_poll_cq(cq->pcq, min_t(int, ARRAY_SIZE(wcs),
 					      budget - done), wcs);
 		if (n <= 0)
 			break;
-		/* Only a solicited-only arming in force says "not solicited". */
-		cq->rx_unsol = atomic_read(&cq->parm) == VRDMA_PARM_SOL;
+		/*
+		 * Only a solicited-only arming in force since before these
+		 * arrived, and not fired, says "not solicited".
+		 */
+		cq->rx_unsol = !cq->rx_unknown &&
+			       atomic_read(&cq->parm) == VRDMA_PARM_SOL;
 		rcu_read_lock();
 		for (i = 0; i < n; i++)
 			vrdma_handle_wc(cq, &wcs[i]);
@@ -1433,13 +1439,48 @@ int vrdma_pcq_poll(struct irq_poll *iop, int budget)
 	cq->timer_us = done ? 0 : cq->timer_us * 2;
 
 	if (done < budget) {
+		cq->rx_unknown = false;
 		irq_poll_complete(iop);
 		if (atomic_xchg(&cq->sol_fired, 0))
 			vrdma_cq_solicited_event(cq);
-		vrdma_pcq_arm(cq);
+		/*
+		 * A kick during this poll found it scheduled: poll again for
+		 * what it announced rather than arm (vrdma_pcq_arm()).
+		 */
+		smp_mb();	/* irq_poll_complete() before reading @kicked */
+		if (atomic_read(&cq->kicked))
+			irq_poll_sched(iop);
+		else
+			vrdma_pcq_arm(cq);
 	}
 	spin_unlock(&cq->arm_lock);
 	return done;
+}
+
+/**
+ * vrdma_pcq_kick() - poll a physical CQ soon, and arm it only after that
+ * @cq: the virtual CQ
+ *
+ * Context: any.
+ */
+void vrdma_pcq_kick(struct vrdma_cq *cq)
+{
+	/* Seen by a poll under way, before it arms (vrdma_pcq_poll()). */
+	atomic_set(&cq->kicked, 1);
+	smp_mb__after_atomic();	/* @kicked before irq_poll_sched() */
+
+	/*
+	 * Software RNICs call the handler from process context (rxe's work
+	 * items): a softirq raised there would wait for ksoftirqd.  Run it
+	 * when bottom halves are enabled again, right here, instead.
+	 */
+	if (in_interrupt() || irqs_disabled()) {
+		irq_poll_sched(&cq->iop);
+		return;
+	}
+	local_bh_disable();
+	irq_poll_sched(&cq->iop);
+	local_bh_enable();
 }
 
 /**
@@ -1451,22 +1492,12 @@ void vrdma_pcq_comp_handler(struct ib_cq *pcq, void *cq_context)
 {
 	struct vrdma_cq *cq = cq_context;
 
+	/* Kicked before the arming is seen consumed (vrdma_pcq_arm()). */
+	atomic_set(&cq->kicked, 1);
 	/* The arming that fired is consumed; was it solicited-only? */
 	if (atomic_xchg(&cq->parm, 0) == VRDMA_PARM_SOL)
 		atomic_set(&cq->sol_fired, 1);
-
-	/*
-	 * Software RNICs call this from process context (rxe's work items):
-	 * a softirq raised there would wait for ksoftirqd.  Run it when
-	 * bottom halves are enabled again, right here, instead.
-	 */
-	if (in_interrupt() || irqs_disabled()) {
-		irq_poll_sched(&cq->iop);
-		return;
-	}
-	local_bh_disable();
-	irq_poll_sched(&cq->iop);
-	local_bh_enable();
+	vrdma_pcq_kick(cq);
 }
 
 /**

@@ -406,8 +406,13 @@ int vrdma_mr_read(struct vrdma_dev *vdev, struct vrdma_pd *pd, u32 lkey,
  * @parm: the armings of @pcq in force, VRDMA_PARM_* (cleared by @pcq's
  *	completion handler, which consumes them)
  * @sol_fired: @pcq's completion handler ran for a solicited-only arming
+ * @kicked: @pcq's completion handler ran, or @ibcq was armed, since the
+ *	last poll of @pcq began: a poll is on its way, and arming @pcq waits
+ *	for its end (vrdma_pcq_kick())
  * @arm_lock: serializes polling @pcq and arming it (softirq)
  * @rx_unsol: the receives being polled are not solicited (under @arm_lock)
+ * @rx_unknown: @pcq holds completions that may have arrived while no
+ *	solicited-only arming was in force (under @arm_lock)
  * @timer: polls @pcq while it is not armed for every completion
  * @timer_us: its period (under @arm_lock)
  * @srqs: SRQs whose receives may complete on @pcq (vrdma_cq_reserve_srq())
@@ -433,8 +438,10 @@ struct vrdma_cq {
 	bool events;
 	atomic_t parm;
 	atomic_t sol_fired;
+	atomic_t kicked;
 	spinlock_t arm_lock;		/* see above */
 	bool rx_unsol;
+	bool rx_unknown;
 	struct hrtimer timer;
 	u32 timer_us;
 	struct list_head srqs;
@@ -482,6 +489,7 @@ void vrdma_cq_unreserve_srq(struct vrdma_cq *cq, struct vrdma_srq *srq);
  */
 #define VRDMA_POLL_BUDGET	64
 void vrdma_pcq_comp_handler(struct ib_cq *pcq, void *cq_context);
+void vrdma_pcq_kick(struct vrdma_cq *cq);
 void vrdma_pcq_event(struct ib_event *event, void *cq_context);
 int vrdma_pcq_poll(struct irq_poll *iop, int budget);
 
