@@ -45,6 +45,9 @@ PKGS=(
 	jq faketime libfaketime gnuplot-nox
 	# the control plane (vrdma-agent, CNI) and its tests, demo, benchmark
 	etcd-server etcd-client containernetworking-plugins openssl
+	# make bench: a communication library over verbs (UCX's ucx_perftest)
+	# and the profile of the data path
+	ucx-utils linux-perf
 )
 
 missing_pkgs() {
