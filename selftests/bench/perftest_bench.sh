@@ -13,7 +13,11 @@
 # ib_read_lat at 8 B (median and 99th percentile of one run).  A
 # communication library over verbs: UCX (ucx_perftest, UCP tag matching
 # latency p50 and p99 at 8 B, message rate at 64 B, bandwidth at 64 KiB,
-# on the rc_verbs transport; the transports UCX chose are logged).
+# UCX_TLS=rc_v: RC verbs, with UD for UCP's wire-up; the transports UCX
+# chose are logged).  UCP cannot wire up RC endpoints without UD (tcp
+# lacks the asynchronous callbacks an auxiliary transport needs, UCX
+# issue 4794) and passthrough devices refuse UD: there UCX is reported
+# "unsupported", not failed.
 # Each measurement runs ROUNDS times, the three set-ups in turn (native,
 # shadow, passthrough) within a round; the report gives the median of
 # each and the ratios shadow/native and passthrough/native, with the
@@ -60,9 +64,9 @@ if ! { ct shadow 1 1 vs11 && ct shadow 2 1 vs21 && ct passthrough 1 2 vp12 &&
 fi
 
 # Where each set-up's server and client run: netns ("" = init_net),
-# device, GID index, netdev, server address.
-declare -A SNS CNS SDEV CDEV SGID CGID SIF CIF SADDR
-SNS[native]='' CNS[native]='' SDEV[native]=rxe2 CDEV[native]=rxe1 SIF[native]=h2 CIF[native]=h1
+# device, GID index, server address.
+declare -A SNS CNS SDEV CDEV SGID CGID SADDR
+SNS[native]='' CNS[native]='' SDEV[native]=rxe2 CDEV[native]=rxe1
 SGID[native]=$(host_gid_index 2) CGID[native]=$(host_gid_index 1) SADDR[native]=$(host_addr 2)
 SNS[shadow]=c2_1 CNS[shadow]=c1_1 SDEV[shadow]=vs21 CDEV[shadow]=vs11
 SGID[shadow]=$(ct_gid_index c2_1 vs21 "$(ct_addr 2 1)")
@@ -70,7 +74,6 @@ CGID[shadow]=$(ct_gid_index c1_1 vs11 "$(ct_addr 1 1)") SADDR[shadow]=$(ct_addr 
 SNS[passthrough]=c2_2 CNS[passthrough]=c1_2 SDEV[passthrough]=vp22 CDEV[passthrough]=vp12
 SGID[passthrough]=$(ct_gid_index c2_2 vp22 "$(ct_addr 2 2)")
 CGID[passthrough]=$(ct_gid_index c1_2 vp12 "$(ct_addr 1 2)") SADDR[passthrough]=$(ct_addr 2 2)
-for s in shadow passthrough; do SIF[$s]=eth0 CIF[$s]=eth0; done
 for s in "${SETUPS[@]}"; do
 	echo "# $s: server ${SDEV[$s]} GID ${SGID[$s]} ${SNS[$s]:-init_net}," \
 		"client ${CDEV[$s]} GID ${CGID[$s]} ${CNS[$s]:-init_net}, to ${SADDR[$s]}"
@@ -115,23 +118,25 @@ perftest() {
 }
 
 # ucx SETUP ARGS...: the "Final:" line of ucx_perftest, "Final: iterations
-# p-ile avg overall MB/s-avg MB/s msg/s-avg msg/s".  UCP on rc_verbs, with
-# tcp (the container's or host's interface) for UCP's wire-up messages
-# only (UD, UCX's usual auxiliary transport, does not exist on passthrough
-# devices); no rendezvous (eager up to 64 KiB), no tcp RMA.  UCX's choice
-# of transports (ep_cfg, UCX_LOG_LEVEL=info) goes to the log, once per
-# set-up and test.
+# p-ile avg overall MB/s-avg MB/s msg/s-avg msg/s".  UCP on RC verbs with
+# UD for the wire-up (UCX_TLS=rc_v, UCX's alias), eager protocol only (no
+# rendezvous: up to 64 KiB).  UCX's choice of transports (ep_cfg,
+# UCX_LOG_LEVEL=info) goes to the log, once per set-up and test.  Returns
+# 2 when UCP finds no auxiliary transport (no UD).
 ucx() {
 	local s=$1 env
 	shift
-	env="UCX_TLS=rc_verbs,tcp UCX_RNDV_THRESH=inf UCX_TCP_PUT_ENABLE=n UCX_MAX_RNDV_RAILS=1"
+	env="UCX_TLS=rc_v UCX_RNDV_THRESH=inf"
 	# shellcheck disable=SC2086 # $env: words on purpose
-	server "$s" 13337 "$UCX_TMO" env $env UCX_NET_DEVICES="${SDEV[$s]}:1,${SIF[$s]}" \
+	server "$s" 13337 "$UCX_TMO" env $env UCX_NET_DEVICES="${SDEV[$s]}:1" \
 		UCX_IB_GID_INDEX="${SGID[$s]}" ucx_perftest -p 13337 || return 1
 	# shellcheck disable=SC2086
-	client "$s" "$UCX_TMO" env $env UCX_LOG_LEVEL=info \
-		UCX_NET_DEVICES="${CDEV[$s]}:1,${CIF[$s]}" UCX_IB_GID_INDEX="${CGID[$s]}" \
-		ucx_perftest "${SADDR[$s]}" -p 13337 "$@" || return 1
+	if ! client "$s" "$UCX_TMO" env $env UCX_LOG_LEVEL=info \
+		UCX_NET_DEVICES="${CDEV[$s]}:1" UCX_IB_GID_INDEX="${CGID[$s]}" \
+		ucx_perftest "${SADDR[$s]}" -p 13337 "$@"; then
+		grep -q 'no auxiliary transport' "$CLI_LOG" && return 2
+		return 1
+	fi
 	if ! grep -qxF "ucx $s $*" "$LOG"; then
 		echo "ucx $s $*" >> "$LOG"
 		grep -o 'ep_cfg.*' "$CLI_LOG" | sed 's/^/    /' >> "$LOG"
@@ -141,11 +146,12 @@ ucx() {
 
 # measure RUNNER "NAME FIELD"... -- ARGS...: ROUNDS rounds of the three
 # set-ups in turn, one run each; each NAME is the run's result line's awk
-# FIELD.  A set-up whose runner failed twice is not run again.
+# FIELD.  A set-up whose runner failed twice is not run again; one whose
+# runner returned 2 (cannot run there) is recorded "unsupported".
 failed=0
 declare -A FAILS
 measure() {
-	local runner=$1 r s line spec names=()
+	local runner=$1 r s line spec rc names=()
 	shift
 	while [ "$1" != -- ]; do names+=("$1"); shift; done
 	shift
@@ -155,7 +161,17 @@ measure() {
 				failed=$((failed + 1))
 				continue
 			fi
-			if ! line=$("$runner" "$s" "$@") || [ -z "$line" ]; then
+			line=$("$runner" "$s" "$@")
+			rc=$?
+			if [ $rc -eq 2 ]; then
+				echo "# ${names[0]%% *} $s: unsupported ($runner $*)"
+				for spec in "${names[@]}"; do
+					echo "${spec% *} $s $r unsupported" >> "$RAW"
+				done
+				FAILS[$runner.$s]=2
+				continue
+			fi
+			if [ $rc -ne 0 ] || [ -z "$line" ]; then
 				failed=$((failed + 1))
 				FAILS[$runner.$s]=$((${FAILS[$runner.$s]:-0} + 1))
 				echo "# ${names[0]%% *} $s round $r: failed ($runner $*)"
@@ -208,10 +224,14 @@ fi
 /usr/bin/python3 - "$RAW" "$OUT" "$ROUNDS" "$(uname -r)" <<'EOF'
 import json, math, statistics, sys
 raw, out, rounds, kernel = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-data = {}
+data, unsupported = {}, {}
 for line in open(raw):
     f = line.split()
     if len(f) != 4:
+        continue
+    if f[3] == "unsupported":
+        unsupported.setdefault(f[0], set()).add(f[1])
+        data.setdefault(f[0], {})
         continue
     try:
         v = float(f[3])
@@ -253,6 +273,8 @@ for name in sorted(data, key=key):
         t["passthrough_target"] = {"op": tg[0], "ratio": tg[1],
                                    "met": None if r is None else
                                    (r >= tg[1] if tg[0] == ">=" else r <= tg[1])}
+    if name in unsupported:
+        t["unsupported"] = sorted(unsupported[name])
     js["tests"][name] = t
 json.dump(js, open(out + "/perftest_bench.json", "w"), indent=1)
 
@@ -270,6 +292,8 @@ with open(out + "/perftest_bench.txt", "w") as f:
         if pt:
             tgt = "%s %.2f %s" % (pt["op"], pt["ratio"],
                                   {True: "met", False: "NOT met", None: "no figure"}[pt["met"]])
+        if t.get("unsupported"):
+            tgt += " (unsupported on %s)" % ", ".join(t["unsupported"])
         prec = 5
         f.write("%-24s %s %s %s %s %s  %s\n" % (name, num(m.get("native"), 10, prec),
                 num(m.get("shadow"), 10, prec), num(m.get("passthrough"), 10, prec),
