@@ -18,8 +18,8 @@
 # lacks the asynchronous callbacks an auxiliary transport needs, UCX
 # issue 4794) and passthrough devices refuse UD: there UCX is reported
 # "unsupported", not failed.
-# Each measurement runs ROUNDS times, the three set-ups in turn (native,
-# shadow, passthrough) within a round; the report gives the median of
+# Each measurement runs ROUNDS times, the three set-ups in turn within a
+# round (the order rotating from round to round); the report gives the median of
 # each and the ratios shadow/native and passthrough/native, with the
 # passthrough targets of issue 11.  Then, when perf works, a profile of
 # one shadow and one passthrough latency run: where the time goes.
@@ -145,18 +145,20 @@ ucx() {
 }
 
 # measure RUNNER "NAME FIELD"... -- ARGS...: ROUNDS rounds of the three
-# set-ups in turn, one run each; each NAME is the run's result line's awk
+# set-ups in turn (rotating), one run each; each NAME is the run's result line's awk
 # FIELD.  A set-up whose runner failed twice is not run again; one whose
 # runner returned 2 (cannot run there) is recorded "unsupported".
 failed=0
 declare -A FAILS
 measure() {
-	local runner=$1 r s line spec rc names=()
+	local runner=$1 r i s line spec rc names=()
 	shift
 	while [ "$1" != -- ]; do names+=("$1"); shift; done
 	shift
 	for ((r = 1; r <= ROUNDS; r++)); do
-		for s in "${SETUPS[@]}"; do
+		# the order rotates from round to round
+		for i in 0 1 2; do
+			s=${SETUPS[(r + i) % 3]}
 			if [ "${FAILS[$runner.$s]:-0}" -ge 2 ]; then
 				failed=$((failed + 1))
 				continue
