@@ -337,9 +337,10 @@ void vrdma_mr_kill(struct vrdma_mr *mr)
  * @ibmr: the virtual MR
  * @udata: driver data, or NULL
  *
- * Deregisters the physical MR, waits for writers of the region and unpins
- * its pages.  If the physical device refuses to deregister, the MR stays
- * intact and the error is returned.
+ * Deregisters the physical MR, moves the QPs whose outstanding sends use
+ * it to the error state (vrdma_sq_mr_gone()), waits for writers of the
+ * region and unpins its pages.  If the physical device refuses to
+ * deregister, the MR stays intact and the error is returned.
  *
  * Context: process context.
  * Return: 0 or the physical device's error.
@@ -368,6 +369,8 @@ int vrdma_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 			return err;
 		}
 		mr->pmr = NULL;
+		/* Sends still using it fail now (see there). */
+		vrdma_sq_mr_gone(vdev, mr->pd, ibmr->lkey);
 	}
 	vrdma_obj_del(vdev, &mr->obj);
 	vrdma_dev_leave(vdev);

@@ -420,6 +420,90 @@ static void vrdma_qp_error_async(struct vrdma_qp *qp)
 	schedule_work(&qp->err_work);
 }
 
+/* The MRs a posted send's scatter list uses (vrdma_sq_uses_mr()). */
+static void vrdma_swqe_set_mrs(struct vrdma_swqe *rec,
+			       const struct vrdma_send_wr *w)
+{
+	int i, j;
+
+	if (w->wr.send.send_flags & IB_SEND_INLINE)
+		return;
+	for (i = 0; i < w->wr.send.num_sge; i++) {
+		u32 lkey = w->sge[i].lkey;
+
+		for (j = 0; j < rec->n_lkey && rec->lkey[j] != lkey; j++)
+			;
+		if (j < rec->n_lkey)
+			continue;
+		if (rec->n_lkey == ARRAY_SIZE(rec->lkey)) {
+			rec->many_mrs = true;
+			return;
+		}
+		rec->lkey[rec->n_lkey++] = lkey;
+	}
+}
+
+/* Does a send outstanding on the physical QP use the MR of @lkey? */
+static bool vrdma_sq_uses_mr(struct vrdma_qp *qp, u32 lkey)
+{
+	u32 n, i;
+
+	lockdep_assert_held(&qp->sq_lock);
+
+	for (n = qp->sq_head; n != qp->sq_tail; n++) {
+		const struct vrdma_swqe *rec = vrdma_sq_rec(qp, n);
+
+		if (!rec->posted || rec->done)
+			continue;
+		if (rec->many_mrs)
+			return true;
+		for (i = 0; i < rec->n_lkey; i++)
+			if (rec->lkey[i] == lkey)
+				return true;
+	}
+	return false;
+}
+
+/**
+ * vrdma_sq_mr_gone() - fail the sends that use a deregistered MR
+ * @vdev: the device
+ * @pd: the MR's PD
+ * @lkey: the MR's key; no lookup finds it any more, and the physical MR
+ *	is deregistered
+ *
+ * A send the physical QP has not completed may still be reading or
+ * writing the MR's memory.  The physical RNIC fails it with a local
+ * error, and the QP moves to the error state; but rxe on Linux 6.1 may
+ * instead stop that QP for good, with no completion and its state still
+ * RTS: its requester, failing to copy from the MR, stops sending and
+ * leaves the error to the completer, which waits for the requester to
+ * retransmit whenever a retry is pending.  So every QP of @pd with such a
+ * send outstanding moves to the error state here: what the physical QP
+ * completed already completes as it did, and the rest is flushed, in
+ * order, as after any error.  A send posted after this finds no MR and
+ * fails validation.
+ *
+ * Context: process context.
+ */
+void vrdma_sq_mr_gone(struct vrdma_dev *vdev, struct vrdma_pd *pd, u32 lkey)
+{
+	unsigned long flags;
+	struct vrdma_qp *qp;
+	int bkt;
+
+	rcu_read_lock();
+	hash_for_each_rcu(vdev->qp_hash, bkt, qp, hnode) {
+		if (qp->pd != pd)
+			continue;
+		/* After xa_erase(): a WQE validated before it is recorded. */
+		spin_lock_irqsave(&qp->sq_lock, flags);
+		if (!qp->sq_error && vrdma_sq_uses_mr(qp, lkey))
+			vrdma_qp_error_async(qp);
+		spin_unlock_irqrestore(&qp->sq_lock, flags);
+	}
+	rcu_read_unlock();
+}
+
 static void vrdma_sq_drain_locked(struct vrdma_qp *qp)
 {
 	struct vrdma_send_wr w;
@@ -475,6 +559,7 @@ static void vrdma_sq_drain_locked(struct vrdma_qp *qp)
 					.posted = true,
 					.len = w.len,
 				};
+				vrdma_swqe_set_mrs(rec, &w);
 			} else {
 				vrdma_sq_add_unposted(qp, wqe->wr.wr_id, wc_op,
 						      status);

@@ -607,6 +607,9 @@ static inline struct vrdma_srq *to_vsrq(struct ib_srq *ibsrq)
 	return container_of(ibsrq, struct vrdma_srq, ibsrq);
 }
 
+/* MRs a send's record names (more: struct vrdma_swqe's @many_mrs). */
+#define VRDMA_SWQE_LKEYS	2
+
 /**
  * struct vrdma_swqe - the record of a send WQE taken from the ring
  * @wr_id: the application's wr_id
@@ -619,6 +622,9 @@ static inline struct vrdma_srq *to_vsrq(struct ib_srq *ibsrq)
  *	@status in its turn, without one)
  * @done: the physical QP completed it
  * @len: bytes of its scatter list or inline data (counters.h)
+ * @lkey: the MRs its scatter list uses, @n_lkey of them (posted sends)
+ * @n_lkey: entries of @lkey used
+ * @many_mrs: its scatter list uses more MRs than @lkey holds
  */
 struct vrdma_swqe {
 	u64 wr_id;
@@ -627,6 +633,9 @@ struct vrdma_swqe {
 	u32 byte_len;
 	u32 vendor_err;
 	u32 len;
+	u32 lkey[VRDMA_SWQE_LKEYS];
+	u8 n_lkey;
+	bool many_mrs;
 	bool signaled;
 	bool posted;
 	bool done;
@@ -904,6 +913,7 @@ void vrdma_rq_deactivate(struct vrdma_dev *vdev, struct vrdma_rq *rq);
 u32 vrdma_rq_take(struct vrdma_rq *rq, u32 budget, bool *more);
 bool vrdma_rq_refill(struct vrdma_rq *rq);
 bool vrdma_sq_drain(struct vrdma_qp *qp);
+void vrdma_sq_mr_gone(struct vrdma_dev *vdev, struct vrdma_pd *pd, u32 lkey);
 void vrdma_ud_announce_work(struct work_struct *work);
 void vrdma_qp_flush(struct vrdma_qp *qp);
 
