@@ -561,6 +561,11 @@ int vrdma_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
 	if (err)
 		goto out_cleanup;
 
+	/*
+	 * What the physical CQ holds counts: refused below if it does not
+	 * fit, and it would overflow the new ring later.
+	 */
+	vrdma_pcq_drain(cq);
 	err = vrdma_cq_swap_ring(cq, &nq);
 	if (err)
 		goto out_cleanup;

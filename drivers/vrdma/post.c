@@ -1485,23 +1485,13 @@ static void vrdma_handle_wc(struct vrdma_cq *cq, const struct ib_wc *wc)
 	}
 }
 
-/**
- * vrdma_pcq_poll() - poll a physical CQ (irq_poll callback, softirq)
- * @iop: the virtual CQ's irq_poll
- * @budget: completions to process at most
- *
- * Return: completions processed.
- */
-int vrdma_pcq_poll(struct irq_poll *iop, int budget)
+/* Handle up to @budget completions of @cq's physical CQ; arm_lock held. */
+static int vrdma_pcq_poll_locked(struct vrdma_cq *cq, int budget)
 {
-	struct vrdma_cq *cq = container_of(iop, struct vrdma_cq, iop);
 	struct ib_wc wcs[16];
 	int done = 0, n, i;
 
-	/* Polling and arming exclude each other: see vrdma_pcq_arm(). */
-	spin_lock(&cq->arm_lock);
-	/* Kicks from now on are this poll's to see (full barrier). */
-	atomic_xchg(&cq->kicked, 0);
+	lockdep_assert_held(&cq->arm_lock);
 	while (done < budget) {
 		n = ib_poll_cq(cq->pcq, min_t(int, ARRAY_SIZE(wcs),
 					      budget - done), wcs);
@@ -1520,6 +1510,46 @@ int vrdma_pcq_poll(struct irq_poll *iop, int budget)
 		done += n;
 	}
 	cq->rx_unsol = false;
+	return done;
+}
+
+/**
+ * vrdma_pcq_drain() - move what a physical CQ holds to its virtual CQ now
+ * @cq: the virtual CQ
+ *
+ * For a caller that must see every completion the physical device has
+ * made (vrdma_resize_cq(): a ring smaller than what is still to come
+ * would overflow).  The handler's poll, which may be waiting in
+ * ksoftirqd, would move them later.  Does not arm the physical CQ: that
+ * stays the polls' job (vrdma_pcq_arm()).
+ *
+ * Context: process context.
+ */
+void vrdma_pcq_drain(struct vrdma_cq *cq)
+{
+	spin_lock_bh(&cq->arm_lock);
+	if (cq->pcq)
+		vrdma_pcq_poll_locked(cq, cq->pcq->cqe);
+	spin_unlock_bh(&cq->arm_lock);
+}
+
+/**
+ * vrdma_pcq_poll() - poll a physical CQ (irq_poll callback, softirq)
+ * @iop: the virtual CQ's irq_poll
+ * @budget: completions to process at most
+ *
+ * Return: completions processed.
+ */
+int vrdma_pcq_poll(struct irq_poll *iop, int budget)
+{
+	struct vrdma_cq *cq = container_of(iop, struct vrdma_cq, iop);
+	int done;
+
+	/* Polling and arming exclude each other: see vrdma_pcq_arm(). */
+	spin_lock(&cq->arm_lock);
+	/* Kicks from now on are this poll's to see (full barrier). */
+	atomic_xchg(&cq->kicked, 0);
+	done = vrdma_pcq_poll_locked(cq, budget);
 	/* The timer's period, when it runs (vrdma_pcq_arm() bounds it). */
 	cq->timer_us = done ? 0 : cq->timer_us * 2;
 

@@ -490,6 +490,7 @@ void vrdma_cq_unreserve_srq(struct vrdma_cq *cq, struct vrdma_srq *srq);
 #define VRDMA_POLL_BUDGET	64
 void vrdma_pcq_comp_handler(struct ib_cq *pcq, void *cq_context);
 void vrdma_pcq_kick(struct vrdma_cq *cq);
+void vrdma_pcq_drain(struct vrdma_cq *cq);
 void vrdma_pcq_event(struct ib_event *event, void *cq_context);
 int vrdma_pcq_poll(struct irq_poll *iop, int budget);
 
