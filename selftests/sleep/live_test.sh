@@ -112,9 +112,16 @@ fi
 # s1 hears s2 again (the MANAGE filter stays).
 tc filter del dev s1-p egress pref 11
 ktap_check "s1 hears s2 again: it no longer manages s2" wait_for 10 kpeer_free s1 "$S2"
+# s2 has the last word on a claim it saw (s1 may also find s2 alive and
+# release it before s2 hears of the claim at all).
 reclaimed() { [ "$(log_count s2 "$D" reclaimed peer s1)" -ge 1 ]; }
-ktap_check "the claim ended: s2 announced its address once more (the last word)" \
-	wait_for 5 reclaimed
+if [ "$(log_count s2 "$D" reclaim peer s1)" -ge 1 ]; then
+	ktap_check "the claim ended: s2 announced its address once more (the last word)" \
+		wait_for 5 reclaimed
+else
+	ktap_skip "the claim ended: s2 announced its address once more" \
+		"s2 never saw s1's claim: s1 released it first"
+fi
 own() { neigh_owned cl s2 && neigh_owned s3 s2 && [ -n "$(neigh_mac cl "$S2")" ]; }
 if wait_for 10 own; then
 	ktap_ok "s2 reclaimed its address: the client's and s3's ARP entries are s2's MAC"
