@@ -32,6 +32,12 @@ nd     IPv6 neighbour solicitations and advertisements for --sleeper6.
 sleep  IPv4 packets to --sleeper (a host the module watches while it
        sleeps): TCP SYNs, UDP to the RoCE and channel ports with MADs and
        tunnel headers, fragments, mutated and cut headers.
+sleepd vrdma-sleepd's group protocol (UDP --group:--gport): messages
+       captured from the group for --capture seconds first (from --own)
+       and replayed, re-signed with another key, truncated, oversized,
+       with wrong header fields or flipped bits; forged messages of the
+       daemons' --ids with another key; with --gkey, MAC-valid messages
+       whose last TLV overruns the message (malformed).
 
 Sources (the IP source address) are drawn from --srcs: spoofed addresses
 need no local address (IP_HDRINCL); oversized datagrams, which must be
@@ -59,6 +65,7 @@ F_MAC = 0x0001
 GSI_MAGIC = 0x76524d31
 UDA_MAGIC = 0x76524431
 T_MAD, T_UDA, T_UDA_ACK = 32, 33, 34
+SLEEPD_MAGIC = 0x56534c31	# vrdma-sleepd's messages (sleepd.h)
 QKEY = 0x11111111		# selftests/vdev/vdev_tool.c's UD_QKEY
 ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 = 0x0806, 0x0800, 0x86dd
 
@@ -110,7 +117,8 @@ class Fuzzer:
             self.pkt = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
             self.pkt.bind((a.dev, 0))
             self.smac = self.pkt.getsockname()[4]
-        self.captures = []	# [packet, delivered]
+        self.captures = []	# genuine channel messages, sent once
+        self.sleepd_caps = []	# genuine group messages, captured
         self.ctrl_seq = time.time_ns()
 
     # -- sending ---------------------------------------------------------
@@ -465,13 +473,106 @@ class Fuzzer:
         self.count("sleep", mut)
         self.send_ip(pkt, dst)
 
+    # -- vrdma-sleepd's group protocol -----------------------------------
+    def sleepd_capture(self):
+        """Record the group's genuine messages for --capture seconds."""
+        a = self.a
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("", a.gport))
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                     socket.inet_aton(a.group) + socket.inet_aton(a.own))
+        s.settimeout(0.2)
+        end = time.monotonic() + a.capture
+        while time.monotonic() < end:
+            try:
+                d, src = s.recvfrom(2048)
+            except socket.timeout:
+                continue
+            if src[0] != a.own:
+                self.sleepd_caps.append(d)
+        s.close()
+        print("captured %d" % len(self.sleepd_caps), flush=True)
+
+    def sleepd_msg(self, key, typ, sender, body, seq):
+        hdr = struct.pack("!IBBHIIQQ", SLEEPD_MAGIC, 2, typ,
+                          32 + len(body) + 32, sender, self.r.getrandbits(32),
+                          self.r.getrandbits(64), seq)
+        return hdr + body + hmac.new(key, hdr + body,
+                                     hashlib.sha512).digest()[:32]
+
+    def sleepd_tlvs(self):
+        r = self.r
+        out = b""
+        for _ in range(r.randrange(0, 5)):
+            v = self.rbytes(r.choice([0, 1, 4, 6, 16, 31, 40]))
+            out += struct.pack("!HH", r.randrange(0, 20), len(v)) + v + \
+                bytes(-len(v) % 4)
+        return out
+
+    def sleepd(self):
+        r = self.r
+        a = self.a
+        src = r.choice(a.srcs)
+        muts = ["forge", "wrongkey", "truncated", "oversized", "fields",
+                "flip"]
+        if self.sleepd_caps:
+            muts += ["replay", "replay"]
+        if a.gkey:
+            muts += ["malformed"]
+        mut = r.choice(muts)
+        cap = bytearray(r.choice(self.sleepd_caps)) if self.sleepd_caps \
+            else bytearray(self.sleepd_msg(self.rbytes(32), 1, 1, b"", 1))
+        if mut == "replay":
+            pkt = bytes(cap)
+        elif mut == "forge":
+            pkt = self.sleepd_msg(self.rbytes(32), r.randrange(1, 10),
+                                  r.choice(a.ids + [r.getrandbits(32)]),
+                                  self.sleepd_tlvs(), r.getrandbits(64))
+        elif mut == "wrongkey":
+            pkt = bytes(cap[:-32]) + hmac.new(self.rbytes(32), cap[:-32],
+                                              hashlib.sha512).digest()[:32]
+        elif mut == "truncated":
+            pkt = bytes(cap[:r.randrange(len(cap))])
+        elif mut == "oversized":
+            pkt = bytes(cap) + (self.rbytes(r.choice([1, 4, 100])) if
+                                r.random() < 0.7 else
+                                bytes(r.randrange(1401, 9000)))
+        elif mut == "fields":
+            f = r.randrange(5)
+            if f == 0:
+                cap[0:4] = struct.pack("!I", r.getrandbits(32))
+            elif f == 1:
+                cap[4] = r.choice([0, 1, 3, 255])
+            elif f == 2:
+                cap[5] = r.choice([0, 10, 255])
+            elif f == 3:
+                cap[6:8] = struct.pack("!H", r.getrandbits(16))
+            else:
+                cap[8:12] = bytes(4)
+            pkt = bytes(cap)
+        elif mut == "flip":
+            for _ in range(r.randrange(1, 9)):
+                cap[r.randrange(len(cap))] ^= 1 << r.randrange(8)
+            pkt = bytes(cap)
+        else:	# malformed: MAC-valid, its last TLV overruns the message
+            body = self.sleepd_tlvs() + struct.pack(
+                "!HH", r.randrange(0, 20), r.randrange(200, 65536)) + \
+                self.rbytes(r.choice([0, 4, 8]))
+            pkt = self.sleepd_msg(bytes.fromhex(a.gkey), r.randrange(1, 10),
+                                  r.choice(a.ids), body, r.getrandbits(64))
+        self.count("sleepd", mut)
+        self.send_udp(src, a.group, a.gport, pkt)
+
     def run(self):
         a = self.a
         fns = {"ctrl": self.ctrl, "roce": self.roce, "arp": self.arp,
-               "nd": self.nd, "sleep": self.sleep}
+               "nd": self.nd, "sleep": self.sleep, "sleepd": self.sleepd}
         kinds = [fns[k] for k in a.kinds]
         end = time.monotonic() + a.seconds
         print("seed %d" % a.seed, flush=True)
+        if "sleepd" in a.kinds and a.capture:
+            self.sleepd_capture()
         while self.sent < a.count and time.monotonic() < end:
             self.r.choice(kinds)()
             self.sent += 1
@@ -506,6 +607,11 @@ def main():
     ap.add_argument("--sleeper", default="10.99.0.9")
     ap.add_argument("--sleeper6", default="fd00:99::9")
     ap.add_argument("--dmac", default="ff:ff:ff:ff:ff:ff")
+    ap.add_argument("--group", default="239.255.77.77")
+    ap.add_argument("--gport", type=int, default=7789)
+    ap.add_argument("--gkey")
+    ap.add_argument("--ids", default="")
+    ap.add_argument("--capture", type=float, default=0)
     ap.add_argument("--kinds", default="ctrl,roce")
     a = ap.parse_args()
     a.srcs = a.srcs.split(",")
@@ -513,6 +619,7 @@ def main():
     a.vnis = [int(v) for v in a.vnis.split(",")]
     a.overlays = a.overlays.split(",")
     a.kinds = a.kinds.split(",")
+    a.ids = [int(i, 0) for i in a.ids.split(",") if i]
     return Fuzzer(a).run()
 
 
