@@ -183,8 +183,8 @@ class Fuzzer:
     def ctrl_msg(self, src, dst, mtype, body, key, version=CTRL_VERSION,
                  flags=None, magic=CTRL_MAGIC, blen=None, reserved=0,
                  seq=None):
-        if seq is None:
-            self.ctrl_seq += 1
+        if seq is None:	# as ctrl.c: within the receiver's clock skew
+            self.ctrl_seq = max(self.ctrl_seq + 1, time.time_ns())
             seq = self.ctrl_seq
         if flags is None:
             flags = F_MAC if key else 0
