@@ -53,14 +53,34 @@ defer rm -rf "$tmp"
 ktap_plan 14
 echo "# seed $SEED"
 topo_hosts 3 || { echo "Bail out! setup"; exit 1; }
-mem() {	# unreclaimable slab + vmalloc, kB
+mem() {	# unreclaimable slab + vmalloc, kB (empty slabs freed first)
+	local f
+	for f in /sys/kernel/slab/*/shrink; do echo 1 > "$f"; done 2> /dev/null
 	awk '/^SUnreclaim:|^VmallocUsed:/ { n += $2 } END { print n }' /proc/meminfo
 }
+slabs() {	# kB in use per slab cache
+	awk 'NR > 2 { printf "%s %d\n", $1, $2 * $4 / 1024 }' /proc/slabinfo | sort
+}
+# The containers (network namespaces cost memory of their own) and the
+# routing first, then the baseline, then the module.
+for c in 1:1 2:1 2:2; do topo_container "${c%:*}" "${c#*:}" > /dev/null; done
+# c1_1's packets to the hosts' network: through init_net (ovl-br), out of
+# h1 onto the hosts' bridge, as from a container of host 1.
+ip addr add 10.244.255.254/16 dev ovl-br && defer ip addr del 10.244.255.254/16 dev ovl-br
+ip -n c1_1 route add 10.99.0.0/24 via 10.244.255.254
+ip rule add pref 50 iif ovl-br lookup 101 && defer ip rule del pref 50
+fwd=$(sysctl -n net.ipv4.ip_forward)
+sysctl -qw net.ipv4.ip_forward=1
+defer sysctl -qw net.ipv4.ip_forward="$fwd"
+wait_for 10 in_ct c1_1 ping -c 1 -W 1 "$(host_addr 2)" > /dev/null ||
+	ktap_diag "c1_1 cannot ping host 2"
+
 vrdma_unload
+modprobe rdma_ucm
+slabs > "$tmp/slabs0"
 mem0=$(mem)
 modprobe vrdma ctrl_key=$KEY || { echo "Bail out! modprobe vrdma ctrl_key=..."; exit 1; }
 defer vrdma_unload
-modprobe rdma_ucm
 dyndbg=0
 if [ -w "$DDC" ]; then
 	echo 'file ctrl.c +p' > "$DDC" && dyndbg=1
@@ -69,7 +89,6 @@ fi
 # c1_1 (host 1, vni 0), c2_1 (host 2, vni 0), c2_2 (host 2, vni 7)
 for c in 1:1:0 2:1:0 2:2:7; do
 	IFS=: read -r h n vni <<< "$c"
-	topo_container "$h" "$n" > /dev/null
 	"$VRDMACTL" dev add "vr$h$n" netns "c${h}_$n" netdev eth0 phys "rxe$h" vni "$vni" ||
 		{ echo "Bail out! dev add vr$h$n"; exit 1; }
 	"$VRDMACTL" map add "$(ct_addr "$h" "$n")" via "$(host_addr "$h")" vni "$vni"
@@ -82,17 +101,6 @@ done
 victim=$(ct_addr 2 1) a1=$(ct_addr 1 1)
 # (a vrdmactl after rmmod would load the module again)
 defer "module_loaded vrdma && for d in 11 21 22; do $VRDMACTL dev del vr\$d; done"
-
-# c1_1's packets to the hosts' network: through init_net (ovl-br), out of
-# h1 onto the hosts' bridge, as from a container of host 1.
-ip addr add 10.244.255.254/16 dev ovl-br && defer ip addr del 10.244.255.254/16 dev ovl-br
-ip -n c1_1 route add 10.99.0.0/24 via 10.244.255.254
-ip rule add pref 50 iif ovl-br lookup 101 && defer ip rule del pref 50
-fwd=$(sysctl -n net.ipv4.ip_forward)
-sysctl -qw net.ipv4.ip_forward=1
-defer sysctl -qw net.ipv4.ip_forward="$fwd"
-wait_for 10 in_ct c1_1 ping -c 1 -W 1 "$(host_addr 2)" > /dev/null ||
-	ktap_diag "c1_1 cannot ping host 2"
 
 # Host 2 manages a sleeping host (10.99.0.9): its ARP, ND and IP hooks are
 # armed on h2.
@@ -228,7 +236,10 @@ leaks=$(( $(dmesg | grep -c 'vrdma: leak') - leaks_before ))
 [ "$leaks" = 0 ] && ktap_ok "its leak audit is clean" ||
 	{ ktap_diag "$(dmesg | grep 'vrdma: leak' | tail -n 10)"; ktap_fail "its leak audit is clean"; }
 mem1=$(mem)
-ktap_diag "unreclaimable slab + vmalloc: $mem0 kB before, $mem1 kB after"
+slabs > "$tmp/slabs1"
+ktap_diag "unreclaimable slab + vmalloc: $mem0 kB before, $mem1 kB after" \
+	"slab caches that grew most (kB):" \
+	"$(join "$tmp/slabs0" "$tmp/slabs1" | awk '{ print $3 - $2, $1 }' | sort -rn | head -n 8)"
 [ $((mem1 - mem0)) -lt 8192 ] && ktap_ok "kernel memory back to its baseline" ||
 	ktap_fail "kernel memory back to its baseline (+$((mem1 - mem0)) kB)"
 
