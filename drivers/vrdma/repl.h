@@ -50,6 +50,7 @@
 #ifndef _VRDMA_REPL_H
 #define _VRDMA_REPL_H
 
+#include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/completion.h>
 #include <linux/hashtable.h>
@@ -476,6 +477,8 @@ struct repl_group {
 	u64 netns[VRDMA_REPL_MAX_NETNS];	/* allowed network namespaces */
 	unsigned int nnetns;
 	bool dead;
+	u8 cfg_hash[VRDMA_REPL_CFG_HASH_LEN];	/* vrdma_repl_cfg_hash() */
+	atomic64_t cfg_mismatches;	/* messages under another configuration */
 
 	struct repl_member *local[VRDMA_REPL_MAX_MEMBERS];
 	struct repl_client *client;

@@ -14,6 +14,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <crypto/hash.h>
+#include <crypto/sha2.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <net/net_namespace.h>
@@ -207,6 +209,62 @@ int vrdma_repl_path_expand(const char *tmpl, const struct in6_addr *addr,
 	return 0;
 }
 
+/* The prefix of the hashed configuration: its format's name and version. */
+static const char repl_cfg_magic[16] = "vrdma-repl-cfg-1";
+
+/**
+ * vrdma_repl_cfg_hash() - hash the configuration every host must share
+ * @g: the group, its configuration set
+ *
+ * The first VRDMA_REPL_CFG_HASH_LEN bytes of the SHA-256 of
+ * repl_cfg_magic, the name (NUL-padded to VRDMA_REPL_NAME_LEN), the region
+ * size (le64), repl_hb_ms and repl_lease_ms (le32 each), the authority's
+ * address, the number of members (le32) and their addresses in order
+ * (addresses: 16 bytes, IPv4-mapped for IPv4).  Left out: what is
+ * specific to a host (the file name template, the client address, the
+ * namespaces).  Documentation/replication.rst, "Configuration hash".
+ *
+ * Return: 0 or a negative errno (no SHA-256 in the crypto API).
+ */
+static int vrdma_repl_cfg_hash(struct repl_group *g)
+{
+	u8 digest[SHA256_DIGEST_SIZE];
+	struct crypto_shash *tfm;
+	struct {
+		char magic[sizeof(repl_cfg_magic)];
+		char name[VRDMA_REPL_NAME_LEN];
+		__le64 size;
+		__le32 hb_ms;
+		__le32 lease_ms;
+		struct in6_addr authority;
+		__le32 nmembers;
+		struct in6_addr members[VRDMA_REPL_MAX_MEMBERS];
+	} __packed c;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.magic, repl_cfg_magic, sizeof(c.magic));
+	strscpy(c.name, g->name, sizeof(c.name));
+	c.size = cpu_to_le64(g->size);
+	c.hb_ms = cpu_to_le32(vrdma_repl_hb_ms);
+	c.lease_ms = cpu_to_le32(vrdma_repl_lease_ms);
+	c.authority = g->authority;
+	c.nmembers = cpu_to_le32(g->nmembers);
+	memcpy(c.members, g->members, g->nmembers * sizeof(c.members[0]));
+
+	tfm = crypto_alloc_shash("sha256", 0, 0);
+	if (IS_ERR(tfm))
+		return PTR_ERR(tfm);
+	ret = crypto_shash_tfm_digest(tfm, (const u8 *)&c,
+				      offsetof(typeof(c), members) +
+				      g->nmembers * sizeof(c.members[0]),
+				      digest);
+	crypto_free_shash(tfm);
+	if (!ret)
+		memcpy(g->cfg_hash, digest, sizeof(g->cfg_hash));
+	return ret;
+}
+
 /* Undo a creation that failed before the group was listed. */
 static void repl_group_destroy_unlisted(struct repl_group *g)
 {
@@ -219,14 +277,16 @@ static void repl_group_destroy_unlisted(struct repl_group *g)
  * @cfg: its configuration (parsed and checked by repl_nl.c)
  * @extack: for errors
  *
- * Validates what needs this host's state (several local members need
- * their own files, the name is free), then builds: each local member
+ * Refused without a cluster key (ctrl_key): replication's control
+ * messages are always authenticated.  Validates what needs this host's
+ * state (several local members need their own files, the name is free),
+ * computes the configuration hash, then builds: each local member
  * with its backing file, the client agent (on the client address, or the
  * first local member's), the authority if its address is local.
  *
  * Context: process context; takes vrdma_repl_lock.
  * Return: 0 or a negative errno (-EEXIST: a group of that name exists;
- * others with an extack message).
+ * -ENOKEY: no cluster key; others with an extack message).
  */
 int vrdma_repl_group_new(const struct repl_group_cfg *cfg,
 			 struct netlink_ext_ack *extack)
@@ -236,6 +296,11 @@ int vrdma_repl_group_new(const struct repl_group_cfg *cfg,
 	struct repl_group *g;
 	int ret;
 
+	if (!vrdma_ctrl_authenticated()) {
+		NL_SET_ERR_MSG(extack,
+			       "replication needs a cluster key: load vrdma with ctrl_key on every host");
+		return -ENOKEY;
+	}
 	for (i = 0; i < cfg->nmembers; i++)
 		if (vrdma_addr_local(&cfg->members[i]) >= 0)
 			nlocal++;
@@ -269,6 +334,12 @@ int vrdma_repl_group_new(const struct repl_group_cfg *cfg,
 	g->has_client_addr = cfg->has_client_addr;
 	memcpy(g->netns, cfg->netns, sizeof(g->netns));
 	g->nnetns = cfg->nnetns;
+	atomic64_set(&g->cfg_mismatches, 0);
+	ret = vrdma_repl_cfg_hash(g);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "no SHA-256 in the kernel's crypto API");
+		goto err;
+	}
 
 	for (i = 0; i < g->nmembers; i++) {
 		struct repl_member *m;

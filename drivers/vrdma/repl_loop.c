@@ -13,7 +13,8 @@
  * vrdma_repl_auth_lock).
  *
  * Control messages are wire input: the body sizes, the group name, the
- * region size (a cheap check that the hosts agree on the group), the
+ * configuration hash (the hosts agree on the whole group: members, their
+ * order, the authority, the region size, the timing), the
  * sender (a member's message must come from that member's address, an
  * authority's from the authority address) and the receiver (the local
  * instance whose address received the datagram, never another local
@@ -192,15 +193,25 @@ static bool repl_msg_shape(const struct repl_rxmsg *msg)
 	return memchr(h->group, 0, sizeof(h->group)) && h->group[0];
 }
 
-/* Does a message fit group @g: region size, sender's role and address. */
-static bool repl_msg_from(const struct repl_group *g,
-			  const struct repl_rxmsg *msg)
+/*
+ * Does a message fit group @g: the sender's configuration (its hash),
+ * sender's role and address.  A message sent under another configuration
+ * is counted and logged, never acted on.
+ */
+static bool repl_msg_from(struct repl_group *g, const struct repl_rxmsg *msg)
 {
 	const struct vrdma_repl_c_hdr *h = (const void *)msg->body;
 
-	if (le64_to_cpu(h->size) != g->size) {
-		pr_warn_ratelimited("repl %s: a message from %pI6c disagrees on the region size: are the hosts configured alike?\n",
-				    g->name, &msg->src);
+	if (le64_to_cpu(h->size) != g->size ||
+	    memcmp(h->cfg_hash, g->cfg_hash, sizeof(g->cfg_hash))) {
+		atomic64_inc(&g->cfg_mismatches);
+		pr_warn_ratelimited("repl %s: refused a message from %pI6c sent under another configuration of the group (%s; hash %*phN, here %*phN): are the hosts configured alike?\n",
+				    g->name, &msg->src,
+				    le64_to_cpu(h->size) != g->size ?
+				    "another region size" :
+				    "members, their order, authority or timing",
+				    VRDMA_REPL_CFG_HASH_LEN, h->cfg_hash,
+				    VRDMA_REPL_CFG_HASH_LEN, g->cfg_hash);
 		return false;
 	}
 	switch (h->src_role) {

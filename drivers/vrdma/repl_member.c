@@ -152,6 +152,7 @@ void vrdma_repl_hdr_fill(struct vrdma_repl_c_hdr *h, const struct repl_group *g,
 	h->src_idx = src_idx;
 	h->dst_role = dst_role;
 	h->dst_idx = dst_idx;
+	memcpy(h->cfg_hash, g->cfg_hash, sizeof(h->cfg_hash));
 }
 
 static void repl_member_send_link_req(struct repl_member *m)

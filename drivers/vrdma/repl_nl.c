@@ -413,7 +413,12 @@ static int vrdma_nl_repl_fill(struct sk_buff *skb, struct repl_group *g,
 	    nla_put(skb, VRDMA_A_REPL_AUTHORITY, sizeof(g->authority),
 		    &g->authority) ||
 	    (g->auth && nla_put_flag(skb, VRDMA_A_REPL_AUTHORITY_LOCAL)) ||
-	    nla_put_u32(skb, VRDMA_A_REPL_EPOCH, cfg ? cfg->epoch : 0))
+	    nla_put_u32(skb, VRDMA_A_REPL_EPOCH, cfg ? cfg->epoch : 0) ||
+	    nla_put(skb, VRDMA_A_REPL_CONFIG_HASH, sizeof(g->cfg_hash),
+		    g->cfg_hash) ||
+	    nla_put_u64_64bit(skb, VRDMA_A_REPL_CONFIG_MISMATCHES,
+			      atomic64_read(&g->cfg_mismatches),
+			      VRDMA_A_REPL_PAD))
 		return -EMSGSIZE;
 	if (admin && nla_put_string(skb, VRDMA_A_REPL_FILE, g->file))
 		return -EMSGSIZE;

@@ -12,7 +12,10 @@
  *    between a client agent and the head (struct vrdma_repl_msg followed
  *    by entries).
  *
- * Every field of both is validated by the receiver.
+ * Every field of both is validated by the receiver.  Every control
+ * message carries the hash of its sender's configuration of the group
+ * (struct vrdma_repl_c_hdr): hosts that disagree on the group refuse
+ * each other's messages.
  */
 #ifndef _VRDMA_REPL_WIRE_H
 #define _VRDMA_REPL_WIRE_H
@@ -46,6 +49,9 @@ enum {
 
 #define VRDMA_REPL_NO_IDX	0xff
 
+/* Bytes of the configuration hash (a truncated SHA-256). */
+#define VRDMA_REPL_CFG_HASH_LEN	16
+
 /**
  * struct vrdma_repl_c_hdr - common head of every control message body
  * @group: group name, NUL-terminated and NUL-padded
@@ -55,6 +61,8 @@ enum {
  * @src_idx: the sender's member index (VRDMA_REPL_NO_IDX if not a member)
  * @dst_role: VRDMA_REPL_R_*
  * @dst_idx: the receiver's member index, or VRDMA_REPL_NO_IDX
+ * @cfg_hash: the hash of the sender's configuration of the group
+ *	(vrdma_repl_cfg_hash()): the receiver's must be the same
  */
 struct vrdma_repl_c_hdr {
 	char group[VRDMA_REPL_NAME_LEN];
@@ -64,7 +72,10 @@ struct vrdma_repl_c_hdr {
 	__u8 src_idx;
 	__u8 dst_role;
 	__u8 dst_idx;
+	__u8 cfg_hash[VRDMA_REPL_CFG_HASH_LEN];
 };
+
+static_assert(sizeof(struct vrdma_repl_c_hdr) == VRDMA_REPL_NAME_LEN + 32);
 
 /* HB flags */
 #define VRDMA_REPL_HB_NODEV	0x01	/* no RDMA device: remove me */

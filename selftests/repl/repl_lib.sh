@@ -2,7 +2,9 @@
 #
 # Helpers of the replication selftests: a chain of simulated hosts.
 #
-#   repl_setup N            hosts 1..N (topo.sh), the module, a data folder
+#   repl_setup N            hosts 1..N (topo.sh), the module (loaded again
+#                           with the cluster key $REPL_KEY: replication
+#                           needs one), a data folder
 #   repl_group NAME SIZE [MEMBERS] [EXTRA...]
 #                           create a group whose members are hosts 1..3
 #                           (or the comma list MEMBERS of host numbers),
@@ -18,12 +20,15 @@
 
 REPL_HOSTS=0
 REPL_MODPARAMS=${REPL_MODPARAMS:-}
+REPL_KEY=${REPL_KEY:-5265706c69636174696f6e2074657374206b65792c206e6f7420612073656372}
 REPL_DIR=
 
 repl_setup() {
 	REPL_HOSTS=$1
 	topo_hosts "$1" || return 1
-	vrdma_load ${REPL_MODPARAMS:-} || return 1
+	vrdma_unload || return 1
+	modprobe vrdma ctrl_key="$REPL_KEY" ${REPL_MODPARAMS:-} || return 1
+	defer vrdma_unload
 	REPL_DIR=${VRDMA_SCRATCH:-/var/tmp}/repl.$$
 	mkdir -p "$REPL_DIR" || return 1
 	defer rm -rf "$REPL_DIR"

@@ -263,6 +263,8 @@ static const struct nl_policy group_policy[VRDMA_A_REPL_MAX + 1] = {
 	[VRDMA_A_REPL_CLIENT]		= { MNL_TYPE_BINARY, 16 },
 	[VRDMA_A_REPL_CLIENT_STATE]	= { MNL_TYPE_U32 },
 	[VRDMA_A_REPL_EPOCH]		= { MNL_TYPE_U32 },
+	[VRDMA_A_REPL_CONFIG_HASH]	= { MNL_TYPE_BINARY, 16 },
+	[VRDMA_A_REPL_CONFIG_MISMATCHES] = { MNL_TYPE_U64 },
 };
 
 static const struct nl_policy member_policy[VRDMA_A_REPL_MEMBER_MAX + 1] = {
@@ -400,6 +402,21 @@ static int group_show_cb(const struct nlmsghdr *nlh, void *data)
 				  mnl_attr_get_u32(tb[VRDMA_A_REPL_CLIENT_STATE])));
 	if (tb[VRDMA_A_REPL_FILE] && (vrd->details || o->json))
 		out_str(o, "file", NULL, mnl_attr_get_str(tb[VRDMA_A_REPL_FILE]));
+	if (tb[VRDMA_A_REPL_CONFIG_HASH] && (vrd->details || o->json)) {
+		const uint8_t *h = mnl_attr_get_payload(tb[VRDMA_A_REPL_CONFIG_HASH]);
+		char hex[2 * 16 + 1];
+		unsigned int i;
+
+		for (i = 0; i < 16; i++)
+			snprintf(hex + 2 * i, 3, "%02x", h[i]);
+		out_str(o, "config_hash", NULL, hex);
+	}
+	if (tb[VRDMA_A_REPL_CONFIG_MISMATCHES]) {
+		uint64_t n = mnl_attr_get_u64(tb[VRDMA_A_REPL_CONFIG_MISMATCHES]);
+
+		if (n || vrd->details || o->json)
+			out_u64(o, "config_mismatches", NULL, n);
+	}
 	if (o->json) {
 		struct json_object *allow = jnew(json_object_new_array());
 
