@@ -36,7 +36,7 @@ defer rm -rf "$D"
 HOSTS=(s1 s2 s3)
 S2=$(snet_addr 2)
 
-ktap_plan 18
+ktap_plan 19
 
 vrdma_load || { ktap_fail "vrdma loads"; ktap_finish; }
 snet_reset
@@ -52,6 +52,31 @@ wait_for 15 sleepd_all_awake "$D" "${HOSTS[@]}" ||
 tcp_lands cl "$S2" 8080
 ip netns exec s1 ping -c1 -W1 "$S2" > /dev/null
 ip netns exec s3 ping -c1 -W1 "$S2" > /dev/null
+
+# ---- an address defended: another MAC announces s2's address ------------------------
+# s3 sends a gratuitous ARP for s2's address with its own MAC (as a wrong
+# takeover does); the client, with nothing of its own to correct it, must
+# end up at s2's MAC again: s2 defends its address (RFC 5227, 2.4 b).
+ip netns exec s3 $PY - "$S2" "$(ns_mac s3)" <<'EOF2'
+import socket, struct, sys
+ip = socket.inet_aton(sys.argv[1])
+mac = bytes.fromhex(sys.argv[2].replace(':', ''))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('eth0', 0))
+s.send(b'\xff' * 6 + mac + b'\x08\x06' +
+       struct.pack('!HHBBH', 1, 0x0800, 6, 4, 1) + mac + ip + b'\0' * 6 + ip)
+EOF2
+defended() {
+	[ "$(log_count s2 "$D" reclaim peer s3)" -ge 1 ] && neigh_owned cl s2 &&
+		[ -n "$(neigh_mac cl "$S2")" ]
+}
+if wait_for 5 defended; then
+	ktap_ok "s3 announced s2's address: s2 defended it, the client's ARP entry is s2's MAC"
+else
+	ktap_diag "s2 is $(ns_mac s2), s3 is $(ns_mac s3); cl: $(ip -n cl neigh show "$S2" dev eth0)"
+	ktap_diag "$(grep -v '"hello"' "$D/s2.log" | tail -n 3)"
+	ktap_fail "s3 announced s2's address: s2 defended it, the client's ARP entry is s2's MAC"
+fi
 
 # Pass when nobody took s2 over during WINDOW seconds (polled).
 not_taken_over() {	# not_taken_over WINDOW

@@ -522,7 +522,8 @@ static void claim(struct sleepd *sd, struct peer *s, struct peer *m,
  * address (its takeover announced our addresses), again after the
  * neighbours' locktime (1 s by default).  At most once a second.
  */
-static void reclaim(struct sleepd *sd, const struct peer *by, int64_t now)
+static void reclaim(struct sleepd *sd, const struct peer *by, const char *how,
+		    int64_t now)
 {
 	if (sd->state != SELF_AWAKE && sd->state != SELF_INTENT)
 		return;
@@ -530,8 +531,7 @@ static void reclaim(struct sleepd *sd, const struct peer *by, int64_t now)
 	if (sd->reclaim_at && now - sd->reclaim_at < 1000)
 		return;
 	sd->reclaim_at = now;
-	logp(sd, LOG_WARN, "reclaim", by, "reason", "claims us while we are awake",
-	     NULL, 0);
+	logp(sd, LOG_WARN, "reclaim", by, "reason", how, NULL, 0);
 	send_hello(sd, now);
 	net_announce_self(sd);
 	sd->garp_at = now + 1100;
@@ -553,6 +553,48 @@ static void reclaim_done(struct sleepd *sd, const struct peer *by,
 	if (sd->state != SELF_AWAKE && sd->state != SELF_INTENT)
 		return;
 	logp(sd, LOG_INFO, "reclaimed", by, NULL, NULL, NULL, 0);
+	net_announce_self(sd);
+	sd->garp_at = now + 1100;
+}
+
+/*
+ * An ARP packet from another MAC address gave one of our IPv4 addresses as
+ * its sender: a takeover's gratuitous ARP (its claim may end before any of
+ * its HELLOs lists us, so this can be all we ever see of it), or any other
+ * host's.  Neighbours that heard it now send to that MAC.  Defend the
+ * address as RFC 5227 (section 2.4, b) says: announce it at once, at most
+ * once a second.  A known peer's claim also gets the last word when it
+ * ends (reclaim_done()).
+ */
+void group_addr_claimed(struct sleepd *sd, const struct in_addr *sip,
+			const uint8_t *sha, int64_t now)
+{
+	struct json_object *r;
+	char mac[18], ip[INET_ADDRSTRLEN];
+	int i;
+
+	if (sd->state != SELF_AWAKE && sd->state != SELF_INTENT)
+		return;
+	sd->st.addr_claims++;
+	for (i = 0; i < sd->n_peers; i++) {
+		struct peer *p = sd->peers[i];
+
+		if (p->known && !memcmp(p->info.mac, sha, 6)) {
+			reclaim(sd, p, "it announced our address", now);
+			return;
+		}
+	}
+	if (sd->reclaim_at && now - sd->reclaim_at < 1000)
+		return;
+	sd->reclaim_at = now;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", sha[0],
+		 sha[1], sha[2], sha[3], sha[4], sha[5]);
+	r = log_start(sd, LOG_WARN, "addr-conflict");
+	if (r) {
+		jadd_str(r, "addr", inet_ntop(AF_INET, sip, ip, sizeof(ip)));
+		jadd_str(r, "mac", mac);
+		log_end(sd, r);
+	}
 	net_announce_self(sd);
 	sd->garp_at = now + 1100;
 }
@@ -593,7 +635,7 @@ static void rx_hello(struct sleepd *sd, struct peer *p, struct msg *msg,
 		struct peer *s;
 
 		if (msg->manages[i] == sd->self.id) {
-			reclaim(sd, p, now);
+			reclaim(sd, p, "its HELLO lists us", now);
 			claims_us = true;
 			continue;
 		}
@@ -734,7 +776,7 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 		break;
 	case MSG_MANAGE:
 		if (msg.subject == sd->self.id) {
-			reclaim(sd, p, now);
+			reclaim(sd, p, "its MANAGE names us", now);
 			break;
 		}
 		s = peer_get(sd, msg.subject, now);
@@ -1577,7 +1619,7 @@ struct json_object *group_status(struct sleepd *sd, int64_t now)
 	ST(unverified); ST(malformed); ST(probes); ST(arp_probes);
 	ST(takeovers); ST(releases); ST(duplicates); ST(live);
 	ST(owner_alive); ST(held); ST(wakes); ST(wakes_limited);
-	ST(fallbacks); ST(requests); ST(sleeps); ST(refusals);
+	ST(fallbacks); ST(requests); ST(sleeps); ST(refusals); ST(addr_claims);
 #undef ST
 	json_object_object_add(st, "uptime_ms",
 			       json_object_new_int64(now - sd->started));

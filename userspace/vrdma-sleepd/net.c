@@ -475,7 +475,22 @@ void net_arp_probe(struct sleepd *sd, const struct in_addr *ip,
 	sd->st.arp_probes++;
 }
 
-/* Every ARP packet on the interface: who shows itself alive? */
+/* Is @ip one of this host's own addresses? */
+static bool is_own_ipv4(const struct sleepd *sd, struct in_addr ip)
+{
+	struct in_addr a4;
+	int i;
+
+	for (i = 0; i < sd->self.n_addrs; i++)
+		if (ipv4_of(&sd->self.addrs[i], &a4) && a4.s_addr == ip.s_addr)
+			return true;
+	return false;
+}
+
+/*
+ * Every ARP packet on the interface: who shows itself alive, and who
+ * announces one of our addresses?
+ */
 void net_arp_rx(struct sleepd *sd, int64_t now)
 {
 	struct {
@@ -495,7 +510,11 @@ void net_arp_rx(struct sleepd *sd, int64_t now)
 		    arp.h.ar_pln != 4 || !memcmp(arp.sha, sd->self.mac, 6))
 			continue;
 		memcpy(&sip, arp.spa, 4);
-		if (sip.s_addr)
+		if (!sip.s_addr)
+			continue;
+		if (is_own_ipv4(sd, sip))
+			group_addr_claimed(sd, &sip, arp.sha, now);
+		else
 			group_arp_seen(sd, &sip, arp.sha, now);
 	}
 }

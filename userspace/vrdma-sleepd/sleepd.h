@@ -277,6 +277,7 @@ struct stats {
 	uint64_t probes, arp_probes, takeovers, releases, duplicates;
 	uint64_t live, owner_alive, held;
 	uint64_t wakes, wakes_limited, fallbacks, requests, sleeps, refusals;
+	uint64_t addr_claims;
 };
 
 struct sleepd {
@@ -334,6 +335,8 @@ struct peer *group_find_name(struct sleepd *sd, const char *name);
 void group_wake(struct sleepd *sd, struct peer *p, const char *reason,
 		int64_t now);
 void group_resume(struct sleepd *sd, const char *why, int64_t now);
+void group_addr_claimed(struct sleepd *sd, const struct in_addr *sip,
+			const uint8_t *sha, int64_t now);
 void group_arp_seen(struct sleepd *sd, const struct in_addr *sip,
 		    const uint8_t *sha, int64_t now);
 void group_owner_alive(struct sleepd *sd, struct peer *p, const char *how,
