@@ -41,9 +41,16 @@ struct json_object *log_start(enum log_level level, const char *event)
 	if (!r)
 		return NULL;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	jadd_fmt(r, "ts", "%s.%03ldZ", buf, ts.tv_nsec / 1000000);
+	if (log_cfg.ts_epoch) {
+		json_object_object_add(r, "ts", json_object_new_double(
+				ts.tv_sec + ts.tv_nsec / 1e9));
+	} else {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+		jadd_fmt(r, "ts", "%s.%03ldZ", buf, ts.tv_nsec / 1000000);
+	}
+	if (log_cfg.host)
+		jadd_str(r, "host", log_cfg.host);
 	jadd_str(r, "level", level_names[level]);
 	jadd_str(r, "event", event);
 	return r;

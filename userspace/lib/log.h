@@ -23,6 +23,8 @@ struct log_cfg {
 	enum log_level level;	/* records above it are dropped */
 	bool json;
 	FILE *out;		/* stderr when NULL */
+	const char *host;	/* when set, a "host" field in every record */
+	bool ts_epoch;		/* "ts" in seconds since the epoch (a number) */
 };
 
 extern struct log_cfg log_cfg;

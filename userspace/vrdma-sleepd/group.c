@@ -272,11 +272,11 @@ static void send_l2(struct sleepd *sd, struct peer *p)
 /* ------------------------------------------------------------------ */
 /* Peer state changes                                                   */
 
-static void logp(struct sleepd *sd, int level, const char *event,
+static void logp(int level, const char *event,
 		 const struct peer *p, const char *key, const char *val,
 		 const char *key2, int64_t val2)
 {
-	struct json_object *r = log_start(sd, level, event);
+	struct json_object *r = log_start(level, event);
 
 	if (!r)
 		return;
@@ -285,7 +285,7 @@ static void logp(struct sleepd *sd, int level, const char *event,
 		jadd_str(r, key, val);
 	if (key2)
 		jadd_int(r, key2, val2);
-	log_end(sd, r);
+	log_end(r);
 }
 
 /* @p has no manager from @now: the takeover ranks count from then. */
@@ -304,7 +304,7 @@ static void release(struct sleepd *sd, struct peer *p, const char *why,
 	sd->st.releases++;
 	send_subject(sd, MSG_RELEASE, p);
 	kernel_sync_peer(sd, p, false);
-	logp(sd, LOG_INFO, "release", p, "reason", why, "managed_ms",
+	logp(LOG_INFO, "release", p, "reason", why, "managed_ms",
 	     now - p->managed_since);
 }
 
@@ -320,20 +320,20 @@ static void takeover(struct sleepd *sd, struct peer *p, const char *why,
 	sd->st.takeovers++;
 	kernel_sync_peer(sd, p, true);
 	send_subject(sd, MSG_MANAGE, p);
-	logp(sd, LOG_INFO, "takeover", p, "reason", why, "silent_ms",
+	logp(LOG_INFO, "takeover", p, "reason", why, "silent_ms",
 	     now - p->asleep_since);
 }
 
 static void manager_lost(struct sleepd *sd, struct peer *p, const char *why,
 			 int64_t now)
 {
-	struct json_object *r = log_start(sd, LOG_INFO, "manager-lost");
+	struct json_object *r = log_start(LOG_INFO, "manager-lost");
 
 	if (r) {
 		jadd_str(r, "peer", p->info.name);
 		jadd_str(r, "manager", id_name(sd, p->manager));
 		jadd_str(r, "reason", why);
-		log_end(sd, r);
+		log_end(r);
 	}
 	unmanaged(p, now);
 	kernel_sync_peer(sd, p, false);
@@ -358,7 +358,7 @@ static void mark_asleep(struct sleepd *sd, struct peer *p, const char *why,
 		return;
 	p->state = PEER_ASLEEP;
 	p->asleep_since = now;
-	logp(sd, LOG_INFO, "peer-asleep", p, "reason", why, NULL, 0);
+	logp(LOG_INFO, "peer-asleep", p, "reason", why, NULL, 0);
 	sleepers_orphaned(sd, p, "manager asleep", now);
 	kernel_sync_peer(sd, p, false);
 }
@@ -369,10 +369,10 @@ static void peer_awake(struct sleepd *sd, struct peer *p, const char *why,
 	if (p->state == PEER_AWAKE)
 		return;
 	if (p->state == PEER_WAKING)
-		logp(sd, LOG_INFO, "peer-awake", p, "reason", why, "wake_ms",
+		logp(LOG_INFO, "peer-awake", p, "reason", why, "wake_ms",
 		     now - p->waking_since);
 	else
-		logp(sd, LOG_INFO, "peer-awake", p, "reason", why, NULL, 0);
+		logp(LOG_INFO, "peer-awake", p, "reason", why, NULL, 0);
 	p->state = PEER_AWAKE;
 	p->announced = false;
 	p->waking_since = 0;
@@ -399,7 +399,7 @@ void group_owner_alive(struct sleepd *sd, struct peer *p, const char *how,
 		return;
 	if (!woke)
 		sd->st.owner_alive++;
-	logp(sd, woke ? LOG_INFO : LOG_WARN, "owner-alive", p, "how", how,
+	logp(woke ? LOG_INFO : LOG_WARN, "owner-alive", p, "how", how,
 	     "managed_ms", now - p->managed_since);
 	release(sd, p, woke ? "awake" : "owner alive", now);
 	net_restore(sd, &p->info);
@@ -424,7 +424,7 @@ static void mark_live(struct sleepd *sd, struct peer *p, int64_t now)
 	sd->st.live++;
 	p->state = PEER_LIVE;
 	p->announced = false;
-	logp(sd, LOG_WARN, "peer-live", p, "reason",
+	logp(LOG_WARN, "peer-live", p, "reason",
 	     "its daemon is silent, the host answers ARP", "silent_ms",
 	     now - p->last_heard);
 	sleepers_orphaned(sd, p, "manager's daemon silent", now);
@@ -473,14 +473,14 @@ static void claim(struct sleepd *sd, struct peer *s, struct peer *m,
 
 	if (s->manager == sd->self.id) {
 		sd->st.duplicates++;
-		r = log_start(sd, LOG_INFO, "duplicate");
+		r = log_start(LOG_INFO, "duplicate");
 		if (r) {
 			jadd_str(r, "peer", s->info.name);
 			jadd_str(r, "other", m->info.name);
 			jadd_str(r, "winner", hrw(s->info.id, m->info.id) >
 				 hrw(s->info.id, sd->self.id) ?
 				 m->info.name : sd->self.name);
-			log_end(sd, r);
+			log_end(r);
 		}
 		if (hrw(s->info.id, m->info.id) > hrw(s->info.id, sd->self.id)) {
 			release(sd, s, "duplicate", now);
@@ -531,7 +531,7 @@ static void reclaim(struct sleepd *sd, const struct peer *by, const char *how,
 	if (sd->reclaim_at && now - sd->reclaim_at < 1000)
 		return;
 	sd->reclaim_at = now;
-	logp(sd, LOG_WARN, "reclaim", by, "reason", how, NULL, 0);
+	logp(LOG_WARN, "reclaim", by, "reason", how, NULL, 0);
 	send_hello(sd, now);
 	net_announce_self(sd);
 	sd->garp_at = now + 1100;
@@ -552,7 +552,7 @@ static void reclaim_done(struct sleepd *sd, const struct peer *by,
 	sd->claimer = 0;
 	if (sd->state != SELF_AWAKE && sd->state != SELF_INTENT)
 		return;
-	logp(sd, LOG_INFO, "reclaimed", by, NULL, NULL, NULL, 0);
+	logp(LOG_INFO, "reclaimed", by, NULL, NULL, NULL, 0);
 	net_announce_self(sd);
 	sd->garp_at = now + 1100;
 }
@@ -589,11 +589,11 @@ void group_addr_claimed(struct sleepd *sd, const struct in_addr *sip,
 	sd->reclaim_at = now;
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", sha[0],
 		 sha[1], sha[2], sha[3], sha[4], sha[5]);
-	r = log_start(sd, LOG_WARN, "addr-conflict");
+	r = log_start(LOG_WARN, "addr-conflict");
 	if (r) {
 		jadd_str(r, "addr", inet_ntop(AF_INET, sip, ip, sizeof(ip)));
 		jadd_str(r, "mac", mac);
-		log_end(sd, r);
+		log_end(r);
 	}
 	net_announce_self(sd);
 	sd->garp_at = now + 1100;
@@ -618,13 +618,13 @@ static void rx_hello(struct sleepd *sd, struct peer *p, struct msg *msg,
 		p->intent_at = 0;
 	}
 	if (!was_known) {
-		struct json_object *r = log_start(sd, LOG_INFO, "peer-new");
+		struct json_object *r = log_start(LOG_INFO, "peer-new");
 
 		if (r) {
 			jadd_str(r, "peer", p->info.name);
 			jadd_int(r, "id", p->info.id);
 			jadd_addr(r, "addr", &p->info.addrs[0]);
-			log_end(sd, r);
+			log_end(r);
 		}
 	}
 	if (p->state != PEER_AWAKE)
@@ -699,12 +699,12 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 			sd->st.auth_fail++;
 		else
 			sd->st.malformed++;
-		r = log_start(sd, LOG_WARN, err == MSG_BAD_AUTH ?
+		r = log_start(LOG_WARN, err == MSG_BAD_AUTH ?
 			      "auth-failed" : "malformed");
 		if (r) {
 			jadd_str(r, "src", src);
 			jadd_int(r, "len", len);
-			log_end(sd, r);
+			log_end(r);
 		}
 		return;
 	}
@@ -727,7 +727,7 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 	    (!p->replay.verified || p->replay.boot != msg.boot)) {
 		/* The answer to our nonce: fresh, whatever came before. */
 		p->probe_nonce = 0;
-		logp(sd, LOG_DEBUG, "verified", p, NULL, NULL, "boot",
+		logp(LOG_DEBUG, "verified", p, NULL, NULL, "boot",
 		     (int64_t)msg.boot);
 		replay_verify(&p->replay, msg.boot, msg.seq);
 	} else {
@@ -743,13 +743,13 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 		}
 		if (why) {
 			sd->st.replay++;
-			r = log_start(sd, LOG_WARN, "replay");
+			r = log_start(LOG_WARN, "replay");
 			if (r) {
 				jadd_str(r, "peer", p->info.name);
 				jadd_str(r, "src", src);
 				jadd_int(r, "type", msg.type);
 				jadd_str(r, "reason", why);
-				log_end(sd, r);
+				log_end(r);
 			}
 			return;
 		}
@@ -808,7 +808,7 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 		}
 		break;
 	case MSG_LEAVE:
-		logp(sd, LOG_INFO, "peer-left", p, NULL, NULL, NULL, 0);
+		logp(LOG_INFO, "peer-left", p, NULL, NULL, NULL, 0);
 		release(sd, p, "left", now);
 		sleepers_orphaned(sd, p, "manager left", now);
 		kernel_forget_peer(sd, p);
@@ -837,7 +837,7 @@ void group_wake(struct sleepd *sd, struct peer *p, const char *reason,
 	}
 	if (p->wol_count >= sd->cfg.wakes_per_min) {
 		sd->st.wakes_limited++;
-		logp(sd, LOG_WARN, "wake-limited", p, "reason", reason,
+		logp(LOG_WARN, "wake-limited", p, "reason", reason,
 		     "per_minute", p->wol_count);
 		return;
 	}
@@ -849,14 +849,14 @@ void group_wake(struct sleepd *sd, struct peer *p, const char *reason,
 		p->state = PEER_WAKING;
 		p->waking_since = now;
 	}
-	r = log_start(sd, LOG_INFO, "wake");
+	r = log_start(LOG_INFO, "wake");
 	if (r) {
 		jadd_str(r, "peer", p->info.name);
 		jadd_str(r, "reason", reason);
 		jadd_str(r, "manager", p->manager ? id_name(sd, p->manager) : "");
 		json_object_object_add(r, "secureon", json_object_new_boolean(
 				p->info.has_secureon));
-		log_end(sd, r);
+		log_end(r);
 	}
 	kernel_sync_peer(sd, p, false);
 }
@@ -898,13 +898,13 @@ static void wake_fallback(struct sleepd *sd, struct peer *p, int64_t now)
 		_exit(127);
 	}
 	sd->st.fallbacks++;
-	r = log_start(sd, pid < 0 ? LOG_WARN : LOG_INFO, "wake-fallback");
+	r = log_start(pid < 0 ? LOG_WARN : LOG_INFO, "wake-fallback");
 	if (r) {
 		jadd_str(r, "peer", p->info.name);
 		jadd_str(r, "args", p->info.fallback_args);
 		jadd_int(r, "pid", pid);
 		jadd_int(r, "waited_ms", now - p->waking_since);
-		log_end(sd, r);
+		log_end(r);
 	}
 	if (pid > 0) {
 		sd->children[i].pid = pid;
@@ -924,13 +924,13 @@ static void reap_children(struct sleepd *sd, int64_t now)
 
 		if (!c->pid || waitpid(c->pid, &st, WNOHANG) != c->pid)
 			continue;
-		r = log_start(sd, WIFEXITED(st) && !WEXITSTATUS(st) ?
+		r = log_start(WIFEXITED(st) && !WEXITSTATUS(st) ?
 			      LOG_INFO : LOG_WARN, "wake-fallback-done");
 		if (r) {
 			jadd_str(r, "peer", c->peer);
 			jadd_int(r, "status", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 			jadd_int(r, "ms", now - c->started);
-			log_end(sd, r);
+			log_end(r);
 		}
 		c->pid = 0;
 	}
@@ -1013,10 +1013,10 @@ static void refuse(struct sleepd *sd, const char *why, int64_t now)
 	sd->sleep_requested = false;
 	sd->sleep_retry_at = now + 2 * sd->cfg.hello_ms +
 			     randombytes_uniform(sd->cfg.hello_ms + 1);
-	r = log_start(sd, LOG_INFO, "sleep-refused");
+	r = log_start(LOG_INFO, "sleep-refused");
 	if (r) {
 		jadd_str(r, "reason", why);
-		log_end(sd, r);
+		log_end(r);
 	}
 	if (intent)
 		send_hello(sd, now);	/* cancels the intent */
@@ -1049,24 +1049,24 @@ static void go_to_sleep(struct sleepd *sd, int64_t now)
 	 * host's NIC would stop before its peers take it over.
 	 */
 	if (sd->cfg.test && sim_enter(sd)) {
-		log_msg(sd, LOG_ERR, "sim-failed", "cannot simulate sleep");
+		log_msg(LOG_ERR, "sim-failed", "cannot simulate sleep");
 		sd->state = SELF_AWAKE;
 		return;
 	}
 	for (i = 0; i < 3; i++)
 		send_plain(sd, MSG_SLEEP);
-	r = log_start(sd, LOG_INFO, "sleep");
+	r = log_start(LOG_INFO, "sleep");
 	if (r) {
 		jadd_int(r, "epoch", sd->epoch);
-		log_end(sd, r);
+		log_end(r);
 	}
 	sd->state = SELF_ASLEEP;
 	sd->resume_at = 0;
 	if (sd->cfg.test)
 		return;
 	suspended0 = suspended_ms();
-	if (run_cmd(sd, sd->cfg.sleep_cmd)) {
-		log_msg(sd, LOG_WARN, "sleep-command", "failed: %s",
+	if (run_cmd(sd->cfg.sleep_cmd)) {
+		log_msg(LOG_WARN, "sleep-command", "failed: %s",
 			sd->cfg.sleep_cmd);
 		group_resume(sd, "sleep command failed", now_ms());
 		return;
@@ -1082,7 +1082,7 @@ static void go_to_sleep(struct sleepd *sd, int64_t now)
 		usleep(100 * 1000);
 	}
 	if (suspended_ms() - suspended0 < 500) {
-		log_msg(sd, LOG_WARN, "sleep-command",
+		log_msg(LOG_WARN, "sleep-command",
 			"returned, but the host did not suspend within %d ms: %s",
 			SLEEPD_SUSPEND_WAIT_MS, sd->cfg.sleep_cmd);
 		group_resume(sd, "the host did not suspend", now_ms());
@@ -1121,11 +1121,11 @@ void group_resume(struct sleepd *sd, const char *why, int64_t now)
 	net_announce_self(sd);
 	sd->garp_at = now + 500;
 	sd->next_probe = now + sd->cfg.probe_ms;
-	r = log_start(sd, LOG_INFO, "resume");
+	r = log_start(LOG_INFO, "resume");
 	if (r) {
 		jadd_str(r, "reason", why);
 		jadd_int(r, "epoch", sd->epoch);
-		log_end(sd, r);
+		log_end(r);
 	}
 }
 
@@ -1191,7 +1191,7 @@ static void sleep_logic(struct sleepd *sd, int64_t now)
 			   randombytes_random();
 	send_hello(sd, now);	/* STATE 1 */
 	send_intent(sd, now);
-	log_msg(sd, LOG_INFO, "sleep-intent", "waiting %d ms", sd->cfg.intent_ms);
+	log_msg(LOG_INFO, "sleep-intent", "waiting %d ms", sd->cfg.intent_ms);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1255,7 +1255,7 @@ static bool may_take_over(struct sleepd *sd, struct peer *p, int64_t now)
 	if (!p->held) {
 		p->held = true;
 		sd->st.held++;
-		logp(sd, LOG_WARN, "takeover-held", p, "reason", why, NULL, 0);
+		logp(LOG_WARN, "takeover-held", p, "reason", why, NULL, 0);
 	}
 	return false;
 }
@@ -1410,7 +1410,7 @@ static void managed_upkeep(struct sleepd *sd, int64_t now)
 		if (p->state == PEER_WAKING &&
 		    now - p->waking_since > sd->cfg.wake_timeout_ms) {
 			p->state = PEER_ASLEEP;
-			logp(sd, LOG_WARN, "wake-failed", p, NULL, NULL,
+			logp(LOG_WARN, "wake-failed", p, NULL, NULL,
 			     "waited_ms", now - p->waking_since);
 			kernel_sync_peer(sd, p, false);
 		}

@@ -34,7 +34,7 @@ int kernel_open(struct sleepd *sd)
 		ret = nl_mcast_join(&sd->nl_ev, VRDMA_FAMILY_NAME,
 				    VRDMA_MCGRP_SLEEP);
 	if (ret) {
-		log_msg(sd, LOG_ERR, "kernel", "vrdma family: %s%s",
+		log_msg(LOG_ERR, "kernel", "vrdma family: %s%s",
 			strerror(-ret),
 			ret == -ENOENT ? " (is the vrdma module loaded?)" : "");
 		return -1;
@@ -51,7 +51,7 @@ int kernel_open(struct sleepd *sd)
 				 sd->cfg.kernel_wake_timeout_ms);
 	ret = nl_request(&sd->nl, nlh, NULL, NULL);
 	if (ret) {
-		log_msg(sd, LOG_ERR, "kernel", "sleep config: %s%s%s",
+		log_msg(LOG_ERR, "kernel", "sleep config: %s%s%s",
 			strerror(-ret), sd->nl.ext.msg[0] ? ": " : "",
 			sd->nl.ext.msg);
 		return -1;
@@ -189,13 +189,13 @@ void kernel_sync_peer(struct sleepd *sd, struct peer *p, bool announce)
 	}
 	ret = nl_request(&sd->nl, nlh, NULL, NULL);
 	if (ret) {
-		struct json_object *r = log_start(sd, LOG_WARN, "kernel-peer");
+		struct json_object *r = log_start(LOG_WARN, "kernel-peer");
 
 		if (r) {
 			jadd_str(r, "peer", p->info.name);
 			jadd_str(r, "error", strerror(-ret));
 			jadd_str(r, "message", sd->nl.ext.msg);
-			log_end(sd, r);
+			log_end(r);
 		}
 		p->in_kernel = false;
 		return;
@@ -306,7 +306,7 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 			group_owner_alive(sd, p, "module", ctx->now);
 		return MNL_CB_OK;
 	}
-	r = log_start(sd, LOG_INFO, type == VRDMA_SLEEP_EVENT_REQUEST ?
+	r = log_start(LOG_INFO, type == VRDMA_SLEEP_EVENT_REQUEST ?
 		      "request" : "wake-needed");
 	if (r) {
 		jadd_str(r, "peer", p ? p->info.name : "?");
@@ -324,7 +324,7 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 		if (tb[VRDMA_A_SLEEP_EVENT_OVERLAY])
 			jadd_addr(r, "overlay",
 				  mnl_attr_get_payload(tb[VRDMA_A_SLEEP_EVENT_OVERLAY]));
-		log_end(sd, r);
+		log_end(r);
 	}
 	if (!p)
 		return MNL_CB_OK;
@@ -356,7 +356,7 @@ void kernel_events(struct sleepd *sd, int64_t now)
 			 32768, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == ENOBUFS)
-				log_msg(sd, LOG_WARN, "kernel",
+				log_msg(LOG_WARN, "kernel",
 					"events lost (socket buffer full)");
 			if (errno == EINTR || errno == ENOBUFS)
 				continue;

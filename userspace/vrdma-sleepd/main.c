@@ -40,7 +40,6 @@
 #define TICK_MS		50
 
 static volatile sig_atomic_t stop_signal;
-static FILE *log_file;
 
 int64_t now_ms(void)
 {
@@ -61,63 +60,6 @@ uint64_t now_us_real(void)
 /* ------------------------------------------------------------------ */
 /* Logs                                                                 */
 
-struct json_object *log_start(struct sleepd *sd, int level, const char *event)
-{
-	static const char *const names[] = { "error", "warning", "info", "debug" };
-	struct json_object *r;
-	struct timespec ts;
-
-	if (level > sd->cfg.log_level)
-		return NULL;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	r = json_object_new_object();
-	if (!r)
-		return NULL;
-	json_object_object_add(r, "ts", json_object_new_double(
-			ts.tv_sec + ts.tv_nsec / 1e9));
-	json_object_object_add(r, "host", json_object_new_string(sd->self.name));
-	json_object_object_add(r, "level", json_object_new_string(names[level]));
-	json_object_object_add(r, "event", json_object_new_string(event));
-	return r;
-}
-
-void log_end(struct sleepd *sd, struct json_object *rec)
-{
-	(void)sd;
-	if (!rec)
-		return;
-	fprintf(log_file, "%s\n", json_object_to_json_string_ext(rec,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(log_file);
-	json_object_put(rec);
-}
-
-void log_msg(struct sleepd *sd, int level, const char *event,
-	     const char *fmt, ...)
-{
-	struct json_object *r = log_start(sd, level, event);
-	char buf[512];
-	va_list ap;
-
-	if (!r)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	jadd_str(r, "msg", buf);
-	log_end(sd, r);
-}
-
-void jadd_str(struct json_object *o, const char *key, const char *val)
-{
-	json_object_object_add(o, key, json_object_new_string(val ? val : ""));
-}
-
-void jadd_int(struct json_object *o, const char *key, int64_t val)
-{
-	json_object_object_add(o, key, json_object_new_int64(val));
-}
-
 void jadd_addr(struct json_object *o, const char *key,
 	       const struct in6_addr *a)
 {
@@ -127,7 +69,7 @@ void jadd_addr(struct json_object *o, const char *key,
 }
 
 /* Run a shell command; its output goes to the log when it fails. */
-int run_cmd(struct sleepd *sd, const char *cmd)
+int run_cmd(const char *cmd)
 {
 	char full[SLEEPD_CMD_LEN + 16], out[512];
 	size_t n = 0;
@@ -145,12 +87,12 @@ int run_cmd(struct sleepd *sd, const char *cmd)
 	out[n] = '\0';
 	st = pclose(f);
 	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st)) {
-		struct json_object *r = log_start(sd, LOG_WARN, "command-failed");
+		struct json_object *r = log_start(LOG_WARN, "command-failed");
 
 		if (r) {
 			jadd_str(r, "cmd", cmd);
 			jadd_str(r, "output", out);
-			log_end(sd, r);
+			log_end(r);
 		}
 		return -1;
 	}
@@ -173,7 +115,7 @@ static int ctl_open(struct sleepd *sd)
 	if (sd->ctl_fd < 0 ||
 	    bind(sd->ctl_fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
 	    listen(sd->ctl_fd, 16) < 0) {
-		log_msg(sd, LOG_ERR, "control", "%s: %s", sd->cfg.control,
+		log_msg(LOG_ERR, "control", "%s: %s", sd->cfg.control,
 			strerror(errno));
 		return -1;
 	}
@@ -246,7 +188,7 @@ static void ctl_accept(struct sleepd *sd, int64_t now)
 		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 						   JSON_C_TO_STRING_NOSLASHESCAPE);
 		if (send(fd, s, strlen(s), MSG_NOSIGNAL) < 0)
-			log_msg(sd, LOG_DEBUG, "control", "%s", strerror(errno));
+			log_msg(LOG_DEBUG, "control", "%s", strerror(errno));
 		json_object_put(o);
 	}
 	close(fd);
@@ -284,7 +226,7 @@ static void rx_magic(struct sleepd *sd, int fd, int64_t now)
 		if (sd->state != SELF_ASLEEP || sd->resume_at || !sd->cfg.wol)
 			continue;
 		sd->resume_at = now + sd->cfg.resume_delay_ms;
-		log_msg(sd, LOG_INFO, "magic-packet", "from %s, resuming in %d ms",
+		log_msg(LOG_INFO, "magic-packet", "from %s, resuming in %d ms",
 			from, sd->cfg.resume_delay_ms);
 	}
 }
@@ -335,6 +277,7 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *config = NULL;
+	FILE *log_file;
 	struct sleepd *sd;
 	int opt, ret;
 
@@ -383,6 +326,14 @@ int main(int argc, char **argv)
 		strcpy(sd->self.name, sd->cfg.name);
 	else if (gethostname(sd->self.name, sizeof(sd->self.name) - 1) < 0)
 		strcpy(sd->self.name, "host");
+	/* JSON records, one a line, with our name and epoch times. */
+	log_cfg = (struct log_cfg){
+		.level = sd->cfg.log_level,
+		.json = true,
+		.out = log_file,
+		.host = sd->self.name,
+		.ts_epoch = true,
+	};
 
 	if (net_iface(sd))
 		return 1;
@@ -398,7 +349,7 @@ int main(int argc, char **argv)
 		sim_warmup(sd);
 	net_secureon_check(sd);
 	group_init(sd);
-	log_msg(sd, LOG_INFO, "start", "id %u on %s, group %s:%u, test mode %s",
+	log_msg(LOG_INFO, "start", "id %u on %s, group %s:%u, test mode %s",
 		sd->self.id, sd->cfg.ifname, inet_ntoa(sd->cfg.group),
 		sd->cfg.port, sd->cfg.test ? "on" : "off");
 	ret = run(sd);
@@ -409,6 +360,6 @@ int main(int argc, char **argv)
 	kernel_close(sd);
 	if (sd->cfg.control[0])
 		unlink(sd->cfg.control);
-	log_msg(sd, LOG_INFO, "stop", "signal %d", (int)stop_signal);
+	log_msg(LOG_INFO, "stop", "signal %d", (int)stop_signal);
 	return ret ? 1 : 0;
 }

@@ -77,7 +77,7 @@ int net_iface(struct sleepd *sd)
 
 	sd->ifindex = if_nametoindex(sd->cfg.ifname);
 	if (!sd->ifindex) {
-		log_msg(sd, LOG_ERR, "config", "interface %s: %s",
+		log_msg(LOG_ERR, "config", "interface %s: %s",
 			sd->cfg.ifname, strerror(errno));
 		return -1;
 	}
@@ -85,7 +85,7 @@ int net_iface(struct sleepd *sd)
 	strcpy(ifr.ifr_name, sd->cfg.ifname);
 	if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0 ||
 	    ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
-		log_msg(sd, LOG_ERR, "config", "interface %s: not Ethernet",
+		log_msg(LOG_ERR, "config", "interface %s: not Ethernet",
 			sd->cfg.ifname);
 		if (fd >= 0)
 			close(fd);
@@ -125,7 +125,7 @@ int net_iface(struct sleepd *sd)
 	}
 	freeifaddrs(ifa);
 	if (!sd->ip4.s_addr) {
-		log_msg(sd, LOG_ERR, "config", "interface %s has no IPv4 address",
+		log_msg(LOG_ERR, "config", "interface %s has no IPv4 address",
 			sd->cfg.ifname);
 		return -1;
 	}
@@ -251,7 +251,7 @@ int net_open(struct sleepd *sd)
 	sd->wol_udp_fd = -1;
 	sd->udp_fd = open_group(sd);
 	if (sd->udp_fd < 0) {
-		log_msg(sd, LOG_ERR, "socket", "group socket on %s port %u: %s",
+		log_msg(LOG_ERR, "socket", "group socket on %s port %u: %s",
 			sd->cfg.ifname, sd->cfg.port, strerror(errno));
 		return -1;
 	}
@@ -263,12 +263,12 @@ int net_open(struct sleepd *sd)
 			.sll_protocol = htons(ETH_P_ARP),
 			.sll_ifindex = sd->ifindex,
 		 }, sizeof(struct sockaddr_ll)) < 0) {
-		log_msg(sd, LOG_ERR, "socket", "ARP socket on %s: %s",
+		log_msg(LOG_ERR, "socket", "ARP socket on %s: %s",
 			sd->cfg.ifname, strerror(errno));
 		return -1;
 	}
 	if (sd->cfg.test && open_wol_rx(sd) < 0) {
-		log_msg(sd, LOG_ERR, "socket", "magic packet sockets: %s",
+		log_msg(LOG_ERR, "socket", "magic packet sockets: %s",
 			strerror(errno));
 		return -1;
 	}
@@ -280,7 +280,7 @@ static int send_msg(struct sleepd *sd, struct msg_out *m,
 {
 	if (sendto(sd->udp_fd, m->buf, m->len, 0, (const struct sockaddr *)to,
 		   sizeof(*to)) < 0) {
-		log_msg(sd, LOG_DEBUG, "send-failed", "%s", strerror(errno));
+		log_msg(LOG_DEBUG, "send-failed", "%s", strerror(errno));
 		return -1;
 	}
 	sd->st.tx++;
@@ -338,7 +338,7 @@ void net_wol(struct sleepd *sd, const uint8_t *mac, const uint8_t *secureon)
 	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_WOL));
 	if (fd < 0 || sendto(fd, pkt, len, 0,
 			     (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		log_msg(sd, LOG_WARN, "wol-failed", "raw: %s", strerror(errno));
+		log_msg(LOG_WARN, "wol-failed", "raw: %s", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 
@@ -349,7 +349,7 @@ void net_wol(struct sleepd *sd, const uint8_t *mac, const uint8_t *secureon)
 		       strlen(sd->cfg.ifname)) < 0 ||
 	    sendto(fd, pkt, len, 0, (struct sockaddr *)&sin,
 		   sizeof(sin)) < 0)
-		log_msg(sd, LOG_WARN, "wol-failed", "udp: %s", strerror(errno));
+		log_msg(LOG_WARN, "wol-failed", "udp: %s", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
@@ -390,7 +390,7 @@ static void send_arp(struct sleepd *sd, struct in_addr sip, const uint8_t *sha,
 	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
 	if (fd < 0 || sendto(fd, &arp, sizeof(arp), 0, (struct sockaddr *)&sll,
 			     sizeof(sll)) < 0)
-		log_msg(sd, LOG_WARN, "garp-failed", "%s", strerror(errno));
+		log_msg(LOG_WARN, "garp-failed", "%s", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
@@ -430,7 +430,7 @@ static void send_una(struct sleepd *sd, const struct in6_addr *a,
 	    (ours && bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) ||
 	    sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&dst,
 		   sizeof(dst)) < 0)
-		log_msg(sd, LOG_DEBUG, "una-failed", "%s", strerror(errno));
+		log_msg(LOG_DEBUG, "una-failed", "%s", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
@@ -537,15 +537,15 @@ void net_secureon_check(struct sleepd *sd)
 	strcpy(ifr.ifr_name, sd->cfg.ifname);
 	ifr.ifr_data = (void *)&wol;
 	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
-		log_msg(sd, LOG_WARN, "secureon", "%s: Wake-on-LAN settings: %s",
+		log_msg(LOG_WARN, "secureon", "%s: Wake-on-LAN settings: %s",
 			sd->cfg.ifname, strerror(errno));
 	else if (!(wol.supported & WAKE_MAGICSECURE))
-		log_msg(sd, LOG_WARN, "secureon",
+		log_msg(LOG_WARN, "secureon",
 			"%s does not support SecureOn: the password is sent, not checked",
 			sd->cfg.ifname);
 	else if (!(wol.wolopts & WAKE_MAGICSECURE) ||
 		 memcmp(wol.sopass, sd->cfg.secureon, SOPASS_MAX))
-		log_msg(sd, LOG_WARN, "secureon",
+		log_msg(LOG_WARN, "secureon",
 			"%s: SecureOn not enabled with this password (ethtool -s %s wol gs sopass ...)",
 			sd->cfg.ifname, sd->cfg.ifname);
 	close(fd);

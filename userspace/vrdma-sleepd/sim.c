@@ -79,7 +79,7 @@ static void freeze_collect_file(struct sleepd *sd, const char *path)
 }
 
 /* Run tc commands (one per line) in one process: tc -batch. */
-static int tc_batch(struct sleepd *sd, const char *cmds)
+static int tc_batch(const char *cmds)
 {
 	char path[] = "/tmp/vrdma-sleepd-tc.XXXXXX", cmd[128];
 	size_t len = strlen(cmds);
@@ -92,7 +92,7 @@ static int tc_batch(struct sleepd *sd, const char *cmds)
 	close(fd);
 	snprintf(cmd, sizeof(cmd), "tc -batch %s", path);
 	if (!ret)
-		ret = run_cmd(sd, cmd);
+		ret = run_cmd(cmd);
 	unlink(path);
 	return ret;
 }
@@ -111,7 +111,7 @@ static int drop_on(struct sleepd *sd)
 		 "filter add dev %1$s egress pref 1 protocol ip flower ip_proto udp dst_port %2$u action ok\n"
 		 "filter add dev %1$s egress pref 2 protocol all matchall action drop\n",
 		 dev, sd->cfg.port);
-	return tc_batch(sd, c);
+	return tc_batch(c);
 }
 
 static void drop_off(struct sleepd *sd)
@@ -119,7 +119,7 @@ static void drop_off(struct sleepd *sd)
 	char c[128];
 
 	snprintf(c, sizeof(c), "qdisc del dev %s clsact\n", sd->cfg.ifname);
-	tc_batch(sd, c);
+	tc_batch(c);
 }
 
 static void thaw(struct sleepd *sd)
@@ -161,16 +161,16 @@ int sim_enter(struct sleepd *sd)
 		thaw(sd);
 		return -1;
 	}
-	if (sd->cfg.sleep_hook[0] && run_cmd(sd, sd->cfg.sleep_hook))
-		log_msg(sd, LOG_WARN, "hook-failed", "sleep-hook");
-	log_msg(sd, LOG_INFO, "sim-sleep", "%d processes frozen", sd->n_frozen);
+	if (sd->cfg.sleep_hook[0] && run_cmd(sd->cfg.sleep_hook))
+		log_msg(LOG_WARN, "hook-failed", "sleep-hook");
+	log_msg(LOG_INFO, "sim-sleep", "%d processes frozen", sd->n_frozen);
 	return 0;
 }
 
 void sim_leave(struct sleepd *sd)
 {
-	if (sd->cfg.wake_hook[0] && run_cmd(sd, sd->cfg.wake_hook))
-		log_msg(sd, LOG_WARN, "hook-failed", "wake-hook");
+	if (sd->cfg.wake_hook[0] && run_cmd(sd->cfg.wake_hook))
+		log_msg(LOG_WARN, "hook-failed", "wake-hook");
 	if (sd->cfg.drop)
 		drop_off(sd);
 	thaw(sd);

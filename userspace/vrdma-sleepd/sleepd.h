@@ -22,6 +22,7 @@
 
 #include <sodium.h>
 
+#include "log.h"
 #include "nl.h"
 
 #define PROG			"vrdma-sleepd"
@@ -388,17 +389,9 @@ void sim_leave(struct sleepd *sd);
 int64_t now_ms(void);
 uint64_t now_us_real(void);
 
-enum { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
-struct json_object;
-/* Start a log record of @event; add fields; log_end() prints it. */
-struct json_object *log_start(struct sleepd *sd, int level, const char *event);
-void log_end(struct sleepd *sd, struct json_object *rec);
-void log_msg(struct sleepd *sd, int level, const char *event,
-	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void jadd_str(struct json_object *o, const char *key, const char *val);
-void jadd_int(struct json_object *o, const char *key, int64_t val);
+/* Log records: lib/log.h (log_start(), log_end(), log_msg(), jadd_*()). */
 void jadd_addr(struct json_object *o, const char *key,
 	       const struct in6_addr *a);
-int run_cmd(struct sleepd *sd, const char *cmd);
+int run_cmd(const char *cmd);
 
 #endif /* VRDMA_SLEEPD_H */
