@@ -153,8 +153,13 @@ def server(conn):
         if got not in (b'hello', 'hello'):
             raise AssertionError('received %r' % got)
         conn.send('ok')
-        conn.recv()		# the client is done
+        conn.recv()		# the client is done and disconnects
+        # rdma_disconnect() of a synchronous ID returns on the
+        # DISCONNECTED event: the client's DREQ, or its DREP to ours.
         cid.disconnect()
+        cid.close()		# the QP first: it holds the CQ
+        cq.close()
+        conn.send('closed')
     except Exception:
         conn.send(traceback.format_exc())
 
@@ -169,6 +174,15 @@ def client():
     cid.post_send(mr, flags=e.IBV_SEND_SIGNALED, length=5)
     cm_poll(cq, 'send')
     return cid, cq
+
+
+def disconnect(cid, cq):
+    cid.disconnect()
+    cid.close()		# the QP first: it holds the CQ
+    cq.close()
+    res = parent.recv() if parent.poll(60) else 'server: no answer'
+    if res != 'closed':
+        raise AssertionError('server: %s' % res)
 
 
 parent, child = mp.Pipe()
@@ -190,6 +204,11 @@ if state == 'listening':
         parent.send('done')
     except OSError:
         pass		# the server is gone (and said so above)
+    # Both sides disconnect: a side that never does leaves the other's
+    # rdma_disconnect() waiting until its DREQ times out (the DREP is
+    # the peer's to send, when it disconnects or destroys its ID).
+    if cid is not None and res == 'ok':
+        attempt('rdma_cm: both sides disconnect and close', lambda: disconnect(*cid))
 else:
     check('rdma_cm: receive-only server (max_send_wr=0) listens', False, state)
 p.join(30)
