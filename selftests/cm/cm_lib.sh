@@ -21,3 +21,9 @@ cm_two_hosts() {
 	in_ct c1_1 ping -6 -c 1 -W 5 "$(ct_addr6 2 1)" > /dev/null
 	return 0
 }
+
+# cm_state CT STATE: an rdma_cm ID of container CT is in STATE;
+# cm_listening CT: one listens (rdma_cm listeners do not show in ss, but
+# ib_core's resource tracking lists them).
+cm_state() { in_ct "$1" rdma resource show cm_id | grep -q "state $2 "; }
+cm_listening() { cm_state "$1" LISTEN; }
