@@ -23,12 +23,14 @@ T=120
 
 
 # udaddy_pair DESC SERVER_CT CLIENT_CT SADDR [udaddy options]: the client
-# retries while the server is not listening yet (SIDR: unreachable).
+# starts once the server's ID listens, and retries while the server is
+# not listening yet all the same (SIDR: unreachable).
 udaddy_pair() {
 	local desc=$1 sct=$2 cct=$3 saddr=$4 spid rc=1 out i
 	shift 4
 	in_ct "$sct" timeout $T udaddy -b "$saddr" "$@" > /tmp/udaddy-srv.log 2>&1 &
 	spid=$!
+	wait_for 10 cm_listening "$sct" || ktap_diag "no listening cm_id in $sct after 10s"
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		out=$(in_ct "$cct" timeout $T udaddy -s "$saddr" "$@" 2>&1) && { rc=0; break; }
 		grep -qE 'UNREACHABLE, error: 1$' <<< "$out" || break
