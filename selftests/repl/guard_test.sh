@@ -4,9 +4,10 @@
 # The control channel of a 3-member chain (hosts 1-3; authority and
 # client on host 4) against replays and misconfigured hosts (issue 14, R5
 # and R6), from a raw socket on the simulated network (repl_ctrl.py):
-#   1. heartbeats of member 1 (host 2) are captured on the wire, host 2 is
-#      cut off (its bridge port down), and the captured frames are played
-#      again to the authority: they must not keep member 1 in the chain;
+#   1. heartbeats of member 1 (host 2) are captured on the wire and played
+#      again to the authority, from before host 2 is cut off (its bridge
+#      port down) until after: they must not keep member 1 in the chain,
+#      and (with dynamic debug) the channel drops them as replays;
 #   2. a host that has the group under the same name and size but with
 #      its members in another order sends a heartbeat (from host 2's
 #      address, asking to leave: NODEV): the authority refuses it, logs
@@ -18,11 +19,12 @@
 . "$(dirname "$0")/repl_lib.sh"
 require_root
 
-ktap_plan 8
+ktap_plan 9
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 CTRL="/usr/bin/python3 $HERE/repl_ctrl.py"
 KEY=${REPL_KEY:-none}
+DDC=/sys/kernel/debug/dynamic_debug/control
 A1=$(host_addr 1) A2=$(host_addr 2) A3=$(host_addr 3) A4=$(host_addr 4)
 
 if ! repl_setup 4 || ! repl_group g1 1M || ! repl_wait_active g1 3; then
@@ -41,15 +43,24 @@ removed_since() {
 # 1. Replayed heartbeats of a member cut off from the network.
 $CTRL capture --dev h4 --src "$A2" --dst "$A4" --count 20 "$REPL_DIR/hb.frames" ||
 	{ echo "Bail out! no heartbeat captured"; exit 1; }
-mark=$(dmesg | wc -l)
-ip link set h2p down
-$CTRL replay --dev h4p --seconds 10 --interval 0.05 "$REPL_DIR/hb.frames" \
+dyndbg=0
+if [ -w "$DDC" ]; then
+	echo 'file ctrl.c +p' > "$DDC" && dyndbg=1
+	defer "echo 'file ctrl.c -p' > $DDC"
+fi
+# The replay starts while member 1 lives (duplicates), then it is cut off.
+mark0=$(dmesg | wc -l)
+$CTRL replay --dev h4p --seconds 15 --interval 0.05 "$REPL_DIR/hb.frames" \
 	> "$REPL_DIR/replay.out" 2>&1 &
 rpid=$!
+wait_for 20 grep -q replaying "$REPL_DIR/replay.out" ||
+	{ echo "Bail out! the replay did not start"; exit 1; }
+mark=$(dmesg | wc -l)
+ip link set h2p down
 t0=$(date +%s%N)
 # The lease (repl_lease_ms, 1 s) and two heartbeats: removed after 1.2 s
-# (while the replay goes on for 10 s).
-if wait_for 6 removed_since "$mark" 1; then
+# (while the replay goes on).
+if wait_for 8 removed_since "$mark" 1; then
 	ktap_ok "replayed heartbeats do not keep a cut-off member in the chain (removed after $((($(date +%s%N) - t0) / 1000000)) ms)"
 else
 	ktap_diag "$(dmesg | tail -n +"$((mark + 1))" | grep -E 'repl|ctrl' | tail -n 20)"
@@ -57,6 +68,15 @@ else
 fi
 kill "$rpid" 2> /dev/null
 wait "$rpid"
+if [ $dyndbg = 1 ]; then
+	# (rate limited: the first drops, before or after the cut)
+	dmesg | tail -n +"$((mark0 + 1))" |
+		grep -q "dropped a datagram from ::ffff:$A2: -114" &&
+		ktap_ok "the replayed frames reached the channel, which dropped them (EALREADY)" ||
+		ktap_fail "the replayed frames reached the channel, which dropped them (EALREADY)"
+else
+	ktap_skip "the replayed frames reached the channel, which dropped them" "no dynamic debug"
+fi
 ip link set h2p up
 if repl_wait_active g1 3 60; then
 	ktap_ok "member 1 back: 3 members active"

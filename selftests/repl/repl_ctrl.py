@@ -138,6 +138,7 @@ def replay(a):
     s.bind((a.dev, 0))
     end = time.monotonic() + a.seconds
     n = 0
+    print("replaying", flush=True)
     while time.monotonic() < end:
         s.send(frames[n % len(frames)])
         n += 1
