@@ -7,7 +7,12 @@
 #   cplane_stats.py drive SOCKDIR AGENTS PODS NETNS_PREFIX OUT
 #       ask each agent (SOCKDIR/aI.sock) for PODS pods, the agents in
 #       parallel, the pods of one agent in turn; OUT gets one line per
-#       pod: "vni addr t_request t_answer"
+#       pod: "vni addr t_request t_answer"; fails only if no pod was
+#       added (failed requests are reported: the caller counts them)
+#   cplane_stats.py paced SOCKDIR AGENTS N NETNS_PREFIX SINKDIR OUT
+#       N more pods, one at a time (agent 1, 2, ... in turn), each asked
+#       for once the previous one is in every other agent's sink; OUT
+#       as for drive
 #   cplane_stats.py scale SINKDIR REQUESTS OUT.json [k=v...]
 #       convergence from dry-run sinks: for each endpoint, the time from
 #       its request (and from its publication) to its arrival at the last
@@ -79,7 +84,58 @@ def drive(sockdir, agents, pods, nsprefix, out):
     for e in errors[:10]:
         print("#", e)
     print(f"# {len(lines)} pods added, {len(errors)} failed")
-    return 1 if errors else 0
+    return 0 if lines else 1
+
+
+def paced(sockdir, agents, n, nsprefix, sinkdir, out, timeout=60):
+    """One pod at a time, each once every other agent's sink has the
+    previous one: the convergence of a change on a quiet cluster."""
+    agents, n = int(agents), int(n)
+    sinks = {name: os.path.join(sinkdir, name) for name in os.listdir(sinkdir)}
+    offs = {name: os.path.getsize(path) for name, path in sinks.items()}
+    lines, errors = [], []
+    for k in range(n):
+        i, j = k % agents + 1, k // agents
+        addr = f"10.{150 + i // 250}.{i % 250}.{j + 1}"
+        req = {"cmd": "add", "container_id": f"s{i}x{j}", "ifname": "eth0",
+               "netns": f"/run/netns/{nsprefix}{i}", "vni": 100,
+               "addrs": [addr]}
+        t0 = time.time()
+        try:
+            ans = call(os.path.join(sockdir, f"a{i}.sock"), req)
+        except OSError as e:
+            ans = {"ok": False, "msg": str(e)}
+        t1 = time.time()
+        if not ans.get("ok"):
+            errors.append(f"agent {i} pod s{i}x{j}: {ans.get('msg')}")
+            continue
+        lines.append(f"100 {addr} {t0:.6f} {t1:.6f}\n")
+        # Wait for it in every other agent's sink (new bytes only).
+        needle = f" add 100 {addr} ".encode()
+        pending = {name for name in sinks if name != f"a{i}"}
+        carry = {name: b"" for name in pending}
+        end = time.time() + timeout
+        while pending and time.time() < end:
+            for name in list(pending):
+                with open(sinks[name], "rb") as f:
+                    f.seek(offs[name])
+                    data = f.read()
+                offs[name] += len(data)
+                buf = carry[name] + data
+                if needle in buf:
+                    pending.discard(name)
+                else:
+                    carry[name] = buf[buf.rfind(b"\n") + 1:]
+            if pending:
+                time.sleep(0.005)
+        if pending:
+            errors.append(f"pod s{i}x{j}: not in {len(pending)} sinks after {timeout} s")
+    with open(out, "w") as f:
+        f.writelines(lines)
+    for e in errors[:10]:
+        print("#", e)
+    print(f"# {len(lines)} pods added one at a time, {len(errors)} failed")
+    return 0 if lines else 1
 
 
 def scale(sinkdir, requests, out, extra):
@@ -99,17 +155,24 @@ def scale(sinkdir, requests, out, extra):
                 t = float(p[0])
                 last[k] = max(last.get(k, 0), t)
                 pub[k] = float(p[5])
-                count[k] = count.get(k, 0) + 1
+                count.setdefault(k, set()).add(name)
     conv = [(last[k] - req[k][0]) * 1000 for k in req if k in last]
     prop = [(last[k] - pub[k]) * 1000 for k in req if k in last]
+    ans = [(t1 - t0) * 1000 for t0, t1 in req.values()]
+    # Everywhere: in as many sinks as the best-travelled endpoint.
+    most = max((len(v) for v in count.values()), default=0)
     res = {
         "endpoints": len(req),
-        "arrivals": sum(count.values()),
-        "endpoints_everywhere": sum(1 for k in req if k in last),
+        "arrivals": sum(len(count[k]) for k in req if k in count),
+        "endpoints_everywhere": sum(1 for k in req
+                                    if len(count.get(k, ())) == most),
         "convergence_ms": {"p50": pct(conv, 50), "p99": pct(conv, 99),
                            "max": max(conv) if conv else None},
         "propagation_ms": {"p50": pct(prop, 50), "p99": pct(prop, 99),
                            "max": max(prop) if prop else None},
+        # The request itself: asked -> answered.
+        "request_ms": {"p50": pct(ans, 50), "p99": pct(ans, 99),
+                       "max": max(ans) if ans else None},
         "samples": sorted(conv),
     }
     for kv in extra:
@@ -182,6 +245,8 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "drive":
         sys.exit(drive(*args))
+    elif cmd == "paced":
+        sys.exit(paced(*args))
     elif cmd == "scale":
         scale(args[0], args[1], args[2], args[3:])
     elif cmd == "cdf":
