@@ -37,7 +37,18 @@
 
 #include "sleepd.h"
 
-#define TICK_MS		50
+/*
+ * The periodic work (group_tick) runs every tick_ms, not after every
+ * packet: each run walks the peer list several times, and 100 peers'
+ * hellos and probes would run it about 50 times a second.  The tick
+ * follows the shortest timer that needs it: a quarter of the probe
+ * timeout (layer-2 probes while a peer is confirmed silent), a quarter
+ * of intent-wait (INTENT retransmissions) and the wake interval; half of
+ * the shortest, within [TICK_MIN_MS, TICK_MAX_MS].  The tests' timers
+ * (probe timeout 0.4 s) give 50 ms, the defaults 125 ms.
+ */
+#define TICK_MIN_MS	10
+#define TICK_MAX_MS	125
 
 static volatile sig_atomic_t stop_signal;
 
@@ -231,13 +242,32 @@ static void rx_magic(struct sleepd *sd, int fd, int64_t now)
 	}
 }
 
+static int tick_ms(const struct config *c)
+{
+	int t = c->probe_timeout_ms / 4;
+
+	if (c->intent_ms / 4 < t)
+		t = c->intent_ms / 4;
+	if (c->wake_interval_ms && c->wake_interval_ms < t)
+		t = c->wake_interval_ms;
+	t /= 2;
+	return t < TICK_MIN_MS ? TICK_MIN_MS : t > TICK_MAX_MS ? TICK_MAX_MS : t;
+}
+
 static int run(struct sleepd *sd)
 {
+	int64_t now, next_tick = 0, wait;
+	int tick = tick_ms(&sd->cfg);
 	struct pollfd pfd[6];
-	int64_t now;
 	int n;
 
+	log_msg(LOG_DEBUG, "tick", "%d ms", tick);
 	while (!stop_signal) {
+		now = now_ms();
+		wait = next_tick > now ? next_tick - now : 0;
+		/* Asleep in test mode: resume on time. */
+		if (sd->resume_at && sd->resume_at - now < wait)
+			wait = sd->resume_at > now ? sd->resume_at - now : 0;
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = sd->udp_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){
@@ -246,7 +276,7 @@ static int run(struct sleepd *sd)
 		pfd[n++] = (struct pollfd){ .fd = sd->wol_raw_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = sd->wol_udp_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = sd->arp_fd, .events = POLLIN };
-		if (poll(pfd, n, TICK_MS) < 0 && errno != EINTR)
+		if (poll(pfd, n, (int)wait) < 0 && errno != EINTR)
 			return -1;
 		now = now_ms();
 		if (pfd[0].revents & POLLIN)
@@ -261,7 +291,12 @@ static int run(struct sleepd *sd)
 			rx_magic(sd, sd->wol_udp_fd, now);
 		if (pfd[5].revents & POLLIN)
 			net_arp_rx(sd, now);
-		group_tick(sd, now_ms());
+		now = now_ms();
+		if (now >= next_tick ||
+		    (sd->resume_at && now >= sd->resume_at)) {
+			group_tick(sd, now);
+			next_tick = now + tick;
+		}
 	}
 	return 0;
 }
