@@ -692,9 +692,9 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 
 	sd->st.rx++;
 	sd->st.rx_bytes += len;
-	inet_ntop(AF_INET, &from->sin_addr, src, sizeof(src));
 	err = msg_parse(buf, len, sd->cfg.key, &msg);
 	if (err != MSG_OK) {
+		inet_ntop(AF_INET, &from->sin_addr, src, sizeof(src));
 		if (err == MSG_BAD_AUTH)
 			sd->st.auth_fail++;
 		else
@@ -743,6 +743,7 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 		}
 		if (why) {
 			sd->st.replay++;
+			inet_ntop(AF_INET, &from->sin_addr, src, sizeof(src));
 			r = log_start(LOG_WARN, "replay");
 			if (r) {
 				jadd_str(r, "peer", p->info.name);

@@ -128,7 +128,7 @@ void kernel_sync_peer(struct sleepd *sd, struct peer *p, bool announce)
 	const struct in6_addr *manager = NULL;
 	struct nlattr *nest;
 	struct nlmsghdr *nlh;
-	char sig[sizeof(p->ksig)];
+	uint32_t ks = kstate(p->state);
 	int n, i, ret;
 	uint64_t h;
 
@@ -149,10 +149,16 @@ void kernel_sync_peer(struct sleepd *sd, struct peer *p, bool announce)
 	h = fnv1a(h, p->info.mac, sizeof(p->info.mac));
 	if (manager)
 		h = fnv1a(h, manager, sizeof(*manager));
-	snprintf(sig, sizeof(sig), "%u/%d/%d/%d/%016" PRIx64 "/%s",
-		 kstate(p->state), managed, n, p->info.n_ports, h,
-		 p->info.name);
-	if (!announce && p->in_kernel && !strcmp(sig, p->ksig) &&
+	/*
+	 * With the state, management and name: no formatted string (this
+	 * runs for every peer once a second and at every HELLO).
+	 */
+	h = fnv1a(h, &ks, sizeof(ks));
+	h = fnv1a(h, &managed, sizeof(managed));
+	h = fnv1a(h, &n, sizeof(n));
+	h = fnv1a(h, &p->info.n_ports, sizeof(p->info.n_ports));
+	h = fnv1a(h, p->info.name, strlen(p->info.name));
+	if (!announce && p->in_kernel && h == p->ksig &&
 	    !memcmp(&p->kaddr, &p->info.addrs[0], sizeof(p->kaddr)))
 		return;
 	if (p->in_kernel && memcmp(&p->kaddr, &p->info.addrs[0],
@@ -162,7 +168,7 @@ void kernel_sync_peer(struct sleepd *sd, struct peer *p, bool announce)
 	nlh = nl_msg(&sd->nl, VRDMA_CMD_SLEEP_PEER_SET, 0);
 	mnl_attr_put(nlh, VRDMA_A_SLEEP_ADDR, 16, &p->info.addrs[0]);
 	mnl_attr_put_strz(nlh, VRDMA_A_SLEEP_NAME, p->info.name);
-	mnl_attr_put_u32(nlh, VRDMA_A_SLEEP_STATE, kstate(p->state));
+	mnl_attr_put_u32(nlh, VRDMA_A_SLEEP_STATE, ks);
 	/* Its own MAC: the module recognises the owner speaking. */
 	mnl_attr_put(nlh, VRDMA_A_SLEEP_LLADDR, 6, p->info.mac);
 	if (manager)
@@ -200,7 +206,7 @@ void kernel_sync_peer(struct sleepd *sd, struct peer *p, bool announce)
 		p->in_kernel = false;
 		return;
 	}
-	strcpy(p->ksig, sig);
+	p->ksig = h;
 	p->kaddr = p->info.addrs[0];
 	p->in_kernel = true;
 }
@@ -215,7 +221,7 @@ void kernel_forget_peer(struct sleepd *sd, struct peer *p)
 	mnl_attr_put(nlh, VRDMA_A_SLEEP_ADDR, 16, &p->kaddr);
 	nl_request(&sd->nl, nlh, NULL, NULL);
 	p->in_kernel = false;
-	p->ksig[0] = '\0';
+	p->ksig = 0;
 }
 
 struct activity {

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/ethtool.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/sockios.h>
 #include <linux/if_packet.h>
@@ -245,6 +246,19 @@ static int open_wol_rx(struct sleepd *sd)
 	return 0;
 }
 
+/* Every ARP packet but those this host sends (PACKET_OUTGOING). */
+static struct sock_filter arp_filter[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+	BPF_STMT(BPF_RET | BPF_K, 0xffff),
+};
+
+static const struct sock_fprog arp_prog = {
+	.len = ARRAY_SIZE(arp_filter),
+	.filter = arp_filter,
+};
+
 int net_open(struct sleepd *sd)
 {
 	sd->wol_raw_fd = -1;
@@ -257,6 +271,15 @@ int net_open(struct sleepd *sd)
 	}
 	sd->arp_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 			    htons(ETH_P_ARP));
+	/*
+	 * Not what this host sends (the kernel's ARP and our probes): the
+	 * filter drops those before they are queued and wake us.
+	 */
+	if (sd->arp_fd >= 0 &&
+	    setsockopt(sd->arp_fd, SOL_SOCKET, SO_ATTACH_FILTER, &arp_prog,
+		       sizeof(arp_prog)) < 0)
+		log_msg(LOG_WARN, "socket", "ARP socket filter: %s",
+			strerror(errno));
 	if (sd->arp_fd < 0 ||
 	    bind(sd->arp_fd, (struct sockaddr *)&(struct sockaddr_ll){
 			.sll_family = AF_PACKET,

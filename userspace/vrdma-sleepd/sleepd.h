@@ -261,7 +261,7 @@ struct peer {
 	uint8_t ack_state;
 	struct replay replay;
 	/* the module's copy */
-	char ksig[256];
+	uint64_t ksig;
 	bool in_kernel;
 	struct in6_addr kaddr;		/* key address in the module */
 };
