@@ -102,32 +102,54 @@ $PY "$SIM" schedule "$D/schedule.json" --seed "$SEED" --hosts "$N" \
 ktap_diag "seed $SEED (SEED=$SEED N=$N DURATION=$DURATION to replay it)"
 t=$SECONDS
 ok=1
+# The hosts as snet_host makes them (sleep_lib.sh), in batches: under
+# emulation a process costs a few hundred milliseconds, and snet_host's
+# eleven a host took minutes for 100 hosts.
+HOSTS="$(seq -f 's%g' 1 "$N") cl"
+netem=$($PY -c 'import json,sys; n = json.load(open(sys.argv[1]))["netem"]; print("loss %g%% delay %gms %gms" % (n["loss"], n["delay_ms"], n["jitter_ms"]))' "$D/schedule.json")
 snet_bridge || ok=0
-for ((i = 1; i <= N && ok; i++)); do
-	snet_host "s$i" "$i" || ok=0
+for h in $HOSTS; do echo "netns add $h"; done > "$D/ns.batch"
+for h in $HOSTS; do echo "netns del $h"; done > "$D/nsdel.batch"
+[ $ok = 1 ] && ip -batch "$D/ns.batch" || ok=0
+defer "ip -batch '$D/nsdel.batch' 2>/dev/null"
+for h in $HOSTS; do
+	echo "link add $h-p type veth peer name eth0 netns $h"
+	echo "link set $h-p master slp-br up"
+done > "$D/links.batch"
+[ $ok = 1 ] && ip -batch "$D/links.batch" || ok=0
+i=0
+for h in $HOSTS; do
+	[ $ok = 1 ] || break
+	i=$((i + 1))
+	[ "$h" = cl ] && i=200
+	# In the host: its addresses, ARP and DAD as snet_host sets them,
+	# loss and delay on its end of the link.
+	ip netns exec "$h" sh -c 'echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore &&
+		echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad &&
+		ip -batch - && tc qdisc add dev eth0 root netem '"$netem" <<EOT || ok=0
+link set lo up
+addr add $(snet_addr $i)/24 dev eth0
+addr add $(snet_addr6 $i)/64 dev eth0 nodad
+link set eth0 up
+EOT
 done
-[ $ok = 1 ] && snet_host cl 200 || ok=0
 # The partition's other side.
 ip link add slp-br2 type bridge mcast_snooping 0 && ip link set slp-br2 up &&
 	defer ip link del slp-br2 || ok=0
 # Count the peer protocol on each host's bridge port: ingress is what the
-# host sends, egress what it receives.
+# host sends, egress what it receives.  Loss and delay on the bridge's
+# end of every link (the client's too).
 : > "$D/tc.batch"
-for ((i = 1; i <= N; i++)); do
+for h in $HOSTS; do
+	echo "qdisc add dev $h-p root netem $netem" >> "$D/tc.batch"
+	[ "$h" = cl ] && continue
 	cat >> "$D/tc.batch" <<EOT
-qdisc add dev s$i-p clsact
-filter add dev s$i-p ingress pref 1 protocol ip flower ip_proto udp dst_port 7789 action pass
-filter add dev s$i-p egress pref 1 protocol ip flower ip_proto udp dst_port 7789 action pass
+qdisc add dev $h-p clsact
+filter add dev $h-p ingress pref 1 protocol ip flower ip_proto udp dst_port 7789 action pass
+filter add dev $h-p egress pref 1 protocol ip flower ip_proto udp dst_port 7789 action pass
 EOT
 done
 [ $ok = 1 ] && tc -batch "$D/tc.batch" || ok=0
-# Loss and delay on both ends of every link (the client's too).
-netem=$($PY -c 'import json,sys; n = json.load(open(sys.argv[1]))["netem"]; print("loss %g%% delay %gms %gms" % (n["loss"], n["delay_ms"], n["jitter_ms"]))' "$D/schedule.json")
-for h in $(seq -f 's%g' 1 "$N") cl; do
-	[ $ok = 1 ] || break
-	tc qdisc add dev "$h-p" root netem $netem &&
-		tc -n "$h" qdisc add dev eth0 root netem $netem || ok=0
-done
 if [ $ok = 1 ]; then
 	ktap_ok "$N hosts on one bridge, a client, counters, netem $netem ($(elapsed $t) s)"
 else
@@ -155,23 +177,36 @@ while read -r h o; do SKEW[$h]=$o; done < <($PY -c '
 import json, sys
 for h, o in json.load(open(sys.argv[1]))["skew"].items():
     print(h, o)' "$D/schedule.json")
+# All at once (sleepd_start waits for each daemon's socket in turn).
 for ((i = 1; i <= N; i++)); do
 	wrap=
 	[ -n "${SKEW[s$i]:-}" ] &&
 		wrap="env LD_PRELOAD=$FAKETIME_LIB FAKETIME=$(printf '%+ds' "${SKEW[s$i]}") FAKETIME_DONT_FAKE_MONOTONIC=1"
-	SLEEPD_WRAP=$wrap sleepd_start "s$i" "$i" "$D" "$EXTRA
+	sleepd_conf "s$i" "$i" "$D" "$EXTRA
 [sleep]
-ports = ${PORTS[s$i]}" || { ok=0; ktap_diag "s$i did not start: $(cat "$D/s$i.err")"; break; }
+ports = ${PORTS[s$i]}" > "$D/s$i.conf"
+	ip netns exec "s$i" $wrap "$SLEEPD" -c "$D/s$i.conf" 2>> "$D/s$i.err" &
 	# The driver kills and restarts daemons: it keeps their pids here.
-	sleepd_pid "s$i" > "$D/s$i.pid"
+	echo $! > "$D/s$i.pid"
 done
-# Stop every daemon at once at the end (sleepd_start's own cleanup then
-# finds them gone).
+# Stop every daemon at once at the end.
 daemon_pids() { local i; for ((i = 1; i <= N; i++)); do cat "$D/s$i.pid"; done; }
-defer "kill \$(daemon_pids) 2>/dev/null; sleep 3"
+defer "kill \$(daemon_pids) 2>/dev/null; sleep 3; kill -9 \$(daemon_pids) 2>/dev/null"
+sockets() { local i; for ((i = 1; i <= N; i++)); do [ -S "$D/s$i.sock" ] || return 1; done; }
+wait_for 120 sockets || {
+	ok=0
+	for ((i = 1; i <= N; i++)); do
+		[ -S "$D/s$i.sock" ] || ktap_diag "s$i did not start: $(tail -n 3 "$D/s$i.err")"
+	done
+}
 ktap_diag "daemons started in $(elapsed $t) s"
+# Converged?  Asked every 5 s: each question is a Python process (over a
+# second under emulation) asking all N daemons for their whole view.
 conv=0
-[ $ok = 1 ] && wait_for 120 $PY "$SIM" converged "$D" "$N" && conv=1
+for ((k = 0; ok && k < 36; k++)); do
+	$PY "$SIM" converged "$D" "$N" > "$D/converged.out" 2>&1 && { conv=1; break; }
+	sleep 5
+done
 $PY "$SIM" diag "$D" "$N" 2>&1 | sed 's/^/# idle: /'
 if [ $conv = 1 ]; then
 	ktap_ok "$N daemons started ($(elapsed $t) s) and see each other awake, with their ports"
