@@ -117,20 +117,31 @@ static vrdma_ctrl_handler_t vrdma_ctrl_handlers[VRDMA_CTRL_TYPE_MAX + 1];
  */
 static atomic64_t vrdma_ctrl_seq;
 
+/* Sequence numbers a sender's replay state holds: the newest it accepted. */
+#define VRDMA_CTRL_WINDOW	64
+
 /**
  * struct vrdma_ctrl_peer - the replay state of a sender (with a key)
  * @node: entry in vrdma_ctrl_peers, by @addr
  * @lru: entry in vrdma_ctrl_peers_lru, least recently heard from first
  * @addr: the sender's address
- * @top: the newest sequence number accepted from it
- * @seen: bit n: @top - n was accepted
+ * @floor: numbers below it are refused: the first one accepted, then one
+ *	more than the last one that left @win
+ * @n: entries of @win in use
+ * @win: the newest sequence numbers accepted (at most VRDMA_CTRL_WINDOW,
+ *	in no order)
+ *
+ * The window counts messages, not nanoseconds: sequence numbers are
+ * clock readings, so two messages sent on two CPUs a microsecond apart
+ * are a microsecond apart in number, and may arrive in either order.
  */
 struct vrdma_ctrl_peer {
 	struct hlist_node node;
 	struct list_head lru;
 	struct in6_addr addr;
-	u64 top;
-	u64 seen;
+	u64 floor;
+	unsigned int n;
+	u64 win[VRDMA_CTRL_WINDOW];
 };
 
 /* Senders remembered at most (the cluster's hosts, which hold the key). */
@@ -242,13 +253,43 @@ static u64 vrdma_ctrl_next_seq(void)
 }
 
 /*
+ * Accept @seq into @p's window unless it was accepted before or is older
+ * than every number the window holds.  Returns 0 or -EALREADY.
+ */
+static int vrdma_ctrl_window_add(struct vrdma_ctrl_peer *p, u64 seq)
+{
+	unsigned int i, oldest = 0;
+
+	lockdep_assert_held(&vrdma_ctrl_peers_lock);
+	if (seq < p->floor)
+		return -EALREADY;
+	for (i = 0; i < p->n; i++) {
+		if (p->win[i] == seq)
+			return -EALREADY;
+		if (p->win[i] < p->win[oldest])
+			oldest = i;
+	}
+	if (p->n < VRDMA_CTRL_WINDOW) {
+		p->win[p->n++] = seq;
+		return 0;
+	}
+	if (seq < p->win[oldest])
+		return -EALREADY;
+	p->floor = p->win[oldest] + 1;
+	p->win[oldest] = seq;
+	return 0;
+}
+
+/*
  * Replay protection, for authenticated messages (the MAC covers the
  * sequence number): a message sent too long ago, or too far in the
  * future, by the local clock is dropped, and so is a sequence number of a
- * sender already accepted or older than the 64 newest accepted.  A
- * sender's state starts with its first message (after a reload, or once
- * forgotten among more than VRDMA_CTRL_PEERS_MAX senders: the clock check
- * still holds).  Returns 0, -ESTALE or -EALREADY.
+ * sender already accepted or older than the VRDMA_CTRL_WINDOW newest
+ * accepted (struct vrdma_ctrl_peer).  A sender's state starts with its
+ * first message, whose number is the oldest accepted from then on (after
+ * a reload, or once forgotten among more than VRDMA_CTRL_PEERS_MAX
+ * senders: the clock check still holds).  Returns 0, -ESTALE, -EALREADY
+ * or -ENOMEM.
  */
 static int vrdma_ctrl_replay_check(const struct in6_addr *src, u64 seq)
 {
@@ -271,7 +312,7 @@ static int vrdma_ctrl_replay_check(const struct in6_addr *src, u64 seq)
 			hash_del(&p->node);
 			list_del(&p->lru);
 		} else {
-			p = kzalloc(sizeof(*p), GFP_KERNEL);
+			p = kmalloc(sizeof(*p), GFP_KERNEL);
 			if (!p) {
 				ret = -ENOMEM;
 				goto out;
@@ -279,21 +320,12 @@ static int vrdma_ctrl_replay_check(const struct in6_addr *src, u64 seq)
 			vrdma_ctrl_npeers++;
 		}
 		p->addr = *src;
-		p->top = seq;
-		p->seen = 1;
+		p->floor = seq;
+		p->n = 0;
 		hash_add(vrdma_ctrl_peers, &p->node, key);
 		list_add_tail(&p->lru, &vrdma_ctrl_peers_lru);
-		goto out;
 	}
-	if (seq > p->top) {
-		p->seen = seq - p->top >= 64 ? 0 : p->seen << (seq - p->top);
-		p->seen |= 1;
-		p->top = seq;
-	} else if (p->top - seq >= 64 || p->seen & BIT_ULL(p->top - seq)) {
-		ret = -EALREADY;
-	} else {
-		p->seen |= BIT_ULL(p->top - seq);
-	}
+	ret = vrdma_ctrl_window_add(p, seq);
 	list_move_tail(&p->lru, &vrdma_ctrl_peers_lru);
 out:
 	mutex_unlock(&vrdma_ctrl_peers_lock);
