@@ -227,6 +227,9 @@ struct repl_xfer {
  * @up: connected, may send
  * @dead: broken or being torn down: send and receive nothing more
  * @reported: the breakage was reported to the control loop
+ * @qp_failed: its QP reported a fatal event (set without the owner's lock,
+ *	from any context; the control loop fails the channel, see
+ *	vrdma_repl_chan_event())
  * @outstanding: signaled sends in flight
  * @rx: receive buffers' memory
  * @rxb: receive buffers
@@ -254,6 +257,7 @@ struct repl_chan {
 	bool up;
 	bool dead;
 	bool reported;
+	bool qp_failed;
 	unsigned int outstanding;
 	struct repl_mem rx;
 	struct repl_rxbuf *rxb;
@@ -573,6 +577,7 @@ struct repl_cs *vrdma_repl_cs_get(struct repl_member *m, u64 client,
 				  gfp_t gfp);
 void vrdma_repl_cs_free_all(struct repl_member *m);
 void vrdma_repl_chan_fail(struct repl_chan *ch, int err);
+bool vrdma_repl_chan_failed(struct repl_chan *ch);
 void vrdma_repl_member_unlink_chan(struct repl_member *m,
 				   struct repl_chan *ch);
 struct repl_logent *vrdma_repl_log_ent(struct repl_member *m, u32 i);

@@ -376,7 +376,7 @@ void vrdma_repl_client_tick(struct repl_client *c)
 		vrdma_repl_client_attach(c);
 	if (c->have_dev) {
 		spin_lock_bh(&c->lock);
-		dead = c->ch && c->ch->dead;
+		dead = c->ch && vrdma_repl_chan_failed(c->ch);
 		spin_unlock_bh(&c->lock);
 		if (dead)
 			repl_client_drop_chan(c);

@@ -307,29 +307,44 @@ void vrdma_repl_chan_fail(struct repl_chan *ch, int err)
  * vrdma_repl_chan_event() - QP events of every channel
  * @ev: the event
  * @ctx: the channel
+ *
+ * Providers call QP event handlers in any context, some (mlx5 on older
+ * kernels) in hard interrupt context, where the owner's lock, taken with
+ * spin_lock_bh() elsewhere, must not be taken.  So the event only marks
+ * the channel and kicks the control loop, whose tick fails it under the
+ * lock (vrdma_repl_chan_failed()).
  */
 void vrdma_repl_chan_event(struct ib_event *ev, void *ctx)
 {
 	struct repl_chan *ch = ctx;
-	unsigned long flags;
-	spinlock_t *lock;	/* the owner's */
-
-	if (!ch->m && !ch->c)
-		return;
-	lock = ch->m ? &ch->m->lock : &ch->c->lock;
 
 	switch (ev->event) {
 	case IB_EVENT_QP_FATAL:
 	case IB_EVENT_QP_REQ_ERR:
 	case IB_EVENT_QP_ACCESS_ERR:
 	case IB_EVENT_DEVICE_FATAL:
-		spin_lock_irqsave(lock, flags);
-		vrdma_repl_chan_fail(ch, -EIO);
-		spin_unlock_irqrestore(lock, flags);
+		WRITE_ONCE(ch->qp_failed, true);
+		vrdma_repl_kick();
 		break;
 	default:
 		break;
 	}
+}
+
+/**
+ * vrdma_repl_chan_failed() - whether a channel is dead (owner's lock held)
+ * @ch: the channel
+ *
+ * Fails it first if its QP reported a fatal event.
+ *
+ * Return: true when it is dead.
+ */
+bool vrdma_repl_chan_failed(struct repl_chan *ch)
+{
+	lockdep_assert_held(ch->m ? &ch->m->lock : &ch->c->lock);
+	if (READ_ONCE(ch->qp_failed))
+		vrdma_repl_chan_fail(ch, -EIO);
+	return ch->dead;
 }
 
 /**

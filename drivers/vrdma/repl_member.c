@@ -650,7 +650,7 @@ void vrdma_repl_member_tick(struct repl_member *m)
 				m->g->name, m->idx, &m->addr);
 		}
 		ch = m->succ;
-		if (ch && ch->dead) {
+		if (ch && vrdma_repl_chan_failed(ch)) {
 			if (!ch->reported && !ch->xfer)
 				suspect_succ = ch->peer_idx;
 			vrdma_repl_member_unlink_chan(m, ch);
@@ -658,13 +658,13 @@ void vrdma_repl_member_tick(struct repl_member *m)
 			reconnect = true;
 		}
 		ch = m->pred;
-		if (ch && ch->dead) {
+		if (ch && vrdma_repl_chan_failed(ch)) {
 			suspect_pred = ch->peer_idx;
 			vrdma_repl_member_unlink_chan(m, ch);
 			list_add(&ch->node, &dead);
 		}
 		list_for_each_entry_safe(ch, tmp, &m->clients, node) {
-			if (ch->dead) {
+			if (vrdma_repl_chan_failed(ch)) {
 				vrdma_repl_member_unlink_chan(m, ch);
 				list_add(&ch->node, &dead);
 			}
