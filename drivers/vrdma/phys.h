@@ -22,6 +22,9 @@
  * @index: ib_device index, stable for the life of the device
  * @dev_count: virtual devices backed by this device (vrdma_phys_lock)
  * @removed: ib_core removed the device (vrdma_phys_lock)
+ * @last_wqe_reported: a QP of the device reported
+ *	IB_EVENT_QP_LAST_WQE_REACHED (qp.c); only ever set, with
+ *	WRITE_ONCE(), and read with READ_ONCE()
  */
 struct vrdma_phys {
 	struct list_head node;
@@ -31,6 +34,7 @@ struct vrdma_phys {
 	u32 index;
 	u32 dev_count;
 	bool removed;
+	bool last_wqe_reported;
 };
 
 /**

@@ -24,6 +24,7 @@
 #include "counters.h"
 #include "gsi.h"
 #include "map.h"
+#include "phys.h"
 #include "res.h"
 #include "verbs.h"
 
@@ -91,6 +92,9 @@ static void vrdma_qp_event(struct ib_event *pev, void *context)
 	};
 
 	if (pev->event == IB_EVENT_QP_LAST_WQE_REACHED) {
+		/* From now on, destroy waits for it (vrdma_qp_drained()). */
+		if (!READ_ONCE(qp->vdev->phys->last_wqe_reported))
+			WRITE_ONCE(qp->vdev->phys->last_wqe_reported, true);
 		WRITE_ONCE(qp->last_wqe, true);
 		wake_up(&qp->drain_wq);
 	}
@@ -705,7 +709,18 @@ static bool vrdma_qp_drained(struct vrdma_qp *qp)
 		drained = !qp->rq.posted;
 		spin_unlock_irqrestore(&qp->rq.lock, flags);
 	}
-	if (drained && qp->srq && qp->ibqp.qp_type == IB_QPT_RC)
+	/*
+	 * An RC QP of an SRQ may hold a receive of the SRQ until the device
+	 * reports IB_EVENT_QP_LAST_WQE_REACHED.  Not every device reports it
+	 * (rxe on Linux 6.1 never does): waiting for it is waiting out
+	 * VRDMA_DRAIN_TIMEOUT for each QP.  So it is waited for only from a
+	 * device that has reported it once.  Without it, the receive a QP
+	 * held completes (flushed) into the physical CQ, which destroy polls
+	 * before it forgets the QP (vrdma_qp_destroy_phys()), or later, when
+	 * it only returns its slot to the SRQ.
+	 */
+	if (drained && qp->srq && qp->ibqp.qp_type == IB_QPT_RC &&
+	    READ_ONCE(qp->vdev->phys->last_wqe_reported))
 		drained = READ_ONCE(qp->last_wqe);
 	return drained;
 }
@@ -745,9 +760,13 @@ static void vrdma_qp_destroy_phys(struct vrdma_qp *qp, bool drain)
 	if (flushing)
 		qp->state = IB_QPS_ERR;
 	mutex_unlock(&qp->state_lock);
-	if (flushing)
+	if (flushing) {
 		wait_event_timeout(qp->drain_wq, vrdma_qp_drained(qp),
 				   VRDMA_DRAIN_TIMEOUT);
+		/* What the QP completed reaches its CQ (vrdma_qp_drained()). */
+		if (qp->srq)
+			vrdma_pcq_drain(qp->rcq);
+	}
 
 	irq_poll_disable(&qp->scq->iop);
 	if (qp->rcq != qp->scq)
