@@ -10,7 +10,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-ktap_plan 18
+ktap_plan 20
 
 # --- configuration checks (no etcd needed) -------------------------------------
 bad_conf() {	# bad_conf EXPECTED-MESSAGE CONFIG-LINES...
@@ -173,6 +173,24 @@ lease() {	# a lease that expired (etcd was away too long) is replaced
 }
 lease_changed() { [ "$(agent_field .etcd.lease)" != "$1" ]; }
 ktap_check "a lost lease is replaced and the host registered again" lease
+
+# A restart with another lease-ttl takes a lease of that TTL: the previous
+# run's, kept alive every third of the new TTL, would expire between two
+# keep-alives (or outlive a dead host longer than configured).
+lease_ttl_change() {	# lease_ttl_change TTL
+	local old new granted
+	old=$(agent_field .etcd.lease)
+	agent_stop "$AGENT_LOG" || return
+	agent_config "$AGENT_CONF" h1 "lease-ttl=$1"
+	agent_start "$AGENT_CONF" "$AGENT_LOG" || return
+	new=$(agent_field .etcd.lease)
+	granted=$(ectl lease timetolive "$new" -w json | jq '."granted-ttl"')
+	echo "lease-ttl $1: lease $old -> $new, granted TTL $granted s, agent's $(agent_field .etcd.lease_ttl) s"
+	[ "$new" != "$old" ] && [ "$granted" = "$1" ] &&
+	[ "$(agent_field .etcd.lease_ttl)" = "$1" ] && wait_for 20 host_leased
+}
+ktap_check "a restart with a longer lease-ttl takes a lease of that TTL" lease_ttl_change 20
+ktap_check "and back to the shorter one" lease_ttl_change 5
 
 # --- TLS: a client without certificate -------------------------------------------------
 no_cert() {

@@ -56,6 +56,7 @@ static void lease_path(const struct agent *a, char *buf, size_t len)
 	snprintf(buf, len, "%s/lease", a->cfg.state_dir);
 }
 
+/* The lease's id and the TTL it was granted with: "ID TTL". */
 static void lease_save(struct agent *a)
 {
 	char path[300];
@@ -64,7 +65,7 @@ static void lease_save(struct agent *a)
 	lease_path(a, path, sizeof(path));
 	f = fopen(path, "w");
 	if (f) {
-		fprintf(f, "%lld\n", (long long)a->lease);
+		fprintf(f, "%lld %d\n", (long long)a->lease, a->cfg.ttl);
 		fclose(f);
 	}
 }
@@ -95,21 +96,35 @@ int host_register(struct agent *a)
 	return ret;
 }
 
-/* A lease: the one of a previous run if it still lives, else a new one. */
+/*
+ * A lease: the one of a previous run if it still lives and was granted
+ * with the configured TTL, else a new one.  (A lease of another TTL would
+ * be kept alive at the wrong pace: expire between two keep-alives, or
+ * outlive a dead host longer than configured.)  An old lease left behind
+ * expires by itself, once the host's keys are published again under the
+ * new one.
+ */
 static int lease_acquire(struct agent *a)
 {
 	char path[300];
 	long long id = 0;
 	int64_t ttl = 0;
+	int old_ttl = 0;
 	FILE *f;
 	int ret;
 
 	lease_path(a, path, sizeof(path));
 	f = fopen(path, "r");
 	if (f) {
-		if (fscanf(f, "%lld", &id) != 1)
+		if (fscanf(f, "%lld %d", &id, &old_ttl) != 2)
 			id = 0;
 		fclose(f);
+	}
+	if (id > 0 && old_ttl != a->cfg.ttl) {
+		log_msg(LOG_INFO, "lease",
+			"lease %llx of the previous run has a TTL of %ds, the configuration %ds: taking a new one",
+			id, old_ttl, a->cfg.ttl);
+		id = 0;
 	}
 	if (id > 0) {
 		ret = etcd_lease_keepalive(&a->etcd, id, &ttl);
@@ -119,7 +134,7 @@ static int lease_acquire(struct agent *a)
 			a->lease = id;
 			a->lease_ttl = ttl;
 			log_msg(LOG_INFO, "lease",
-				"kept lease %llx of the previous run (%llds left)",
+				"kept lease %llx of the previous run (TTL %llds)",
 				id, (long long)ttl);
 			return 0;
 		}
