@@ -134,6 +134,7 @@ struct agent {
 	double watch_at;		/* restart the watch then */
 	int64_t watch_rev;		/* events up to here are applied */
 	bool resync_needed;
+	bool lease_lost;		/* etcd said "lease not found" */
 	struct table t;
 	struct pod *pods;
 	int ctl_fd;
@@ -231,6 +232,8 @@ void ctl_close(struct agent *a);
 
 /* main.c */
 int host_register(struct agent *a);
+/* The lease expired: a new one, the host and its pods again; 0 or -errno. */
+int lease_replace(struct agent *a);
 struct json_object *agent_status(struct agent *a);
 /* A CNI-style error answer. */
 struct json_object *answer_err(int code, const char *fmt, ...)

@@ -64,6 +64,7 @@ struct etcd {
 	/* What the last failed call said (for logs and status). */
 	char err[512];
 	int grpc_code;			/* of a refused call, else 0 */
+#define GRPC_NOT_FOUND		5	/* e.g. "requested lease not found" */
 	/* Counters. */
 	uint64_t calls, failed_calls, failovers;
 	uint64_t tx_bytes, rx_bytes;

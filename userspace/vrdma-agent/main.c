@@ -164,22 +164,33 @@ static void keepalive(struct agent *a)
 	a->next_keepalive = now_mono() + a->cfg.ttl / 3.0;
 	if (ttl > 0)
 		return;
+	lease_replace(a);
+}
+
+int lease_replace(struct agent *a)
+{
+	int ret;
+
 	/* Expired (etcd unreachable too long): everything again. */
 	a->lease_losses++;
 	log_msg(LOG_WARN, "lease",
 		"lease %llx expired: this host's endpoints were withdrawn; publishing again",
 		(long long)a->lease);
 	a->lease = 0;
+	a->lease_lost = false;
 	ret = etcd_lease_grant(&a->etcd, a->cfg.ttl, &a->lease);
 	if (ret) {
 		log_msg(LOG_WARN, "lease", "%s", a->etcd.err);
 		a->next_keepalive = now_mono() + 1;
-		return;
+		return ret;
 	}
+	a->lease_ttl = a->cfg.ttl;
+	a->next_keepalive = now_mono() + a->cfg.ttl / 3.0;
 	lease_save(a);
 	if (host_register(a))
 		log_msg(LOG_WARN, "register", "%s", a->etcd.err);
 	pods_publish_all(a);
+	return 0;
 }
 
 static void start_watch(struct agent *a, bool next)
@@ -236,7 +247,9 @@ static double step(struct agent *a)
 			pods_count(a), a->nr_want);
 		break;
 	case ST_READY:
-		if (now >= a->next_keepalive)
+		if (a->lease_lost)
+			lease_replace(a);
+		else if (now >= a->next_keepalive)
 			keepalive(a);
 		if (a->etcd.watch_ended) {
 			log_msg(LOG_WARN, "watch", "%s", a->etcd.watch_err);

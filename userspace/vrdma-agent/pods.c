@@ -267,6 +267,11 @@ static int pod_publish(struct agent *a, struct pod *p, char *err,
 		ret = etcd_txn(&a->etcd, cmps, ops, NULL, &ok, &resp);
 		if (ret) {
 			snprintf(err, errlen, "etcd: %.400s", a->etcd.err);
+			if (a->etcd.grpc_code == GRPC_NOT_FOUND) {
+				/* Our lease expired: no use going on with it. */
+				a->lease_lost = true;
+				return -ENOKEY;
+			}
 			return ret;
 		}
 		if (ok && json_object_object_get_ex(resp, "header", &h))
@@ -532,6 +537,8 @@ struct json_object *pod_add(struct agent *a, struct json_object *req)
 
 	/* etcd answers, and our lease lives: only then create anything. */
 	ret = etcd_lease_keepalive(&a->etcd, a->lease, &ttl);
+	if (!ret && ttl <= 0 && !lease_replace(a))
+		ttl = a->lease_ttl;	/* expired, and replaced */
 	if (ret || ttl <= 0) {
 		ans = answer_err(ERR_TRY_LATER,
 				 "etcd is unreachable, nothing was created: %s",
@@ -788,9 +795,11 @@ void pods_retry(struct agent *a)
 			}
 			log_pod(LOG_INFO, "withdrawn", p, NULL, NULL);
 			pod_unlink(a, p);
-		} else if (!p->published) {
+		} else if (!p->published && !a->lease_lost) {
 			if (pod_publish(a, p, err, sizeof(err))) {
-				log_pod(LOG_WARN, "publish", p, "will retry", err);
+				log_pod(LOG_WARN, "publish", p, a->lease_lost ?
+					"the lease expired: publishing again under a new one" :
+					"will retry", err);
 				continue;
 			}
 			log_pod(LOG_INFO, "published", p, NULL, NULL);
