@@ -43,6 +43,15 @@ else
 	rmdir "$VRDMA_SCRATCH"
 fi
 
+# The tests' knobs check.sh passed on (FUZZ_SEED, NL_FUZZ_COUNT, ...).
+if [ -s "$VRDMA_OUT/env" ]; then
+	knob='^[A-Z][A-Z0-9_]*=[A-Za-z0-9_.,:/+ -]*$'
+	while IFS= read -r kv; do
+		[[ $kv =~ $knob ]] && export "$kv"
+	done < "$VRDMA_OUT/env"
+	echo "# environment:" $(cat "$VRDMA_OUT/env")
+fi
+
 log_lines=0
 # Print kernel log lines that are new since the last call and match a
 # problem pattern; return 0 when there is none.
