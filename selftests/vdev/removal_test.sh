@@ -32,6 +32,14 @@ wait_for 20 gidx || { echo "Bail out! vr11 has no GID"; exit 1; }
 
 # The kernel log is the VM's: only what this test adds is judged here.
 klog_start=$(dmesg | wc -l)
+# A deadlock shows within the test's waits: the hung task detector's
+# default (120 s, checked every 120 s) reported the one of issue 10's
+# hole 3 only after this test had passed its own check.
+HUNG=/proc/sys/kernel/hung_task_timeout_secs
+if [ -w $HUNG ]; then
+	defer "echo $(cat $HUNG) > $HUNG"
+	echo 40 > $HUNG
+fi
 in_ct c1_1 "$TOOL" storm vr11 "$(gidx)" 400 > $log 2>&1 &
 spid=$!
 if ! wait_for 120 grep -q ready $log; then
