@@ -92,6 +92,20 @@ KNOWN_passthrough=(
 	"tests.test_qpex.QpExTestCase.test_qp_ex_rc_bind_mw|$PMW"
 )
 
+# Tests whose outcome on native rxe itself depends on timing: they are
+# run and their outcomes reported on every device, but not compared.
+# test_resize_cq posts sends and at once shrinks the CQ below the number
+# of their completions, expecting EINVAL, without waiting for the sends to
+# complete: on rxe the completions are often not there yet (native rxe1
+# failed it in 3 of 3 runs on 6.12, 2026-12-07; CI's run of stop 20 passed
+# it natively and failed it twice on vr1_1).  verbs_test's
+# rc.cq_resize_below_pending_fails tests the same rule after waiting for
+# the completions.
+# shellcheck disable=SC2034
+KNOWN_racy=(
+	"tests.test_cq.CQTest.test_resize_cq|shrinks the CQ below completions it does not wait for (verbs_test rc.cq_resize_below_pending_fails tests the rule)"
+)
+
 require_pyverbs
 [ -f "$TESTS_SRC/run_tests.py" ] || { echo "# no $TESTS_SRC/run_tests.py"; exit "$KSFT_SKIP"; }
 netns_exclusive || exit "$KSFT_SKIP"
@@ -189,7 +203,8 @@ for r in native "${modes[@]}"; do
 		sort | uniq -c | sort -rn | sed 's/^/#   /'
 done
 
-# known MODE ID: the reason when ID is listed for MODE.
+# known MODE ID: the reason when ID is listed for MODE (MODE racy: in
+# KNOWN_racy).
 known() {
 	local -n list=KNOWN_$1
 	local k
@@ -200,9 +215,9 @@ known() {
 }
 
 # rerun MODE ID: test ID alone on MODE's device once more; prints its status.
-# Some of the suite's tests race with the device (test_resize_cq expects
-# the sends it posted to have completed without waiting for them): a test
-# that passes natively and not on vrdma runs a second time before it counts.
+# A test may lose a race with the device now and then (those that lose it
+# often, natively too, are in KNOWN_racy): a test that passes natively and not
+# on vrdma runs a second time before it counts.
 rerun() {
 	local r=$1 id=$2
 	rm -f "$work/rerun"
@@ -215,7 +230,7 @@ rerun() {
 # mode's device, and listed tests that do.
 for mode in "${modes[@]}"; do
 	declare -n klist=KNOWN_$mode
-	bad=0
+	bad=0 badids=""
 	while read -r id; do
 		st=$(awk -v id="$id" '$2 == id { print $1 }' "$work/$mode")
 		[ "$st" = pass ] && continue
@@ -223,20 +238,22 @@ for mode in "${modes[@]}"; do
 			echo "# $mode: known: $id: ${st:-not run}: $reason"
 			if [ "$mode" = passthrough ] && [ "$st" != skip ]; then
 				echo "# $mode: NOT REFUSED: $id is listed but ${st:-not run}, not skipped"
-				bad=$((bad + 1))
+				bad=$((bad + 1)) badids+=" ${id##*.}"
 			fi
+		elif reason=$(known racy "$id"); then
+			echo "# $mode: RACY, not compared: $id: ${st:-not run} on ${DEV[$mode]}: $reason"
 		elif [ "$(rerun "$mode" "$id")" = pass ]; then
 			echo "# $mode: FLAKY: $id: ${st:-not run} on ${DEV[$mode]}, passed when run again alone"
 		else
 			echo "# $mode: REGRESSION: $id: passes natively, ${st:-not run} on ${DEV[$mode]} (twice)"
-			bad=$((bad + 1))
+			bad=$((bad + 1)) badids+=" ${id##*.}"
 		fi
 	done < <(awk '$1 == "pass" { print $2 }' "$work/native")
 	for k in "${klist[@]}"; do
 		id=${k%%|*}
 		if grep -q "^pass $id " "$work/$mode"; then
 			echo "# $mode: STALE: $id passes on ${DEV[$mode]} but is listed: ${k#*|}"
-			bad=$((bad + 1))
+			bad=$((bad + 1)) badids+=" ${id##*.}"
 		fi
 	done
 	unset -n klist
@@ -245,7 +262,8 @@ for mode in "${modes[@]}"; do
 		for f in "$work/${DEV[$mode]}".*.log; do
 			grep -A 12 -E '^(FAIL|ERROR):' "$f" | sed 's/^/#   /'
 		done | head -n 400
-		ktap_fail "every test passing natively passes on $mode ${DEV[$mode]} or is listed ($bad not)"
+		# (the names in the KTAP line: a log cut short keeps them)
+		ktap_fail "every test passing natively passes on $mode ${DEV[$mode]} or is listed ($bad not:$badids)"
 	else
 		ktap_ok "every test passing natively passes on $mode ${DEV[$mode]} or is listed"
 	fi
