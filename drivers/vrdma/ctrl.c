@@ -16,7 +16,9 @@
  * zero reserved field, body length consistent with the datagram and at
  * most VRDMA_CTRL_BODY_MAX, not truncated, the MAC (see ctrl.h) and,
  * with a key, the sequence number (vrdma_ctrl_replay_check()).  Dropped
- * datagrams are counted and logged (rate limited, debug).
+ * datagrams are counted by reason (enum vrdma_ctrl_stat; handlers count
+ * what they refuse with vrdma_ctrl_dropped()) and logged (rate
+ * limited, debug).
  *
  * Locking
  * -------
@@ -116,6 +118,85 @@ static vrdma_ctrl_handler_t vrdma_ctrl_handlers[VRDMA_CTRL_TYPE_MAX + 1];
  * host's numbers grow across reloads and tell when a message was sent.
  */
 static atomic64_t vrdma_ctrl_seq;
+
+static atomic64_t vrdma_ctrl_stats[VRDMA_CTRL_STAT_MAX];
+
+static const char *const vrdma_ctrl_stat_names[VRDMA_CTRL_STAT_MAX] = {
+	[VRDMA_CTRL_STAT_TX]		 = "ctrl_tx",
+	[VRDMA_CTRL_STAT_TX_ERR]	 = "ctrl_tx_err",
+	[VRDMA_CTRL_STAT_RX]		 = "ctrl_rx",
+	[VRDMA_CTRL_STAT_DROP_MALFORMED] = "ctrl_drop_malformed",
+	[VRDMA_CTRL_STAT_DROP_AUTH]	 = "ctrl_drop_auth",
+	[VRDMA_CTRL_STAT_DROP_STALE]	 = "ctrl_drop_stale",
+	[VRDMA_CTRL_STAT_DROP_REPLAY]	 = "ctrl_drop_replay",
+	[VRDMA_CTRL_STAT_DROP_SENDER]	 = "ctrl_drop_sender",
+	[VRDMA_CTRL_STAT_DROP_OTHER]	 = "ctrl_drop_other",
+};
+
+static void vrdma_ctrl_count(enum vrdma_ctrl_stat i)
+{
+	atomic64_inc(&vrdma_ctrl_stats[i]);
+}
+
+/* The counter of a datagram vrdma_ctrl_check() refused with @err. */
+static void vrdma_ctrl_count_drop(int err)
+{
+	switch (err) {
+	case -EKEYREJECTED:
+		vrdma_ctrl_count(VRDMA_CTRL_STAT_DROP_AUTH);
+		break;
+	case -ESTALE:
+		vrdma_ctrl_count(VRDMA_CTRL_STAT_DROP_STALE);
+		break;
+	case -EALREADY:
+		vrdma_ctrl_count(VRDMA_CTRL_STAT_DROP_REPLAY);
+		break;
+	case -EBADMSG:
+	case -EPROTO:
+	case -EOPNOTSUPP:
+		vrdma_ctrl_count(VRDMA_CTRL_STAT_DROP_MALFORMED);
+		break;
+	default:
+		vrdma_ctrl_count(VRDMA_CTRL_STAT_DROP_OTHER);
+		break;
+	}
+}
+
+/**
+ * vrdma_ctrl_dropped() - count a message its handler refused
+ * @why: VRDMA_CTRL_STAT_DROP_SENDER (authentic, but its sender may not
+ *	say what it said: an address the map does not place on the sending
+ *	host) or VRDMA_CTRL_STAT_DROP_MALFORMED (a body the handler cannot
+ *	take)
+ */
+void vrdma_ctrl_dropped(enum vrdma_ctrl_stat why)
+{
+	if (why >= VRDMA_CTRL_STAT_DROP_MALFORMED && why < VRDMA_CTRL_STAT_MAX)
+		vrdma_ctrl_count(why);
+}
+
+/**
+ * vrdma_ctrl_stat_name() - the name of a channel counter
+ * @i: its index, below VRDMA_CTRL_STAT_MAX
+ *
+ * Return: the name (as INFO_GET's stat attributes give it).
+ */
+const char *vrdma_ctrl_stat_name(unsigned int i)
+{
+	return i < VRDMA_CTRL_STAT_MAX ? vrdma_ctrl_stat_names[i] : NULL;
+}
+
+/**
+ * vrdma_ctrl_stat_read() - the value of a channel counter
+ * @i: its index, below VRDMA_CTRL_STAT_MAX
+ *
+ * Return: its value since the module was loaded.
+ */
+u64 vrdma_ctrl_stat_read(unsigned int i)
+{
+	return i < VRDMA_CTRL_STAT_MAX ?
+	       atomic64_read(&vrdma_ctrl_stats[i]) : 0;
+}
 
 /* Sequence numbers a sender's replay state holds: the newest it accepted. */
 #define VRDMA_CTRL_WINDOW	64
@@ -429,11 +510,15 @@ static void vrdma_ctrl_rx_work(struct work_struct *work)
 			break;
 		ret = vrdma_ctrl_check(lo->data, lo->len, &ep->addr, &ep->addr,
 				       &type);
-		if (ret >= 0)
+		if (ret >= 0) {
+			vrdma_ctrl_count(VRDMA_CTRL_STAT_RX);
 			vrdma_ctrl_handlers[type](ep, &ep->addr, type,
 						  lo->data +
 						  sizeof(struct vrdma_ctrl_hdr),
 						  ret);
+		} else {
+			vrdma_ctrl_count_drop(ret);
+		}
 		kfree(lo);
 	}
 
@@ -450,11 +535,13 @@ static void vrdma_ctrl_rx_work(struct work_struct *work)
 		if (ret == -EAGAIN)
 			return;
 		if (ret < 0) {
+			vrdma_ctrl_count(VRDMA_CTRL_STAT_DROP_OTHER);
 			pr_debug("ctrl %pI6c: receive error %d\n", &ep->addr,
 				 ret);
 			continue;
 		}
 		if (ret > VRDMA_CTRL_MSG_MAX || (msg.msg_flags & MSG_TRUNC)) {
+			vrdma_ctrl_count(VRDMA_CTRL_STAT_DROP_MALFORMED);
 			pr_debug_ratelimited("ctrl %pI6c: datagram too long (%d bytes)\n",
 					     &ep->addr, ret);
 			continue;
@@ -462,10 +549,12 @@ static void vrdma_ctrl_rx_work(struct work_struct *work)
 		vrdma_ctrl_src(&ss, &src);
 		ret = vrdma_ctrl_check(ep->buf, ret, &src, &ep->addr, &type);
 		if (ret < 0) {
+			vrdma_ctrl_count_drop(ret);
 			pr_debug_ratelimited("ctrl %pI6c: dropped a datagram from %pI6c: %d\n",
 					     &ep->addr, &src, ret);
 			continue;
 		}
+		vrdma_ctrl_count(VRDMA_CTRL_STAT_RX);
 		vrdma_ctrl_handlers[type](ep, &src, type,
 					  (const u8 *)ep->buf +
 					  sizeof(struct vrdma_ctrl_hdr), ret);
@@ -671,23 +760,9 @@ static int vrdma_ctrl_send_lo(struct vrdma_ctrl_ep *ep, const void *buf,
 	return 0;
 }
 
-/**
- * vrdma_ctrl_send() - send a control message
- * @ep: the endpoint to send from
- * @dst: destination address (same family as @ep's)
- * @type: message type
- * @body: the body
- * @len: its length, at most VRDMA_CTRL_BODY_MAX
- *
- * Datagrams may be lost: protocols built on this retransmit.  A message
- * to @ep's own address is delivered without the network.  Process
- * context.
- *
- * Return: 0 or a negative errno (-EMSGSIZE, -EAFNOSUPPORT, -ENOMEM, or
- * the socket's error).
- */
-int vrdma_ctrl_send(struct vrdma_ctrl_ep *ep, const struct in6_addr *dst,
-		    u8 type, const void *body, size_t len)
+static int __vrdma_ctrl_send(struct vrdma_ctrl_ep *ep,
+			     const struct in6_addr *dst, u8 type,
+			     const void *body, size_t len)
 {
 	size_t mac_len = vrdma_ctrl_tfm ? VRDMA_CTRL_MAC_LEN : 0;
 	struct sockaddr_storage ss;
@@ -737,6 +812,30 @@ int vrdma_ctrl_send(struct vrdma_ctrl_ep *ep, const struct in6_addr *dst,
 	ret = ret < 0 ? ret : 0;
 out:
 	kfree(buf);
+	return ret;
+}
+
+/**
+ * vrdma_ctrl_send() - send a control message
+ * @ep: the endpoint to send from
+ * @dst: destination address (same family as @ep's)
+ * @type: message type
+ * @body: the body
+ * @len: its length, at most VRDMA_CTRL_BODY_MAX
+ *
+ * Datagrams may be lost: protocols built on this retransmit.  A message
+ * to @ep's own address is delivered without the network.  Process
+ * context.
+ *
+ * Return: 0 or a negative errno (-EMSGSIZE, -EAFNOSUPPORT, -ENOMEM, or
+ * the socket's error).
+ */
+int vrdma_ctrl_send(struct vrdma_ctrl_ep *ep, const struct in6_addr *dst,
+		    u8 type, const void *body, size_t len)
+{
+	int ret = __vrdma_ctrl_send(ep, dst, type, body, len);
+
+	vrdma_ctrl_count(ret ? VRDMA_CTRL_STAT_TX_ERR : VRDMA_CTRL_STAT_TX);
 	return ret;
 }
 

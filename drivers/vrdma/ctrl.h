@@ -108,8 +108,30 @@ const struct in6_addr *vrdma_ctrl_ep_addr(const struct vrdma_ctrl_ep *ep);
 int vrdma_ctrl_send(struct vrdma_ctrl_ep *ep, const struct in6_addr *dst,
 		    u8 type, const void *body, size_t len);
 
+/*
+ * The channel's counters, host-wide (INFO_GET from init_net, `vrdmactl
+ * info -s`): what was sent and accepted, and every datagram dropped, by
+ * reason.  Append only: the names are the user ABI
+ * (Documentation/observability.rst).
+ */
+enum vrdma_ctrl_stat {
+	VRDMA_CTRL_STAT_TX,		/* messages sent */
+	VRDMA_CTRL_STAT_TX_ERR,		/* sends that failed */
+	VRDMA_CTRL_STAT_RX,		/* accepted, handed to a handler */
+	VRDMA_CTRL_STAT_DROP_MALFORMED,	/* header, length, type, truncation */
+	VRDMA_CTRL_STAT_DROP_AUTH,	/* no MAC, or a wrong one */
+	VRDMA_CTRL_STAT_DROP_STALE,	/* sent too long ago, or ahead */
+	VRDMA_CTRL_STAT_DROP_REPLAY,	/* a sequence number seen or too old */
+	VRDMA_CTRL_STAT_DROP_SENDER,	/* its sender may not say that */
+	VRDMA_CTRL_STAT_DROP_OTHER,	/* no memory, receive errors */
+	VRDMA_CTRL_STAT_MAX,
+};
+
 u16 vrdma_ctrl_port(void);
 bool vrdma_ctrl_authenticated(void);
+void vrdma_ctrl_dropped(enum vrdma_ctrl_stat why);
+const char *vrdma_ctrl_stat_name(unsigned int i);
+u64 vrdma_ctrl_stat_read(unsigned int i);
 
 bool vrdma_addr_is_v4(const struct in6_addr *addr);
 int vrdma_addr_local(const struct in6_addr *addr);

@@ -455,11 +455,16 @@ static bool vrdma_uds_learn(const struct vrdma_uda_msg *m,
 	 * host (no host speaks for an address of another, and a container
 	 * cannot speak with an address of its vni that lives elsewhere).
 	 */
-	if (memcmp(&host, src, sizeof(host)) || m->rsvd ||
-	    be32_to_cpu(m->vni) > VRDMA_VNI_MAX ||
-	    be32_to_cpu(m->qpn) & ~IB_QPN_MASK ||
-	    !vrdma_map_places_on(be32_to_cpu(m->vni), &overlay, &host))
+	if (m->rsvd || be32_to_cpu(m->vni) > VRDMA_VNI_MAX ||
+	    be32_to_cpu(m->qpn) & ~IB_QPN_MASK) {
+		vrdma_ctrl_dropped(VRDMA_CTRL_STAT_DROP_MALFORMED);
 		return false;
+	}
+	if (memcmp(&host, src, sizeof(host)) ||
+	    !vrdma_map_places_on(be32_to_cpu(m->vni), &overlay, &host)) {
+		vrdma_ctrl_dropped(VRDMA_CTRL_STAT_DROP_SENDER);
+		return false;
+	}
 	e = kzalloc(sizeof(*e), GFP_KERNEL);
 	if (!e)
 		return false;
@@ -567,10 +572,13 @@ static void vrdma_tun_rcv_mad(struct vrdma_phys *phys, const union ib_gid *src,
 	const struct vrdma_gsi_hdr *hdr = data;
 	union ib_gid sgid;
 
-	if (len < sizeof(*hdr) || len > sizeof(*hdr) + VRDMA_GSI_MAX_PAYLOAD)
+	if (len < sizeof(*hdr) || len > sizeof(*hdr) + VRDMA_GSI_MAX_PAYLOAD) {
+		vrdma_ctrl_dropped(VRDMA_CTRL_STAT_DROP_MALFORMED);
 		return;
+	}
 	memcpy(sgid.raw, hdr->sgid, sizeof(sgid.raw));
 	if (!vrdma_map_places_on(be32_to_cpu(hdr->vni), &sgid, src)) {
+		vrdma_ctrl_dropped(VRDMA_CTRL_STAT_DROP_SENDER);
 		pr_debug("MAD from %pI6c for %pI6c: %pI6c does not live there\n",
 			 src->raw, hdr->dgid, sgid.raw);
 		return;
@@ -590,8 +598,10 @@ static void vrdma_tun_rcv_uda(struct vrdma_ctrl_ep *ep,
 	struct vrdma_uda_msg uda;
 	struct vrdma_qp *qp;
 
-	if (len != sizeof(uda))
+	if (len != sizeof(uda)) {
+		vrdma_ctrl_dropped(VRDMA_CTRL_STAT_DROP_MALFORMED);
 		return;
+	}
 	memcpy(&uda, data, sizeof(uda));
 	if (type == VRDMA_CTRL_GSI_UDA_ACK) {
 		if (be32_to_cpu(uda.magic) != VRDMA_UDA_ACK_MAGIC ||

@@ -6,7 +6,9 @@
  *
  *  INFO_GET (do, anyone, any netns): host-wide information: module
  *   version, default physical device, number of virtual devices and of
- *   explicit address map entries on the host.
+ *   explicit address map entries on the host; from init_net also the
+ *   counters of the control channel between hosts (ctrl.h): a tenant does
+ *   not see what other hosts send this one.
  *  PHYS_GET (dump, anyone, any netns): every physical RoCE device of the
  *   host.  ib_core's default (shared) netns mode shows every RDMA device to
  *   every namespace too.
@@ -32,6 +34,7 @@
 #include <uapi/linux/vrdma.h>
 
 #include "counters.h"
+#include "ctrl.h"
 #include "map.h"
 #include "netlink.h"
 #include "phys.h"
@@ -44,11 +47,40 @@ static_assert(sizeof(union ib_gid) == 16);
 /* ------------------------------------------------------------------ */
 /* INFO_GET                                                             */
 
+/* One nested STAT of a channel counter: its name (< 32 bytes), its value. */
+#define VRDMA_NL_CTRL_STAT_SIZE					\
+	nla_total_size(nla_total_size(32) +			\
+		       nla_total_size_64bit(sizeof(u64)))
+
 #define VRDMA_NL_INFO_SIZE					\
 	(nla_total_size(sizeof(VRDMA_VERSION)) +		\
 	 nla_total_size(VRDMA_NAME_LEN) +			\
 	 nla_total_size(sizeof(u32)) +				\
-	 nla_total_size(sizeof(u32)))
+	 nla_total_size(sizeof(u32)) +				\
+	 VRDMA_CTRL_STAT_MAX * VRDMA_NL_CTRL_STAT_SIZE)
+
+/* The control channel's counters (ctrl.h), one nested STAT each. */
+static int vrdma_nl_info_put_ctrl_stats(struct sk_buff *skb)
+{
+	struct nlattr *nest;
+	unsigned int i;
+
+	for (i = 0; i < VRDMA_CTRL_STAT_MAX; i++) {
+		nest = nla_nest_start(skb, VRDMA_A_INFO_STAT);
+		if (!nest)
+			return -EMSGSIZE;
+		if (nla_put_string(skb, VRDMA_A_STAT_NAME,
+				   vrdma_ctrl_stat_name(i)) ||
+		    nla_put_u64_64bit(skb, VRDMA_A_STAT_VALUE,
+				      vrdma_ctrl_stat_read(i),
+				      VRDMA_A_STAT_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+		nla_nest_end(skb, nest);
+	}
+	return 0;
+}
 
 int vrdma_nl_info_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
@@ -72,7 +104,9 @@ int vrdma_nl_info_get_doit(struct sk_buff *skb, struct genl_info *info)
 	    (has_default &&
 	     nla_put_string(msg, VRDMA_A_INFO_PHYS_DEFAULT, phys)) ||
 	    nla_put_u32(msg, VRDMA_A_INFO_DEV_COUNT, vrdma_devs_count()) ||
-	    nla_put_u32(msg, VRDMA_A_INFO_MAP_COUNT, vrdma_map_count())) {
+	    nla_put_u32(msg, VRDMA_A_INFO_MAP_COUNT, vrdma_map_count()) ||
+	    (net_eq(genl_info_net(info), &init_net) &&
+	     vrdma_nl_info_put_ctrl_stats(msg))) {
 		nlmsg_free(msg);
 		NL_SET_ERR_MSG(info->extack, "reply message too small");
 		return -EMSGSIZE;

@@ -64,46 +64,6 @@ static const char *const dev_modes[] = {
 	[VRDMA_DEV_MODE_PASSTHROUGH]	= "passthrough",
 };
 
-/*
- * The counters of a device (-s): every nested STAT of the message, in its
- * order, as "NAME VALUE" (JSON: an object "stats").
- */
-static int dev_show_stats(const struct nlmsghdr *nlh, struct out *o)
-{
-	const struct nlattr *attr, *a;
-	const char *name;
-	uint64_t val = 0;
-	bool have;
-
-	out_nest_start(o, "stats");
-	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(attr) != VRDMA_A_DEV_STAT)
-			continue;
-		name = NULL;
-		have = false;
-		mnl_attr_for_each_nested(a, attr) {
-			switch (mnl_attr_get_type(a)) {
-			case VRDMA_A_STAT_NAME:
-				if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
-					return -1;
-				name = mnl_attr_get_str(a);
-				break;
-			case VRDMA_A_STAT_VALUE:
-				if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
-					return -1;
-				val = mnl_attr_get_u64(a);
-				have = true;
-				break;
-			}
-		}
-		if (!name || !have)
-			return -1;
-		out_u64(o, name, NULL, val);
-	}
-	out_nest_end(o);
-	return 0;
-}
-
 /* JSON keys of the u32 limits, VRDMA_A_DEV_MAX_QP..VRDMA_A_DEV_MAX_MR. */
 static const char *const dev_limit_keys[] = { "max_qp", "max_cq", "max_mr" };
 
@@ -170,7 +130,7 @@ static int dev_show_cb(const struct nlmsghdr *nlh, void *data)
 		if (v || o->json || vrd->details)
 			out_u64(o, "max_pinned", NULL, v);
 	}
-	if (vrd->stats && dev_show_stats(nlh, o)) {
+	if (vrd->stats && vrd_show_stats(nlh, o, VRDMA_A_DEV_STAT)) {
 		fprintf(stderr, PROG ": dev show: malformed counters\n");
 		return MNL_CB_ERROR;
 	}

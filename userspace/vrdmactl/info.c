@@ -6,13 +6,15 @@
 #include "vrdmactl.h"
 
 const char info_usage[] =
-	"Usage: " PROG " info\n";
+	"Usage: " PROG " [ -s ] info\n"
+	"  -s: the control channel's counters (from the initial namespace)\n";
 
 static const char *const info_attr_names[VRDMA_A_INFO_MAX + 1] = {
 	[VRDMA_A_INFO_VERSION]		= "version",
 	[VRDMA_A_INFO_PHYS_DEFAULT]	= "phys_default",
 	[VRDMA_A_INFO_DEV_COUNT]	= "dev_count",
 	[VRDMA_A_INFO_MAP_COUNT]	= "map_count",
+	[VRDMA_A_INFO_STAT]		= "stat",
 };
 
 static const struct nl_policy info_policy[VRDMA_A_INFO_MAX + 1] = {
@@ -20,6 +22,7 @@ static const struct nl_policy info_policy[VRDMA_A_INFO_MAX + 1] = {
 	[VRDMA_A_INFO_PHYS_DEFAULT]	= { MNL_TYPE_NUL_STRING },
 	[VRDMA_A_INFO_DEV_COUNT]	= { MNL_TYPE_U32 },
 	[VRDMA_A_INFO_MAP_COUNT]	= { MNL_TYPE_U32 },
+	[VRDMA_A_INFO_STAT]		= { MNL_TYPE_NESTED },
 };
 
 static int info_cb(const struct nlmsghdr *nlh, void *data)
@@ -47,6 +50,11 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 	if (vrd->details) {
 		out_u32(o, "family_id", NULL, vrd->nl.family_id);
 		out_u32(o, "family_version", NULL, vrd->nl.kernel_version);
+	}
+	if (vrd->stats && tb[VRDMA_A_INFO_STAT] &&
+	    vrd_show_stats(nlh, o, VRDMA_A_INFO_STAT)) {
+		fprintf(stderr, PROG ": info: malformed counters\n");
+		return MNL_CB_ERROR;
 	}
 	out_obj_end(o);
 	return MNL_CB_OK;

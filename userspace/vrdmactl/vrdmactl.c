@@ -32,7 +32,7 @@
  *   -j, --json     print a JSON array of objects
  *   -p, --pretty   print pretty JSON (implies -j)
  *   -d, --details  print more details
- *   -s, --stats    print the counters of virtual devices (dev show)
+ *   -s, --stats    print counters (dev show; info: the control channel's)
  *   -V, --version  print the version and exit
  *   -h, --help     print the help text and exit
  *
@@ -51,6 +51,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <linux/genetlink.h>
 
 #include "vrdmactl.h"
 
@@ -90,7 +92,7 @@ static void help(void)
 	       "  -j, --json     print a JSON array of objects\n"
 	       "  -p, --pretty   print pretty JSON (implies -j)\n"
 	       "  -d, --details  print more details\n"
-	       "  -s, --stats    print the counters of virtual devices (dev show)\n"
+	       "  -s, --stats    print counters (dev show; info: the control channel's)\n"
 	       "  -V, --version  print the version and exit\n"
 	       "  -h, --help     print this help and exit\n"
 	       "\n"
@@ -216,6 +218,46 @@ int vrd_nl_run_n(struct vrd *vrd, struct nlmsghdr *nlh, mnl_cb_t cb,
 	int err = nl_request(&vrd->nl, nlh, cb, data);
 
 	return err ? vrd_nl_fail_n(vrd, err, names, nr_names) : VRD_OK;
+}
+
+/*
+ * Counters (-s): every nested STAT (attribute @type) of the message, in
+ * its order, as "NAME VALUE" (JSON: an object "stats").
+ */
+int vrd_show_stats(const struct nlmsghdr *nlh, struct out *o, uint16_t type)
+{
+	const struct nlattr *attr, *a;
+	const char *name;
+	uint64_t val = 0;
+	bool have;
+
+	out_nest_start(o, "stats");
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(attr) != type)
+			continue;
+		name = NULL;
+		have = false;
+		mnl_attr_for_each_nested(a, attr) {
+			switch (mnl_attr_get_type(a)) {
+			case VRDMA_A_STAT_NAME:
+				if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+					return -1;
+				name = mnl_attr_get_str(a);
+				break;
+			case VRDMA_A_STAT_VALUE:
+				if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+					return -1;
+				val = mnl_attr_get_u64(a);
+				have = true;
+				break;
+			}
+		}
+		if (!name || !have)
+			return -1;
+		out_u64(o, name, NULL, val);
+	}
+	out_nest_end(o);
+	return 0;
 }
 
 int vrd_object_help(struct vrd *vrd)

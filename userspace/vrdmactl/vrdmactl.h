@@ -139,6 +139,9 @@ int vrd_nl_run_n(struct vrd *vrd, struct nlmsghdr *nlh, mnl_cb_t cb,
 #define vrd_nl_run(vrd, nlh, cb, data, names) \
 	vrd_nl_run_n((vrd), (nlh), (cb), (data), (names), ARRAY_SIZE(names))
 
+/* The nested STAT attributes (@type) of a message, as "stats" (-s). */
+int vrd_show_stats(const struct nlmsghdr *nlh, struct out *o, uint16_t type);
+
 /* The help command of every object: print its usage text. */
 int vrd_object_help(struct vrd *vrd);
 
