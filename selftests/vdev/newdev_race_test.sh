@@ -7,7 +7,7 @@
 #
 # 30 timed rounds: "vrdmactl dev add vrr ... phys rxer" and "rdma link del
 # rxer" start together, the removal a little later each round (0 to
-# 290 ms).  Then 20 triggered rounds: an "rdma -batch" already running
+# 290 ms).  Then 20 triggered rounds: an "rdma -b" (batch) already running
 # (its netlink socket open) is given "link del rxer" the moment
 # /sys/class/infiniband/vrr appears, i.e. while ib_register_device() is
 # still setting up vrr's port attributes and before it adds the clients:
@@ -53,9 +53,11 @@ for ((i = 0; i < ROUNDS + TRIGGERED; i++)); do
 		rdma link del rxer
 	else
 		rm -f $FIFO; mkfifo $FIFO
-		rdma -batch $FIFO &
+		# (-b: getopt reads "-batch" as -b with the file "atch")
+		rdma -b $FIFO &
 		rpid=$!
-		exec {wfd}> $FIFO
+		# Read-write: the open does not wait for the reader (rdma).
+		exec {wfd}<> $FIFO
 		"$VRDMACTL" dev add vrr netns c1_1 netdev eth0 phys rxer > /tmp/newdev.log 2>&1 &
 		apid=$!
 		# Not a sleep: spin (shell builtins only) until vrr appears or
