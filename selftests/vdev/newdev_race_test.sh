@@ -38,6 +38,14 @@ defer "$VRDMACTL" dev del vrr
 defer rdma link del rxer
 
 exists() { [ -e "/sys/class/infiniband/$1" ]; }
+# fifo_open_by PID: process PID has $FIFO open.
+fifo_open_by() {
+	local fd
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd")" = "$FIFO" ] && return 0
+	done
+	return 1
+}
 # The kernel log is the VM's: only what this test adds is judged here.
 klog_start=$(dmesg | wc -l)
 created=0 survived=0 usable=0 triggered=0
@@ -58,6 +66,12 @@ for ((i = 0; i < ROUNDS + TRIGGERED; i++)); do
 		rpid=$!
 		# Read-write: the open does not wait for the reader (rdma).
 		exec {wfd}<> $FIFO
+		# rdma must hold the FIFO before this side closes it, or what
+		# was written is lost with the pipe and rdma waits forever.
+		if ! wait_for 20 fifo_open_by $rpid; then
+			echo "Bail out! rdma -b did not open $FIFO"
+			exit 1
+		fi
 		"$VRDMACTL" dev add vrr netns c1_1 netdev eth0 phys rxer > /tmp/newdev.log 2>&1 &
 		apid=$!
 		# Not a sleep: spin (shell builtins only) until vrr appears or
