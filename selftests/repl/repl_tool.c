@@ -19,6 +19,14 @@
  *	applied twice breaks the sequence (check with "verify-shift").
  *   repl_tool verify-shift FILE N
  *	Check a backing file against what "shift N" leaves.
+ *   repl_tool stamp GROUP N OFFSET BASE SECONDS
+ *	N pipelined gWRITEs: the 64-bit word BASE + i at OFFSET + 8 * i.
+ *	Waits at most SECONDS for their completions, then prints
+ *	"stamp: K of N completed" and the index of each one completed with
+ *	status 0 ("done I"); exit status 0 when all N completed.
+ *   repl_tool verify-stamp FILE OFFSET BASE < LIST
+ *	Check that FILE holds the word of every "done I" line of LIST (the
+ *	output of "stamp"); prints "verify-stamp: M of K missing".
  *   repl_tool lat GROUP SIZE N [OFFSET]
  *	N gWRITEs of SIZE bytes, one at a time; prints latency percentiles
  *	(p50 p99 p99.9 in microseconds) and operations/s.
@@ -246,6 +254,71 @@ static int verify_shift(const char *path, uint64_t n)
 	}
 	fclose(f);
 	return 0;
+}
+
+/* stamp: distinct words, each completion recorded (see the top comment). */
+static int stamp(const char *name, uint64_t n, uint64_t off, uint64_t base,
+		 uint64_t seconds)
+{
+	struct vrdma_repl *r = open_group(name);
+	struct vrdma_repl_completion c[64];
+	uint64_t i = 0, done = 0, ok = 0, end = now_ns() + seconds * 1000000000ULL;
+	uint8_t *good = calloc(n ? n : 1, 1);
+	int got, k, ret;
+
+	if (!good)
+		return fail("out of memory");
+	if (off > vrdma_repl_size(r) || n > (vrdma_repl_size(r) - off) / 8)
+		return fail("region too small");
+	while (done < n && now_ns() < end) {
+		while (i < n && vrdma_repl_inflight(r) < VRDMA_REPL_WINDOW) {
+			uint64_t val = base + i;	/* little-endian hosts */
+
+			ret = vrdma_repl_write(r, off + 8 * i, &val, 8, i);
+			if (ret)
+				return fail("write: %s", strerror(-ret));
+			i++;
+		}
+		got = vrdma_repl_poll(r, c, 64, 1000);
+		if (got < 0)
+			return fail("poll: %s", strerror(-got));
+		for (k = 0; k < got; k++, done++) {
+			if (c[k].cookie < n && !c[k].status && !good[c[k].cookie]) {
+				good[c[k].cookie] = 1;
+				ok++;
+			}
+		}
+	}
+	printf("stamp: %" PRIu64 " of %" PRIu64 " completed\n", ok, n);
+	for (i = 0; i < n; i++)
+		if (good[i])
+			printf("done %" PRIu64 "\n", i);
+	free(good);
+	/* Whatever is still in flight is abandoned with the process. */
+	return ok == n ? 0 : 1;
+}
+
+static int verify_stamp(const char *path, uint64_t off, uint64_t base)
+{
+	FILE *f = fopen(path, "rb");
+	uint64_t i, v, k = 0, missing = 0;
+	char line[128];
+
+	if (!f)
+		return fail("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sscanf(line, "done %" SCNu64, &i) != 1)
+			continue;
+		k++;
+		if (fseek(f, off + 8 * i, SEEK_SET) || fread(&v, 8, 1, f) != 1)
+			v = 0;
+		if (v != base + i && missing++ < 5)
+			fail("%s: operation %" PRIu64 " completed, but the word at %" PRIu64 " is %" PRIu64 ", not %" PRIu64,
+			     path, i, off + 8 * i, v, base + i);
+	}
+	fclose(f);
+	printf("verify-stamp: %" PRIu64 " of %" PRIu64 " missing\n", missing, k);
+	return missing ? 1 : 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -547,6 +620,11 @@ int main(int argc, char **argv)
 		return shift(argv[2], num(argv[3]));
 	if (!strcmp(cmd, "verify-shift") && argc == 4)
 		return verify_shift(argv[2], num(argv[3]));
+	if (!strcmp(cmd, "stamp") && argc == 7)
+		return stamp(argv[2], num(argv[3]), num(argv[4]), num(argv[5]),
+			     num(argv[6]));
+	if (!strcmp(cmd, "verify-stamp") && argc == 5)
+		return verify_stamp(argv[2], num(argv[3]), num(argv[4]));
 	if (!strcmp(cmd, "lat") && (argc == 5 || argc == 6))
 		return lat(argv[2], num(argv[3]), num(argv[4]),
 			   argc == 6 ? num(argv[5]) : 0);
@@ -556,6 +634,8 @@ int main(int argc, char **argv)
 		return raw_write(argv[2], num(argv[3]));
 	fprintf(stderr, "usage: repl_tool { cas-chain GROUP N [OFF] | contend GROUP N [OFF] |\n"
 		"                  shift GROUP N | verify-shift FILE N |\n"
+		"                  stamp GROUP N OFF BASE SECONDS |\n"
+		"                  verify-stamp FILE OFF BASE < LIST |\n"
 		"                  lat GROUP SIZE N [OFF] | bad GROUP }\n");
 	return 2;
 }

@@ -8,11 +8,12 @@
 # through the output folder, which every VM shares.  Decides on the host,
 # from each VM's logs, whether the run passed.  Prints KTAP.
 #
-#   cluster.sh [--kver 6.12] [--tests "cluster ..."] [--nodes 3]
+#   cluster.sh [--kver 6.12] [--tests "cluster ..."] [--nodes N]
 #              [--list "PATH TIMEOUT"] [--summary FILE] [--no-build]
 #
 # --tests takes directories (those with a cluster.conf) or dir/prog
-# entries; --list gives the programs directly (paths relative to
+# entries; --nodes defaults to the largest "nodes=" of their directories'
+# cluster.conf (3 without one); --list gives the programs directly (paths relative to
 # selftests/, the demo's is ../scripts/demo/demo_vm.sh), and then only
 # userspace is built.  A node's test that prints "VRDMA-CLUSTER-KILL" on its report
 # is killed at once (SIGKILL to its qemu: a host that dies): its missing
@@ -27,7 +28,7 @@ SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$SRCDIR/selftests/vm
 . "$HERE/vmlib.sh"
 
-kver=6.12 tests=cluster nodes=3 summary= build=1 standalone=1 list=
+kver=6.12 tests=cluster nodes= summary= build=1 standalone=1 list=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kver) kver=$2; shift 2 ;;
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
 	*) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-case "$nodes" in [2-9]) ;; *) echo "cluster.sh: --nodes must be 2 to 9" >&2; exit 2 ;; esac
+case "${nodes:-3}" in [2-9]) ;; *) echo "cluster.sh: --nodes must be 2 to 9" >&2; exit 2 ;; esac
 
 passed=0 failed=0 skipped=0 num=0
 report() {	# report RESULT NAME [DIRECTIVE]
@@ -93,6 +94,12 @@ fi
 if [ -z "$test_list" ]; then
 	report "not ok" "cluster: test selection '$tests' matches no test"
 	finish
+fi
+if [ -z "$nodes" ]; then
+	nodes=$(for d in $(printf '%s\n' "$test_list" | awk '{ print $1 }' | xargs -n 1 dirname | sort -u); do
+		sed -n 's/^nodes=\([2-9]\)$/\1/p' "$SRCDIR/selftests/$d/cluster.conf" 2>/dev/null
+	done | sort -n | tail -n 1)
+	nodes=${nodes:-3}
 fi
 
 mkdir -p "$BUILD/logs"
