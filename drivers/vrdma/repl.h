@@ -266,6 +266,7 @@ struct repl_chan {
 	struct repl_slot *open;
 	struct list_head sendq;
 	u32 cursor;
+	u64 sent_seq;		/* successor: the most it may acknowledge */
 	struct repl_xfer *xfer;
 	unsigned long retry_at;
 	u64 nonce;

@@ -698,10 +698,23 @@ void vrdma_repl_member_flush_work(struct work_struct *work)
 	spin_unlock_bh(&m->lock);
 }
 
+/*
+ * A member that has a successor in its chain applies an operation only
+ * once the link to it is up: vrdma_repl_member_link_rep() has checked
+ * then that the successor applied nothing this member did not (log
+ * matching), which an operation applied before would hide.
+ */
+static bool repl_member_unlinked(const struct repl_member *m)
+{
+	return m->pos >= 0 && m->pos + 1 < m->cfg.nchain &&
+	       (!m->succ || !m->succ->up);
+}
+
 static bool repl_member_paused(struct repl_member *m)
 {
 	return !m->have_dev || m->pos < 0 || m->fenced || m->syncing ||
-	       m->xfer_pause || m->flush_pending || !m->cfg.epoch;
+	       m->xfer_pause || m->flush_pending || !m->cfg.epoch ||
+	       repl_member_unlinked(m);
 }
 
 /*
@@ -929,7 +942,11 @@ static bool repl_process_ack(struct repl_member *m, struct repl_rxbuf *rxb)
 	}
 	last = le64_to_cpu(msg->arg);
 	count = le16_to_cpu(msg->count);
-	if (last > m->applied) {
+	/* Only what it had applied when it linked, or what we sent it. */
+	if (last > m->applied || last > ch->sent_seq) {
+		pr_warn_ratelimited("repl %s: member %u: member %u acknowledged sequence number %llu, beyond what it was sent (%llu)\n",
+				    m->g->name, m->idx, ch->peer_idx, last,
+				    min(m->applied, ch->sent_seq));
 		vrdma_repl_chan_fail(ch, -EPROTO);
 		return true;
 	}
@@ -1072,6 +1089,7 @@ static void repl_member_push(struct repl_member *m)
 				vrdma_repl_chan_fail(ch, -EIO);
 				break;
 			}
+			ch->sent_seq = max(ch->sent_seq, e->last);
 			ch->cursor++;
 		}
 	}

@@ -431,6 +431,53 @@ void vrdma_repl_member_link_req(struct repl_member *m, const struct in6_addr *sr
 	kfree(rep);
 }
 
+/*
+ * Log matching when the link to an up-to-date successor forms (its
+ * LINK_REP without NEED_SYNC, @applied its last applied sequence number).
+ * Operations flow down the chain, so the successor applied a prefix of
+ * what this member applied, and at least what this member no longer
+ * keeps (its forward log starts after m->walked, which the tail
+ * acknowledged).  Otherwise the two replicas are not the same history: a
+ * member re-created on a stale backing file under a restarted authority
+ * (both at epoch 1) is such a case.
+ *
+ *  - The successor applied more: this member's replica is stale.  It is
+ *    not up to date any more: its heartbeats say so, the authority
+ *    removes it, and it joins again through a state transfer.
+ *  - The successor applied less than this member can resend: its
+ *    replica is stale.  No link: the chain stalls (the log says why).
+ *
+ * Either way the link is refused: the successor would take our sequence
+ * numbers at or below its own as operations it already applied, and
+ * acknowledge operations it never saw.  Otherwise the successor may
+ * acknowledge up to @applied (struct repl_chan.sent_seq).
+ *
+ * Return: 0, or -ESTALE (the channel is failed).  m->lock held.
+ */
+static int repl_link_match(struct repl_member *m, struct repl_chan *ch,
+			   u64 applied)
+{
+	lockdep_assert_held(&m->lock);
+	if (applied > m->applied) {
+		pr_warn_ratelimited("repl %s: member %u (%pI6c): member %u applied up to sequence number %llu, this replica up to %llu only: not up to date, not linking\n",
+				    m->g->name, m->idx, &m->addr, ch->peer_idx,
+				    applied, m->applied);
+		m->in_sync = false;
+		m->syncing = m->pos >= 0;
+		vrdma_repl_kick();	/* tell the authority soon */
+	} else if (applied < m->walked) {
+		pr_warn_ratelimited("repl %s: member %u (%pI6c): member %u applied up to sequence number %llu only, the chain completed %llu: its replica is stale, not linking\n",
+				    m->g->name, m->idx, &m->addr, ch->peer_idx,
+				    applied, m->walked);
+	} else {
+		ch->sent_seq = applied;
+		return 0;
+	}
+	ch->reported = true;	/* no suspicion: the peer is alive */
+	vrdma_repl_chan_fail(ch, -ESTALE);
+	return -ESTALE;
+}
+
 /**
  * vrdma_repl_member_link_rep() - our successor answers
  * @m: the member
@@ -447,7 +494,7 @@ void vrdma_repl_member_link_rep(struct repl_member *m,
 	u32 nchunks = le32_to_cpu(rep->nchunks);
 	u32 cb = le32_to_cpu(rep->chunk_bytes);
 	struct repl_xfer *x = NULL;
-	int ret;
+	int ret = 0;
 
 	lockdep_assert_held(&vrdma_repl_lock);
 	if (!ch || ch->up || ch->dead ||
@@ -476,6 +523,15 @@ void vrdma_repl_member_link_rep(struct repl_member *m,
 	} else if (len != sizeof(*rep) || nchunks || cb) {
 		return;
 	}
+
+	spin_lock_bh(&m->lock);
+	if (x)
+		ch->sent_seq = m->applied;	/* the state it is to receive */
+	else
+		ret = repl_link_match(m, ch, le64_to_cpu(rep->applied));
+	spin_unlock_bh(&m->lock);
+	if (ret)
+		return;
 
 	ret = vrdma_repl_chan_connect(ch, &m->dr, qpn, le32_to_cpu(rep->psn));
 	if (ret == -EAGAIN) {
