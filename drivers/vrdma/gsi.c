@@ -126,7 +126,8 @@ struct vrdma_gsi_recv {
  * @rq_size: ring slots (power of two)
  * @rq_head: oldest posted receive
  * @rq_tail: next free slot
- * @tx_lock: protects @txq
+ * @tx_lock: protects @txq; taken with IRQs off (post_send runs in any
+ *	context: ib_mad calls it under a spin_lock_irqsave())
  * @txq: MADs to send
  * @tx_work: sends them
  */
@@ -857,13 +858,14 @@ static void vrdma_gsi_tx_work(struct work_struct *work)
 	struct vrdma_dev *vdev = qp->vdev;
 	struct vrdma_gsi_pkt *pkt;
 	union ib_gid dgid, host = {};
+	unsigned long flags;
 	LIST_HEAD(q);
 	bool local = false;
 	int ret;
 
-	spin_lock_bh(&gsi->tx_lock);
+	spin_lock_irqsave(&gsi->tx_lock, flags);
 	list_splice_init(&gsi->txq, &q);
-	spin_unlock_bh(&gsi->tx_lock);
+	spin_unlock_irqrestore(&gsi->tx_lock, flags);
 	/* A sign of life (and vrdma_gsi_ready_qp() below). */
 	vrdma_dev_rq_kick(vdev);
 
@@ -906,6 +908,7 @@ static int vrdma_gsi_send_one(struct vrdma_qp *qp, const struct ib_send_wr *wr)
 	struct vrdma_gsi_hdr *hdr;
 	struct vrdma_gsi_pkt *pkt;
 	struct vrdma_ah *ah;
+	unsigned long flags;
 	union ib_gid sgid;
 	u32 len = 0, i;
 	u8 *p;
@@ -951,9 +954,10 @@ static int vrdma_gsi_send_one(struct vrdma_qp *qp, const struct ib_send_wr *wr)
 		p += wr->sg_list[i].length;
 	}
 
-	spin_lock_bh(&gsi->tx_lock);
+	/* ib_mad posts with its send queue's lock held, IRQs off. */
+	spin_lock_irqsave(&gsi->tx_lock, flags);
 	list_add_tail(&pkt->node, &gsi->txq);
-	spin_unlock_bh(&gsi->tx_lock);
+	spin_unlock_irqrestore(&gsi->tx_lock, flags);
 	return 0;
 }
 
