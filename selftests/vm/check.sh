@@ -100,6 +100,7 @@ if [ -n "$need_deps" ]; then
 fi
 
 mkdir -p "$BUILD/logs"
+rm -f "$BUILD/crash-excerpts.txt"
 
 # --- host-side checks --------------------------------------------------------
 host_step() {	# host_step NAME LOGFILE COMMAND...
@@ -416,6 +417,15 @@ judge() {
 	else
 		printf '%s\n' "$bad" | sed 's/^/# kernel: /'
 		report "not ok" "$series: kernel log clean" "see ${clog#$SRCDIR/}"
+		# The first report in full (CI keeps only the log's tail and
+		# not the console log): printed again after the summary.
+		tr -d '\r' < "$clog" | sed '/vrdma-selftests: end of tests/q' |
+			awk -v pat="$(grep -v '^#' "$HERE/kernel-log-patterns" | paste -sd'|')" \
+				'!on && $0 ~ pat { on = 1; from = NR - 5 }
+				 { keep[NR] = $0 }
+				 on && NR - from >= 60 { exit }
+				 END { if (on) for (i = (from > 0 ? from : 1); i <= NR; i++) if (i in keep) print keep[i] }' |
+			sed "s/^/#   $series console: /" >> "$BUILD/crash-excerpts.txt"
 	fi
 }
 
@@ -431,6 +441,10 @@ note "make check took ${SECONDS}s"
 if [ "${#failures[@]}" -gt 0 ]; then
 	note "failed:"
 	printf '#   %s\n' "${failures[@]}"
+	if [ -s "$BUILD/crash-excerpts.txt" ]; then
+		note "the first kernel report of each failing series:"
+		head -n 66 "$BUILD/crash-excerpts.txt"
+	fi
 fi
 echo "1..$num"
 echo "$passed passed, $failed failed, $skipped skipped"
