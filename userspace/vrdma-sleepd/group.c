@@ -1116,6 +1116,18 @@ void group_resume(struct sleepd *sd, const char *why, int64_t now)
 
 		if (p->state == PEER_AWAKE || p->state == PEER_LIVE)
 			p->last_heard = now;
+		/*
+		 * Nor did we hear the claims of a sleeper's manager: one we
+		 * saw awake gets as fresh a chance as its silence (else the
+		 * first tick finds the claim "not refreshed", and we may
+		 * take the sleeper over beside its manager).
+		 */
+		if (p->manager && p->manager != sd->self.id) {
+			const struct peer *m = peer_find(sd, p->manager);
+
+			if (m && m->state == PEER_AWAKE)
+				p->manager_seen = now;
+		}
 		p->l2_seen = 0;
 		p->confirm_start = 0;
 		p->intent_at = 0;
