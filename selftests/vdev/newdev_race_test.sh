@@ -5,9 +5,9 @@
 #
 #   c1_1 -- vrr (created) -- rxer (a soft-RoCE device on veth rv0, removed)
 #
-# 30 timed rounds: "vrdmactl dev add vrr ... phys rxer" and "rdma link del
+# 10 timed rounds: "vrdmactl dev add vrr ... phys rxer" and "rdma link del
 # rxer" start together, the removal a little later each round (0 to
-# 290 ms).  Then 20 triggered rounds: an "rdma -b" (batch) already running
+# 290 ms, evenly spread).  Then 20 triggered rounds: an "rdma -b" (batch) already running
 # (its netlink socket open) is given "link del rxer" the moment
 # /sys/class/infiniband/vrr appears, i.e. while ib_register_device() is
 # still setting up vrr's port attributes and before it adds the clients:
@@ -21,8 +21,9 @@
 . "$LIB_DIR/topo.sh"
 require_root
 
-ROUNDS=30
-TRIGGERED=20
+# NEWDEV_ROUNDS / NEWDEV_TRIGGERED: more rounds, outside make check.
+ROUNDS=${NEWDEV_ROUNDS:-10}
+TRIGGERED=${NEWDEV_TRIGGERED:-20}
 TOOL=$(cd "$(dirname "$0")" && pwd)/vdev_tool
 
 ktap_plan 3
@@ -56,8 +57,9 @@ for ((i = 0; i < ROUNDS + TRIGGERED; i++)); do
 	if [ "$i" -lt "$ROUNDS" ]; then
 		"$VRDMACTL" dev add vrr netns c1_1 netdev eth0 phys rxer > /tmp/newdev.log 2>&1 &
 		apid=$!
-		# Not a wait: the offset of this round's race (0 to 290 ms).
-		sleep "$(printf '0.%03d' $((i * 10)))"
+		# Not a wait: the offset of this round's race (0 to 290 ms,
+		# evenly spread over the rounds).
+		sleep "$(printf '0.%03d' $(((i * 290 / ROUNDS) % 1000)))"
 		rdma link del rxer
 	else
 		rm -f $FIFO; mkfifo $FIFO

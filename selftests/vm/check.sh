@@ -299,7 +299,7 @@ run_vm() {	# run_vm SERIES
 	# The tests' knobs given to make or check.sh (FUZZ_SEED,
 	# NL_FUZZ_COUNT, RING_FUZZ_SECONDS, PYVERBS_MODULES, ...) reach the
 	# guest, whose environment is otherwise empty: guest.sh exports them.
-	env | grep -E '^(FUZZ_SEED|[A-Z]+_FUZZ_[A-Z_]+|PYVERBS_[A-Z_]+)=[A-Za-z0-9_.,:/+ -]*$' \
+	env | grep -E '^(FUZZ_SEED|[A-Z]+_FUZZ_[A-Z_]+|PYVERBS_[A-Z_]+|NEWDEV_[A-Z]+)=[A-Za-z0-9_.,:/+ -]*$' \
 		> "$out/share/env" || true
 	[ -s "$out/share/env" ] && note "$series: the tests' environment: $(tr '\n' ' ' < "$out/share/env")"
 	# A scratch disk (sparse) for tests that need a real block device.
