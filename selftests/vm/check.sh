@@ -127,7 +127,7 @@ install_check() {	# make install into a staging folder: everything lands there
 	stage=$(mktemp -d)
 	rel=$("$KERNELS" release "$host_kver")
 	make -C "$SRCDIR" install KDIR="/usr/src/linux-headers-$rel" \
-		DESTDIR="$stage" PREFIX=/usr &&
+		BUILD="$BUILD/install" DESTDIR="$stage" PREFIX=/usr &&
 	test -f "$stage/lib/modules/$rel/updates/vrdma.ko" &&
 	test -x "$stage/usr/sbin/vrdmactl" &&
 	find "$stage" -type f | sed "s|^$stage||"
@@ -140,21 +140,61 @@ host_step "userspace builds without warnings" "$BUILD/logs/userspace.log" \
 	no_warnings make -C "$SRCDIR" userspace
 host_step "selftests build without warnings" "$BUILD/logs/selftests.log" \
 	no_warnings make -C "$SRCDIR" selftests
-if [ "$mode" = check ] && [ -z "$tests" ]; then
-	host_step "checkpatch --strict clean" "$BUILD/logs/checkpatch.log" \
+# The static checks of a whole run (checkpatch, sparse, the generated
+# code, the optional parts, DKMS, make install: about 400 s of one CPU)
+# run in the background, niced, while the first VM lane runs (its tests
+# leave half of the two CPUs idle, waiting); their results are reported
+# after the VM lanes.  Each builds in a folder of its own: nothing they
+# write is read by a VM.
+static_step() {	# static_step NAME LOGFILE COMMAND...: one result line
+	local name=$1 log=$2 t0=$SECONDS; shift 2
+	if "$@" > "$log" 2>&1; then
+		printf 'ok\t%s\t%s\t%s\n' "$name" "$((SECONDS - t0))" "$log"
+	else
+		printf 'not ok\t%s\t%s\t%s\n' "$name" "$((SECONDS - t0))" "$log"
+	fi
+}
+static_checks() {
+	local rel
+	static_step "checkpatch --strict clean" "$BUILD/logs/checkpatch.log" \
 		make -C "$SRCDIR" checkpatch
-	host_step "sparse clean" "$BUILD/logs/sparse.log" \
-		make -C "$SRCDIR" sparse
-	host_step "netlink code generated from its spec (make ynl-check)" "$BUILD/logs/ynl-check.log" make -C "$SRCDIR" ynl-check
-	host_step "vrdma.ko builds without its optional parts (VRDMA_REPL=n VRDMA_SLEEP=n) at W=1" \
+	static_step "sparse clean" "$BUILD/logs/sparse.log" \
+		make -C "$SRCDIR" sparse BUILD="$BUILD/sparse"
+	static_step "netlink code generated from its spec (make ynl-check)" \
+		"$BUILD/logs/ynl-check.log" make -C "$SRCDIR" ynl-check
+	static_step "vrdma.ko builds without its optional parts (VRDMA_REPL=n VRDMA_SLEEP=n) at W=1" \
 		"$BUILD/logs/core-only.log" no_warnings make -C "$SRCDIR" modules \
 		BUILD="$BUILD/core-only" VRDMA_REPL=n VRDMA_SLEEP=n
 	rel=$("$KERNELS" release "$host_kver")
-	host_step "dkms add, build and install ($rel)" "$BUILD/logs/dkms.log" \
+	static_step "dkms add, build and install ($rel)" "$BUILD/logs/dkms.log" \
 		"$SRCDIR/scripts/dkms-check.sh" "$rel"
-	host_step "make install honours DESTDIR and PREFIX" \
+	static_step "make install honours DESTDIR and PREFIX" \
 		"$BUILD/logs/install.log" install_check
+}
+static_pid=
+if [ "$mode" = check ] && [ -z "$tests" ]; then
+	(renice -n 10 -p "$BASHPID" > /dev/null; static_checks) \
+		> "$BUILD/logs/static.results" 2> "$BUILD/logs/static.err" &
+	static_pid=$!
+	note "the static checks run in the background (niced) beside the VM lanes"
 fi
+static_report() {	# the static checks' results, once they are done
+	local res name secs log t0=$SECONDS
+	[ -n "$static_pid" ] || return 0
+	wait "$static_pid"
+	[ $((SECONDS - t0)) -lt 2 ] || note "waited $((SECONDS - t0))s for the static checks"
+	while IFS=$'\t' read -r res name secs log; do
+		note "$name: ${secs}s"
+		if [ "$res" = ok ]; then
+			report ok "$name"
+		else
+			tail -n 30 "$log" | sed 's/^/# /'
+			report "not ok" "$name" "log: ${log#$SRCDIR/}"
+		fi
+	done < "$BUILD/logs/static.results"
+	[ "$(grep -c . "$BUILD/logs/static.results")" = 6 ] ||
+		report "not ok" "the static checks all ran" "log: ${BUILD#$SRCDIR/}/logs/static.err"
+}
 
 # The debug kernel, when it is not cached, builds in the background
 # (niced: the VM runs of the other kernels come first), while the
@@ -435,6 +475,7 @@ for s in $kvers; do
 	fi
 	run_vm "$s"
 done
+static_report
 
 note "make check took ${SECONDS}s"
 # What failed, again at the end, where a log's tail shows it.
