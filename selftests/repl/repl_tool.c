@@ -19,11 +19,13 @@
  *	applied twice breaks the sequence (check with "verify-shift").
  *   repl_tool verify-shift FILE N
  *	Check a backing file against what "shift N" leaves.
- *   repl_tool stamp GROUP N OFFSET BASE SECONDS
+ *   repl_tool stamp GROUP N OFFSET BASE SECONDS [FOR]
  *	N pipelined gWRITEs: the 64-bit word BASE + i at OFFSET + 8 * i.
  *	Waits at most SECONDS for their completions, then prints
  *	"stamp: K of N completed" and the index of each one completed with
- *	status 0 ("done I"); exit status 0 when all N completed.
+ *	status 0 ("done I"); exit status 0 when all N completed.  With FOR,
+ *	a stream: it stops submitting after FOR seconds (N is then at most
+ *	the number submitted, which the first line reports).
  *   repl_tool verify-stamp FILE OFFSET BASE < LIST
  *	Check that FILE holds the word of every "done I" line of LIST (the
  *	output of "stamp"); prints "verify-stamp: M of K missing".
@@ -258,11 +260,13 @@ static int verify_shift(const char *path, uint64_t n)
 
 /* stamp: distinct words, each completion recorded (see the top comment). */
 static int stamp(const char *name, uint64_t n, uint64_t off, uint64_t base,
-		 uint64_t seconds)
+		 uint64_t seconds, uint64_t submit_for)
 {
 	struct vrdma_repl *r = open_group(name);
 	struct vrdma_repl_completion c[64];
-	uint64_t i = 0, done = 0, ok = 0, end = now_ns() + seconds * 1000000000ULL;
+	uint64_t i = 0, done = 0, ok = 0, t0 = now_ns();
+	uint64_t end = t0 + seconds * 1000000000ULL;
+	uint64_t submit_end = t0 + submit_for * 1000000000ULL;
 	uint8_t *good = calloc(n ? n : 1, 1);
 	int got, k, ret;
 
@@ -271,6 +275,8 @@ static int stamp(const char *name, uint64_t n, uint64_t off, uint64_t base,
 	if (off > vrdma_repl_size(r) || n > (vrdma_repl_size(r) - off) / 8)
 		return fail("region too small");
 	while (done < n && now_ns() < end) {
+		if (submit_for && i < n && now_ns() >= submit_end)
+			n = i;		/* the stream ends */
 		while (i < n && vrdma_repl_inflight(r) < VRDMA_REPL_WINDOW) {
 			uint64_t val = base + i;	/* little-endian hosts */
 
@@ -620,9 +626,9 @@ int main(int argc, char **argv)
 		return shift(argv[2], num(argv[3]));
 	if (!strcmp(cmd, "verify-shift") && argc == 4)
 		return verify_shift(argv[2], num(argv[3]));
-	if (!strcmp(cmd, "stamp") && argc == 7)
+	if (!strcmp(cmd, "stamp") && (argc == 7 || argc == 8))
 		return stamp(argv[2], num(argv[3]), num(argv[4]), num(argv[5]),
-			     num(argv[6]));
+			     num(argv[6]), argc == 8 ? num(argv[7]) : 0);
 	if (!strcmp(cmd, "verify-stamp") && argc == 5)
 		return verify_stamp(argv[2], num(argv[3]), num(argv[4]));
 	if (!strcmp(cmd, "lat") && (argc == 5 || argc == 6))
@@ -634,7 +640,7 @@ int main(int argc, char **argv)
 		return raw_write(argv[2], num(argv[3]));
 	fprintf(stderr, "usage: repl_tool { cas-chain GROUP N [OFF] | contend GROUP N [OFF] |\n"
 		"                  shift GROUP N | verify-shift FILE N |\n"
-		"                  stamp GROUP N OFF BASE SECONDS |\n"
+		"                  stamp GROUP N OFF BASE SECONDS [FOR] |\n"
 		"                  verify-stamp FILE OFF BASE < LIST |\n"
 		"                  lat GROUP SIZE N [OFF] | bad GROUP }\n");
 	return 2;
