@@ -101,6 +101,7 @@ extern struct mutex vrdma_repl_lock;
 extern struct mutex vrdma_repl_auth_lock;
 extern unsigned int vrdma_repl_hb_ms;
 extern unsigned int vrdma_repl_lease_ms;
+extern unsigned int vrdma_repl_stall_ms;
 
 /**
  * struct repl_mem - pages registered with an RDMA device, in chunks
@@ -431,16 +432,27 @@ struct repl_client {
 	u64 stat_ops;
 };
 
-/* The authority's view of one configured member. */
+/*
+ * The authority's view of one configured member.  Progress (the stall
+ * rule of repl_authority.c): @prog_applied is @applied as it was when the
+ * member was last seen making progress, or not behind its predecessor,
+ * at @prog_at.
+ */
 struct repl_auth_member {
 	unsigned long last_hb;		/* jiffies of the last heartbeat */
 	u64 nonce;
+	u64 applied;			/* of the last heartbeat */
+	u64 prog_applied;
+	unsigned long prog_at;		/* jiffies */
+	unsigned long rejoin_at;	/* removed for a stall: joins from then */
+	unsigned int stalls;		/* such removals since last up to date */
 	u32 synced_epoch;
 	u32 join_epoch;			/* the epoch that appended it, SYNC */
 	u32 flags;			/* VRDMA_REPL_HB_* of the last one */
 	bool seen;
 	bool in_chain;
 	bool sync;			/* joining */
+	bool held;			/* @rejoin_at applies */
 };
 
 #define REPL_AUTH_AGENTS	32

@@ -18,6 +18,18 @@
  *    suspects it (its QP broke) and it missed two heartbeats; silence
  *    or suspicion never removes the last up-to-date member: the group
  *    stalls until it is heard again;
+ *  - a member of the chain that stalls (progress, not heartbeats: a hung
+ *    gFLUSH, endless RNR, a data path that drops while the control
+ *    channel works): its predecessor applied more than it did, by their
+ *    heartbeats, and its own applied sequence number has not moved for
+ *    vrdma_repl_stall_ms (plus, for a joining member, the time to
+ *    transfer the region at REPL_STALL_XFER_BPS).  The member furthest
+ *    down the chain goes first (a stalled member stops its predecessors
+ *    in turn once their logs fill), never the last up-to-date member, and
+ *    a member that sends a state transfer is not judged (it pauses by
+ *    design; its joining successor is).  A member removed this way joins
+ *    again only after a hold-off, vrdma_repl_stall_ms doubled at each
+ *    such removal (at most 16 times), until it is up to date again;
  *  - a configured member outside the chain that heartbeats, has its
  *    device, is appended at the tail marked SYNC (joining) when no other
  *    member is joining and at least one member of the chain is up to
@@ -36,6 +48,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/jiffies.h>
+#include <linux/kernel.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
 #include <linux/slab.h>
 
 #include "audit.h"
@@ -43,6 +58,9 @@
 #include "repl.h"
 
 #define REPL_AGENT_FORGET_MS	10000
+#define REPL_STALL_MS_MAX	3600000U	/* vrdma_repl_stall_ms, 1 hour */
+#define REPL_STALL_XFER_BPS	(16U << 20)	/* a joiner's slowest transfer */
+#define REPL_STALL_HOLD_SHIFT	4U		/* hold-off: at most 16 bounds */
 
 static void repl_auth_send(struct repl_authority *a, const struct in6_addr *dst,
 			   u8 role, u8 idx, u64 echo)
@@ -71,6 +89,11 @@ static void repl_auth_publish(struct repl_authority *a)
 	int n = 0;
 
 	a->cfg.epoch++;
+	/* New neighbours, new links: progress is judged afresh. */
+	for (i = 0; i < g->nmembers; i++) {
+		a->m[i].prog_applied = a->m[i].applied;
+		a->m[i].prog_at = jiffies;
+	}
 	for (i = 0; i < a->cfg.nchain; i++)
 		n += scnprintf(chain + n, sizeof(chain) - n, "%s%u%s",
 			       i ? " " : "", a->cfg.idx[i],
@@ -142,6 +165,66 @@ static bool repl_auth_check_lost(struct repl_authority *a)
 	return true;
 }
 
+/*
+ * Progress-based failure detection (see the top of this file): update
+ * each judged member's progress and return the chain position of the
+ * stalled member furthest down the chain, or -1.  @stall: the bound in
+ * jiffies.
+ */
+static int repl_auth_find_stall(struct repl_authority *a, unsigned long now,
+				unsigned long stall)
+{
+	unsigned long recent = msecs_to_jiffies(3 * vrdma_repl_hb_ms + 100);
+	unsigned long xfer = msecs_to_jiffies(div_u64(a->g->size * MSEC_PER_SEC,
+						      REPL_STALL_XFER_BPS));
+	int pos, found = -1;
+
+	lockdep_assert_held(&vrdma_repl_auth_lock);
+	for (pos = a->cfg.nchain - 1; pos > 0; pos--) {
+		struct repl_auth_member *am = &a->m[a->cfg.idx[pos]];
+		const struct repl_auth_member *pred = &a->m[a->cfg.idx[pos - 1]];
+		bool sending = pos + 1 < a->cfg.nchain &&
+			       (a->cfg.flags[pos + 1] & VRDMA_REPL_CE_SYNC);
+
+		/*
+		 * Progress, nothing to catch up, or nothing recent to judge
+		 * by (silence has its own rule): the clock starts again.
+		 */
+		if (sending || am->applied != am->prog_applied ||
+		    pred->applied <= am->applied ||
+		    time_after(now, am->last_hb + recent) ||
+		    time_after(now, pred->last_hb + recent)) {
+			am->prog_applied = am->applied;
+			am->prog_at = now;
+			continue;
+		}
+		if (found < 0 &&
+		    time_after(now, am->prog_at + stall +
+			       (a->cfg.flags[pos] & VRDMA_REPL_CE_SYNC ? xfer : 0)))
+			found = pos;
+	}
+	return found;
+}
+
+/* Remove the member at chain position @pos, which stalled. */
+static void repl_auth_remove_stalled(struct repl_authority *a, int pos,
+				     unsigned long now, unsigned long stall)
+{
+	u8 idx = a->cfg.idx[pos], pidx = a->cfg.idx[pos - 1];
+	struct repl_auth_member *am = &a->m[idx];
+	char why[128];
+
+	lockdep_assert_held(&vrdma_repl_auth_lock);
+	snprintf(why, sizeof(why),
+		 "stalled (applied %llu for %u ms, member %u applied %llu)",
+		 am->applied, jiffies_to_msecs(now - am->prog_at), pidx,
+		 a->m[pidx].applied);
+	repl_auth_remove(a, idx, why);
+	am->held = true;
+	am->rejoin_at = now + (stall << min(am->stalls, REPL_STALL_HOLD_SHIFT));
+	am->stalls++;
+}
+
 /**
  * vrdma_repl_auth_tick() - periodic decisions
  * @a: the authority
@@ -154,8 +237,11 @@ void vrdma_repl_auth_tick(struct repl_authority *a)
 	unsigned long timeout = msecs_to_jiffies(vrdma_repl_lease_ms + 2 * vrdma_repl_hb_ms);
 	unsigned long recent = msecs_to_jiffies(3 * vrdma_repl_hb_ms + 100);
 	struct repl_group *g = a->g;
+	unsigned int stall_ms = min(READ_ONCE(vrdma_repl_stall_ms), REPL_STALL_MS_MAX);
+	unsigned long stall = msecs_to_jiffies(stall_ms);
 	bool changed = false, joining = false;
 	unsigned int i, pos;
+	int spos;
 
 	lockdep_assert_held(&vrdma_repl_auth_lock);
 	if (a->lost)
@@ -174,6 +260,19 @@ void vrdma_repl_auth_tick(struct repl_authority *a)
 		return;
 	}
 
+	/* One that heartbeats but makes no progress. */
+	if (!changed && stall_ms) {
+		spos = repl_auth_find_stall(a, now, stall);
+		if (spos > 0 && !repl_auth_last_up_to_date(a, a->cfg.idx[spos])) {
+			repl_auth_remove_stalled(a, spos, now, stall);
+			changed = true;
+			if (repl_auth_check_lost(a)) {
+				repl_auth_publish(a);
+				return;
+			}
+		}
+	}
+
 	/* A joining member that caught up. */
 	for (pos = 0; pos < a->cfg.nchain; pos++) {
 		i = a->cfg.idx[pos];
@@ -187,6 +286,8 @@ void vrdma_repl_auth_tick(struct repl_authority *a)
 		    a->m[i].synced_epoch >= a->m[i].join_epoch) {
 			a->cfg.flags[pos] &= ~VRDMA_REPL_CE_SYNC;
 			a->m[i].sync = false;
+			a->m[i].stalls = 0;
+			a->m[i].held = false;
 			pr_info("repl %s: authority: member %u is up to date\n",
 				g->name, i);
 			changed = true;
@@ -201,7 +302,9 @@ void vrdma_repl_auth_tick(struct repl_authority *a)
 		for (i = 0; i < g->nmembers; i++) {
 			if (a->m[i].in_chain || !a->m[i].seen ||
 			    (a->m[i].flags & VRDMA_REPL_HB_NODEV) ||
-			    time_after(now, a->m[i].last_hb + recent))
+			    time_after(now, a->m[i].last_hb + recent) ||
+			    (a->m[i].held &&
+			     time_before(now, a->m[i].rejoin_at)))
 				continue;
 			a->m[i].in_chain = true;
 			a->m[i].sync = true;
@@ -265,10 +368,20 @@ void vrdma_repl_auth_hb(struct repl_authority *a, const struct in6_addr *src,
 		repl_auth_remove(a, idx, "restarted");
 		repl_auth_publish(a);
 	}
+	if (am->seen && am->nonce != nonce) {
+		/* A new instance: a stall of the old one is not held against it. */
+		am->held = false;
+		am->stalls = 0;
+	}
 	am->seen = true;
 	am->nonce = nonce;
 	am->last_hb = jiffies;
 	am->flags = flags;
+	/*
+	 * Any value is valid: it is only compared, with the member's earlier
+	 * ones and with its predecessor's (repl_auth_find_stall()).
+	 */
+	am->applied = le64_to_cpu(hb->applied);
 	am->synced_epoch = le32_to_cpu(hb->synced_epoch);
 	if (am->in_chain && !a->lost) {
 		if (flags & VRDMA_REPL_HB_NODEV) {
@@ -342,6 +455,7 @@ struct repl_authority *vrdma_repl_auth_create(struct repl_group *g)
 		a->cfg.idx[i] = i;
 		a->m[i].in_chain = true;
 		a->m[i].last_hb = jiffies;	/* grace until they appear */
+		a->m[i].prog_at = jiffies;
 	}
 	vrdma_audit_created(VRDMA_AUDIT_REPL_AUTH);
 	return a;

@@ -40,6 +40,11 @@ module_param_named(repl_lease_ms, vrdma_repl_lease_ms, uint, 0444);
 MODULE_PARM_DESC(repl_lease_ms,
 		 "Replication: lease of a member from the authority in ms (default 1000)");
 
+unsigned int vrdma_repl_stall_ms = 5000;
+module_param_named(repl_stall_ms, vrdma_repl_stall_ms, uint, 0644);
+MODULE_PARM_DESC(repl_stall_ms,
+		 "Replication: the authority removes a member whose applied sequence number stays behind its predecessor's for this long, in ms (default 5000, 0: never; at most 3600000)");
+
 static struct workqueue_struct *repl_wq;
 static struct delayed_work repl_tick_work;
 static bool repl_running;
