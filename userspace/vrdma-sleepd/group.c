@@ -317,6 +317,7 @@ static void takeover(struct sleepd *sd, struct peer *p, const char *why,
 	p->reannounce_at = now + 1000;
 	p->next_l2 = now + sd->cfg.probe_ms;
 	p->held = false;
+	p->lost_manager = 0;
 	sd->st.takeovers++;
 	kernel_sync_peer(sd, p, true);
 	send_subject(sd, MSG_MANAGE, p);
@@ -335,6 +336,7 @@ static void manager_lost(struct sleepd *sd, struct peer *p, const char *why,
 		jadd_str(r, "reason", why);
 		log_end(r);
 	}
+	p->lost_manager = p->manager;
 	unmanaged(p, now);
 	kernel_sync_peer(sd, p, false);
 }
@@ -378,6 +380,8 @@ static void peer_awake(struct sleepd *sd, struct peer *p, const char *why,
 	p->waking_since = 0;
 	p->confirm_start = 0;
 	p->held = false;
+	p->lost_manager = 0;
+	p->cut_seen = 0;
 	if (p->manager == sd->self.id)
 		release(sd, p, "awake", now);
 	p->manager = 0;
@@ -1238,36 +1242,79 @@ static bool isolated(struct sleepd *sd, int64_t now)
 }
 
 /*
+ * The last sign of life of @p: a believed message, or an ARP packet from
+ * its address and MAC (a live host whose daemon is silent).
+ */
+static int64_t last_sign(const struct peer *p)
+{
+	return p->l2_seen > p->last_heard ? p->l2_seen : p->last_heard;
+}
+
+/*
  * Did @p fall silent with others?  Another peer that did not announce a
- * sleep, silent for more than half of dead-after, whose last message came
- * within dead-after of @p's: that is the network (a partition, a switch,
- * our own receive path), not hosts going to sleep.
+ * sleep, silent (no message, no ARP) for more than half of dead-after,
+ * whose last sign of life came within dead-after of @p's: that is the
+ * network (a partition, a switch, our own receive path), not hosts going
+ * to sleep.
  */
 static bool correlated(struct sleepd *sd, const struct peer *p, int64_t now)
 {
+	int64_t t = last_sign(p);
 	int i;
 
 	for (i = 0; i < sd->n_peers; i++) {
 		struct peer *q = sd->peers[i];
 
 		if (q == p || !q->known || q->announced ||
-		    now - q->last_heard <= sd->cfg.dead_ms / 2)
+		    now - last_sign(q) <= sd->cfg.dead_ms / 2)
 			continue;
-		if (llabs(q->last_heard - p->last_heard) <= sd->cfg.dead_ms)
+		if (llabs(last_sign(q) - t) <= sd->cfg.dead_ms)
 			return true;
 	}
 	return false;
 }
 
+/*
+ * Did @p lose its manager to the network?  The manager it lost did not
+ * announce a sleep, is silent for more than half of dead-after and fell
+ * silent with others: it is cut off with them, and most likely still
+ * manages @p over there (where @p may even have woken).
+ */
+static bool manager_cut_off(struct sleepd *sd, const struct peer *p,
+			    int64_t now)
+{
+	const struct peer *m;
+
+	if (!p->lost_manager)
+		return false;
+	m = peer_find(sd, p->lost_manager);
+	return m && m->known && !m->announced &&
+	       now - last_sign(m) > sd->cfg.dead_ms / 2 &&
+	       correlated(sd, m, now);
+}
+
 /* May we take @p over?  Logs the first refusal of an episode. */
 static bool may_take_over(struct sleepd *sd, struct peer *p, int64_t now)
 {
-	const char *why = NULL;
+	const char *why = NULL, *cut = NULL;
 
+	if (!p->announced && correlated(sd, p, now))
+		cut = "other peers fell silent with it";
+	else if (manager_cut_off(sd, p, now))
+		cut = "its manager fell silent with other peers";
+	/*
+	 * A partition does not heal at once: the hosts of the other side
+	 * come back one by one, and the last one must not look like a lone
+	 * silence meanwhile.  Remember the correlation for dead-after.
+	 */
+	if (cut)
+		p->cut_seen = now;
 	if (isolated(sd, now))
 		why = "we hear too few peers";
-	else if (!p->announced && correlated(sd, p, now))
-		why = "other peers fell silent with it";
+	else if (cut)
+		why = cut;
+	else if (p->cut_seen && now - p->cut_seen <= sd->cfg.dead_ms)
+		why = "it was cut off with others a moment ago";
 	if (!why)
 		return true;
 	if (!p->held) {

@@ -237,6 +237,8 @@ struct peer {
 	uint32_t manager;		/* its manager's id, 0 for none */
 	int64_t manager_seen;
 	int64_t unmanaged_since;	/* when it last lost its manager */
+	uint32_t lost_manager;		/* the manager it lost then, 0: none */
+	int64_t cut_seen;		/* its silence last seen correlated */
 	int64_t managed_since;		/* manager == us: since when */
 	int64_t reannounce_at;
 	int64_t next_reassert;		/* our MANAGE against a duplicate */
