@@ -16,8 +16,15 @@
 #      keeps its lease; the authority must remove it within repl_stall_ms
 #      (plus a few heartbeats), and every pending and new write completes
 #      on members 0 and 2 (chain 0 -> 2);
-#   3. the drop ends: member 1 rejoins (state transfer) and holds the
-#      writes of 2; 300 dependent gCAS then pass through the 3 members.
+#   3. the drop goes on: member 1 joins again only after its hold-off
+#      (repl_stall_ms), its state transfer cannot finish and stops the
+#      chain, with writes pending: the authority must remove the joiner
+#      as stalled within repl_stall_ms (plus the region's transfer time
+#      and a few heartbeats), the writes complete on members 0 and 2, and
+#      the next join waits twice as long;
+#   4. the drop ends: member 1 rejoins (state transfer) and holds the
+#      writes of 2 and 3; 300 dependent gCAS then pass through the 3
+#      members.
 #
 # tc needs sch_prio, sch_netem, sch_ingress (clsact), cls_flower and
 # act_gact: modules of Debian's kernels.  selftests/repl/config does not
@@ -26,7 +33,7 @@
 . "$(dirname "$0")/repl_lib.sh"
 require_root
 
-ktap_plan 13
+ktap_plan 18
 
 G=g1
 A2=$(host_addr 2)
@@ -66,6 +73,16 @@ print(m[0].get("applied"), m[1].get("applied"), m[2].get("applied"),
       m[2].get("role"))'
 }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+joined_since() {	# MARK IDX
+	dmesg | tail -n +"$(($1 + 1))" |
+		grep -q "repl $G: authority: member $2 (::ffff:[0-9.]*) joins at the tail"
+}
+# ktime_ms MARK PATTERN: the kernel's time (ms) of the first line after
+# dmesg line MARK that matches PATTERN
+ktime_ms() {
+	dmesg | tail -n +"$(($1 + 1))" | grep -m1 "$2" |
+		sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{3\}\).*/\1\2/p'
+}
 
 # 1. A slow tail: RoCE v2 to host 3 delayed, nothing else.
 if ! tc qdisc add dev h3p root handle 1: prio ||
@@ -185,7 +202,65 @@ removed_since "$mark" 0 || removed_since "$mark" 2
 [ $? != 0 ] && ktap_ok "members 0 and 2 stayed in the chain" ||
 	ktap_fail "members 0 and 2 stayed in the chain"
 
-# 3. The drop ends: member 1 rejoins.
+# 3. The drop goes on: member 1 joins again after its hold-off, and its
+# state transfer cannot finish.
+RM="repl $G: authority: member 1 (::ffff:[0-9.]*) removed: stalled"
+JOIN="repl $G: authority: member 1 (::ffff:[0-9.]*) joins at the tail"
+t_rm1=$(ktime_ms "$mark" "$RM")
+if wait_for $((STALL_MS / 1000 + 20)) joined_since "$mark" 1; then
+	mark2=$(dmesg | wc -l)
+	t_j1=$(ktime_ms "$mark" "$JOIN")
+	"$REPL_TOOL" stamp $G 1000 1064960 9000 60 \
+		> "$REPL_DIR/join.out" 2> "$REPL_DIR/join.err" &
+	spid=$!
+	[ -n "$t_rm1" ] && [ $((t_j1 - t_rm1)) -ge $((STALL_MS - 300)) ] &&
+		ktap_ok "member 1 joined again after its hold-off ($((t_j1 - t_rm1)) ms, at least $STALL_MS)" ||
+		ktap_fail "member 1 joined again after its hold-off ($((t_j1 - ${t_rm1:-0})) ms, at least $STALL_MS)"
+	# 4 MiB at 16 MiB/s: 250 ms more for a joiner
+	bound=$((STALL_MS + 250 + 4000))
+	if wait_for $(((bound + 999) / 1000 + 10)) removed_since "$mark2" 1; then
+		t_rm2=$(ktime_ms "$mark2" "$RM")
+		ktap_diag "$(removal_line "$mark2" 1)"
+		[ -n "$t_rm2" ] && [ $((t_rm2 - t_j1)) -le $bound ] &&
+			ktap_ok "the joiner whose transfer cannot finish was removed as stalled after $((t_rm2 - t_j1)) ms (bound $bound ms)" ||
+			ktap_fail "the joiner whose transfer cannot finish was removed as stalled after $((${t_rm2:-0} - t_j1)) ms (bound $bound ms)"
+	else
+		repl_diag $G
+		ktap_fail "the joiner whose transfer cannot finish was removed as stalled"
+	fi
+	wait $spid
+	rc=$?
+	ktap_diag "$(head -n 1 "$REPL_DIR/join.out") $(cat "$REPL_DIR/join.err")"
+	ok=1
+	[ $rc = 0 ] && [ "$(grep -c '^done ' "$REPL_DIR/join.out")" = 1000 ] || ok=0
+	[ $ok = 1 ] && ktap_ok "the 1000 writes submitted during the joiner's stall completed" ||
+		ktap_fail "the 1000 writes submitted during the joiner's stall completed"
+	for h in 1 3; do
+		"$REPL_TOOL" verify-stamp "$(repl_file $G $h)" 1064960 9000 < "$REPL_DIR/join.out" ||
+			ok=0
+	done
+	[ $ok = 1 ] && ktap_ok "they are in the replicas of members 0 and 2" ||
+		ktap_fail "they are in the replicas of members 0 and 2"
+	mark3=$(dmesg | wc -l)
+	if [ -n "$t_rm2" ] &&
+	   wait_for $((2 * STALL_MS / 1000 + 20)) joined_since "$mark3" 1; then
+		t_j2=$(ktime_ms "$mark3" "$JOIN")
+		[ $((t_j2 - t_rm2)) -ge $((2 * STALL_MS - 300)) ] &&
+			ktap_ok "the hold-off doubled: member 1 joined again $((t_j2 - t_rm2)) ms later (at least $((2 * STALL_MS)))" ||
+			ktap_fail "the hold-off doubled: member 1 joined again $((t_j2 - t_rm2)) ms later (at least $((2 * STALL_MS)))"
+	else
+		ktap_fail "the hold-off doubled: member 1 joined again"
+	fi
+else
+	repl_diag $G
+	ktap_fail "member 1 joined again after its hold-off (no join)"
+	for c in "removed as stalled" "writes completed" "in the replicas" "hold-off doubled"; do
+		ktap_fail "the joiner: $c (no join)"
+	done
+	: > "$REPL_DIR/join.out"
+fi
+
+# 4. The drop ends: member 1 rejoins.
 tc qdisc del dev h2p clsact
 if repl_wait_active $G 3 90; then
 	ktap_ok "the drop ended: member 1 rejoined, 3 members active"
@@ -194,9 +269,11 @@ else
 	ktap_fail "the drop ended: member 1 rejoined, 3 members active"
 fi
 [ "$(grep -c '^done ' "$REPL_DIR/stall.out")" = 2000 ] &&
+	[ "$(grep -c '^done ' "$REPL_DIR/join.out")" = 1000 ] &&
 	"$REPL_TOOL" verify-stamp "$(repl_file $G 2)" 1048576 5000 < "$REPL_DIR/stall.out" &&
-	ktap_ok "member 1 received the state: the 2000 writes of the stall" ||
-	ktap_fail "member 1 received the state: the 2000 writes of the stall"
+	"$REPL_TOOL" verify-stamp "$(repl_file $G 2)" 1064960 9000 < "$REPL_DIR/join.out" &&
+	ktap_ok "member 1 received the state: the 3000 writes of the stalls" ||
+	ktap_fail "member 1 received the state: the 3000 writes of the stalls"
 ktap_check "after the rejoin: 300 pipelined gCAS" "$REPL_TOOL" cas-chain $G 300 2097152
 w="$(file_u64 "$(repl_file $G 1)" 2097152) $(file_u64 "$(repl_file $G 2)" 2097152) $(file_u64 "$(repl_file $G 3)" 2097152)"
 [ "$w" = "300 300 300" ] && ktap_ok "the word is 300 in the 3 replicas" ||
