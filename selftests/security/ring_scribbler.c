@@ -16,7 +16,8 @@
  *     datagrams, arms the CQs (which rescans the receive rings) and
  *     consumes the CQs;
  *   - a state thread moves QPs to the error state and back through
- *     RESET, INIT, RTR and RTS;
+ *     RESET, INIT, RTR and RTS (both QPs of a pair in the error state
+ *     first: see states());
  *   - a lifecycle thread destroys and recreates QP pairs, resizes the CQs
  *     and the SRQ (which replaces their rings).
  * The process never goes through librxe's data path on a ring it
@@ -65,6 +66,7 @@ struct pair {
 	struct ibv_qp *qp[2];
 	struct ring sq[2], rq[2];
 	bool ok;
+	bool err[2];			/* moved to ERR by states() */
 };
 
 struct cqs {
@@ -421,6 +423,16 @@ static void *doorbell(void *arg)
 	return NULL;
 }
 
+/*
+ * A QP is reset only when both QPs of its pair have been in the error
+ * state since an earlier round (at least a millisecond): no packet of the
+ * pair is then on its way to it.  rdma_rxe before its task rework (6.1)
+ * runs a responder that a packet started directly, beside the one
+ * rxe_qp_reset() runs itself; cleanup() then drops a reference to the QP
+ * (and to the device) for a packet the other one took, and the QP's and
+ * the physical device's reference counts underflow.  A native rxe QP reset
+ * while packets arrive does the same; vrdma passes the reset through.
+ */
 static void *states(void *arg)
 {
 	unsigned int s = seed + 200 + (unsigned int)(uintptr_t)arg;
@@ -428,14 +440,25 @@ static void *states(void *arg)
 	while (!atomic_load(&stop)) {
 		struct pair *p = &pairs[rnd(&s, NPAIR)];
 		struct ibv_qp_attr a = { .qp_state = IBV_QPS_ERR };
-		int i = rnd(&s, 2);
+		int i = rnd(&s, 2), j;
 
 		pthread_rwlock_rdlock(&p->lock);
 		if (p->ok) {
-			if (rnd(&s, 2))
-				ibv_modify_qp(p->qp[i], &a, IBV_QP_STATE);
-			else
+			if (rnd(&s, 2)) {
+				if (!ibv_modify_qp(p->qp[i], &a, IBV_QP_STATE))
+					p->err[i] = true;
+			} else if (!p->err[0] || !p->err[1]) {
+				/* Reconnected in a later round. */
+				for (j = 0; j < 2; j++)
+					if (!p->err[j] &&
+					    !ibv_modify_qp(p->qp[j], &a,
+							   IBV_QP_STATE))
+						p->err[j] = true;
+			} else {
+				p->err[0] = p->err[1] = false;
 				qp_connect(p->qp[i], p->qp[!i]->qp_num);
+				qp_connect(p->qp[!i], p->qp[i]->qp_num);
+			}
 		}
 		pthread_rwlock_unlock(&p->lock);
 		usleep(1000 + rnd(&s, 5000));
@@ -456,6 +479,7 @@ static void *lifecycle(void *arg)
 			pthread_rwlock_wrlock(&p->lock);
 			pair_destroy(p);
 			p->ok = pair_new(p);
+			p->err[0] = p->err[1] = false;
 			pthread_rwlock_unlock(&p->lock);
 			atomic_fetch_add(&recreated, 1);
 		} else if (k == 2) {
