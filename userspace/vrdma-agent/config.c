@@ -181,6 +181,9 @@ static int handler(void *user, const char *section, const char *name,
 		} else if (!strcmp(name, "connect-timeout")) {
 			want = "seconds, 0.1 to 60";
 			ret = parse_secs_ms(v, 100, 60000, &ec->connect_timeout_ms);
+		} else if (!strcmp(name, "retry-deadline")) {
+			want = "seconds, 0 (no retries) to 300";
+			ret = parse_secs_ms(v, 0, 300000, &ec->retry_ms);
 		} else {
 			goto unknown;
 		}
@@ -211,6 +214,7 @@ void config_defaults(struct agent_cfg *c)
 	c->ttl = 10;
 	c->etcd.timeout_ms = 2000;
 	c->etcd.connect_timeout_ms = 1000;
+	c->etcd.retry_ms = 10000;
 }
 
 int config_load(struct agent_cfg *cfg, const char *path, char *err,

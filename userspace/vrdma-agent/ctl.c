@@ -109,6 +109,7 @@ struct json_object *answer_err(int code, const char *fmt, ...)
 static struct json_object *dispatch(struct agent *a, const char *line)
 {
 	struct json_object *req, *ans, *v;
+	char request[160];
 	const char *cmd;
 
 	req = json_tokener_parse(line);
@@ -118,6 +119,11 @@ static struct json_object *dispatch(struct agent *a, const char *line)
 	}
 	cmd = json_object_object_get_ex(req, "cmd", &v) ?
 	      json_object_get_string(v) : "";
+	/* Whose request an etcd call retries for (the etcd-retry log). */
+	snprintf(request, sizeof(request), "%.8s %.140s", cmd,
+		 json_object_object_get_ex(req, "container_id", &v) ?
+		 json_object_get_string(v) : "");
+	a->etcd.request = request;
 	if (!strcmp(cmd, "add"))
 		ans = pod_add(a, req);
 	else if (!strcmp(cmd, "del"))
@@ -130,6 +136,7 @@ static struct json_object *dispatch(struct agent *a, const char *line)
 		ans = answer_err(ERR_INVALID,
 				 "unknown command '%s' (add, del, check, status)",
 				 cmd);
+	a->etcd.request = NULL;
 	json_object_put(req);
 	return ans;
 }

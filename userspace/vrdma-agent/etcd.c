@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netinet/in.h>
@@ -19,10 +20,11 @@
 /* Largest answer of a unary call, and largest watch message. */
 #define ETCD_ANSWER_MAX		(256u << 20)
 
-/* gRPC status codes that mean "try another member". */
+/* gRPC status codes that mean "not now": try another member, later. */
 #define GRPC_CANCELED		1
 #define GRPC_DEADLINE_EXCEEDED	4
-#define GRPC_UNAVAILABLE	14
+#define GRPC_RESOURCE_EXHAUSTED	8	/* "too many requests" */
+#define GRPC_UNAVAILABLE	14	/* "no leader", ... */
 
 struct buf {
 	char *p;
@@ -63,6 +65,48 @@ static size_t write_cb(char *data, size_t size, size_t n, void *arg)
 const char *etcd_endpoint(const struct etcd *e)
 {
 	return e->cfg.endpoints[e->cur];
+}
+
+const char *etcd_what(int err)
+{
+	switch (-err) {
+	case 0:
+		return "failed";
+	case ETCD_UNREACHABLE:
+		return "is unreachable";
+	case ETCD_UNAVAILABLE:
+		return "is unavailable (no leader or overloaded)";
+	case ETCD_REFUSED:
+		return "refused the request";
+	case ETCD_MALFORMED:
+		return "sent a malformed answer";
+	}
+	return strerror(-err);
+}
+
+const char *etcd_kind(int err)
+{
+	switch (-err) {
+	case 0:
+		return "none";
+	case ETCD_UNREACHABLE:
+		return "unreachable";
+	case ETCD_UNAVAILABLE:
+		return "unavailable";
+	case ETCD_REFUSED:
+		return "refused";
+	case ETCD_MALFORMED:
+		return "malformed";
+	}
+	return "other";
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int check_file(const char *what, const char *path, char *err,
@@ -117,8 +161,13 @@ int etcd_init(struct etcd *e, const struct etcd_cfg *cfg, char *err,
 
 	e->easy = curl_easy_init();
 	e->multi = curl_multi_init();
+	/*
+	 * Calls and watches fail at once, rather than stall until etcd's
+	 * request timeout, on a member without a leader: HTTP 503 "etcdserver:
+	 * no leader", and the call goes to another member.
+	 */
 	e->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	/* Watches fail, rather than stall, on a member without a leader. */
+	e->hdrs = curl_slist_append(e->hdrs, "Grpc-Metadata-hasleader: true");
 	e->watch_hdrs = curl_slist_append(NULL,
 					  "Content-Type: application/json");
 	e->watch_hdrs = curl_slist_append(e->watch_hdrs,
@@ -185,13 +234,24 @@ static void setup_handle(struct etcd *e, CURL *h, const char *url,
 	}
 }
 
-/* The gateway's error object: {"error":..,"message":..,"code":N}. */
+/*
+ * The gateway's error object, {"error":..,"message":..,"code":N}, or a
+ * streaming call's (lease keep-alive), {"error":{"grpc_code":N,
+ * "message":..}}: its gRPC code (-1 if 0), and etcd's message in @msg.
+ */
 static int gateway_error(struct json_object *o, char *msg, size_t len)
 {
-	struct json_object *m, *c;
+	struct json_object *m, *c, *inner;
+	const char *code_key = "code";
 
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, "code", &c))
+	if (!json_object_is_type(o, json_type_object))
+		return 0;
+	if (json_object_object_get_ex(o, "error", &inner) &&
+	    json_object_is_type(inner, json_type_object)) {
+		o = inner;
+		code_key = "grpc_code";
+	}
+	if (!json_object_object_get_ex(o, code_key, &c))
 		return 0;
 	if (!json_object_object_get_ex(o, "message", &m) &&
 	    !json_object_object_get_ex(o, "error", &m))
@@ -237,20 +297,46 @@ static CURLcode perform(struct etcd *e)
 	return rc;
 }
 
-/* One attempt on the current endpoint; 1: try the next one. */
-static int call_once(struct etcd *e, const char *path, const char *body,
-		     struct json_object **resp)
+/* The start of an answer that is not JSON, for a message: one line. */
+static const char *printable(const char *in, char *out, size_t len)
 {
-	char url[512], msg[256], ebuf[CURL_ERROR_SIZE] = "";
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < len; i++)
+		out[i] = in[i] >= 0x20 && in[i] < 0x7f && in[i] != '"' ?
+			 in[i] : ' ';
+	while (i && out[i - 1] == ' ')
+		i--;
+	out[i] = '\0';
+	return out;
+}
+
+/* A failed answer: etcd says "not now" (retry), or refuses (do not). */
+static bool transient(long status, int code)
+{
+	if (code)
+		return code == GRPC_UNAVAILABLE || code == GRPC_DEADLINE_EXCEEDED ||
+		       code == GRPC_RESOURCE_EXHAUSTED || code == GRPC_CANCELED;
+	return status >= 500 || status == 429 || status == 408;
+}
+
+/*
+ * One attempt on the current endpoint, of at most @timeout_ms.  Returns
+ * 0, or -ETCD_* with e->err saying what happened there.
+ */
+static int call_once(struct etcd *e, const char *path, const char *body,
+		     struct json_object **resp, long timeout_ms)
+{
+	char url[512], msg[256], ebuf[CURL_ERROR_SIZE] = "", body_start[120];
 	struct buf b = { 0 };
 	long status = 0;
 	CURLcode rc;
-	int code, ret;
+	int code;
 
 	snprintf(url, sizeof(url), "%s%s", etcd_endpoint(e), path);
 	curl_easy_reset(e->easy);
 	setup_handle(e, e->easy, url, e->hdrs);
-	curl_easy_setopt(e->easy, CURLOPT_TIMEOUT_MS, (long)e->cfg.timeout_ms);
+	curl_easy_setopt(e->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e->easy, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(e->easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e->easy, CURLOPT_WRITEDATA, &b);
@@ -259,32 +345,49 @@ static int call_once(struct etcd *e, const char *path, const char *body,
 	e->tx_bytes += strlen(body);
 	rc = perform(e);
 	e->rx_bytes += b.len;
+	e->grpc_code = 0;
+	e->http_status = 0;
 	if (rc != CURLE_OK) {
+		/* No connection, or no (complete) answer in time. */
 		snprintf(e->err, sizeof(e->err), "%s: %s", etcd_endpoint(e),
 			 b.overflow ? "answer too large" :
 			 ebuf[0] ? ebuf : curl_easy_strerror(rc));
 		free(b.p);
-		return 1;
+		return b.overflow ? -ETCD_MALFORMED : -ETCD_UNREACHABLE;
 	}
 	curl_easy_getinfo(e->easy, CURLINFO_RESPONSE_CODE, &status);
+	e->http_status = (int)status;
 	*resp = b.p ? json_tokener_parse(b.p) : NULL;
+	snprintf(body_start, sizeof(body_start), "%s", b.p ? b.p : "");
 	free(b.p);
 	if (!*resp) {
+		/* Not etcd's gateway speaking (a proxy?), or a broken answer. */
 		snprintf(e->err, sizeof(e->err),
-			 "%s: HTTP %ld without a JSON answer", etcd_endpoint(e),
-			 status);
-		return status >= 500 ? 1 : -EBADMSG;
+			 "%s: HTTP %ld without a JSON answer: \"%s\"",
+			 etcd_endpoint(e), status, printable(body_start, msg,
+							     sizeof(msg)));
+		if (status == 200)
+			return -ETCD_MALFORMED;
+		return transient(status, 0) ? -ETCD_UNAVAILABLE : -ETCD_REFUSED;
 	}
 	code = gateway_error(*resp, msg, sizeof(msg));
 	if (code || status != 200) {
-		snprintf(e->err, sizeof(e->err), "%s: %s (HTTP %ld, code %d)",
-			 etcd_endpoint(e), code ? msg : "error", status, code);
+		snprintf(e->err, sizeof(e->err), "%s: %s (HTTP %ld, gRPC code %d)",
+			 etcd_endpoint(e), code ? msg : "error", status,
+			 code > 0 ? code : 0);
 		json_object_put(*resp);
 		*resp = NULL;
-		e->grpc_code = code;
-		ret = code == GRPC_UNAVAILABLE || code == GRPC_DEADLINE_EXCEEDED ||
-		      code == GRPC_CANCELED || (!code && status >= 500);
-		return ret ? 1 : -EREMOTEIO;
+		e->grpc_code = code > 0 ? code : 0;
+		return transient(status, e->grpc_code) ? -ETCD_UNAVAILABLE :
+							 -ETCD_REFUSED;
+	}
+	if (!json_object_is_type(*resp, json_type_object)) {
+		snprintf(e->err, sizeof(e->err),
+			 "%s: HTTP 200 with an answer that is not a JSON object",
+			 etcd_endpoint(e));
+		json_object_put(*resp);
+		*resp = NULL;
+		return -ETCD_MALFORMED;
 	}
 	return 0;
 }
@@ -301,42 +404,111 @@ static void note_revision(struct etcd *e, struct json_object *resp)
 	}
 }
 
+/* Wait @ms, reading the watch meanwhile. */
+static void backoff_wait(struct etcd *e, int ms)
+{
+	int64_t end = mono_ms() + ms, left;
+
+	while ((left = end - mono_ms()) > 0)
+		if (etcd_poll(e, NULL, 0, (int)left))
+			break;
+}
+
 int etcd_call(struct etcd *e, const char *path, struct json_object *req,
 	      struct json_object **resp)
 {
 	const char *body = json_object_to_json_string_ext(req,
 						JSON_C_TO_STRING_PLAIN);
-	char errs[sizeof(e->err)] = "";
-	size_t off = 0;
-	int i, ret;
+	int64_t t0 = mono_ms(), left, deadline;
+	int i, ret, worst = 0, attempt = 0, delay = ETCD_BACKOFF_MIN_MS, wait;
+	/* Each endpoint's last failure (0: not tried in this call). */
+	struct {
+		int ret;
+		char err[200];
+	} seen[ETCD_MAX_ENDPOINTS] = { 0 };
+	long tmo = e->cfg.timeout_ms;
+	char errs[sizeof(e->err)];
+	size_t off;
 
+	deadline = t0 + (e->request ? e->cfg.retry_ms : 0);
 	*resp = NULL;
-	e->grpc_code = 0;
-	for (i = 0; i < e->cfg.nr_endpoints; i++) {
-		ret = call_once(e, path, body, resp);
-		if (ret <= 0) {
-			e->reachable = true;
+	for (;;) {
+		/* A round: every endpoint once, from the current one. */
+		for (i = 0; i < e->cfg.nr_endpoints; i++) {
+			attempt++;
+			ret = call_once(e, path, body, resp, tmo);
 			if (ret == 0) {
+				e->reachable = true;
 				note_revision(e, *resp);
 				return 0;
 			}
-			e->failed_calls++;
-			return ret;
+			if (ret != -ETCD_UNREACHABLE && ret != -ETCD_UNAVAILABLE) {
+				/* Refused or malformed: retrying cannot help. */
+				e->reachable = true;
+				e->last_fail = ret;
+				e->failed_calls++;
+				return ret;
+			}
+			/*
+			 * A member that answered "not now" in this call and
+			 * then times out (an attempt cut short by the
+			 * deadline) is still up: keep what it said.
+			 */
+			if (ret == -ETCD_UNAVAILABLE ||
+			    seen[e->cur].ret != -ETCD_UNAVAILABLE) {
+				seen[e->cur].ret = ret;
+				snprintf(seen[e->cur].err,
+					 sizeof(seen[e->cur].err), "%.199s",
+					 e->err);
+			}
+			if (e->cfg.nr_endpoints > 1) {
+				e->cur = (e->cur + 1) % e->cfg.nr_endpoints;
+				e->failovers++;
+			}
+			/* After the first round, only within the deadline. */
+			if (attempt >= e->cfg.nr_endpoints &&
+			    mono_ms() >= deadline)
+				break;
 		}
-		off += snprintf(errs + off, off < sizeof(errs) ?
-				sizeof(errs) - off : 0, "%s%s", off ? "; " : "",
-				e->err);
-		if (off >= sizeof(errs))
-			off = sizeof(errs) - 1;
-		if (e->cfg.nr_endpoints > 1) {
-			e->cur = (e->cur + 1) % e->cfg.nr_endpoints;
-			e->failovers++;
+		/* What each endpoint said last; one "not now" says most. */
+		off = 0;
+		worst = -ETCD_UNREACHABLE;
+		for (i = 0; i < e->cfg.nr_endpoints; i++) {
+			if (!seen[i].ret)
+				continue;
+			if (seen[i].ret == -ETCD_UNAVAILABLE)
+				worst = -ETCD_UNAVAILABLE;
+			off += snprintf(errs + off, sizeof(errs) - off, "%s%s",
+					off ? "; " : "", seen[i].err);
+			if (off >= sizeof(errs))
+				off = sizeof(errs) - 1;
 		}
+		left = deadline - mono_ms();
+		if (left <= 0)
+			break;
+		/* Full jitter over the upper half: [delay/2, delay]. */
+		wait = delay / 2 + (int)randombytes_uniform(delay / 2 + 1);
+		if (wait > left)
+			wait = (int)left;
+		snprintf(e->err, sizeof(e->err), "%s", errs);
+		e->retries++;
+		if (e->retry_cb)
+			e->retry_cb(e, path, worst, attempt, wait, (int)left);
+		backoff_wait(e, wait);
+		delay = delay * 2 < ETCD_BACKOFF_MAX_MS ? delay * 2 :
+			ETCD_BACKOFF_MAX_MS;
+		/* No attempt runs past the deadline (but gets 100 ms). */
+		left = deadline - mono_ms();
+		tmo = left < e->cfg.timeout_ms ? (left > 100 ? left : 100) :
+		      e->cfg.timeout_ms;
 	}
-	snprintf(e->err, sizeof(e->err), "%s", errs);
+	snprintf(e->err, sizeof(e->err), "%.440s (%d attempt%s in %.1f s)",
+		 errs, attempt, attempt > 1 ? "s" : "",
+		 (mono_ms() - t0) / 1000.0);
 	e->failed_calls++;
-	e->reachable = false;
-	return -EHOSTUNREACH;
+	e->reachable = worst != -ETCD_UNREACHABLE;
+	e->last_fail = worst;
+	return worst;
 }
 
 struct json_object *etcd_b64(const void *data, size_t len)
@@ -485,7 +657,7 @@ int etcd_range_prefix(struct etcd *e, const char *prefix, int page,
 				snprintf(e->err, sizeof(e->err),
 					 "%s: malformed key-value in a range answer",
 					 etcd_endpoint(e));
-				ret = -EBADMSG;
+				ret = e->last_fail = -ETCD_MALFORMED;
 				break;
 			}
 			ret = cb(&kv, data);
@@ -544,7 +716,7 @@ int etcd_lease_grant(struct etcd *e, int ttl, int64_t *id)
 	if (!*id) {
 		snprintf(e->err, sizeof(e->err), "%s: lease grant: no lease ID",
 			 etcd_endpoint(e));
-		ret = -EBADMSG;
+		ret = e->last_fail = -ETCD_MALFORMED;
 	}
 	json_object_put(resp);
 	return ret;
@@ -565,6 +737,7 @@ int etcd_lease_keepalive(struct etcd *e, int64_t id, int64_t *ttl)
 		snprintf(e->err, sizeof(e->err),
 			 "%s: lease keep-alive: no result", etcd_endpoint(e));
 		json_object_put(resp);
+		e->last_fail = -ETCD_MALFORMED;
 		return -EBADMSG;
 	}
 	*ttl = etcd_int(r, "TTL");

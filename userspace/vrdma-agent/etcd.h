@@ -7,14 +7,16 @@
  *
  * Unary calls (range, txn, lease grant and keep-alive) are blocking, with
  * a time limit per endpoint, and fail over to the next endpoint of the
- * list when one cannot be reached or answers "unavailable".  The watch is
- * a long-lived streaming request (one JSON object per line) driven by the
- * caller's event loop through etcd_poll().
+ * list when one cannot be reached or answers "unavailable"; transient
+ * failures are retried, with backoff, until the call's deadline.  The
+ * watch is a long-lived streaming request (one JSON object per line)
+ * driven by the caller's event loop through etcd_poll().
  */
 
 #ifndef VRDMA_AGENT_ETCD_H
 #define VRDMA_AGENT_ETCD_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +34,32 @@ struct etcd_cfg {
 	bool plaintext;		/* http:// endpoints allowed */
 	int timeout_ms;		/* one unary call on one endpoint */
 	int connect_timeout_ms;
+	int retry_ms;		/* a unary call's deadline for retries */
 };
+
+/*
+ * How a unary call failed: etcd_call() returns one of these (negative),
+ * etcd_what() says it in words.
+ *
+ * ETCD_UNREACHABLE  no endpoint could be connected to or answered in time
+ *                   (transient: retried)
+ * ETCD_UNAVAILABLE  etcd answered that it cannot serve now: HTTP 5xx
+ *                   ("no leader", "request timed out"), 429 ("too many
+ *                   requests"), 408, or their gRPC codes (transient:
+ *                   retried)
+ * ETCD_REFUSED      etcd rejected the request: any other 4xx (a bug,
+ *                   authentication, permission, a lease not found);
+ *                   never retried
+ * ETCD_MALFORMED    an answer that is not the JSON expected; not retried
+ */
+#define ETCD_UNREACHABLE	EHOSTUNREACH
+#define ETCD_UNAVAILABLE	EAGAIN
+#define ETCD_REFUSED		EREMOTEIO
+#define ETCD_MALFORMED		EBADMSG
+
+/* Backoff between rounds of retries: doubles, with jitter, up to a cap. */
+#define ETCD_BACKOFF_MIN_MS	100
+#define ETCD_BACKOFF_MAX_MS	2000
 
 /* One key-value pair of a range answer or a watch event. */
 struct etcd_kv {
@@ -61,12 +88,23 @@ struct etcd {
 	char watch_err[256];
 	etcd_watch_cb watch_cb;
 	void *watch_data;
+	/*
+	 * The request (of a client: CNI) the calls are made for now, or NULL:
+	 * only such calls retry until cfg.retry_ms; the caller's own
+	 * (background) calls make one round and are repeated by its loop.
+	 */
+	const char *request;
+	/* Told before each wait between retries (e->err: what failed). */
+	void (*retry_cb)(struct etcd *e, const char *path, int err,
+			 int attempt, int delay_ms, int left_ms);
 	/* What the last failed call said (for logs and status). */
 	char err[512];
-	int grpc_code;			/* of a refused call, else 0 */
+	int grpc_code;			/* of a failed answer, else 0 */
+	int http_status;		/* of a failed answer, else 0 */
+	int last_fail;			/* the last failure (-ETCD_*), or 0 */
 #define GRPC_NOT_FOUND		5	/* e.g. "requested lease not found" */
 	/* Counters. */
-	uint64_t calls, failed_calls, failovers;
+	uint64_t calls, failed_calls, failovers, retries;
 	uint64_t tx_bytes, rx_bytes;
 	int64_t revision;		/* highest header revision seen */
 	bool reachable;			/* the last unary call got an answer */
@@ -80,12 +118,28 @@ int etcd_init(struct etcd *e, const struct etcd_cfg *cfg, char *err,
 	      size_t errlen);
 void etcd_free(struct etcd *e);
 const char *etcd_endpoint(const struct etcd *e);
+/*
+ * @err (an etcd_call() error) in words, after "etcd ": "is unreachable",
+ * "is unavailable (no leader or overloaded)", "refused the request",
+ * "sent a malformed answer"; strerror() for anything else.
+ */
+const char *etcd_what(int err);
+/* The class of @err in one word ("unavailable", ...), for status. */
+const char *etcd_kind(int err);
 
 /*
  * POST @req (not consumed) to @path on the current endpoint, failing
- * over to the others.  Returns 0 and the answer in *@resp, or
- * -EHOSTUNREACH (no endpoint answered), -EREMOTEIO (the server refused:
- * e->grpc_code and e->err), -EBADMSG (not JSON).
+ * over to the others in turn.  Transient failures (ETCD_UNREACHABLE,
+ * ETCD_UNAVAILABLE) are retried round after round, every endpoint once
+ * a round, with exponential backoff and jitter between rounds, until
+ * cfg.retry_ms after the call began if e->request is set (the first
+ * round always tries every endpoint; later attempts are cut to the time
+ * left); else after the first round.  While it waits, the watch is read.
+ * The error names each endpoint's last failure; it is ETCD_UNAVAILABLE
+ * if any endpoint's was.  Returns 0 and the answer in *@resp, or
+ * -ETCD_UNREACHABLE, -ETCD_UNAVAILABLE, -ETCD_REFUSED, -ETCD_MALFORMED,
+ * with e->err naming each endpoint and what it said (etcd's own message,
+ * HTTP status and gRPC code), e->grpc_code and e->http_status.
  */
 int etcd_call(struct etcd *e, const char *path, struct json_object *req,
 	      struct json_object **resp);

@@ -149,6 +149,17 @@ static int lease_acquire(struct agent *a)
 	return 0;
 }
 
+/* Each wait between retries of an etcd call (etcd_call()). */
+static void retry_log(struct etcd *e, const char *path, int err, int attempt,
+		      int delay_ms, int left_ms)
+{
+	log_msg(LOG_INFO, "etcd-retry",
+		"%s%s%s%s: etcd %s: %s; attempt %d in %d ms (%.1f s left)",
+		e->request ? "request " : "", e->request ? e->request : "",
+		e->request ? ": " : "", path, etcd_what(err), e->err,
+		attempt + 1, delay_ms, left_ms / 1000.0);
+}
+
 static void keepalive(struct agent *a)
 {
 	int64_t ttl;
@@ -156,7 +167,8 @@ static void keepalive(struct agent *a)
 
 	ret = etcd_lease_keepalive(&a->etcd, a->lease, &ttl);
 	if (ret) {
-		log_msg(LOG_WARN, "keepalive", "%s", a->etcd.err);
+		log_msg(LOG_WARN, "keepalive", "etcd %s: %s", etcd_what(ret),
+			a->etcd.err);
 		a->next_keepalive = now_mono() + 1;
 		return;
 	}
@@ -217,8 +229,8 @@ static double step(struct agent *a)
 		if (now < a->next_retry)
 			break;
 		if (lease_acquire(a) || host_register(a)) {
-			log_msg(LOG_WARN, "etcd", "cannot register: %s",
-				a->etcd.err);
+			log_msg(LOG_WARN, "etcd", "cannot register: etcd %s: %s",
+				etcd_what(a->etcd.last_fail), a->etcd.err);
 			a->next_retry = now + 2;
 			break;
 		}
@@ -325,13 +337,16 @@ struct json_object *agent_status(struct agent *a)
 	jadd_int(e, "calls", a->etcd.calls);
 	jadd_int(e, "failed_calls", a->etcd.failed_calls);
 	jadd_int(e, "failovers", a->etcd.failovers);
+	jadd_int(e, "retries", a->etcd.retries);
 	jadd_int(e, "watch_restarts", a->watch_restarts);
 	jadd_int(e, "compactions", a->compactions);
 	jadd_int(e, "lease_losses", a->lease_losses);
 	jadd_int(e, "rx_bytes", a->etcd.rx_bytes);
 	jadd_int(e, "tx_bytes", a->etcd.tx_bytes);
-	if (a->etcd.err[0])
+	if (a->etcd.err[0]) {
 		jadd_str(e, "last_error", a->etcd.err);
+		jadd_str(e, "last_error_kind", etcd_kind(a->etcd.last_fail));
+	}
 	json_object_object_add(o, "etcd", e);
 
 	m = json_object_new_object();
@@ -465,6 +480,7 @@ int main(int argc, char **argv)
 		printf("%s: ok\n", conf);
 		return 0;
 	}
+	a->etcd.retry_cb = retry_log;
 	if (mkdir(a->cfg.state_dir, 0700) && errno != EEXIST) {
 		log_msg(LOG_ERR, "state", "%s: %s", a->cfg.state_dir,
 			strerror(errno));

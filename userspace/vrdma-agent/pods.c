@@ -245,7 +245,8 @@ static int pod_publish(struct agent *a, struct pod *p, char *err,
 		ret = ep_holders(a, p, revs, ours, err, errlen);
 		if (ret) {
 			if (ret != -EEXIST && ret != -EBADMSG)
-				snprintf(err, errlen, "etcd: %.400s", a->etcd.err);
+				snprintf(err, errlen, "etcd %s: %.400s",
+					 etcd_what(ret), a->etcd.err);
 			return ret;
 		}
 		val = ep_value(a, p);
@@ -266,7 +267,8 @@ static int pod_publish(struct agent *a, struct pod *p, char *err,
 		free(rec);
 		ret = etcd_txn(&a->etcd, cmps, ops, NULL, &ok, &resp);
 		if (ret) {
-			snprintf(err, errlen, "etcd: %.400s", a->etcd.err);
+			snprintf(err, errlen, "etcd %s: %.400s", etcd_what(ret),
+				 a->etcd.err);
 			if (a->etcd.grpc_code == GRPC_NOT_FOUND) {
 				/* Our lease expired: no use going on with it. */
 				a->lease_lost = true;
@@ -302,7 +304,8 @@ static int pod_withdraw(struct agent *a, struct pod *p, char *err,
 		ret = ep_holders(a, p, revs, ours, err, errlen);
 		if (ret && ret != -EEXIST) {
 			if (ret != -EBADMSG)
-				snprintf(err, errlen, "etcd: %.400s", a->etcd.err);
+				snprintf(err, errlen, "etcd %s: %.400s",
+					 etcd_what(ret), a->etcd.err);
 			return ret;
 		}
 		cmps = json_object_new_array();
@@ -318,7 +321,8 @@ static int pod_withdraw(struct agent *a, struct pod *p, char *err,
 		json_object_array_add(ops, etcd_op_del(key));
 		ret = etcd_txn(&a->etcd, cmps, ops, NULL, &ok, NULL);
 		if (ret) {
-			snprintf(err, errlen, "etcd: %.400s", a->etcd.err);
+			snprintf(err, errlen, "etcd %s: %.400s", etcd_what(ret),
+				 a->etcd.err);
 			return ret;
 		}
 		if (ok) {
@@ -541,8 +545,9 @@ struct json_object *pod_add(struct agent *a, struct json_object *req)
 		ttl = a->lease_ttl;	/* expired, and replaced */
 	if (ret || ttl <= 0) {
 		ans = answer_err(ERR_TRY_LATER,
-				 "etcd is unreachable, nothing was created: %s",
-				 ret ? a->etcd.err : "this host's lease expired");
+				 "etcd %s, nothing was created: %s",
+				 ret ? etcd_what(ret) : "lost this host's lease",
+				 ret ? a->etcd.err : "it expired");
 		goto fail;
 	}
 
@@ -701,7 +706,8 @@ struct json_object *pod_check(struct agent *a, struct json_object *req)
 	if (ret == -EEXIST)
 		return answer_err(ERR_CONFLICT, "%s", err);
 	if (ret)
-		return answer_err(ERR_TRY_LATER, "etcd: %.400s", a->etcd.err);
+		return answer_err(ERR_TRY_LATER, "etcd %s: %.400s",
+				  etcd_what(ret), a->etcd.err);
 	for (i = 0; i < p->nr_addrs; i++)
 		if (!revs[i])
 			return answer_err(ERR_IO,

@@ -67,7 +67,8 @@ static int agent_status(struct vrd *vrd)
 	};
 	static const char *const etcd_keys[] = {
 		"reachable", "watching", "lease", "lease_ttl", "revision",
-		"failovers", "watch_restarts", "last_error", NULL,
+		"failovers", "retries", "watch_restarts", "last_error_kind",
+		"last_error", NULL,
 	};
 	static const char *const map_keys[] = {
 		"sink", "endpoints", "entries", "foreign", "adds", "dels",
