@@ -253,8 +253,9 @@ list_tests() {
 			make -s --no-print-directory -C "$SRCDIR/selftests/$t" list ${full:+LIST_FULL=1} |
 				sed "s|^|$t/|;s|\$| $(dir_timeout "$t")|"
 		else
+			# A test named alone may be a diagnostic (TEST_PROGS_DIAG).
 			d=$(dirname "$t")
-			make -s --no-print-directory -C "$SRCDIR/selftests/$d" list ${full:+LIST_FULL=1} |
+			make -s --no-print-directory -C "$SRCDIR/selftests/$d" list LIST_FULL=1 LIST_DIAG=1 |
 				sed "s|^|$d/|;s|\$| $(dir_timeout "$d")|" | awk -v t="$t" '$1 == t'
 		fi
 	done
@@ -265,6 +266,7 @@ is_cluster() { local t=${1#selftests/}; [ -f "$SRCDIR/selftests/${t%%/*}/cluster
 test_list=$(list_tests)
 if [ -z "$test_list" ]; then
 	report "not ok" "test selection '$tests' matches no test"
+	kvers=""	# no VM to boot for nothing
 fi
 
 # --- one VM run per kernel --------------------------------------------------------
@@ -339,7 +341,7 @@ run_vm() {	# run_vm SERIES
 	# The tests' knobs given to make or check.sh (FUZZ_SEED,
 	# NL_FUZZ_COUNT, RING_FUZZ_SECONDS, PYVERBS_MODULES, ...) reach the
 	# guest, whose environment is otherwise empty: guest.sh exports them.
-	env | grep -E '^(FUZZ_SEED|[A-Z]+_FUZZ_[A-Z_]+|PYVERBS_[A-Z_]+|NEWDEV_[A-Z]+)=[A-Za-z0-9_.,:/+ -]*$' \
+	env | grep -E '^(FUZZ_SEED|[A-Z]+_FUZZ_[A-Z_]+|PYVERBS_[A-Z_]+|NEWDEV_[A-Z]+|RESET_RACE_[A-Z]+)=[A-Za-z0-9_.,:/+ -]*$' \
 		> "$out/share/env" || true
 	[ -s "$out/share/env" ] && note "$series: the tests' environment: $(tr '\n' ' ' < "$out/share/env")"
 	# A scratch disk (sparse) for tests that need a real block device.
