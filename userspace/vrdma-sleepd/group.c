@@ -365,11 +365,43 @@ static void mark_asleep(struct sleepd *sd, struct peer *p, const char *why,
 	kernel_sync_peer(sd, p, false);
 }
 
+/*
+ * @p is heard again after a silence it did not announce (a partition, a
+ * link or receive path down, our own or its own): it missed what we said
+ * meanwhile, and so may its side of the network.  A host that woke on
+ * our side of a partition announced its addresses there only, and the
+ * hosts over there still send to its manager's MAC.  Say it again: a
+ * HELLO, and our addresses at once and after the neighbours' locktime
+ * (1 s by default).  At most once a second.
+ */
+static void rejoined(struct sleepd *sd, const struct peer *p, int64_t now)
+{
+	int64_t *last = &sd->heard_back[(sd->heard_back_i + SLEEPD_HEARD_BACK - 1) %
+					SLEEPD_HEARD_BACK];
+
+	/* The network changed around us: silent_at_heal() remembers when. */
+	if (!*last || now - *last >= 1000)
+		sd->heard_back[sd->heard_back_i++ % SLEEPD_HEARD_BACK] = now;
+	if (sd->state != SELF_AWAKE && sd->state != SELF_INTENT)
+		return;
+	if (sd->rejoin_at && now - sd->rejoin_at < 1000)
+		return;
+	sd->rejoin_at = now;
+	logp(LOG_INFO, "reannounce", p, "reason", "heard again after a silence",
+	     "silent_ms", now - p->asleep_since);
+	send_hello(sd, now);
+	net_announce_self(sd);
+	sd->garp_at = now + 1100;
+}
+
 static void peer_awake(struct sleepd *sd, struct peer *p, const char *why,
 		       int64_t now)
 {
 	if (p->state == PEER_AWAKE)
 		return;
+	if ((p->state == PEER_ASLEEP || p->state == PEER_WAKING) &&
+	    !p->announced)
+		rejoined(sd, p, now);
 	if (p->state == PEER_WAKING)
 		logp(LOG_INFO, "peer-awake", p, "reason", why, "wake_ms",
 		     now - p->waking_since);
@@ -382,6 +414,7 @@ static void peer_awake(struct sleepd *sd, struct peer *p, const char *why,
 	p->held = false;
 	p->lost_manager = 0;
 	p->cut_seen = 0;
+	p->lone_seen = 0;
 	if (p->manager == sd->self.id)
 		release(sd, p, "awake", now);
 	p->manager = 0;
@@ -456,6 +489,16 @@ void group_arp_seen(struct sleepd *sd, const struct in_addr *sip,
 	/* Managed by us and speaking: the owner is alive. */
 	if (p->manager == sd->self.id && now - p->managed_since > 0)
 		group_owner_alive(sd, p, "arp", now);
+	/*
+	 * Held as cut off, and there at layer 2: the partition is over for
+	 * it.  Live until its daemon is heard (a live host cut off with
+	 * others stays so); and it missed what we said.
+	 */
+	else if (p->state == PEER_ASLEEP && !p->announced && !p->manager &&
+		 p->cut_seen) {
+		rejoined(sd, p, now);
+		mark_live(sd, p, now);
+	}
 }
 
 /* Start confirming that @p is silent: protocol and ARP probes. */
@@ -513,6 +556,8 @@ static void claim(struct sleepd *sd, struct peer *s, struct peer *m,
 	    hrw(s->info.id, m->info.id) > hrw(s->info.id, cur->info.id)) {
 		s->manager = m->info.id;
 		s->manager_seen = now;
+		/* Managed where it is: no longer a silence we cannot judge. */
+		s->cut_seen = 0;
 	}
 	if (explicit && s->state == PEER_AWAKE &&
 	    now - s->last_heard > sd->cfg.probe_timeout_ms)
@@ -801,6 +846,7 @@ void group_rx(struct sleepd *sd, const uint8_t *buf, size_t len,
 		break;
 	case MSG_SLEEP:
 		p->announced = true;
+		p->cut_seen = 0;
 		mark_asleep(sd, p, "announced", now);
 		break;
 	case MSG_INTENT:
@@ -1293,6 +1339,45 @@ static bool manager_cut_off(struct sleepd *sd, const struct peer *p,
 	       correlated(sd, m, now);
 }
 
+/*
+ * Do we hear anybody at all?  No believed message from any peer for
+ * dead-after: cut off alone (the last of our side of a partition to be
+ * left, our link or receive path down), or every other host is asleep
+ * or dead.  isolated() needs two peers to expect, and forgets them after
+ * 4 x dead-after: a host left alone after a partition's heal began, or
+ * alone for longer, would take the one it heard last over.
+ */
+static bool hears_nobody(struct sleepd *sd, int64_t now)
+{
+	int i;
+
+	for (i = 0; i < sd->n_peers; i++)
+		if (sd->peers[i]->known &&
+		    now - sd->peers[i]->last_heard <= sd->cfg.dead_ms)
+			return false;
+	return true;
+}
+
+/*
+ * Did @p fall silent as others were heard again?  Its last sign of life
+ * came within dead-after of a moment when peers silent in our view (not
+ * announced) were heard again: we moved to the other side of a
+ * partition, or the network changed around us, and @p is the one left
+ * behind (the partition's heal, host by host), not a host going to
+ * sleep.
+ */
+static bool silent_at_heal(struct sleepd *sd, const struct peer *p)
+{
+	int64_t t = last_sign(p);
+	int i;
+
+	for (i = 0; i < SLEEPD_HEARD_BACK; i++)
+		if (sd->heard_back[i] &&
+		    llabs(sd->heard_back[i] - t) <= sd->cfg.dead_ms)
+			return true;
+	return false;
+}
+
 /* May we take @p over?  Logs the first refusal of an episode. */
 static bool may_take_over(struct sleepd *sd, struct peer *p, int64_t now)
 {
@@ -1302,19 +1387,36 @@ static bool may_take_over(struct sleepd *sd, struct peer *p, int64_t now)
 		cut = "other peers fell silent with it";
 	else if (manager_cut_off(sd, p, now))
 		cut = "its manager fell silent with other peers";
+	else if (!p->announced && silent_at_heal(sd, p))
+		cut = "it fell silent as others were heard again";
 	/*
 	 * A partition does not heal at once: the hosts of the other side
-	 * come back one by one, and the last one must not look like a lone
-	 * silence meanwhile.  Remember the correlation for dead-after.
+	 * come back one by one, with any delay between them, and the last
+	 * one must not look like a lone silence meanwhile.  Remember it
+	 * until the peer is heard (peer_awake()), announces its sleep, or
+	 * is claimed by a manager.
 	 */
 	if (cut)
 		p->cut_seen = now;
+	/*
+	 * Alone, we know nothing of the peer we heard last.  Once we hear
+	 * others again, it will be heard within a hello interval if it is
+	 * awake: hold it for dead-after more.  (A peer silent alone while
+	 * others are heard is a sleeper or a dead host: take it over, a
+	 * magic packet may bring it back.)
+	 */
+	if (!cut && !p->announced && hears_nobody(sd, now)) {
+		cut = "we hear no peer";
+		p->lone_seen = now;
+	}
 	if (isolated(sd, now))
 		why = "we hear too few peers";
 	else if (cut)
 		why = cut;
-	else if (p->cut_seen && now - p->cut_seen <= sd->cfg.dead_ms)
-		why = "it was cut off with others a moment ago";
+	else if (p->cut_seen)
+		why = "it was cut off, and not heard since";
+	else if (p->lone_seen && now - p->lone_seen <= sd->cfg.dead_ms)
+		why = "we heard no peer a moment ago";
 	if (!why)
 		return true;
 	if (!p->held) {
@@ -1453,9 +1555,21 @@ static void takeover_candidates(struct sleepd *sd, int64_t now)
 		since = p->asleep_since > p->unmanaged_since ?
 			p->asleep_since : p->unmanaged_since;
 		wait = (int64_t)rank_for(sd, p) * (sd->cfg.probe_timeout_ms + 300);
-		if (now - since < wait || !may_take_over(sd, p, now))
+		if (now - since < wait)
 			continue;
-		confirm(sd, p, true, now);
+		if (may_take_over(sd, p, now)) {
+			confirm(sd, p, true, now);
+			continue;
+		}
+		/*
+		 * Held as cut off: ARP-probe it every probe-interval, to see
+		 * a live host (its daemon dead) again once the network heals
+		 * (group_arp_seen()); its daemon's messages make it awake.
+		 */
+		if (p->cut_seen && !p->announced && now >= p->next_l2) {
+			send_l2(sd, p);
+			p->next_l2 = now + sd->cfg.probe_ms;
+		}
 	}
 }
 

@@ -225,6 +225,8 @@ enum peer_state {
 	PEER_LIVE,		/* daemon silent, host answers at layer 2 */
 };
 
+#define SLEEPD_HEARD_BACK	32
+
 struct peer {
 	struct host_info info;
 	bool known;			/* a hello was received */
@@ -238,7 +240,9 @@ struct peer {
 	int64_t manager_seen;
 	int64_t unmanaged_since;	/* when it last lost its manager */
 	uint32_t lost_manager;		/* the manager it lost then, 0: none */
-	int64_t cut_seen;		/* its silence last seen correlated */
+	int64_t cut_seen;		/* its silence last seen cut off, 0:
+					 * heard or claimed since */
+	int64_t lone_seen;		/* held last while we heard nobody */
 	int64_t managed_since;		/* manager == us: since when */
 	int64_t reannounce_at;
 	int64_t next_reassert;		/* our MANAGE against a duplicate */
@@ -307,6 +311,11 @@ struct sleepd {
 	uint32_t claimer;		/* who claims us while awake, 0: nobody */
 	int64_t resume_at;		/* test mode: woken, resuming */
 	int64_t garp_at;		/* our own second announcement */
+	int64_t rejoin_at;		/* our last re-announcement to a peer
+					 * heard again after a silence */
+	/* when peers were heard again after silences (1 s apart at least) */
+	int64_t heard_back[SLEEPD_HEARD_BACK];
+	unsigned int heard_back_i;
 	int64_t sleep_retry_at;
 	int64_t next_resync;		/* the module's copy, checked */
 	int64_t last_busy;		/* last time activity kept us awake */
