@@ -566,7 +566,6 @@ int main(int argc, char **argv)
 	signal(SIGSEGV, crashed);
 	signal(SIGBUS, crashed);
 	gidx = atoi(argv[2]);
-	end = time(NULL) + atoi(argv[3]);
 	min_wqes = strtoul(argv[4], NULL, 0);
 	seed = strtoul(argv[5], NULL, 0);
 	printf("seed %u\n", seed);
@@ -629,6 +628,8 @@ int main(int argc, char **argv)
 		if (!ud.ah)
 			return 1;
 	}
+	/* SECONDS of scribbling, however long the setup took (debug kernel). */
+	end = time(NULL) + atoi(argv[3]);
 	printf("ready\n");
 
 	pthread_create(&t[0], NULL, scribbler, (void *)0);
