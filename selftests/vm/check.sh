@@ -229,6 +229,25 @@ dir_timeout() {
 	t=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' "$SRCDIR/selftests/$1/settings" 2>/dev/null)
 	echo "${t:-45}"
 }
+# A directory whose settings say lanes=SERIES... runs only in those lanes
+# of a whole run (cplane: userspace, its kernel side tested by map/ and
+# netlink/ in every lane); a test named in T runs in every lane asked.
+lane_filter() {	# lane_filter SERIES < "dir/prog timeout" lines
+	local series=$1 t rest lanes l keep
+	while read -r t rest; do
+		lanes=$(sed -n 's/^lanes=//p' "$SRCDIR/selftests/${t%%/*}/settings" 2>/dev/null)
+		keep=1
+		if [ -z "$tests" ] && [ -n "$lanes" ]; then
+			keep=0
+			for l in $lanes; do [ "$l" = "$series" ] && keep=1; done
+		fi
+		if [ "$keep" = 1 ]; then
+			echo "$t $rest"
+		else
+			note "$series: $t runs in the lanes $lanes only (its settings)" >&2
+		fi
+	done
+}
 list_tests() {
 	local sel= d
 	if [ -z "$tests" ]; then
@@ -336,7 +355,7 @@ run_vm() {	# run_vm SERIES
 			awk 'NR == FNR { if ($1 !~ /^#/) want[$1] = 1; next } want[$1]' \
 				"$HERE/debug-subset" - > "$out/share/tests.txt"
 	else
-		printf '%s\n' "$test_list" > "$out/share/tests.txt"
+		printf '%s\n' "$test_list" | lane_filter "$series" > "$out/share/tests.txt"
 	fi
 	# The tests' knobs given to make or check.sh (FUZZ_SEED,
 	# NL_FUZZ_COUNT, RING_FUZZ_SECONDS, PYVERBS_MODULES, ...) reach the
