@@ -85,7 +85,9 @@ pair() {
 	if [ $rc -eq 0 ]; then
 		ktap_ok "$desc"
 	else
-		ktap_diag "client: $out" "server: $(cat /tmp/cm-srv.log)"
+		# 124: the time limit (stdout to a pipe is block-buffered: a
+		# killed client's output is lost; the server's tells how far).
+		ktap_diag "client (exit $crc, attempt $i): $out" "server: $(cat /tmp/cm-srv.log)"
 		ktap_fail "$desc"
 	fi
 }
