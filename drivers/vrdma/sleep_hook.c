@@ -16,9 +16,13 @@
  *                    ourselves or from 0.0.0.0 (address probes) are left
  *                    alone.
  *  IPv6 pre-routing: a neighbour solicitation for a sleeper's IPv6
- *                    address is answered the same way; a solicitation or
- *                    advertisement from a sleeper's address is its owner
- *                    speaking.
+ *                    address is answered the same way (duplicate address
+ *                    detection from another host included); a
+ *                    solicitation or advertisement from the sleeper's own
+ *                    MAC whose source or target is a sleeper's address
+ *                    is its owner speaking, and never answered: its own
+ *                    duplicate address detection as it comes back would
+ *                    fail.
  *  IPv4/IPv6 pre-routing: a packet to a sleeper's address that reached
  *                    this host (it answered for it) is classified, counted
  *                    and dropped: a TCP SYN (no ACK, RST or FIN) to one of
@@ -269,6 +273,15 @@ static bool vrdma_sleep_is_owner(const struct vrdma_sleep_peer *peer,
 	return peer->has_lladdr && ether_addr_equal(peer->lladdr, mac);
 }
 
+/* Did @skb (received) come from @peer's owner's MAC (its Ethernet source)? */
+static bool vrdma_sleep_from_owner(const struct vrdma_sleep_peer *peer,
+				   const struct sk_buff *skb)
+{
+	return skb_mac_header_was_set(skb) &&
+	       skb_mac_header_len(skb) >= ETH_HLEN &&
+	       vrdma_sleep_is_owner(peer, eth_hdr(skb)->h_source);
+}
+
 /*
  * @saddr, an address of managed @peer, spoke on @dev from the owner's MAC
  * (not another manager's announcement): the owner is alive.  Stop answering for it; tell the daemon
@@ -387,17 +400,25 @@ static bool vrdma_sleep_ns(struct vrdma_sleep_domain *dom,
 	    (ns->icmph.icmp6_type != NDISC_NEIGHBOUR_SOLICITATION &&
 	     ns->icmph.icmp6_type != NDISC_NEIGHBOUR_ADVERTISEMENT))
 		return false;
-	/* From a sleeper's own address, not from us: its owner speaks. */
+	/*
+	 * From a sleeper's own MAC, with its address as the source (a
+	 * solicitation of its own, an advertisement) or as the target (its
+	 * duplicate address detection, from ::, as it comes back; its
+	 * advertisement from another address): its owner speaks.  Never
+	 * answered: an answer to its DAD would take its address away.
+	 */
 	peer = vrdma_sleep_managed(dom, &ip6h->saddr, dev);
-	if (peer && skb_mac_header_was_set(skb) &&
-	    skb_mac_header_len(skb) >= ETH_HLEN &&
-	    vrdma_sleep_is_owner(peer, eth_hdr(skb)->h_source)) {
+	if (peer && vrdma_sleep_from_owner(peer, skb)) {
 		vrdma_sleep_owner_spoke(dom, peer, &ip6h->saddr, dev);
+		return false;
+	}
+	peer = vrdma_sleep_managed(dom, &ns->target, dev);
+	if (peer && vrdma_sleep_from_owner(peer, skb)) {
+		vrdma_sleep_owner_spoke(dom, peer, &ns->target, dev);
 		return false;
 	}
 	if (ns->icmph.icmp6_type != NDISC_NEIGHBOUR_SOLICITATION)
 		return false;
-	peer = vrdma_sleep_managed(dom, &ns->target, dev);
 	if (!peer || READ_ONCE(peer->owner_alive))
 		return false;
 	if (dev->type != ARPHRD_ETHER || !skb_mac_header_was_set(skb) ||
