@@ -424,7 +424,10 @@ static void peer_awake(struct sleepd *sd, struct peer *p, const char *why,
 /*
  * The owner of a sleeper we manage is alive (it answered ARP, or spoke
  * ARP, or the module saw it): stop at once, without a wake, and give its
- * neighbours its own MAC back.
+ * neighbours its own MAC back: at once for its IPv4 addresses, after
+ * SLEEPD_RESTORE6_MS for its IPv6 addresses (managed_upkeep()), since an
+ * advertisement for an address during its duplicate address detection
+ * (the owner coming back runs one) takes the address from it.
  */
 void group_owner_alive(struct sleepd *sd, struct peer *p, const char *how,
 		       int64_t now)
@@ -439,7 +442,8 @@ void group_owner_alive(struct sleepd *sd, struct peer *p, const char *how,
 	logp(woke ? LOG_INFO : LOG_WARN, "owner-alive", p, "how", how,
 	     "managed_ms", now - p->managed_since);
 	release(sd, p, woke ? "awake" : "owner alive", now);
-	net_restore(sd, &p->info);
+	net_restore(sd, &p->info, AF_INET);
+	p->restore6_at = now + SLEEPD_RESTORE6_MS;
 	if (p->state != PEER_AWAKE)
 		p->state = PEER_LIVE;
 	p->confirm_start = 0;
@@ -1584,6 +1588,12 @@ static void managed_upkeep(struct sleepd *sd, int64_t now)
 		    now >= p->reannounce_at) {
 			p->reannounce_at = 0;
 			kernel_sync_peer(sd, p, true);
+		}
+		/* Unless it sleeps again, or has a manager again. */
+		if (p->restore6_at && now >= p->restore6_at) {
+			p->restore6_at = 0;
+			if (!p->manager && p->state != PEER_ASLEEP)
+				net_restore(sd, &p->info, AF_INET6);
 		}
 		wake_fallback(sd, p, now);
 		if (p->state == PEER_WAKING &&

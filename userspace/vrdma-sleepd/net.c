@@ -474,19 +474,23 @@ void net_announce_self(struct sleepd *sd)
 
 /*
  * A live owner was managed: tell its neighbours its own MAC again (our
- * interception's announcements moved them to ours).  The Ethernet source
- * stays ours: switches must not learn the owner's MAC on our port.
+ * interception's announcements moved them to ours), for its IPv4
+ * addresses (@family AF_INET: gratuitous ARP) or its IPv6 addresses
+ * (AF_INET6: unsolicited NA).  The Ethernet source stays ours: switches
+ * must not learn the owner's MAC on our port.
  */
-void net_restore(struct sleepd *sd, const struct host_info *h)
+void net_restore(struct sleepd *sd, const struct host_info *h, int family)
 {
 	struct in_addr a4;
 	int i;
 
 	for (i = 0; i < h->n_addrs; i++) {
-		if (ipv4_of(&h->addrs[i], &a4))
-			send_arp(sd, a4, h->mac, a4, NULL);
-		else
+		if (ipv4_of(&h->addrs[i], &a4)) {
+			if (family == AF_INET)
+				send_arp(sd, a4, h->mac, a4, NULL);
+		} else if (family == AF_INET6) {
 			send_una(sd, &h->addrs[i], h->mac, false);
+		}
 	}
 }
 

@@ -226,6 +226,13 @@ enum peer_state {
 };
 
 #define SLEEPD_HEARD_BACK	32
+/*
+ * A live owner's IPv6 addresses are given their MAC back this long after
+ * it was found alive: after the duplicate address detection it may be
+ * running as it comes back (RFC 4862: a random delay of up to 1 s, then
+ * 1 s), which an advertisement for its address would fail.
+ */
+#define SLEEPD_RESTORE6_MS	2500
 
 struct peer {
 	struct host_info info;
@@ -245,6 +252,7 @@ struct peer {
 	int64_t lone_seen;		/* held last while we heard nobody */
 	int64_t managed_since;		/* manager == us: since when */
 	int64_t reannounce_at;
+	int64_t restore6_at;		/* its IPv6 addresses' MAC, after DAD */
 	int64_t next_reassert;		/* our MANAGE against a duplicate */
 	int64_t next_l2;		/* next ARP probe */
 	/* probes (also the challenge of an unverified boot) */
@@ -381,7 +389,7 @@ void net_announce_self(struct sleepd *sd);
 void net_arp_probe(struct sleepd *sd, const struct in_addr *ip,
 		   const uint8_t *mac);
 void net_arp_rx(struct sleepd *sd, int64_t now);
-void net_restore(struct sleepd *sd, const struct host_info *h);
+void net_restore(struct sleepd *sd, const struct host_info *h, int family);
 void net_secureon_check(struct sleepd *sd);
 bool net_magic_rx(struct sleepd *sd, int fd, char *from, size_t len);
 bool ipv4_of(const struct in6_addr *a, struct in_addr *out);
