@@ -116,6 +116,7 @@ static void __exit vrdma_exit(void)
 	vrdma_gsi_exit();
 	vrdma_ctrl_exit();
 	vrdma_ud_senders_exit();
+	vrdma_ud_gone_exit();
 	vrdma_map_exit();
 	vrdma_phys_exit();
 	vrdma_audit_check();

@@ -1123,6 +1123,22 @@ static int vrdma_dev_first_gid(struct vrdma_dev *vdev, bool v4,
 	return -ENOENT;
 }
 
+/* A sender of this host destroyed since it sent (vrdma_ud_gone_rcu()). */
+static int vrdma_ud_gone_addrs(struct vrdma_dev *vdev, u32 src_qp,
+			       union ib_gid *osgid, union ib_gid *odgid)
+{
+	u32 vni;
+	int ret;
+
+	ret = vrdma_ud_gone_rcu(vdev->pdev, src_qp, &vni, osgid, odgid);
+	if (ret == -ESRCH || vni != vdev->vni)
+		return -EPERM;
+	if (ret ||
+	    vrdma_map_elsewhere(vdev->pdev, vdev->pport, vdev->vni, osgid))
+		return -ENOENT;
+	return 0;
+}
+
 /*
  * Who sent a UD datagram, and the overlay addresses it shows: the
  * sender's and the one it was sent to.
@@ -1132,8 +1148,9 @@ static int vrdma_dev_first_gid(struct vrdma_dev *vdev, bool v4,
  * application may see it.  Only a vrdma UD QP of the receiver's virtual
  * network may send to it.  A sender of this host (its physical source GID
  * is one of this physical device's) is found by its QPN among the host's
- * QPs; its last send says which of its addresses it used and which of
- * ours it addressed.  A sender of another host is known from its
+ * QPs, or among those destroyed lately (its datagram was on its way); its
+ * last send says which of its addresses it used and which of ours it
+ * addressed.  A sender of another host is known from its
  * announcement (gsi.c's sender directory), which gives its virtual
  * network and overlay address; the destination shown is then our first
  * address of the sender's family.  A sender that is not a QP of this host
@@ -1167,7 +1184,9 @@ static int vrdma_ud_addrs(struct vrdma_dev *vdev, const union ib_gid *sgid,
 	rdma_put_gid_attr(attr);
 
 	sender = vrdma_ud_qp_rcu(vdev->pdev, src_qp);
-	if (!sender || sender->vdev->vni != vdev->vni)
+	if (!sender)
+		return vrdma_ud_gone_addrs(vdev, src_qp, osgid, odgid);
+	if (sender->vdev->vni != vdev->vni)
 		return -EPERM;
 	/* Pairs with the release in vrdma_sq_post_one(). */
 	if (!smp_load_acquire(&sender->ud_last_valid))

@@ -18,6 +18,7 @@
 
 #include <linux/hashtable.h>
 #include <linux/slab.h>
+#include <rdma/ib_cache.h>
 #include <rdma/ib_verbs.h>
 
 #include "audit.h"
@@ -80,6 +81,138 @@ struct vrdma_qp *vrdma_ud_qp_rcu(struct ib_device *pdev, u32 qpn)
 	struct vrdma_qp *qp = vrdma_host_qp_rcu(pdev, qpn);
 
 	return qp && qp->ibqp.qp_type == IB_QPT_UD ? qp : NULL;
+}
+
+/*
+ * UD QPs of this host destroyed lately.  A datagram sent just before its
+ * QP was destroyed may still be on its way to a receiver of this host, in
+ * the physical device's queues or in a physical CQ not polled yet (the
+ * sender saw its send complete: the packet had left; udaddy's server
+ * sends its replies, polls their completions and exits).  The receiver
+ * must still tell who sent it: the sender's virtual network and
+ * addresses are kept for VRDMA_UD_GONE_TTL.  A live QP with the same
+ * physical QPN (the device reuses numbers) takes precedence.  At most
+ * VRDMA_UD_GONE_MAX are kept, the oldest forgotten first.
+ */
+#define VRDMA_UD_GONE_TTL	(5 * HZ)
+#define VRDMA_UD_GONE_MAX	1024
+
+struct vrdma_ud_gone {
+	struct hlist_node hnode;
+	struct list_head lru;
+	struct rcu_head rcu;
+	struct ib_device *pdev;	/* compared, never dereferenced */
+	u32 qpn;
+	u32 vni;
+	bool addrs_valid;
+	union ib_gid sgid;
+	union ib_gid dgid;
+	unsigned long gone_at;
+};
+
+static DEFINE_HASHTABLE(vrdma_ud_gone, 6);
+static LIST_HEAD(vrdma_ud_gone_lru);	/* oldest first */
+static DEFINE_SPINLOCK(vrdma_ud_gone_lock);
+static unsigned int vrdma_ud_gone_nr;
+
+/* Forget the oldest entry; vrdma_ud_gone_lock held. */
+static void vrdma_ud_gone_evict_oldest(void)
+{
+	struct vrdma_ud_gone *g;
+
+	lockdep_assert_held(&vrdma_ud_gone_lock);
+	g = list_first_entry(&vrdma_ud_gone_lru, struct vrdma_ud_gone, lru);
+	hash_del_rcu(&g->hnode);
+	list_del(&g->lru);
+	vrdma_ud_gone_nr--;
+	kfree_rcu(g, rcu);
+}
+
+/*
+ * Remember a UD QP that is being destroyed, before it leaves vrdma_qps
+ * (no moment where a receiver finds neither).  Process context.
+ */
+static void vrdma_ud_gone_add(struct vrdma_qp *qp)
+{
+	struct vrdma_ud_gone *g;
+	unsigned long flags;
+
+	if (qp->ibqp.qp_type != IB_QPT_UD)
+		return;
+	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	if (!g)
+		return;	/* its late datagrams are dropped as a stranger's */
+	g->pdev = qp->vdev->pdev;
+	g->qpn = qp->ibqp.qp_num;
+	g->vni = qp->vdev->vni;
+	/* Pairs with the release in vrdma_sq_post_one(). */
+	g->addrs_valid = smp_load_acquire(&qp->ud_last_valid) &&
+			 !rdma_query_gid(&qp->vdev->ibdev, 1,
+					 READ_ONCE(qp->ud_last_sgid_index),
+					 &g->sgid);
+	if (g->addrs_valid)
+		g->dgid = qp->ud_last_dgid;
+	g->gone_at = jiffies;
+
+	spin_lock_irqsave(&vrdma_ud_gone_lock, flags);
+	while (vrdma_ud_gone_nr &&
+	       (vrdma_ud_gone_nr >= VRDMA_UD_GONE_MAX ||
+		time_after(jiffies, list_first_entry(&vrdma_ud_gone_lru,
+						     struct vrdma_ud_gone,
+						     lru)->gone_at +
+				    VRDMA_UD_GONE_TTL)))
+		vrdma_ud_gone_evict_oldest();
+	hash_add_rcu(vrdma_ud_gone, &g->hnode, vrdma_qps_key(g->pdev, g->qpn));
+	list_add_tail(&g->lru, &vrdma_ud_gone_lru);
+	vrdma_ud_gone_nr++;
+	spin_unlock_irqrestore(&vrdma_ud_gone_lock, flags);
+}
+
+/**
+ * vrdma_ud_gone_rcu() - a UD QP of this host destroyed lately
+ * @pdev: the physical device
+ * @qpn: the physical QPN
+ * @vni: set to its virtual network
+ * @sgid: set to the overlay source address of its last send
+ * @dgid: set to the overlay destination of its last send
+ *
+ * Caller holds rcu_read_lock().
+ *
+ * Return: 0 with all set; -ENOENT with only @vni set (it never sent, or
+ * its address is gone); -ESRCH if no such QP was destroyed lately.
+ */
+int vrdma_ud_gone_rcu(struct ib_device *pdev, u32 qpn, u32 *vni,
+		      union ib_gid *sgid, union ib_gid *dgid)
+{
+	struct vrdma_ud_gone *g;
+
+	hash_for_each_possible_rcu(vrdma_ud_gone, g, hnode,
+				   vrdma_qps_key(pdev, qpn)) {
+		if (g->pdev != pdev || g->qpn != qpn ||
+		    time_after(jiffies, g->gone_at + VRDMA_UD_GONE_TTL))
+			continue;
+		*vni = g->vni;
+		if (!g->addrs_valid)
+			return -ENOENT;
+		*sgid = g->sgid;
+		*dgid = g->dgid;
+		return 0;
+	}
+	return -ESRCH;
+}
+
+/**
+ * vrdma_ud_gone_exit() - forget the departed UD QPs (module unload)
+ */
+void vrdma_ud_gone_exit(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vrdma_ud_gone_lock, flags);
+	while (vrdma_ud_gone_nr)
+		vrdma_ud_gone_evict_oldest();
+	spin_unlock_irqrestore(&vrdma_ud_gone_lock, flags);
+	rcu_barrier();
 }
 
 static void vrdma_qp_event(struct ib_event *pev, void *context)
@@ -774,6 +907,9 @@ static void vrdma_qp_destroy_phys(struct vrdma_qp *qp, bool drain)
 	spin_lock_irqsave(&vdev->qp_hash_lock, flags);
 	hash_del_rcu(&qp->hnode);
 	spin_unlock_irqrestore(&vdev->qp_hash_lock, flags);
+	/* Not when the physical device goes (its datagrams go with it). */
+	if (drain)
+		vrdma_ud_gone_add(qp);
 	spin_lock_irqsave(&vrdma_qps_lock, flags);
 	hash_del_rcu(&qp->unode);
 	spin_unlock_irqrestore(&vrdma_qps_lock, flags);

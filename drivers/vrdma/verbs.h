@@ -891,6 +891,9 @@ int vrdma_qp_translate(struct vrdma_dev *vdev, const struct ib_qp_attr *attr,
 		       int mask, struct ib_qp_attr *pattr, int *pmask,
 		       bool *local);
 struct vrdma_qp *vrdma_ud_qp_rcu(struct ib_device *pdev, u32 qpn);
+int vrdma_ud_gone_rcu(struct ib_device *pdev, u32 qpn, u32 *vni,
+		      union ib_gid *sgid, union ib_gid *dgid);
+void vrdma_ud_gone_exit(void);
 
 /* post.c */
 int vrdma_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,

@@ -1683,6 +1683,57 @@ TEST_V(rc, ud_recv_posted_just_before_send)
 	EXPECT_EQ(0, lost) TH_LOG("%d of 10 datagrams lost although a receive was posted", lost);
 }
 
+/*
+ * A datagram whose send has completed reaches its receiver even when the
+ * sender's QP is destroyed right after the completion: the packet is on
+ * the wire by then (udaddy's server sends its replies, polls their
+ * completions and exits).  The receiver's CQ has a completion channel and
+ * is not armed, so its completions are not announced at once.  Each round
+ * has a new sender.
+ */
+TEST_V(rc, ud_sender_destroyed_after_send)
+{
+	struct env *e = &self->e;
+	struct ibv_comp_channel *ch = ibv_create_comp_channel(e->d.ctx);
+	struct ibv_cq *ca, *cb;
+	struct ibv_qp *a, *b;
+	struct ibv_ah *ah = t_ah(_metadata, e, e->pd, &e->d.gid);
+	uint8_t *r = e->buf[1];
+	struct ibv_wc wc;
+	uint32_t src_qp;
+	int i, lost = 0;
+
+	ASSERT_NE(NULL, ch);
+	track(e, RES_CHAN, ch, 0);
+	cb = t_cq(_metadata, e, 64, ch);
+	b = ud_qp(_metadata, e, cb);
+	for (i = 0; i < 20; i++) {
+		ca = t_cq(_metadata, e, 8, NULL);
+		a = ud_qp(_metadata, e, ca);
+		src_qp = a->qp_num;
+		memset(r, 0, GRH_LEN + 64);
+		ASSERT_EQ(0, post_recv(b, i, r, GRH_LEN + 64, e->mr[1]->lkey));
+		usleep(i ? 2000 : RECV_SETTLE_US);
+		ASSERT_EQ(0, ud_send(a, i, ah, b->qp_num, QKEY, e->buf[0], 64,
+				     e->mr[0]->lkey));
+		WAIT_WC(ca, &wc);
+		CHECK_WC(&wc, i, IBV_WC_SUCCESS, IBV_WC_SEND);
+		t_destroy(_metadata, e, RES_QP, a);
+		t_destroy(_metadata, e, RES_CQ, ca);
+		if (poll_n(cb, &wc, 1, 2000) != 1) {
+			TH_LOG("round %d: the datagram of QPN %u was lost", i, src_qp);
+			lost++;
+			continue;	/* the next datagram takes this receive */
+		}
+		/* Once one is lost, the receives may not complete in order. */
+		CHECK_WC(&wc, lost ? wc.wr_id : (uint64_t)i, IBV_WC_SUCCESS, IBV_WC_RECV);
+		EXPECT_EQ(src_qp, wc.src_qp);
+		ASSERT_NE(0, wc.wc_flags & IBV_WC_GRH);
+		check_grh(_metadata, r, &e->d.gid, &e->d.gid);
+	}
+	EXPECT_EQ(0, lost) TH_LOG("%d of 20 datagrams lost after their send completed", lost);
+}
+
 TEST_V(rc, ud_wrong_qkey_dropped)
 {
 	struct env *e = &self->e;
