@@ -43,20 +43,6 @@ load 3600
 hangs=0
 fails=0
 t0=$SECONDS
-# hang_diag PID: where a hung program waits, and what the devices hold.
-hang_diag() {
-	local t
-	for t in /proc/"$1"/task/*; do
-		ktap_diag "$(basename "$t") $(cat "$t/comm" 2>/dev/null):" \
-			"$(cat "$t/stack" 2>/dev/null)"
-	done
-	ktap_diag "c1_1 QPs: $(in_ct c1_1 rdma res show qp 2>&1)" \
-		"c2_1 QPs: $(in_ct c2_1 rdma res show qp 2>&1)" \
-		"host QPs: $(rdma res show qp 2>&1)" \
-		"rxe1: $(rdma statistic show link rxe1/1 2>&1)" \
-		"rxe2: $(rdma statistic show link rxe2/1 2>&1)"
-}
-
 # One run: the server, then the client (retried while the server does not
 # listen yet: rdma_cm listeners do not show in ss).  A program still running
 # after $T seconds hangs: its state is reported, then it is killed.
@@ -68,9 +54,9 @@ one_run() {
 	for ((try = 0; try < 100; try++)); do
 		in_ct c1_1 rdma_client -s "$saddr" -p $PORT > /tmp/cs-cli.log 2>&1 &
 		cpid=$!
-		if ! wait_exit "$cpid" $T; then
+		if ! cm_wait_exit "$cpid" $T; then
 			ktap_diag "run $run: rdma_client hangs after ${T}s"
-			hang_diag "$cpid"
+			cm_hang_diag "$cpid" c1_1 c2_1
 			kill -9 "$cpid"
 		fi
 		wait "$cpid"
@@ -79,27 +65,13 @@ one_run() {
 			kill -0 "$spid" 2> /dev/null || break
 		sleep 0.1
 	done
-	if ! wait_exit "$spid" $T; then
+	if ! cm_wait_exit "$spid" $T; then
 		ktap_diag "run $run: rdma_server hangs after ${T}s"
-		hang_diag "$spid"
+		cm_hang_diag "$spid" c1_1 c2_1
 		kill -9 "$spid"
 	fi
 	wait "$spid"
 	src=$?
-}
-
-# wait_exit PID SECONDS: wait until PID (a child) exits, without a process
-# per poll (each costs about 130 ms under emulation): /proc and read -t.
-exec {tick}<> <(:)
-wait_exit() {
-	local i stat
-	for ((i = 0; i < $2 * 20; i++)); do
-		read -r stat 2> /dev/null < "/proc/$1/stat" || return 0
-		stat=${stat##*) }
-		[ "${stat:0:1}" = Z ] && return 0
-		read -r -t 0.05 -u "$tick" || :
-	done
-	return 1
 }
 
 for ((run = 1; run <= RUNS; run++)); do

@@ -27,3 +27,49 @@ cm_two_hosts() {
 # ib_core's resource tracking lists them).
 cm_state() { in_ct "$1" rdma resource show cm_id | grep -q "state $2 "; }
 cm_listening() { cm_state "$1" LISTEN; }
+
+# cm_wait_exit PID SECONDS: wait until PID (a child) exits, without a
+# process per poll (each costs about 130 ms under emulation): /proc and
+# read -t.  Returns 1 if it still runs after SECONDS.
+exec {cm_tick}<> <(:)
+cm_wait_exit() {
+	local i stat
+	for ((i = 0; i < $2 * 20; i++)); do
+		read -r stat 2> /dev/null < "/proc/$1/stat" || return 0
+		stat=${stat##*) }
+		[ "${stat:0:1}" = Z ] && return 0
+		read -r -t 0.05 -u "$cm_tick" || :
+	done
+	return 1
+}
+
+# The descendants of a process, one per line.
+cm_descendants() {
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2> /dev/null); do
+		echo "$c"
+		cm_descendants "$c"
+	done
+}
+
+# cm_hang_diag PID [CT...]: where PID and its descendants wait (their
+# threads' kernel stacks), what the devices of the containers CT hold
+# (QPs with their physical ones, counters), and the host's RNICs.
+cm_hang_diag() {
+	local p t ct
+	for p in "$1" $(cm_descendants "$1"); do
+		for t in /proc/"$p"/task/*; do
+			[ -e "$t" ] || continue
+			ktap_diag "$p/${t##*/} $(cat "$t/comm" 2> /dev/null):" \
+				"$(cat "$t/stack" 2> /dev/null)"
+		done
+	done
+	shift
+	for ct in "$@"; do
+		ktap_diag "$ct QPs: $(in_ct "$ct" rdma -dd resource show qp 2>&1)" \
+			"$ct counters: $(in_ct "$ct" rdma statistic show 2>&1)"
+	done
+	[ $# -eq 0 ] ||
+		ktap_diag "host QPs: $(rdma resource show qp 2>&1)" \
+			"host counters: $(rdma statistic show 2>&1)"
+}

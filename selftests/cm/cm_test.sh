@@ -52,19 +52,33 @@ setup() {
 # pair DESC SERVER_CT CLIENT_CT SERVER_CMD... -- CLIENT_CMD...
 # The server starts; the client starts once the server listens, and
 # retries while it is refused (a server that lists its ID before it
-# accepts); both must exit 0.
+# accepts); both must exit 0.  Their output is line buffered (a program
+# killed keeps what it printed).  A client still running after $T
+# seconds, or a server 30 s after its client ended, hangs: where it waits
+# and what the devices hold are reported before it is killed.
 pair() {
-	local desc=$1 sct=$2 cct=$3 srv=() cli=() spid rc=1 out i crc crashed=
+	local desc=$1 sct=$2 cct=$3 srv=() cli=() spid cpid rc=1 out i crc crashed=
 	shift 3
 	while [ "$1" != -- ]; do srv+=("$1"); shift; done
 	shift
 	cli=("$@")
-	in_ct "$sct" timeout $T "${srv[@]}" > /tmp/cm-srv.log 2>&1 &
+	in_ct "$sct" timeout $T stdbuf -oL "${srv[@]}" > /tmp/cm-srv.log 2>&1 &
 	spid=$!
 	wait_for 10 cm_listening "$sct" || ktap_diag "no listening cm_id in $sct after 10s"
 	for i in 1 2 3 4 5; do
 		[ "$i" -eq 1 ] || sleep 1
-		out=$(in_ct "$cct" timeout $T "${cli[@]}" 2>&1); crc=$?
+		in_ct "$cct" stdbuf -oL "${cli[@]}" > /tmp/cm-cli.log 2>&1 &
+		cpid=$!
+		if ! cm_wait_exit "$cpid" $T; then
+			ktap_diag "$desc: the client still runs after ${T}s (attempt $i)"
+			cm_hang_diag "$cpid" "$cct" "$sct"
+			ktap_diag "the server:"
+			cm_hang_diag "$spid"
+			kill -9 "$cpid"
+		fi
+		wait "$cpid"
+		crc=$?
+		out=$(cat /tmp/cm-cli.log)
 		[ $crc -eq 0 ] && { rc=0; break; }
 		# A client killed by a signal of its own (not the time limit):
 		# once, said and tried again.  Seen once in many runs: Debian's
@@ -81,12 +95,15 @@ pair() {
 		# request without listener is unreachable with status 1).
 		grep -qiE 'reject|ECONNREFUSED|refused|error 111|CM event .* 8$|UNREACHABLE, error: 1$' <<< "$out" || break
 	done
+	if ! cm_wait_exit "$spid" 30; then
+		ktap_diag "$desc: the server still runs 30s after its client ended"
+		cm_hang_diag "$spid" "$sct" "$cct"
+	fi
 	wait "$spid" || rc=1
 	if [ $rc -eq 0 ]; then
 		ktap_ok "$desc"
 	else
-		# 124: the time limit (stdout to a pipe is block-buffered: a
-		# killed client's output is lost; the server's tells how far).
+		# 124: the server's time limit.
 		ktap_diag "client (exit $crc, attempt $i): $out" "server: $(cat /tmp/cm-srv.log)"
 		ktap_fail "$desc"
 	fi
