@@ -36,9 +36,12 @@
 . "$(dirname "$0")/../sleep/sleep_lib.sh"
 require_root
 
-N=${N:-100}
-DURATION=${DURATION:-300}
-SEED=${SEED:-20260611}
+# make bench passes SLEEP_SIM_N, SLEEP_SIM_DURATION and SLEEP_SIM_SEED to
+# the VM (selftests/vm/check.sh); N, DURATION and SEED work when the
+# script runs by itself.
+N=${SLEEP_SIM_N:-${N:-100}}
+DURATION=${SLEEP_SIM_DURATION:-${DURATION:-300}}
+SEED=${SLEEP_SIM_SEED:-${SEED:-20260611}}
 RESUME_DELAY=1
 SIM=$(cd "$(dirname "$0")" && pwd)/sleep_sim.py
 OUT=${VRDMA_OUT:-/tmp}/sleep_sim.txt
@@ -99,7 +102,7 @@ for f in 4 6; do
 done
 $PY "$SIM" schedule "$D/schedule.json" --seed "$SEED" --hosts "$N" \
 	--duration "$DURATION" | sed 's/^/# /'
-ktap_diag "seed $SEED (SEED=$SEED N=$N DURATION=$DURATION to replay it)"
+ktap_diag "seed $SEED (SLEEP_SIM_SEED=$SEED SLEEP_SIM_N=$N SLEEP_SIM_DURATION=$DURATION to replay it)"
 t=$SECONDS
 ok=1
 # The hosts as snet_host makes them (sleep_lib.sh), in batches: under

@@ -358,9 +358,9 @@ run_vm() {	# run_vm SERIES
 		printf '%s\n' "$test_list" | lane_filter "$series" > "$out/share/tests.txt"
 	fi
 	# The tests' knobs given to make or check.sh (FUZZ_SEED,
-	# NL_FUZZ_COUNT, RING_FUZZ_SECONDS, PYVERBS_MODULES, ...) reach the
+	# NL_FUZZ_COUNT, RING_FUZZ_SECONDS, PYVERBS_MODULES, SLEEP_SIM_N, ...) reach the
 	# guest, whose environment is otherwise empty: guest.sh exports them.
-	env | grep -E '^(FUZZ_SEED|[A-Z]+_FUZZ_[A-Z_]+|PYVERBS_[A-Z_]+|NEWDEV_[A-Z]+|RESET_RACE_[A-Z]+)=[A-Za-z0-9_.,:/+ -]*$' \
+	env | grep -E '^(FUZZ_SEED|[A-Z]+_FUZZ_[A-Z_]+|PYVERBS_[A-Z_]+|NEWDEV_[A-Z]+|RESET_RACE_[A-Z]+|SLEEP_SIM_[A-Z]+)=[A-Za-z0-9_.,:/+ -]*$' \
 		> "$out/share/env" || true
 	[ -s "$out/share/env" ] && note "$series: the tests' environment: $(tr '\n' ' ' < "$out/share/env")"
 	# A scratch disk (sparse) for tests that need a real block device.
