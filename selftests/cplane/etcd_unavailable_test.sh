@@ -10,7 +10,9 @@
 # quorum is back), and recover after a longer one.  A request etcd
 # rejects (HTTP 4xx: here authentication turned on, the agent's
 # certificate names no user) is reported as refused, with what etcd
-# said, and never retried.
+# said, and never retried (each endpoint asked once at most: the
+# gateway says this one in plain text, not JSON, and an answer without
+# JSON may be another service's at that address).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -143,7 +145,8 @@ refused() {
 	echo "retries $r0 -> $r1"
 	[ "$rc" != 0 ] && [ "$r0" = "$r1" ] &&
 	echo "$out" | jqe '(.msg | test("^etcd refused the request, nothing was created: https://127[.]0[.]0[.]1:2379[1-3]: ")) and
-		(.msg | test("HTTP 4[0-9][0-9]")) and (.msg | contains("attempts") | not)' > /dev/null
+		(.msg | test("HTTP 4[0-9][0-9]")) and
+		((.msg | contains("attempts") | not) or (.msg | test("[(][1-3] attempts? in")))' > /dev/null
 }
 ktap_check "authentication on, the agent's user unknown: etcd refused the request (HTTP 4xx, its message), no retry" refused
 auth_off 2>/dev/null

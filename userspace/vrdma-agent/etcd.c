@@ -347,6 +347,7 @@ static int call_once(struct etcd *e, const char *path, const char *body,
 	e->rx_bytes += b.len;
 	e->grpc_code = 0;
 	e->http_status = 0;
+	e->no_json = false;
 	if (rc != CURLE_OK) {
 		/* No connection, or no (complete) answer in time. */
 		snprintf(e->err, sizeof(e->err), "%s: %s", etcd_endpoint(e),
@@ -361,11 +362,17 @@ static int call_once(struct etcd *e, const char *path, const char *body,
 	snprintf(body_start, sizeof(body_start), "%s", b.p ? b.p : "");
 	free(b.p);
 	if (!*resp) {
-		/* Not etcd's gateway speaking (a proxy?), or a broken answer. */
+		/*
+		 * Not etcd's gateway speaking (a proxy, another service at
+		 * that address), or a broken answer, or one of the gateway's
+		 * few plain-text errors (HTTP 400 about a client certificate's
+		 * CommonName).  A proxy's "not now" is still one.
+		 */
 		snprintf(e->err, sizeof(e->err),
 			 "%s: HTTP %ld without a JSON answer: \"%s\"",
 			 etcd_endpoint(e), status, printable(body_start, msg,
 							     sizeof(msg)));
+		e->no_json = true;
 		if (status == 200)
 			return -ETCD_MALFORMED;
 		return transient(status, 0) ? -ETCD_UNAVAILABLE : -ETCD_REFUSED;
@@ -414,6 +421,20 @@ static void backoff_wait(struct etcd *e, int ms)
 			break;
 }
 
+/* Which endpoint's failure a failed call reports (the highest). */
+static int fail_rank(int ret)
+{
+	switch (-ret) {
+	case ETCD_UNAVAILABLE:
+		return 3;
+	case ETCD_REFUSED:
+		return 2;
+	case ETCD_MALFORMED:
+		return 1;
+	}
+	return 0;
+}
+
 int etcd_call(struct etcd *e, const char *path, struct json_object *req,
 	      struct json_object **resp)
 {
@@ -421,6 +442,7 @@ int etcd_call(struct etcd *e, const char *path, struct json_object *req,
 						JSON_C_TO_STRING_PLAIN);
 	int64_t t0 = mono_ms(), left, deadline;
 	int i, ret, worst = 0, attempt = 0, delay = ETCD_BACKOFF_MIN_MS, wait;
+	int transients;
 	/* Each endpoint's last failure (0: not tried in this call). */
 	struct {
 		int ret;
@@ -434,6 +456,7 @@ int etcd_call(struct etcd *e, const char *path, struct json_object *req,
 	*resp = NULL;
 	for (;;) {
 		/* A round: every endpoint once, from the current one. */
+		transients = 0;
 		for (i = 0; i < e->cfg.nr_endpoints; i++) {
 			attempt++;
 			ret = call_once(e, path, body, resp, tmo);
@@ -442,8 +465,8 @@ int etcd_call(struct etcd *e, const char *path, struct json_object *req,
 				note_revision(e, *resp);
 				return 0;
 			}
-			if (ret != -ETCD_UNREACHABLE && ret != -ETCD_UNAVAILABLE) {
-				/* Refused or malformed: retrying cannot help. */
+			if (ret == -ETCD_REFUSED && !e->no_json) {
+				/* etcd refused: every member would. */
 				e->reachable = true;
 				e->last_fail = ret;
 				e->failed_calls++;
@@ -454,6 +477,15 @@ int etcd_call(struct etcd *e, const char *path, struct json_object *req,
 			 * then times out (an attempt cut short by the
 			 * deadline) is still up: keep what it said.
 			 */
+			/*
+			 * An answer that is not etcd's JSON: maybe this
+			 * endpoint's fault (not etcd there), not the request's.
+			 * Tried on the others, never retried.
+			 */
+			if (ret != -ETCD_MALFORMED && ret != -ETCD_REFUSED)
+				transients++;
+			/* What e->err now says, even if another endpoint serves. */
+			e->last_fail = ret;
 			if (ret == -ETCD_UNAVAILABLE ||
 			    seen[e->cur].ret != -ETCD_UNAVAILABLE) {
 				seen[e->cur].ret = ret;
@@ -470,21 +502,25 @@ int etcd_call(struct etcd *e, const char *path, struct json_object *req,
 			    mono_ms() >= deadline)
 				break;
 		}
-		/* What each endpoint said last; one "not now" says most. */
+		/*
+		 * What each endpoint said last; one "not now" says most, then
+		 * a refusal, then an answer that was not understood.
+		 */
 		off = 0;
 		worst = -ETCD_UNREACHABLE;
 		for (i = 0; i < e->cfg.nr_endpoints; i++) {
 			if (!seen[i].ret)
 				continue;
-			if (seen[i].ret == -ETCD_UNAVAILABLE)
-				worst = -ETCD_UNAVAILABLE;
+			if (fail_rank(seen[i].ret) > fail_rank(worst))
+				worst = seen[i].ret;
 			off += snprintf(errs + off, sizeof(errs) - off, "%s%s",
 					off ? "; " : "", seen[i].err);
 			if (off >= sizeof(errs))
 				off = sizeof(errs) - 1;
 		}
 		left = deadline - mono_ms();
-		if (left <= 0)
+		/* Every endpoint answered, unusably: waiting cannot help. */
+		if (left <= 0 || !transients)
 			break;
 		/* Full jitter over the upper half: [delay/2, delay]. */
 		wait = delay / 2 + (int)randombytes_uniform(delay / 2 + 1);

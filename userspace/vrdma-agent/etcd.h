@@ -50,7 +50,13 @@ struct etcd_cfg {
  * ETCD_REFUSED      etcd rejected the request: any other 4xx (a bug,
  *                   authentication, permission, a lease not found);
  *                   never retried
- * ETCD_MALFORMED    an answer that is not the JSON expected; not retried
+ * ETCD_MALFORMED    an answer that is not the JSON expected (HTTP 200
+ *                   with anything else); not retried
+ *
+ * An answer without JSON (HTTP 200: malformed, 4xx: refused) may be
+ * another service's at that address (a web server, a proxy's 404 page):
+ * the other endpoints are tried once each.  A refusal in etcd's JSON ends
+ * the call at once.
  */
 #define ETCD_UNREACHABLE	EHOSTUNREACH
 #define ETCD_UNAVAILABLE	EAGAIN
@@ -101,7 +107,8 @@ struct etcd {
 	char err[512];
 	int grpc_code;			/* of a failed answer, else 0 */
 	int http_status;		/* of a failed answer, else 0 */
-	int last_fail;			/* the last failure (-ETCD_*), or 0 */
+	int last_fail;			/* kind of the last failure (-ETCD_*) */
+	bool no_json;			/* the last answer was not JSON */
 #define GRPC_NOT_FOUND		5	/* e.g. "requested lease not found" */
 	/* Counters. */
 	uint64_t calls, failed_calls, failovers, retries;
@@ -135,8 +142,11 @@ const char *etcd_kind(int err);
  * cfg.retry_ms after the call began if e->request is set (the first
  * round always tries every endpoint; later attempts are cut to the time
  * left); else after the first round.  While it waits, the watch is read.
- * The error names each endpoint's last failure; it is ETCD_UNAVAILABLE
- * if any endpoint's was.  Returns 0 and the answer in *@resp, or
+ * An endpoint that answers without JSON, or malformed, is failed over
+ * like one that cannot be reached, but a round in which no endpoint
+ * failed transiently ends the call.  The error names each endpoint's last
+ * failure; it is ETCD_UNAVAILABLE if any endpoint's was, else
+ * ETCD_REFUSED, else ETCD_MALFORMED, else ETCD_UNREACHABLE.  Returns 0 and the answer in *@resp, or
  * -ETCD_UNREACHABLE, -ETCD_UNAVAILABLE, -ETCD_REFUSED, -ETCD_MALFORMED,
  * with e->err naming each endpoint and what it said (etcd's own message,
  * HTTP status and gRPC code), e->grpc_code and e->http_status.
